@@ -1,0 +1,166 @@
+import {type LoadedConfig, loadConfig} from '../config/load.js'
+import type {AgentConfig} from '../config/schema.js'
+import {ControlServer} from '../control/server.js'
+import {VdpAgentError, errorMessage} from '../errors.js'
+import type {Logger} from '../log/logger.js'
+import {Store, databasePath} from '../store/store.js'
+import {UplinkController, type UplinkTransition, sysfsLinkState} from '../uplink/controller.js'
+import {OverrideWatcher} from '../uplink/override-watch.js'
+import {VERSION} from '../version.js'
+import {type AgentEvent, UPLINK_QUEUE_KEY} from './events.js'
+import {EventQueue, type QueueItem} from './event-queue.js'
+import {Processor} from './processor.js'
+import {type StatusView, statusFromStore} from './status.js'
+
+
+export interface DaemonOptions {
+  loaded: LoadedConfig
+  log: Logger
+  /** For SIGHUP: the file to re-read (undefined: the default path or embedded defaults). */
+  configPath?: string
+}
+
+/**
+ * The vdp-agent daemon: owns the store (single writer), the work queue and its processor, the uplink
+ * controller and the control socket. `start` and `stop` are idempotent and ordered so nothing is lost:
+ * the control socket closes first, then in-flight work drains, then the database closes.
+ */
+export class Daemon {
+  private config: AgentConfig
+  private configFile: string | undefined
+  private readonly log: Logger
+  private store?: Store
+  private queue!: EventQueue<AgentEvent>
+  private processor?: Processor<AgentEvent>
+  private control?: ControlServer
+  private uplink!: UplinkController
+  private overrideWatch?: OverrideWatcher
+  private reconcileTimer?: NodeJS.Timeout
+  private readonly startedAt = new Date()
+  private stopping?: Promise<void>
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.config = opts.loaded.config
+    this.configFile = opts.loaded.file
+    this.log = opts.log
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.config
+    this.store = Store.open(databasePath(cfg.general.state_dir))
+    const capacity = cfg.general.queue_capacity
+    this.queue = new EventQueue<AgentEvent>({capacity: {uplink: 1024, vm: capacity, bulk: Math.max(16, Math.ceil(capacity / 100))}})
+    this.processor = new Processor(this.queue, (item) => this.handleEvent(item), this.log)
+    this.uplink = new UplinkController({
+      store: this.store,
+      log: this.log,
+      config: () => this.config,
+      now: Date.now,
+      linkState: sysfsLinkState,
+      onTransition: (t) => this.onUplinkTransition(t),
+    })
+    this.processor.start()
+    this.uplink.evaluate('start-up')
+    this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => this.uplink.evaluate('override file changed'))
+    this.overrideWatch.start()
+    this.scheduleReconcile()
+    this.control = new ControlServer(cfg.general.control_socket, this.controlHandlers(), this.log)
+    await this.control.listen()
+    this.log.info({version: VERSION, config: this.configFile ?? '(embedded defaults)', socket: cfg.general.control_socket, db: this.store.path}, 'vdp-agent daemon started')
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown()
+    return this.stopping
+  }
+
+  private async shutdown(): Promise<void> {
+    this.log.info('vdp-agent daemon stopping')
+    clearTimeout(this.reconcileTimer)
+    this.overrideWatch?.stop()
+    await this.control?.close()
+    const drained = (await this.processor?.stop()) ?? true
+    if (!drained) this.log.warn('in-flight events did not finish in time; they will be redone at the next start')
+    this.store?.close()
+    this.log.info('vdp-agent daemon stopped')
+  }
+
+  /** SIGHUP: re-read the config; a bad file is reported and the running config kept. */
+  reload(): {ok: boolean; error?: string; restartNeeded: string[]} {
+    let next: LoadedConfig
+    try {
+      next = loadConfig(this.opts.configPath)
+    } catch (err) {
+      const error = errorMessage(err)
+      this.log.error({err: error}, 'config reload failed; keeping the running configuration')
+      return {ok: false, error, restartNeeded: []}
+    }
+    for (const w of next.warnings) this.log.warn(w)
+    const restartNeeded = (['state_dir', 'control_socket', 'uplink_override_file', 'queue_capacity'] as const).filter(
+      (k) => next.config.general[k] !== this.config.general[k],
+    )
+    if (restartNeeded.length > 0) this.log.warn({keys: restartNeeded}, 'these [general] keys take effect at the next restart')
+    this.config = {...next.config, general: this.config.general}
+    this.configFile = next.file
+    this.scheduleReconcile()
+    this.uplink.evaluate('config reloaded')
+    this.log.info({config: this.configFile ?? '(embedded defaults)'}, 'configuration reloaded')
+    return {ok: true, restartNeeded: [...restartNeeded]}
+  }
+
+  status(): StatusView {
+    const store = this.requireStore()
+    return {
+      source: 'daemon',
+      daemon: {running: true, pid: process.pid, startedAt: this.startedAt.toISOString(), version: VERSION, configFile: this.configFile ?? null},
+      hostId: this.config.general.host_id,
+      ...statusFromStore(store),
+      queue: {waiting: this.queue.waiting(), inFlight: this.queue.inFlight},
+      override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
+    }
+  }
+
+  private scheduleReconcile(): void {
+    clearTimeout(this.reconcileTimer)
+    const period = this.config.uplink.detection_interval * 1000
+    this.reconcileTimer = setTimeout(() => {
+      try {
+        this.uplink.evaluate('periodic reconciliation')
+      } catch (err) {
+        this.log.error({err: errorMessage(err)}, 'reconciliation failed')
+      }
+      this.scheduleReconcile()
+    }, period)
+    this.reconcileTimer.unref()
+  }
+
+  private onUplinkTransition({previous, current}: UplinkTransition): void {
+    if (previous?.ifname && previous.state === 'up' && (current.ifname !== previous.ifname || current.state !== 'up')) {
+      this.queue.push('uplink', {kind: 'uplink-down', ifname: previous.ifname, reason: current.reason ?? 'uplink changed'}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
+    }
+    if (current.ifname && current.state === 'up' && current.source && (previous?.ifname !== current.ifname || previous.state !== 'up')) {
+      this.queue.push('uplink', {kind: 'uplink-up', ifname: current.ifname, source: current.source}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
+    }
+  }
+
+  private async handleEvent(item: QueueItem<AgentEvent>): Promise<void> {
+    const event = item.payload
+    this.log.debug({event: event.kind, seq: item.seq}, 'processing event')
+  }
+
+  private requireStore(): Store {
+    if (!this.store) throw new VdpAgentError('NOT_READY', 'the daemon is still starting')
+    return this.store
+  }
+
+  private controlHandlers() {
+    return {
+      status: () => this.status(),
+      'uplink.show': () => ({...this.status().uplink, override: {path: this.config.general.uplink_override_file, ...this.uplink.override}, mode: this.config.uplink.mode}),
+      'uplink.reevaluate': () => this.uplink.evaluate('requested by the CLI'),
+      neighbors: () => this.requireStore().neighbors.list(),
+      'vsi.list': () => this.requireStore().vsis.list(),
+      'config.reload': () => this.reload(),
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import type {Store} from '../store/store.js'
+import type {UplinkRecord} from '../store/uplink-repo.js'
+import type {VsiState} from '../store/vsi-repo.js'
+
+export interface UplinkView {
+  ifname: string | null
+  source: UplinkRecord['source']
+  state: UplinkRecord['state']
+  detectedOn: string | null
+  bondMembers: string[]
+  reason: string | null
+  changedAt: string | null
+}
+
+export interface StatusView {
+  /** Where the answer came from: the running daemon, or its database when it is down. */
+  source: 'daemon' | 'database'
+  daemon: {running: boolean; pid?: number; startedAt?: string; version?: string; configFile?: string | null}
+  hostId?: string
+  uplink: UplinkView
+  neighbors: {total: number; evbBridges: number}
+  vsis: {total: number; byState: Partial<Record<VsiState, number>>}
+  outbox: {pending: number}
+  queue?: {waiting: number; inFlight: number}
+  override?: {path: string; ifname: string | null; error: string | null}
+}
+
+export function uplinkView(rec: UplinkRecord | undefined): UplinkView {
+  return {
+    ifname: rec?.ifname ?? null,
+    source: rec?.source ?? null,
+    state: rec?.state ?? 'none',
+    detectedOn: rec?.detectedOn ?? null,
+    bondMembers: rec?.bondMembers ?? [],
+    reason: rec?.reason ?? 'no uplink recorded yet',
+    changedAt: rec ? new Date(rec.changedAt).toISOString() : null,
+  }
+}
+
+/** The part of the status that the database alone can answer. */
+export function statusFromStore(store: Store): Omit<StatusView, 'source' | 'daemon'> {
+  const byState = store.vsis.countsByState()
+  const neighbors = store.neighbors.list()
+  return {
+    uplink: uplinkView(store.uplink.get()),
+    neighbors: {total: neighbors.length, evbBridges: neighbors.filter((n) => isEvbBridge(n.evb)).length},
+    vsis: {total: Object.values(byState).reduce((a, b) => a + (b ?? 0), 0), byState},
+    outbox: {pending: store.outbox.pendingCount()},
+  }
+}
+
+export function isEvbBridge(evb: unknown): boolean {
+  return typeof evb === 'object' && evb !== null && (evb as {mode?: unknown}).mode === 'bridge'
+}

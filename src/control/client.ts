@@ -1,0 +1,52 @@
+import {connect} from 'node:net'
+
+import {VdpAgentError} from '../errors.js'
+import type {ControlResponse} from './protocol.js'
+
+/** The daemon is not running (or its socket is unreachable): callers fall back to the database. */
+export class DaemonUnreachableError extends VdpAgentError {
+  constructor(path: string, cause: string) {
+    super('DAEMON_UNREACHABLE', `no vdp-agent daemon answers on ${path} (${cause})`, {path})
+  }
+}
+
+/** An error the daemon returned for a request. */
+export class ControlCallError extends VdpAgentError {}
+
+/** One request, one response, then close: the CLI's whole conversation with the daemon. */
+export function callDaemon(path: string, method: string, params?: unknown, timeoutMs = 10_000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path)
+    let buffer = ''
+    let settled = false
+    const finish = (fn: () => void) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      socket.destroy()
+      fn()
+    }
+    const timer = setTimeout(
+      () => finish(() => reject(new VdpAgentError('DAEMON_TIMEOUT', `the daemon did not answer ${method} within ${timeoutMs} ms`))),
+      timeoutMs,
+    )
+    socket.setEncoding('utf8')
+    socket.once('connect', () => socket.write(JSON.stringify({id: 1, method, params}) + '\n'))
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(() => reject(new DaemonUnreachableError(path, err.code ?? err.message))))
+    socket.on('data', (chunk: string) => {
+      buffer += chunk
+      const nl = buffer.indexOf('\n')
+      if (nl < 0) return
+      let response: ControlResponse
+      try {
+        response = JSON.parse(buffer.slice(0, nl)) as ControlResponse
+      } catch {
+        finish(() => reject(new VdpAgentError('BAD_RESPONSE', 'the daemon sent an unreadable response')))
+        return
+      }
+      if (response.ok) finish(() => resolve(response.result))
+      else finish(() => reject(new ControlCallError(response.error.code, response.error.message, response.error.details ?? {})))
+    })
+    socket.on('end', () => finish(() => reject(new VdpAgentError('BAD_RESPONSE', 'the daemon closed the connection without answering'))))
+  })
+}

@@ -1,0 +1,124 @@
+import type Database from 'better-sqlite3'
+
+import {VdpAgentError} from '../errors.js'
+
+/**
+ * Schema history. Each entry moves the database from version i to i+1 (PRAGMA user_version) inside one
+ * transaction. Never edit a shipped migration: add the next one.
+ */
+export interface Migration {
+  version: number
+  description: string
+  up(db: Database.Database): void
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    description: 'uplink state, LLDP neighbours, VSI associations, outbox, event journal',
+    up(db) {
+      db.exec(`
+        CREATE TABLE uplink_state (
+          id            INTEGER PRIMARY KEY CHECK (id = 1),
+          ifname        TEXT,
+          source        TEXT CHECK (source IN ('override', 'config', 'lldp')),
+          state         TEXT NOT NULL CHECK (state IN ('none', 'up', 'down')),
+          detected_on   TEXT,
+          bond_members  TEXT NOT NULL DEFAULT '[]',
+          reason        TEXT,
+          changed_at    INTEGER NOT NULL,
+          updated_at    INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE lldp_neighbors (
+          ifname             TEXT NOT NULL,
+          chassis_id         TEXT NOT NULL,
+          port_id            TEXT NOT NULL,
+          chassis_subtype    INTEGER NOT NULL,
+          port_subtype       INTEGER NOT NULL,
+          src_mac            TEXT NOT NULL,
+          ttl                INTEGER NOT NULL,
+          expires_at         INTEGER NOT NULL,
+          system_name        TEXT,
+          system_description TEXT,
+          port_description   TEXT,
+          mgmt_addresses     TEXT NOT NULL DEFAULT '[]',
+          capabilities       TEXT,
+          evb                TEXT,
+          first_seen         INTEGER NOT NULL,
+          last_seen          INTEGER NOT NULL,
+          PRIMARY KEY (ifname, chassis_id, port_id)
+        ) STRICT;
+
+        CREATE TABLE vsi (
+          port_uuid        TEXT PRIMARY KEY,
+          mac              TEXT NOT NULL,
+          net_uuid         TEXT NOT NULL,
+          segmentation_id  INTEGER NOT NULL,
+          vm_name          TEXT,
+          vm_uuid          TEXT,
+          ipv4             TEXT,
+          desired          TEXT NOT NULL CHECK (desired IN ('up', 'down')),
+          state            TEXT NOT NULL,
+          uplink           TEXT,
+          local_vlan       INTEGER,
+          vdp_vlan         INTEGER,
+          fail_reason      TEXT,
+          attempts         INTEGER NOT NULL DEFAULT 0,
+          next_retry_at    INTEGER,
+          created_at       INTEGER NOT NULL,
+          updated_at       INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX vsi_state ON vsi (state);
+        CREATE INDEX vsi_net ON vsi (net_uuid);
+
+        CREATE TABLE outbox (
+          id            INTEGER PRIMARY KEY AUTOINCREMENT,
+          method        TEXT NOT NULL,
+          payload       TEXT NOT NULL,
+          created_at    INTEGER NOT NULL,
+          attempts      INTEGER NOT NULL DEFAULT 0,
+          last_error    TEXT,
+          delivered_at  INTEGER
+        ) STRICT;
+        CREATE INDEX outbox_pending ON outbox (delivered_at, id);
+
+        CREATE TABLE event_journal (
+          id       INTEGER PRIMARY KEY AUTOINCREMENT,
+          at       INTEGER NOT NULL,
+          kind     TEXT NOT NULL,
+          subject  TEXT,
+          detail   TEXT NOT NULL DEFAULT '{}'
+        ) STRICT;
+      `)
+    },
+  },
+]
+
+export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', {simple: true}) as number
+}
+
+/** Bring the database up to `target` (the latest by default). Returns the versions applied. */
+export function migrate(db: Database.Database, target = LATEST_SCHEMA_VERSION): number[] {
+  const current = schemaVersion(db)
+  if (current > LATEST_SCHEMA_VERSION) {
+    throw new VdpAgentError(
+      'STORE_TOO_NEW',
+      `database schema version ${current} is newer than this vdp-agent understands (${LATEST_SCHEMA_VERSION}); upgrade vdp-agent or restore a backup`,
+      {current, latest: LATEST_SCHEMA_VERSION},
+    )
+  }
+  const applied: number[] = []
+  for (const m of migrations) {
+    if (m.version <= current || m.version > target) continue
+    db.transaction(() => {
+      m.up(db)
+      db.pragma(`user_version = ${m.version}`)
+    })()
+    applied.push(m.version)
+  }
+  return applied
+}

@@ -1,0 +1,64 @@
+import type Database from 'better-sqlite3'
+
+import {parseJsonColumn} from './json.js'
+
+export type UplinkSource = 'override' | 'config' | 'lldp'
+export type UplinkLinkState = 'none' | 'up' | 'down'
+
+export interface UplinkRecord {
+  /** The uplink in use: the bond when the detected port is a bond slave. */
+  ifname: string | null
+  source: UplinkSource | null
+  state: UplinkLinkState
+  /** The port the EVB neighbour was heard on (differs from ifname for bond slaves). */
+  detectedOn: string | null
+  bondMembers: string[]
+  reason: string | null
+  changedAt: number
+  updatedAt: number
+}
+
+interface Row {
+  ifname: string | null
+  source: UplinkSource | null
+  state: UplinkLinkState
+  detected_on: string | null
+  bond_members: string
+  reason: string | null
+  changed_at: number
+  updated_at: number
+}
+
+export class UplinkRepo {
+  private readonly getStmt: Database.Statement<[], Row>
+  private readonly putStmt: Database.Statement
+
+  constructor(db: Database.Database) {
+    this.getStmt = db.prepare('SELECT * FROM uplink_state WHERE id = 1')
+    this.putStmt = db.prepare(`
+      INSERT INTO uplink_state (id, ifname, source, state, detected_on, bond_members, reason, changed_at, updated_at)
+      VALUES (1, @ifname, @source, @state, @detectedOn, @bondMembers, @reason, @changedAt, @updatedAt)
+      ON CONFLICT (id) DO UPDATE SET ifname = excluded.ifname, source = excluded.source, state = excluded.state,
+        detected_on = excluded.detected_on, bond_members = excluded.bond_members, reason = excluded.reason,
+        changed_at = excluded.changed_at, updated_at = excluded.updated_at`)
+  }
+
+  get(): UplinkRecord | undefined {
+    const row = this.getStmt.get()
+    if (!row) return undefined
+    return {
+      ifname: row.ifname,
+      source: row.source,
+      state: row.state,
+      detectedOn: row.detected_on,
+      bondMembers: parseJsonColumn<string[]>(row.bond_members, []),
+      reason: row.reason,
+      changedAt: row.changed_at,
+      updatedAt: row.updated_at,
+    }
+  }
+
+  put(rec: UplinkRecord): void {
+    this.putStmt.run({...rec, bondMembers: JSON.stringify(rec.bondMembers)})
+  }
+}
