@@ -25,7 +25,7 @@ export default class ConfigCheck extends BaseCommand {
     try {
       const loaded = loadConfig(flags.config)
       const file = loaded.file ?? null
-      for (const w of loaded.warnings) this.warn(w)
+      for (const w of loaded.warnings) this.logToStderr(`warning: ${w}`)
       this.log(file ? `${file}: valid${loaded.warnings.length ? ` (${loaded.warnings.length} warning(s))` : ''}` : 'no config file: the built-in defaults are valid')
       if (flags.show) this.log(JSON.stringify(loaded.config, null, 2))
       return {ok: true, file, warnings: loaded.warnings, problems: [], ...(flags.show ? {config: loaded.config} : {})}
@@ -35,7 +35,7 @@ export default class ConfigCheck extends BaseCommand {
         process.exitCode = EXIT_CONFIG
         return {ok: false, file: err.problems[0]?.file ?? null, warnings: [], problems: err.problems}
       }
-      this.error(err.message, {exit: EXIT_CONFIG})
+      this.failConfig(err)
     }
   }
 }

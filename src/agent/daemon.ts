@@ -1,6 +1,6 @@
 import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
-import {ControlServer} from '../control/server.js'
+import {type ControlHandler, ControlServer} from '../control/server.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import type {Logger} from '../log/logger.js'
 import {Store, databasePath} from '../store/store.js'
@@ -38,6 +38,8 @@ export class Daemon {
   private reconcileTimer?: NodeJS.Timeout
   private readonly startedAt = new Date()
   private stopping?: Promise<void>
+  /** Control requests are answered only between a complete start and the beginning of stop. */
+  private ready = false
 
   constructor(private readonly opts: DaemonOptions) {
     this.config = opts.loaded.config
@@ -47,6 +49,9 @@ export class Daemon {
 
   async start(): Promise<void> {
     const cfg = this.config
+    // Claim the control socket first: a second daemon must fail before it touches the database.
+    this.control = new ControlServer(cfg.general.control_socket, this.controlHandlers(), this.log)
+    await this.control.listen()
     this.store = Store.open(databasePath(cfg.general.state_dir))
     const capacity = cfg.general.queue_capacity
     this.queue = new EventQueue<AgentEvent>({capacity: {uplink: 1024, vm: capacity, bulk: Math.max(16, Math.ceil(capacity / 100))}})
@@ -64,8 +69,7 @@ export class Daemon {
     this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => this.uplink.evaluate('override file changed'))
     this.overrideWatch.start()
     this.scheduleReconcile()
-    this.control = new ControlServer(cfg.general.control_socket, this.controlHandlers(), this.log)
-    await this.control.listen()
+    this.ready = true
     this.log.info({version: VERSION, config: this.configFile ?? '(embedded defaults)', socket: cfg.general.control_socket, db: this.store.path}, 'vdp-agent daemon started')
   }
 
@@ -76,6 +80,7 @@ export class Daemon {
 
   private async shutdown(): Promise<void> {
     this.log.info('vdp-agent daemon stopping')
+    this.ready = false
     clearTimeout(this.reconcileTimer)
     this.overrideWatch?.stop()
     await this.control?.close()
@@ -149,12 +154,12 @@ export class Daemon {
   }
 
   private requireStore(): Store {
-    if (!this.store) throw new VdpAgentError('NOT_READY', 'the daemon is still starting')
+    if (!this.ready || !this.store) throw new VdpAgentError('NOT_READY', 'the daemon is starting or stopping; try again')
     return this.store
   }
 
-  private controlHandlers() {
-    return {
+  private controlHandlers(): Record<string, ControlHandler> {
+    const handlers: Record<string, ControlHandler> = {
       status: () => this.status(),
       'uplink.show': () => ({...this.status().uplink, override: {path: this.config.general.uplink_override_file, ...this.uplink.override}, mode: this.config.uplink.mode}),
       'uplink.reevaluate': () => this.uplink.evaluate('requested by the CLI'),
@@ -162,5 +167,15 @@ export class Daemon {
       'vsi.list': () => this.requireStore().vsis.list(),
       'config.reload': () => this.reload(),
     }
+    // Nothing is answered while the daemon is starting or stopping.
+    return Object.fromEntries(
+      Object.entries(handlers).map(([name, fn]) => [
+        name,
+        (params: unknown) => {
+          this.requireStore()
+          return fn(params)
+        },
+      ]),
+    )
   }
 }

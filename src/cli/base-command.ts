@@ -27,11 +27,18 @@ export abstract class BaseCommand extends Command {
     try {
       this.loadedConfig = loadConfig(configPath)
     } catch (err) {
-      if (err instanceof ConfigError) this.error(err.message, {exit: EXIT_CONFIG, code: err.code})
+      if (err instanceof ConfigError) this.failConfig(err)
       throw err
     }
-    for (const w of this.loadedConfig.warnings) this.warn(w)
+    for (const w of this.loadedConfig.warnings) this.logToStderr(`warning: ${w}`)
     return this.loadedConfig
+  }
+
+  /** Config problems go out verbatim, one per line (oclif would wrap and prefix them), then exit 78. */
+  protected failConfig(err: ConfigError): never {
+    if (this.jsonEnabled()) this.logJson({error: {code: err.code, message: err.message, problems: err.problems}})
+    else process.stderr.write(`vdp-agent: invalid configuration\n${err.message}\n`)
+    return this.exit(EXIT_CONFIG)
   }
 
   /** Ask the daemon; if it is not running, answer from the database and say so. */
