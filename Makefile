@@ -1,0 +1,35 @@
+# vdp-agent: the two commands of the README are `make demo` (the main job) and `make test`.
+# Both set up a fresh machine first: Debian packages, npm dependencies (native addons built against the
+# system Node headers), TypeScript build. Setup steps are stamped so repeated runs are quick.
+
+DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump tshark libpcap-dev
+STAMPS := .stamps
+
+.PHONY: setup build test test-unit demo run clean
+
+setup: $(STAMPS)/debs $(STAMPS)/npm build
+
+$(STAMPS)/debs: Makefile scripts/install-debs.sh
+	scripts/install-debs.sh $(DEBIAN_PACKAGES)
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	npm_config_nodedir=/usr npm ci --no-audit --no-fund
+	@mkdir -p $(STAMPS) && touch $@
+
+build: $(STAMPS)/npm
+	npx tsc -p tsconfig.json
+
+# Every test: unit, then integration (namespaces and real peers; needs root).
+test: setup
+	npx vitest run
+
+test-unit: $(STAMPS)/npm
+	npx vitest run --project unit
+
+# The main job: the daemon in the foreground on the embedded default configuration.
+demo run: setup
+	./bin/run.js daemon
+
+clean:
+	rm -rf dist build $(STAMPS)
