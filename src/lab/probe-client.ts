@@ -1,0 +1,157 @@
+/**
+ * Talks to a probe child process (frame-probe, link-probe) over JSON lines: requests on stdin with a `seq`,
+ * replies and events on stdout. Every message received is kept, so tests can wait for something that may
+ * already have arrived (`waitFor(pred, {from: mark})`).
+ */
+import {existsSync, readdirSync, statSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {createInterface} from 'node:readline'
+import {fileURLToPath} from 'node:url'
+import {VdpAgentError} from '../errors.js'
+import type {Lab, LabProcess} from './netns.js'
+
+export type ProbeMessage = Record<string, unknown> & {ev: string}
+
+export class ProbeError extends VdpAgentError {}
+
+export class ProbeClient {
+  readonly messages: ProbeMessage[] = []
+  private stderrText = ''
+  private nextSeq = 1
+  private waiters = new Set<() => void>()
+  private exitedFlag = false
+
+  constructor(readonly proc: LabProcess) {
+    const {stdout, stderr, stdin} = proc.child
+    if (!stdout || !stdin) throw new ProbeError('PROBE_NO_STDIO', 'probe needs piped stdin and stdout')
+    createInterface({input: stdout}).on('line', (line) => {
+      if (!line.trim()) return
+      try {
+        this.messages.push(JSON.parse(line) as ProbeMessage)
+      } catch {
+        this.messages.push({ev: 'unparsed', line})
+      }
+      this.wake()
+    })
+    stderr?.on('data', (chunk: Buffer) => {
+      this.stderrText += chunk.toString()
+    })
+    void proc.exited.then(() => {
+      this.exitedFlag = true
+      this.wake()
+    })
+  }
+
+  get stderr(): string {
+    return this.stderrText
+  }
+
+  /** The index the next message will have: pass it as `from` to wait only for later messages. */
+  mark(): number {
+    return this.messages.length
+  }
+
+  /** Sends a request and resolves with its reply; rejects with ProbeError when the probe reports failure. */
+  async request(op: string, args: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<ProbeMessage> {
+    const seq = this.nextSeq++
+    const from = this.mark()
+    this.proc.child.stdin!.write(`${JSON.stringify({op, seq, ...args})}\n`)
+    const reply = await this.waitFor((m) => m.ev === 'reply' && m.seq === seq, {from, timeoutMs, what: `reply to ${op}`})
+    if (reply.ok !== true) {
+      const error = (reply.error ?? {}) as Record<string, unknown>
+      throw new ProbeError(String(error.code ?? 'PROBE_REQUEST_FAILED'), `${op}: ${String(error.message)}`, error)
+    }
+    return reply
+  }
+
+  /** The first message at or after `from` matching `predicate`, waiting for it up to `timeoutMs`. */
+  waitFor(
+    predicate: (m: ProbeMessage) => boolean,
+    {from = 0, timeoutMs = 10_000, what = 'probe message'}: {from?: number; timeoutMs?: number; what?: string} = {},
+  ): Promise<ProbeMessage> {
+    return new Promise((resolve, reject) => {
+      let scanned = from
+      const check = (): boolean => {
+        for (; scanned < this.messages.length; scanned++) {
+          const m = this.messages[scanned]!
+          if (predicate(m)) {
+            resolve(m)
+            return true
+          }
+        }
+        if (this.exitedFlag) {
+          reject(new ProbeError('PROBE_EXITED', `probe exited while waiting for ${what}; stderr: ${this.stderrText.trim()}`))
+          return true
+        }
+        return false
+      }
+      if (check()) return
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter)
+        reject(new ProbeError('PROBE_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${this.stderrText.trim()}`))
+      }, timeoutMs)
+      const waiter = (): void => {
+        if (check()) {
+          clearTimeout(timer)
+          this.waiters.delete(waiter)
+        }
+      }
+      this.waiters.add(waiter)
+    })
+  }
+
+  /** Messages at or after `from` matching `predicate`, without waiting. */
+  collect(predicate: (m: ProbeMessage) => boolean, from = 0): ProbeMessage[] {
+    return this.messages.slice(from).filter(predicate)
+  }
+
+  /** Asks the probe to exit; stops it by PID if it does not. */
+  async close(): Promise<void> {
+    if (!this.exitedFlag) {
+      this.proc.child.stdin?.end(`${JSON.stringify({op: 'exit', seq: 0})}\n`)
+      const exited = await Promise.race([this.proc.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref())])
+      if (!exited) await this.proc.stop()
+    }
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter()
+  }
+}
+
+/** The package root (where binding.gyp is), from src/lab or dist/src/lab. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'binding.gyp'))) {
+    const parent = dirname(dir)
+    if (parent === dir) throw new ProbeError('PROBE_NO_ROOT', 'cannot find the package root')
+    dir = parent
+  }
+  return dir
+}
+
+/**
+ * Path of a compiled lab script (dist/src/lab/<name>.js). Probes run as `node` child processes inside
+ * namespaces, so they run compiled code: refuse to run a dist/ older than its src/ (src/lab and src/net).
+ */
+export function compiledLabScript(name: string): string {
+  const root = packageRoot()
+  const stale: string[] = []
+  for (const dir of ['src/lab', 'src/net']) {
+    for (const file of readdirSync(join(root, dir))) {
+      if (!file.endsWith('.ts')) continue
+      const compiled = join(root, 'dist', dir, file.replace(/\.ts$/, '.js'))
+      if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(join(root, dir, file)).mtimeMs) stale.push(`${dir}/${file}`)
+    }
+  }
+  if (stale.length) throw new ProbeError('DIST_STALE', `dist/ is missing or older than ${stale.join(', ')}: run "npx tsc -p tsconfig.json"`)
+  return join(root, 'dist', 'src', 'lab', `${name}.js`)
+}
+
+/** Starts a compiled probe inside a lab namespace and waits for its {ev:'ready'}. */
+export async function startProbe(lab: Lab, ns: string, name: string, args: string[] = [], nodeFlags: string[] = []): Promise<ProbeClient> {
+  const proc = lab.spawn(ns, [process.execPath, ...nodeFlags, compiledLabScript(name), ...args], {stdio: ['pipe', 'pipe', 'pipe']})
+  const client = new ProbeClient(proc)
+  await client.waitFor((m) => m.ev === 'ready', {what: `${name} ready`})
+  return client
+}
