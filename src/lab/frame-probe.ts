@@ -3,7 +3,7 @@
  *   ip netns exec <ns> node dist/src/lab/frame-probe.js
  * Requests (stdin, one JSON object per line, each with a `seq`):
  *   {op:'open', id, ifname, ethertype, multicast?: string[], echo?: boolean}   echo: send each frame back
- *   {op:'send', id, hex}        {op:'close', id}        {op:'stats', id}        {op:'exit'}
+ *   {op:'send', id, hex}    {op:'close', id, keep?: boolean}    {op:'stats', id}    {op:'exit'}
  * Output (stdout): {ev:'ready'}, {ev:'reply', seq, ok, ...|error}, {ev:'frame', id, hex, dst, src, ethertype},
  *   {ev:'error', id, sysCode, message}.
  */
@@ -54,7 +54,7 @@ function handle(req: Request): Record<string, unknown> {
       return {bytes: socketFor(req).send(Buffer.from(String(req.hex), 'hex'))}
     case 'close':
       socketFor(req).close()
-      sockets.delete(String(req.id))
+      if (req.keep !== true) sockets.delete(String(req.id)) // keep: to try using a closed socket
       return {}
     case 'stats':
       return {stats: socketFor(req).stats()}
