@@ -1,0 +1,71 @@
+import type {EvbTlv} from '../lldp/index.js'
+
+/** This station's EVB policy: its own proposals, from [lldp] evb_*. */
+export interface EvbPolicy {
+  retries: number
+  rte: number
+  rwd: number
+  rka: number
+  rrRequest: boolean
+  groupId: boolean
+}
+
+/** What ECP and VDP run with once a bridge has answered. */
+export interface EvbNegotiated {
+  retries: number
+  rte: number
+  rwd: number
+  rka: number
+  /** Group IDs are usable only when bridge (BGID) and station (SGID) both support them. */
+  groupIds: boolean
+  reflectiveRelay: boolean
+}
+
+export interface EvbNegotiation {
+  /** The EVB TLV this station advertises. */
+  station: EvbTlv
+  /** Undefined until a bridge EVB TLV has been received. */
+  negotiated?: EvbNegotiated
+}
+
+/**
+ * 802.1Qbg EVB negotiation from the station's side (protocol.md 2.2; same results as lldpad, checked against
+ * its own test vectors): R, RTE, RWD and RKA are the larger of ours and the bridge's, a ROL bit says the
+ * bridge's value won (or tied); the bridge-status octet is echoed; RRSTAT is 3 ("don't know") until a
+ * bridge TLV arrives, then whether the bridge enabled reflective relay.
+ */
+export function negotiateEvb(policy: EvbPolicy, bridge?: EvbTlv): EvbNegotiation {
+  const pick = (local: number, remote: number | undefined) => (remote === undefined ? local : Math.max(local, remote))
+  const station: EvbTlv = {
+    bgid: bridge?.bgid ?? false,
+    rrcap: bridge?.rrcap ?? false,
+    rrctr: bridge?.rrctr ?? false,
+    sgid: policy.groupId,
+    rrreq: policy.rrRequest,
+    rrstat: bridge ? (bridge.rrctr ? 1 : 0) : 3,
+    retries: pick(policy.retries, bridge?.retries),
+    rte: pick(policy.rte, bridge?.rte),
+    mode: 'station',
+    rolRwd: bridge !== undefined && bridge.rwd >= policy.rwd,
+    rwd: pick(policy.rwd, bridge?.rwd),
+    rolRka: bridge !== undefined && bridge.rka >= policy.rka,
+    rka: pick(policy.rka, bridge?.rka),
+  }
+  if (!bridge) return {station}
+  return {
+    station,
+    negotiated: {
+      retries: station.retries,
+      rte: station.rte,
+      rwd: station.rwd,
+      rka: station.rka,
+      groupIds: bridge.bgid && policy.groupId,
+      reflectiveRelay: bridge.rrctr,
+    },
+  }
+}
+
+export function sameNegotiation(a: EvbNegotiated | undefined, b: EvbNegotiated | undefined): boolean {
+  if (!a || !b) return a === b
+  return a.retries === b.retries && a.rte === b.rte && a.rwd === b.rwd && a.rka === b.rka && a.groupIds === b.groupIds && a.reflectiveRelay === b.reflectiveRelay
+}
