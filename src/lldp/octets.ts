@@ -1,0 +1,213 @@
+/**
+ * Octet-level helpers shared by the TLV codecs: MAC/IPv4/IPv6/hex/OID text forms and their inverses, and
+ * text decoding that stays lossless. Formatting uses lookup tables and string concatenation (V8 builds
+ * cheap rope strings) because it runs several times per frame on the decode path.
+ */
+import {isUtf8} from 'node:buffer'
+import {LldpEncodeError} from './errors.js'
+
+const HEX2: string[] = []
+for (let i = 0; i < 256; i++) HEX2.push(i.toString(16).padStart(2, '0'))
+
+export function hex(buf: Uint8Array, start = 0, end = buf.length): string {
+  let s = ''
+  for (let i = start; i < end; i++) s += HEX2[buf[i]]
+  return s
+}
+
+export function hexByte(value: number): string {
+  return HEX2[value & 0xff]
+}
+
+/** Six octets as 'aa:bb:cc:dd:ee:ff'. The caller guarantees six octets are there. */
+export function formatMac(buf: Uint8Array, at: number): string {
+  return (
+    HEX2[buf[at]] + ':' + HEX2[buf[at + 1]] + ':' + HEX2[buf[at + 2]] + ':' +
+    HEX2[buf[at + 3]] + ':' + HEX2[buf[at + 4]] + ':' + HEX2[buf[at + 5]]
+  )
+}
+
+const MAC_RE = /^([0-9a-fA-F]{2})[:-]([0-9a-fA-F]{2})[:-]([0-9a-fA-F]{2})[:-]([0-9a-fA-F]{2})[:-]([0-9a-fA-F]{2})[:-]([0-9a-fA-F]{2})$/
+
+export function isMac(text: string): boolean {
+  return MAC_RE.test(text)
+}
+
+export function parseMac(text: string): Buffer {
+  const m = MAC_RE.exec(text)
+  if (!m) throw new LldpEncodeError(`not a MAC address: ${JSON.stringify(text)}`)
+  return Buffer.from(m.slice(1).map((h) => parseInt(h, 16)))
+}
+
+export function parseHex(text: string): Buffer {
+  const clean = text.replace(/[:\s-]/g, '')
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
+    throw new LldpEncodeError(`not a hex octet string: ${JSON.stringify(text)}`)
+  }
+  return Buffer.from(clean, 'hex')
+}
+
+export function formatIpv4(buf: Uint8Array, at: number): string {
+  return buf[at] + '.' + buf[at + 1] + '.' + buf[at + 2] + '.' + buf[at + 3]
+}
+
+const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
+
+export function parseIpv4(text: string): Buffer {
+  const m = IPV4_RE.exec(text)
+  const parts = m ? m.slice(1).map(Number) : []
+  if (!m || parts.some((p) => p > 255)) throw new LldpEncodeError(`not an IPv4 address: ${JSON.stringify(text)}`)
+  return Buffer.from(parts)
+}
+
+/** RFC 5952 text form: lower case, longest run (≥ 2) of zero groups compressed, first such run on ties. */
+export function formatIpv6(buf: Uint8Array, at: number): string {
+  const groups: number[] = []
+  for (let i = 0; i < 8; i++) groups.push((buf[at + 2 * i] << 8) | buf[at + 2 * i + 1])
+  let bestStart = -1
+  let bestLen = 0
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++
+      continue
+    }
+    let j = i
+    while (j < 8 && groups[j] === 0) j++
+    if (j - i > bestLen) {
+      bestStart = i
+      bestLen = j - i
+    }
+    i = j
+  }
+  if (bestLen < 2) return groups.map((g) => g.toString(16)).join(':')
+  const head = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':')
+  const tail = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':')
+  return head + '::' + tail
+}
+
+export function parseIpv6(text: string): Buffer {
+  const bad = (): never => {
+    throw new LldpEncodeError(`not an IPv6 address: ${JSON.stringify(text)}`)
+  }
+  let body = text
+  const v4 = /:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(body)
+  let v4Tail: Buffer | undefined
+  if (v4) {
+    v4Tail = parseIpv4(v4[1])
+    body = body.slice(0, v4.index + 1) + '0:0'
+  }
+  const halves = body.split('::')
+  if (halves.length > 2) bad()
+  const toGroups = (s: string): number[] =>
+    s === '' ? [] : s.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : bad()))
+  const head = toGroups(halves[0])
+  const tail = halves.length === 2 ? toGroups(halves[1]) : []
+  const missing = 8 - head.length - tail.length
+  if (halves.length === 1 ? missing !== 0 : missing < 1) bad()
+  const groups = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail]
+  const out = Buffer.alloc(16)
+  groups.forEach((g, i) => out.writeUInt16BE(g, 2 * i))
+  if (v4Tail) v4Tail.copy(out, 12)
+  return out
+}
+
+export type TextEncoding = 'utf8' | 'latin1'
+
+/**
+ * LLDP strings are SNMP DisplayString/SnmpAdminString: ASCII or UTF-8 in practice. We decode UTF-8 when the
+ * octets are valid UTF-8 and fall back to Latin-1 (one char per octet) otherwise, so the octets can always be
+ * recovered exactly. Trailing NULs are kept here; display code strips them.
+ */
+export function decodeText(buf: Buffer, start: number, end: number): {value: string; encoding: TextEncoding} {
+  let ascii = true
+  for (let i = start; i < end; i++) {
+    if (buf[i] > 0x7f) {
+      ascii = false
+      break
+    }
+  }
+  if (ascii) return {value: buf.toString('latin1', start, end), encoding: 'utf8'}
+  if (isUtf8(buf.subarray(start, end))) return {value: buf.toString('utf8', start, end), encoding: 'utf8'}
+  return {value: buf.toString('latin1', start, end), encoding: 'latin1'}
+}
+
+export function encodeText(value: string, encoding: TextEncoding): Buffer {
+  return Buffer.from(value, encoding)
+}
+
+export function byteLengthOfText(value: string, encoding: TextEncoding): number {
+  return Buffer.byteLength(value, encoding)
+}
+
+/** Printable ID text: valid UTF-8 with no control characters, except NUL padding at the end. */
+export function isPrintableText(buf: Buffer, start: number, end: number): boolean {
+  let stop = end
+  while (stop > start && buf[stop - 1] === 0) stop--
+  if (stop === start) return false
+  let ascii = true
+  for (let i = start; i < stop; i++) {
+    const b = buf[i]
+    if (b < 0x20 || b === 0x7f) return false
+    if (b > 0x7f) ascii = false
+  }
+  return ascii || isUtf8(buf.subarray(start, end))
+}
+
+export function stripTrailingNuls(value: string): string {
+  let end = value.length
+  while (end > 0 && value.charCodeAt(end - 1) === 0) end--
+  return end === value.length ? value : value.slice(0, end)
+}
+
+/** BER object identifier → dotted text, or undefined when the encoding is not canonical (so it would not round-trip). */
+export function decodeOid(buf: Uint8Array, start: number, end: number): string | undefined {
+  if (start === end) return ''
+  const arcs: number[] = []
+  let value = 0
+  let inArc = false
+  for (let i = start; i < end; i++) {
+    const b = buf[i]
+    if (!inArc && b === 0x80) return undefined // leading 0x80 is a non-canonical (padded) arc
+    value = value * 128 + (b & 0x7f)
+    if (value > Number.MAX_SAFE_INTEGER / 128) return undefined
+    inArc = (b & 0x80) !== 0
+    if (!inArc) {
+      arcs.push(value)
+      value = 0
+    }
+  }
+  if (inArc) return undefined
+  const first = arcs[0]
+  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80]
+  return [...head, ...arcs.slice(1)].join('.')
+}
+
+export function encodeOid(text: string): Buffer {
+  if (text === '') return Buffer.alloc(0)
+  const arcs = text.split('.').map((a) => {
+    if (!/^\d+$/.test(a)) throw new LldpEncodeError(`not a dotted OID: ${JSON.stringify(text)}`)
+    return Number(a)
+  })
+  if (arcs.length < 2 || arcs[0] > 2 || (arcs[0] < 2 && arcs[1] >= 40)) {
+    throw new LldpEncodeError(`not a valid OID: ${JSON.stringify(text)}`)
+  }
+  const out: number[] = []
+  const push = (n: number): void => {
+    const septets = [n & 0x7f]
+    for (let v = Math.floor(n / 128); v > 0; v = Math.floor(v / 128)) septets.unshift((v & 0x7f) | 0x80)
+    out.push(...septets)
+  }
+  push(arcs[0] * 40 + arcs[1])
+  for (const a of arcs.slice(2)) push(a)
+  return Buffer.from(out)
+}
+
+/** Names of the set bits of `mask`, given bit → name; cached per mask so repeated decodes share one frozen array. */
+export function bitNames(names: ReadonlyArray<readonly [number, string]>, cache: Map<number, readonly string[]>, mask: number): readonly string[] {
+  let hit = cache.get(mask)
+  if (hit === undefined) {
+    hit = Object.freeze(names.filter(([bit]) => (mask & bit) !== 0).map(([, name]) => name))
+    if (cache.size < 4096) cache.set(mask, hit)
+  }
+  return hit
+}

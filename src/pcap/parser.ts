@@ -1,0 +1,241 @@
+/**
+ * A push-style parser for classic pcap (both byte orders, µs and ns timestamps) and pcapng (SHB, IDB, EPB,
+ * SPB and the obsolete PB; per-interface link type and if_tsresol/if_tsoffset; both byte orders; several
+ * sections). Feed it chunks in file order; it returns the complete records each chunk finishes. It keeps at
+ * most one partial record between chunks, and refuses records larger than maxRecordLength, so memory stays
+ * bounded whatever the file says.
+ */
+import {PcapFormatError} from './errors.js'
+import {ClassicClock, PcapngClock, PcapRecord, type TimestampClock} from './record.js'
+
+export const LINKTYPE_ETHERNET = 1
+
+const PCAP_MAGIC_US = 0xa1b2c3d4
+const PCAP_MAGIC_NS = 0xa1b23c4d
+const PCAP_MAGIC_US_SWAPPED = 0xd4c3b2a1
+const PCAP_MAGIC_NS_SWAPPED = 0x4d3cb2a1
+const PCAP_FILE_HEADER = 24
+const PCAP_RECORD_HEADER = 16
+
+const PCAPNG_SHB = 0x0a0d0d0a
+const PCAPNG_IDB = 1
+const PCAPNG_OBSOLETE_PB = 2
+const PCAPNG_SPB = 3
+const PCAPNG_EPB = 6
+const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d
+const OPT_IF_TSRESOL = 9
+const OPT_IF_TSOFFSET = 14
+
+export interface PcapParserOptions {
+  /** Largest record (or pcapng block) accepted, in octets; bigger ones are a PcapFormatError. Default 16 MiB. */
+  maxRecordLength?: number
+}
+
+export interface PcapFileInfo {
+  format: 'pcap' | 'pcapng'
+  /** Classic pcap only: the file's link type and snaplen; pcapng carries them per interface. */
+  linkType?: number
+  snaplen?: number
+  nanosecond?: boolean
+  bigEndian: boolean
+}
+
+interface PcapngInterface {
+  linkType: number
+  snaplen: number
+  clock: TimestampClock
+}
+
+const EMPTY = Buffer.alloc(0)
+
+export class PcapStreamParser {
+  private pending: Buffer = EMPTY
+  /** File offset of pending[0]. */
+  private fileOffset = 0
+  private format: 'unknown' | 'pcap' | 'pcapng' = 'unknown'
+  private littleEndian = true
+  private linkType = LINKTYPE_ETHERNET
+  private snaplen = 0
+  private nanosecond = false
+  private classicClock: TimestampClock = new ClassicClock(false)
+  private interfaces: PcapngInterface[] = []
+  private readonly maxRecordLength: number
+
+  constructor(opts: PcapParserOptions = {}) {
+    this.maxRecordLength = opts.maxRecordLength ?? 16 * 1024 * 1024
+  }
+
+  /** What the file header said; undefined until the first octets are seen. */
+  get info(): PcapFileInfo | undefined {
+    if (this.format === 'unknown') return undefined
+    if (this.format === 'pcapng') return {format: 'pcapng', bigEndian: !this.littleEndian}
+    return {format: 'pcap', linkType: this.linkType, snaplen: this.snaplen, nanosecond: this.nanosecond, bigEndian: !this.littleEndian}
+  }
+
+  /** Parse `chunk` (the next octets of the file); complete records are appended to `out` and returned. */
+  push(chunk: Uint8Array, out: PcapRecord[] = []): PcapRecord[] {
+    const input = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const buf = this.pending.length === 0 ? input : Buffer.concat([this.pending, input])
+    let off = 0
+    if (this.format === 'unknown') {
+      if (buf.length < 4) {
+        this.pending = buf
+        return out
+      }
+      this.detect(buf)
+    }
+    off = this.format === 'pcap' ? this.parseClassic(buf, out) : this.parsePcapng(buf, out)
+    this.fileOffset += off
+    this.pending = off === buf.length ? EMPTY : buf.subarray(off)
+    return out
+  }
+
+  /** Call at end of input: throws if the file ended inside its header or a record. */
+  finish(): void {
+    if (this.format === 'unknown') throw new PcapFormatError('no pcap or pcapng header: the input is empty or too short', 0)
+    if (this.pending.length > 0) {
+      throw new PcapFormatError(`the file ends inside a ${this.fileOffset === 0 ? 'file header' : 'record'} (${this.pending.length} octets left over)`, this.fileOffset)
+    }
+  }
+
+  private u32(buf: Buffer, at: number): number {
+    return this.littleEndian ? buf.readUInt32LE(at) : buf.readUInt32BE(at)
+  }
+
+  private u16(buf: Buffer, at: number): number {
+    return this.littleEndian ? buf.readUInt16LE(at) : buf.readUInt16BE(at)
+  }
+
+  private detect(buf: Buffer): void {
+    const magic = buf.readUInt32LE(0)
+    if (magic === PCAPNG_SHB) {
+      this.format = 'pcapng'
+      return
+    }
+    if (magic === PCAP_MAGIC_US || magic === PCAP_MAGIC_NS) this.littleEndian = true
+    else if (magic === PCAP_MAGIC_US_SWAPPED || magic === PCAP_MAGIC_NS_SWAPPED) this.littleEndian = false
+    else throw new PcapFormatError(`not a pcap or pcapng file (magic 0x${magic.toString(16).padStart(8, '0')})`, 0)
+    this.format = 'pcap'
+    this.nanosecond = magic === PCAP_MAGIC_NS || magic === PCAP_MAGIC_NS_SWAPPED
+    this.classicClock = new ClassicClock(this.nanosecond)
+  }
+
+  private parseClassic(buf: Buffer, out: PcapRecord[]): number {
+    let off = 0
+    if (this.fileOffset === 0) {
+      if (buf.length < PCAP_FILE_HEADER) return 0
+      this.snaplen = this.u32(buf, 16)
+      // The high bits of the link-type word carry FCS information (pcap draft §4); the type is the low 16.
+      this.linkType = this.u32(buf, 20) & 0xffff
+      off = PCAP_FILE_HEADER
+    }
+    const n = buf.length
+    const le = this.littleEndian
+    while (off + PCAP_RECORD_HEADER <= n) {
+      const capturedLength = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8)
+      if (capturedLength > this.maxRecordLength) {
+        throw new PcapFormatError(`record claims ${capturedLength} captured octets, more than the ${this.maxRecordLength} allowed`, this.fileOffset + off)
+      }
+      const end = off + PCAP_RECORD_HEADER + capturedLength
+      if (end > n) break
+      const seconds = le ? buf.readUInt32LE(off) : buf.readUInt32BE(off)
+      const fraction = le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off + 4)
+      const originalLength = le ? buf.readUInt32LE(off + 12) : buf.readUInt32BE(off + 12)
+      out.push(new PcapRecord(buf.subarray(off + PCAP_RECORD_HEADER, end), originalLength, this.linkType, 0, seconds, fraction, this.classicClock))
+      off = end
+    }
+    return off
+  }
+
+  private parsePcapng(buf: Buffer, out: PcapRecord[]): number {
+    let off = 0
+    const n = buf.length
+    while (off + 12 <= n) {
+      const at = this.fileOffset + off
+      const type = this.u32(buf, off)
+      if (type === PCAPNG_SHB) {
+        const bom = buf.readUInt32LE(off + 8)
+        if (bom === PCAPNG_BYTE_ORDER_MAGIC) this.littleEndian = true
+        else if (bom === 0x4d3c2b1a) this.littleEndian = false
+        else throw new PcapFormatError(`pcapng section header has a bad byte-order magic 0x${bom.toString(16)}`, at + 8)
+      } else if (at === 0) {
+        throw new PcapFormatError('pcapng file does not start with a section header block', 0)
+      }
+      const total = this.u32(buf, off + 4)
+      if (total < 12 || total % 4 !== 0 || total > this.maxRecordLength + 64) {
+        throw new PcapFormatError(`pcapng block of type 0x${type.toString(16)} has an impossible length ${total}`, at + 4)
+      }
+      if (off + total > n) break
+      if (this.u32(buf, off + total - 4) !== total) {
+        throw new PcapFormatError(`pcapng block of type 0x${type.toString(16)}: trailing length does not match ${total}`, at + total - 4)
+      }
+      switch (type) {
+        case PCAPNG_SHB:
+          if (total < 28) throw new PcapFormatError('pcapng section header block too short', at)
+          if (this.u16(buf, off + 12) !== 1) throw new PcapFormatError(`unsupported pcapng major version ${this.u16(buf, off + 12)}`, at + 12)
+          this.interfaces = []
+          break
+        case PCAPNG_IDB:
+          this.readInterface(buf, off, total, at)
+          break
+        case PCAPNG_EPB:
+        case PCAPNG_OBSOLETE_PB:
+          this.readPacketBlock(buf, off, total, at, type === PCAPNG_EPB, out)
+          break
+        case PCAPNG_SPB:
+          this.readSimplePacket(buf, off, total, at, out)
+          break
+        default:
+          break // name resolution, statistics, decryption secrets, custom blocks: not needed here
+      }
+      off += total
+    }
+    return off
+  }
+
+  private readInterface(buf: Buffer, off: number, total: number, at: number): void {
+    if (total < 20) throw new PcapFormatError('pcapng interface description block too short', at)
+    let resolution = 6
+    let offsetSeconds = 0n
+    const end = off + total - 4
+    for (let p = off + 16; p + 4 <= end; ) {
+      const code = this.u16(buf, p)
+      const len = this.u16(buf, p + 2)
+      if (code === 0) break
+      if (p + 4 + len > end) throw new PcapFormatError('pcapng interface option runs past its block', this.fileOffset + p)
+      if (code === OPT_IF_TSRESOL && len >= 1) resolution = buf[p + 4]
+      if (code === OPT_IF_TSOFFSET && len >= 8) offsetSeconds = this.littleEndian ? buf.readBigInt64LE(p + 4) : buf.readBigInt64BE(p + 4)
+      p += 4 + ((len + 3) & ~3)
+    }
+    this.interfaces.push({
+      linkType: this.u16(buf, off + 8),
+      snaplen: this.u32(buf, off + 12),
+      clock: new PcapngClock(resolution, offsetSeconds),
+    })
+  }
+
+  private iface(id: number, at: number): PcapngInterface {
+    const iface = this.interfaces[id]
+    if (!iface) throw new PcapFormatError(`packet refers to undefined pcapng interface ${id}`, at)
+    return iface
+  }
+
+  private readPacketBlock(buf: Buffer, off: number, total: number, at: number, enhanced: boolean, out: PcapRecord[]): void {
+    if (total < 32) throw new PcapFormatError('pcapng packet block too short', at)
+    const id = enhanced ? this.u32(buf, off + 8) : this.u16(buf, off + 8)
+    const iface = this.iface(id, at + 8)
+    const captured = this.u32(buf, off + 20)
+    if (28 + captured > total - 4) throw new PcapFormatError(`pcapng packet block claims ${captured} captured octets, more than the block holds`, at + 20)
+    const data = buf.subarray(off + 28, off + 28 + captured)
+    out.push(new PcapRecord(data, this.u32(buf, off + 24), iface.linkType, id, this.u32(buf, off + 12), this.u32(buf, off + 16), iface.clock))
+  }
+
+  private readSimplePacket(buf: Buffer, off: number, total: number, at: number, out: PcapRecord[]): void {
+    if (total < 16) throw new PcapFormatError('pcapng simple packet block too short', at)
+    const iface = this.iface(0, at)
+    const original = this.u32(buf, off + 8)
+    let captured = Math.min(original, total - 16)
+    if (iface.snaplen > 0) captured = Math.min(captured, iface.snaplen)
+    out.push(new PcapRecord(buf.subarray(off + 12, off + 12 + captured), original, iface.linkType, 0, 0, 0, iface.clock))
+  }
+}
