@@ -1,0 +1,192 @@
+import type {AgentConfig} from '../config/schema.js'
+import {errorMessage} from '../errors.js'
+import type {EvbNegotiated} from '../lldp-agent/evb-negotiation.js'
+import type {LldpAgent} from '../lldp-agent/lldp-agent.js'
+import type {NeighborEvent} from '../lldp-agent/neighbor-table.js'
+import type {Logger} from '../log/logger.js'
+import type {Store} from '../store/store.js'
+import type {UplinkRecord} from '../store/uplink-repo.js'
+import type {Clock, TimerHandle} from '../vdp/clock.js'
+import {type LinkFacts, type UplinkPolicy, UplinkDecider, isCandidatePort, linkUsable} from './decide.js'
+import {readOverrideFile} from './override-file.js'
+
+/** A link as the link monitor reports it. */
+export interface WatchedLink extends LinkFacts {
+  mac: string
+}
+
+export interface LinkChange {
+  type: 'added' | 'removed' | 'changed' | 'renamed'
+  link: WatchedLink
+  previous?: WatchedLink
+}
+
+/** The live interface inventory (rtnetlink in the daemon, a fake in tests). */
+export interface LinkWatch {
+  list(): WatchedLink[]
+  subscribe(listener: (change: LinkChange) => void): () => void
+}
+
+export interface UplinkTransition {
+  previous: UplinkRecord | undefined
+  current: UplinkRecord
+}
+
+export interface UplinkServiceDeps {
+  store: Store
+  log: Logger
+  clock: Clock
+  links: LinkWatch
+  lldp: LldpAgent
+  config: () => AgentConfig
+  onTransition(t: UplinkTransition): void
+}
+
+export function uplinkPolicy(cfg: AgentConfig): UplinkPolicy {
+  return {
+    mode: cfg.uplink.mode,
+    staticInterface: cfg.uplink.static_interface,
+    include: cfg.uplink.include,
+    exclude: cfg.uplink.exclude,
+    candidateKinds: cfg.uplink.candidate_kinds,
+    downDebounceMs: cfg.uplink.down_debounce * 1000,
+  }
+}
+
+/**
+ * The daemon's uplink detector: it follows the kernel's link events, the LLDP neighbour table and the
+ * override file, asks the UplinkDecider, and on every change persists the new state (one transaction with
+ * a journal entry), moves LLDP transmission to the new uplink and reports the transition (which becomes
+ * uplink up/down events in the priority queue). Driven by events; `reconcile` is only a backstop.
+ */
+export class UplinkService {
+  private decider!: UplinkDecider
+  private lastGoodOverride?: string
+  private overrideError: string | null = null
+  private recheckTimer?: TimerHandle
+  private unsubscribe?: () => void
+
+  constructor(private readonly deps: UplinkServiceDeps) {}
+
+  start(): void {
+    const {store, lldp, links, clock} = this.deps
+    lldp.table.restore(store.neighbors.list(), clock.now())
+    this.decider = new UplinkDecider(store.uplink.get())
+    this.readOverride()
+    this.unsubscribe = links.subscribe((change) => this.onLinkChange(change))
+    this.refreshListening()
+    this.evaluate('start-up')
+  }
+
+  stop(): void {
+    this.unsubscribe?.()
+    if (this.recheckTimer) this.deps.clock.clearTimer(this.recheckTimer)
+  }
+
+  get current(): UplinkRecord | undefined {
+    return this.decider?.record
+  }
+
+  get override(): {ifname: string | null; error: string | null} {
+    return {ifname: this.lastGoodOverride ?? null, error: this.overrideError}
+  }
+
+  /** The negotiated EVB values on the uplink (undefined until the bridge's EVB TLV arrived). */
+  negotiatedEvb(): EvbNegotiated | undefined {
+    const rec = this.current
+    if (!rec?.ifname || rec.state !== 'up') return undefined
+    return this.deps.lldp.negotiation(rec.detectedOn ?? rec.ifname)?.negotiated
+  }
+
+  /** The override file changed (watcher) or the CLI asked: re-read it and decide again. */
+  overrideChanged(why: string): UplinkRecord {
+    this.readOverride()
+    return this.evaluate(why)
+  }
+
+  /** Config reloaded: candidate ports and policy may differ. */
+  configChanged(): void {
+    this.refreshListening()
+    this.evaluate('config reloaded')
+  }
+
+  /** Backstop for anything an event could have missed. */
+  reconcile(): void {
+    this.readOverride()
+    this.refreshListening()
+    this.evaluate('periodic reconciliation')
+  }
+
+  /** Persist neighbour changes and re-decide when one could matter. */
+  onNeighborEvents(events: NeighborEvent[]): void {
+    const {store} = this.deps
+    store.transaction(() => {
+      for (const e of events) {
+        if (e.type === 'removed') store.neighbors.delete(e.neighbor.ifname, e.neighbor.chassisId, e.neighbor.portId)
+        else store.neighbors.upsert(e.neighbor)
+      }
+    })
+    if (events.some((e) => e.type !== 'updated' || e.changed)) this.evaluate('LLDP neighbour change')
+  }
+
+  private readOverride(): void {
+    const path = this.deps.config().general.uplink_override_file
+    try {
+      this.lastGoodOverride = readOverrideFile(path)
+      this.overrideError = null
+    } catch (err) {
+      const message = errorMessage(err)
+      if (message !== this.overrideError) this.deps.log.error({err: message, keeping: this.lastGoodOverride ?? null}, 'uplink override file is invalid; keeping the last valid override')
+      this.overrideError = message
+    }
+  }
+
+  private onLinkChange(change: LinkChange): void {
+    const {lldp, log} = this.deps
+    const {link, previous} = change
+    if (change.type === 'removed') lldp.dropInterface(link.name, 'interface-gone')
+    else if (change.type === 'renamed' && previous) lldp.dropInterface(previous.name, 'interface-gone')
+    else if (previous && linkUsable(previous) && !linkUsable(link)) lldp.dropInterface(link.name, 'link-down')
+    log.debug({change: change.type, ifname: link.name, carrier: link.carrier, operstate: link.operstate}, 'link change')
+    this.refreshListening()
+    this.evaluate(`link ${link.name} ${change.type}`)
+  }
+
+  private refreshListening(): void {
+    const policy = uplinkPolicy(this.deps.config())
+    const ports = this.deps.links
+      .list()
+      .filter((l) => isCandidatePort(l, policy))
+      .map((l) => l.name)
+    this.deps.lldp.setListenPorts(ports)
+  }
+
+  private world() {
+    const links = new Map(this.deps.links.list().map((l) => [l.name, l]))
+    const evbBridges = new Map<string, string>()
+    for (const n of this.deps.lldp.table.list()) {
+      if ((n.evb as {mode?: string} | null)?.mode === 'bridge' && !evbBridges.has(n.ifname)) evbBridges.set(n.ifname, `${n.systemName ?? n.chassisId} ${n.portId}`)
+    }
+    return {override: this.lastGoodOverride, links, evbBridges, now: this.deps.clock.now()}
+  }
+
+  evaluate(why: string): UplinkRecord {
+    const {store, log, lldp, clock} = this.deps
+    const previous = this.decider.record
+    const {record, recheckAt} = this.decider.decide(this.world(), uplinkPolicy(this.deps.config()))
+    const changed = !previous || previous.ifname !== record.ifname || previous.state !== record.state || previous.source !== record.source
+    store.transaction(() => {
+      store.uplink.put(record)
+      if (changed) store.journal.add('uplink', record.ifname, {state: record.state, source: record.source, reason: record.reason, why}, record.changedAt)
+    })
+    lldp.setTransmitPorts(record.state === 'up' && record.ifname ? (record.bondMembers.length > 0 ? record.bondMembers : [record.ifname]) : [])
+    if (this.recheckTimer) clock.clearTimer(this.recheckTimer)
+    this.recheckTimer = undefined
+    if (recheckAt !== undefined) this.recheckTimer = clock.setTimer(Math.max(0, recheckAt - clock.now()), () => this.evaluate('debounce elapsed'))
+    if (changed) {
+      log.info({ifname: record.ifname, state: record.state, source: record.source, detectedOn: record.detectedOn, bondMembers: record.bondMembers, reason: record.reason, why}, 'uplink changed')
+      this.deps.onTransition({previous, current: record})
+    }
+    return record
+  }
+}
