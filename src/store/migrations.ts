@@ -93,6 +93,13 @@ export const migrations: Migration[] = [
       `)
     },
   },
+  {
+    version: 2,
+    description: 'negotiated EVB values (R, RTE, RWD, RKA) kept with the uplink',
+    up(db) {
+      db.exec('ALTER TABLE uplink_state ADD COLUMN evb TEXT')
+    },
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version

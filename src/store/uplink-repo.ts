@@ -16,6 +16,18 @@ export interface UplinkRecord {
   reason: string | null
   changedAt: number
   updatedAt: number
+  /** The EVB values negotiated with the bridge on this uplink (ECP/VDP run with them); null before. */
+  evb?: NegotiatedEvb | null
+}
+
+/** Mirrors EvbNegotiated (lldp-agent) without making the store depend on it. */
+export interface NegotiatedEvb {
+  retries: number
+  rte: number
+  rwd: number
+  rka: number
+  groupIds: boolean
+  reflectiveRelay: boolean
 }
 
 interface Row {
@@ -27,6 +39,7 @@ interface Row {
   reason: string | null
   changed_at: number
   updated_at: number
+  evb: string | null
 }
 
 export class UplinkRepo {
@@ -36,11 +49,11 @@ export class UplinkRepo {
   constructor(db: Database.Database) {
     this.getStmt = db.prepare('SELECT * FROM uplink_state WHERE id = 1')
     this.putStmt = db.prepare(`
-      INSERT INTO uplink_state (id, ifname, source, state, detected_on, bond_members, reason, changed_at, updated_at)
-      VALUES (1, @ifname, @source, @state, @detectedOn, @bondMembers, @reason, @changedAt, @updatedAt)
+      INSERT INTO uplink_state (id, ifname, source, state, detected_on, bond_members, reason, changed_at, updated_at, evb)
+      VALUES (1, @ifname, @source, @state, @detectedOn, @bondMembers, @reason, @changedAt, @updatedAt, @evb)
       ON CONFLICT (id) DO UPDATE SET ifname = excluded.ifname, source = excluded.source, state = excluded.state,
         detected_on = excluded.detected_on, bond_members = excluded.bond_members, reason = excluded.reason,
-        changed_at = excluded.changed_at, updated_at = excluded.updated_at`)
+        changed_at = excluded.changed_at, updated_at = excluded.updated_at, evb = excluded.evb`)
   }
 
   get(): UplinkRecord | undefined {
@@ -55,10 +68,11 @@ export class UplinkRepo {
       reason: row.reason,
       changedAt: row.changed_at,
       updatedAt: row.updated_at,
+      evb: parseJsonColumn<NegotiatedEvb | null>(row.evb, null),
     }
   }
 
   put(rec: UplinkRecord): void {
-    this.putStmt.run({...rec, bondMembers: JSON.stringify(rec.bondMembers)})
+    this.putStmt.run({...rec, bondMembers: JSON.stringify(rec.bondMembers), evb: rec.evb ? JSON.stringify(rec.evb) : null})
   }
 }

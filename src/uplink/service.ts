@@ -40,6 +40,8 @@ export interface UplinkServiceDeps {
   lldp: LldpAgent
   config: () => AgentConfig
   onTransition(t: UplinkTransition): void
+  /** The negotiated EVB values on the uplink changed (ECP/VDP timers follow them). */
+  onEvbChange?(evb: EvbNegotiated | undefined): void
 }
 
 export function uplinkPolicy(cfg: AgentConfig): UplinkPolicy {
@@ -65,6 +67,7 @@ export class UplinkService {
   private overrideError: string | null = null
   private recheckTimer?: TimerHandle
   private unsubscribe?: () => void
+  private evaluating = false
 
   constructor(private readonly deps: UplinkServiceDeps) {}
 
@@ -115,6 +118,15 @@ export class UplinkService {
     this.readOverride()
     this.refreshListening()
     this.evaluate('periodic reconciliation')
+  }
+
+  /** The LLDP agent renegotiated EVB on a port: record it when that port carries the uplink. */
+  evbChanged(ifname: string): void {
+    const rec = this.current
+    if (!rec?.ifname || (rec.detectedOn ?? rec.ifname) !== ifname) return
+    // During evaluate (moving TX to a new uplink) the outer evaluate records the negotiation itself.
+    if (!this.evaluating) this.evaluate('EVB negotiation changed')
+    this.deps.onEvbChange?.(this.negotiatedEvb())
   }
 
   /** Persist neighbour changes and re-decide when one could matter. */
@@ -171,15 +183,26 @@ export class UplinkService {
   }
 
   evaluate(why: string): UplinkRecord {
+    this.evaluating = true
+    try {
+      return this.evaluateNow(why)
+    } finally {
+      this.evaluating = false
+    }
+  }
+
+  private evaluateNow(why: string): UplinkRecord {
     const {store, log, lldp, clock} = this.deps
     const previous = this.decider.record
     const {record, recheckAt} = this.decider.decide(this.world(), uplinkPolicy(this.deps.config()))
+    // Transmit first: the EVB negotiation exists for the ports we transmit on.
+    lldp.setTransmitPorts(record.state === 'up' && record.ifname ? (record.bondMembers.length > 0 ? record.bondMembers : [record.ifname]) : [])
+    record.evb = record.state === 'up' && record.ifname ? (lldp.negotiation(record.detectedOn ?? record.ifname)?.negotiated ?? null) : null
     const changed = !previous || previous.ifname !== record.ifname || previous.state !== record.state || previous.source !== record.source
     store.transaction(() => {
       store.uplink.put(record)
       if (changed) store.journal.add('uplink', record.ifname, {state: record.state, source: record.source, reason: record.reason, why}, record.changedAt)
     })
-    lldp.setTransmitPorts(record.state === 'up' && record.ifname ? (record.bondMembers.length > 0 ? record.bondMembers : [record.ifname]) : [])
     if (this.recheckTimer) clock.clearTimer(this.recheckTimer)
     this.recheckTimer = undefined
     if (recheckAt !== undefined) this.recheckTimer = clock.setTimer(Math.max(0, recheckAt - clock.now()), () => this.evaluate('debounce elapsed'))

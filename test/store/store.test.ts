@@ -20,6 +20,7 @@ describe('store migrations', () => {
     expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION)
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all()
     expect(tables).toEqual(['event_journal', 'lldp_neighbors', 'outbox', 'uplink_state', 'vsi'])
+    expect(db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('uplink_state')).toContain('evb')
   })
 
   // Every shipped version must upgrade to the latest, keeping what it holds.
@@ -30,10 +31,12 @@ describe('store migrations', () => {
       migrate(old, m.version)
       expect(schemaVersion(old)).toBe(m.version)
       old.prepare("INSERT INTO event_journal (at, kind, subject, detail) VALUES (1, 'probe', 'x', '{}')").run()
+      old.prepare("INSERT INTO uplink_state (id, ifname, source, state, changed_at, updated_at) VALUES (1, 'eth5', 'config', 'up', 7, 8)").run()
       old.close()
       const store = Store.open(path)
       expect(schemaVersion(store.db)).toBe(LATEST_SCHEMA_VERSION)
       expect(store.journal.recent(10).map((e) => e.kind)).toEqual(['probe'])
+      expect(store.uplink.get()).toMatchObject({ifname: 'eth5', source: 'config', state: 'up', changedAt: 7, evb: null})
       store.close()
     })
   }
@@ -96,7 +99,10 @@ describe('store repositories', () => {
     expect(store.uplink.get()).toBeUndefined()
     const up = {ifname: 'bond0', source: 'lldp' as const, state: 'up' as const, detectedOn: 'eth1', bondMembers: ['eth1', 'eth2'], reason: 'EVB bridge on eth1', changedAt: 5, updatedAt: 6}
     store.uplink.put(up)
-    expect(store.uplink.get()).toEqual(up)
+    expect(store.uplink.get()).toEqual({...up, evb: null})
+    const evb = {retries: 3, rte: 14, rwd: 20, rka: 20, groupIds: true, reflectiveRelay: false}
+    store.uplink.put({...up, evb})
+    expect(store.uplink.get()?.evb).toEqual(evb)
 
     const n = {ifname: 'eth1', chassisId: '02:00:00:00:02:01', portId: 'Ethernet1/7', chassisSubtype: 4, portSubtype: 7, srcMac: '02:00:00:00:02:01', ttl: 120, expiresAt: 120_000, systemName: 'tor1', systemDescription: null, portDescription: null, mgmtAddresses: [{family: 'ipv4', address: '192.0.2.254'}], capabilities: null, evb: {mode: 'bridge', rte: 14}, firstSeen: 1, lastSeen: 1}
     store.neighbors.upsert(n)

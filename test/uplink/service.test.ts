@@ -82,6 +82,7 @@ describe('UplinkService', () => {
     expect(h.store.uplink.get()).toMatchObject({ifname: 'eth2', source: 'lldp', state: 'up'})
     expect(h.store.neighbors.list().map((n) => n.ifname).sort()).toEqual(['eth1', 'eth2'])
     expect(h.service.negotiatedEvb()).toMatchObject({rte: 14, retries: 3})
+    expect(h.store.uplink.get()?.evb).toEqual({retries: 3, rte: 14, rwd: 20, rka: 20, groupIds: false, reflectiveRelay: false})
     h.store.close()
   })
 
