@@ -69,3 +69,44 @@ export function sameNegotiation(a: EvbNegotiated | undefined, b: EvbNegotiated |
   if (!a || !b) return a === b
   return a.retries === b.retries && a.rte === b.rte && a.rwd === b.rwd && a.rka === b.rka && a.groupIds === b.groupIds && a.reflectiveRelay === b.reflectiveRelay
 }
+
+/** A bridge's EVB policy (the ToR simulator's side). */
+export interface EvbBridgePolicy {
+  retries: number
+  rte: number
+  rwd: number
+  rka: number
+  /** RRCAP: the bridge can do reflective relay. */
+  rrCapable: boolean
+  /** BGID: the bridge supports VDP group IDs. */
+  groupId: boolean
+}
+
+/**
+ * The bridge's side of the negotiation (lldpad's bridge_tlv, checked against its bridge-role vectors):
+ * the station-status octet is echoed, RRCTR is set when the station requests reflective relay and the
+ * bridge can do it, and each value is the larger of both sides with ROL marking the station's win.
+ */
+export function negotiateEvbBridge(policy: EvbBridgePolicy, station?: EvbTlv): {bridge: EvbTlv; negotiated?: EvbNegotiated} {
+  const pick = (local: number, remote: number | undefined) => (remote === undefined ? local : Math.max(local, remote))
+  const bridge: EvbTlv = {
+    bgid: policy.groupId,
+    rrcap: policy.rrCapable,
+    rrctr: policy.rrCapable && (station?.rrreq ?? false),
+    sgid: station?.sgid ?? false,
+    rrreq: station?.rrreq ?? false,
+    rrstat: station?.rrstat ?? 0,
+    retries: pick(policy.retries, station?.retries),
+    rte: pick(policy.rte, station?.rte),
+    mode: 'bridge',
+    rolRwd: station !== undefined && station.rwd >= policy.rwd,
+    rwd: pick(policy.rwd, station?.rwd),
+    rolRka: station !== undefined && station.rka >= policy.rka,
+    rka: pick(policy.rka, station?.rka),
+  }
+  if (!station) return {bridge}
+  return {
+    bridge,
+    negotiated: {retries: bridge.retries, rte: bridge.rte, rwd: bridge.rwd, rka: bridge.rka, groupIds: policy.groupId && station.sgid, reflectiveRelay: bridge.rrctr},
+  }
+}

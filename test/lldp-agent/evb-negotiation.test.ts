@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 
 import {describe, expect, it} from 'vitest'
 
-import {negotiateEvb} from '../../src/lldp-agent/evb-negotiation.js'
+import {negotiateEvb, negotiateEvbBridge} from '../../src/lldp-agent/evb-negotiation.js'
 import {decodeEvbTlv, encodeEvbTlv} from '../../src/lldp/index.js'
 import {corpusPath} from '../helpers/corpus.js'
 
@@ -62,6 +62,29 @@ describe('EVB negotiation agrees with lldpad (openlldp test/qbg22/evb22 vectors)
         // (test 9); which neighbour counts as the EVB bridge is the uplink detector's decision, not this one's.
         const bridge = decodeEvbTlv(bridgeInfo)
         expect(encodeEvbTlv(negotiateEvb(policy, bridge).station).toString('hex')).toBe(expected.toString('hex'))
+        checked++
+      }
+      expect(checked).toBeGreaterThan(0)
+    })
+  }
+})
+
+const bridgeTests = vectors.tests.filter((t) => t.lldpad_conf?.tlvid0080c20d?.evbmode === 'bridge' && !t.has_remote_shell_step)
+
+describe('bridge-side EVB negotiation agrees with lldpad as a bridge (tests 30-33)', () => {
+  it('has bridge vectors to check', () => {
+    expect(bridgeTests.map((t) => t.test)).toEqual(['30', '31', '32', '33'])
+  })
+  for (const t of bridgeTests) {
+    it(`test ${t.test}: ${t.description_from_README.slice(0, 70)}`, () => {
+      const c = t.lldpad_conf!.tlvid0080c20d!
+      const policy = {retries: Number(c.ecpretries), rte: Number(c.ecprte), rwd: Number(c.vdprwd), rka: Number(c.vdprka), rrCapable: c.evbrrcap === 'true', groupId: c.evbgpid === 'true'}
+      let checked = 0
+      for (const frame of t.frames) {
+        const stationInfo = evbInfo(frame.payload_hex)
+        const expected = frame.expected_reply_tlvs_hex.map(evbInfo).find((v) => v !== undefined)
+        if (!stationInfo || !expected) continue
+        expect(encodeEvbTlv(negotiateEvbBridge(policy, decodeEvbTlv(stationInfo)).bridge).toString('hex')).toBe(expected.toString('hex'))
         checked++
       }
       expect(checked).toBeGreaterThan(0)
