@@ -3,8 +3,8 @@
  * replies and events on stdout. Every message received is kept, so tests can wait for something that may
  * already have arrived (`waitFor(pred, {from: mark})`).
  */
-import {existsSync, readdirSync, statSync} from 'node:fs'
-import {dirname, join} from 'node:path'
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import {dirname, join, relative} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import {VdpAgentError} from '../errors.js'
@@ -130,20 +130,31 @@ function packageRoot(): string {
   return dir
 }
 
+/** The .ts files `entry` imports, transitively, through relative imports (`from './x.js'`). */
+function importClosure(entry: string): string[] {
+  const seen = new Set<string>()
+  const pending = [entry]
+  while (pending.length) {
+    const file = pending.pop()!
+    if (seen.has(file) || !existsSync(file)) continue
+    seen.add(file)
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) pending.push(join(dirname(file), `${spec}.ts`))
+  }
+  return [...seen]
+}
+
 /**
  * Path of a compiled lab script (dist/src/lab/<name>.js). Probes run as `node` child processes inside
- * namespaces, so they run compiled code: refuse to run a dist/ older than its src/ (src/lab and src/net).
+ * namespaces, so they run compiled code: refuse a dist/ older than the script's sources (its import closure).
  */
 export function compiledLabScript(name: string): string {
   const root = packageRoot()
-  const stale: string[] = []
-  for (const dir of ['src/lab', 'src/net']) {
-    for (const file of readdirSync(join(root, dir))) {
-      if (!file.endsWith('.ts')) continue
-      const compiled = join(root, 'dist', dir, file.replace(/\.ts$/, '.js'))
-      if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(join(root, dir, file)).mtimeMs) stale.push(`${dir}/${file}`)
-    }
-  }
+  const stale = importClosure(join(root, 'src', 'lab', `${name}.ts`))
+    .filter((source) => {
+      const compiled = join(root, 'dist', relative(root, source)).replace(/\.ts$/, '.js')
+      return !existsSync(compiled) || statSync(compiled).mtimeMs < statSync(source).mtimeMs
+    })
+    .map((source) => relative(root, source))
   if (stale.length) throw new ProbeError('DIST_STALE', `dist/ is missing or older than ${stale.join(', ')}: run "npx tsc -p tsconfig.json"`)
   return join(root, 'dist', 'src', 'lab', `${name}.js`)
 }

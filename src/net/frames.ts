@@ -114,7 +114,7 @@ interface NativeError extends Error {
 }
 
 interface NativePacketSocket {
-  start(onFrame: (frame: Buffer) => void, onError: (err: NativeError) => void): void
+  start(onFrame: (frame: Buffer) => void, onError?: (err: NativeError) => void): void
   send(frame: Buffer): number
   close(): void
   stats(): {
