@@ -1,0 +1,789 @@
+/**
+ * VdpStation: the station side of VDP22 for many VSIs on one uplink (802.1Qbg-2012 cl. 41; protocol.md 4).
+ *
+ * Per VSI a small state machine (docs/vdp.md has the diagram):
+ *
+ *   associating / preassociating ──response ok──► associated / preassociated ──T(RKA)──► keep-alive ─┐
+ *          │            ▲                                  │   ▲                                      │
+ *          │            └── a new local request ───────────┘   └──────── response ok ◄─────────────────┘
+ *          └─ error / timeout / bridge De-Associate ──► removed (exactly one terminal event)
+ *   deassociate() ──► deassociating ──response──► removed
+ *
+ * What the station adds over lldpad's per-VSI machine:
+ * - Batching: pending VSI TLVs (each with its org TLVs) share ECPDUs up to the MTU, one Manager ID TLV per
+ *   VDPDU; 4,000 VSIs take ≈ 4,000 / k ECPDUs, not 4,000 round trips. Keep-alives batch the same way because
+ *   their deadlines are rounded down to a slot of T(RKA)/32.
+ * - One deadline list (DeadlineQueue) for every response and keep-alive deadline; no per-VSI timers.
+ * - A VLAN the bridge changes is adopted and reported (`vlan-changed`), where lldpad tears the VSI down.
+ * - A local request for a VSI whose previous request is still on the wire waits in a one-slot mailbox
+ *   (newest wins) instead of failing with EBUSY.
+ *
+ * Pure: VDPDUs in through the EcpTransport handler, out through the transport; time from the clock.
+ */
+import type {Clock} from './clock.js'
+import {ECP_SUBTYPE_VDP, ulpduBudget} from './ecp-codec.js'
+import type {EcpTransport} from './ecp-transport.js'
+import {DeadlineQueue} from './deadline-queue.js'
+import {formatMs, VdpStationError} from './errors.js'
+import {managerIdText} from './manager-id.js'
+import {FAST_PEER, type PeerProfile} from './peer-profile.js'
+import {matchResponse} from './response-match.js'
+import {decodeVdpdu, encodeTlv, groupVsiTlvs, vsiTlvLength, type VsiMode, type VsiTlv, type VsiTlvGroup} from './vdp-codec.js'
+import {VdpduPacker, type PackableVsi} from './vdpdu-packer.js'
+import type {VsiFilter} from './vsi-filter.js'
+import {
+  describeRequest,
+  filterSatisfies,
+  normalizeRequest,
+  requestTlv,
+  sameFilterLayout,
+  sameIdentity,
+  type NormalizedRequest,
+  type VsiRequest,
+} from './vsi-request.js'
+import {describeResponseError, vdpErrorText} from './vsi-status.js'
+import {evbTime, respWaitDelay, validateEvbParams, type EvbParams} from './timers.js'
+import {vsiidKey, type Vsiid} from './vsiid.js'
+
+export type VsiState = 'associating' | 'preassociating' | 'associated' | 'preassociated' | 'deassociating'
+export type EstablishedMode = 'assoc' | 'preassoc' | 'preassoc-rr'
+export type VsiOperation = EstablishedMode | 'deassoc' | 'keepalive'
+/** rejected: the bridge answered with an error code · timeout: no answer within respWaitDelay ·
+ * mismatch: the answer's filter (MAC, group, entry count) differs from the request · transport: ECP refused it. */
+export type FailureReason = 'rejected' | 'timeout' | 'mismatch' | 'transport'
+
+interface EventBase {
+  readonly key: string
+  readonly vsiid: Vsiid
+  /** clock time of the event, ms */
+  readonly at: number
+}
+
+export type VsiEvent =
+  /** The bridge confirmed an (pre-)association; `vids` per filter entry as the bridge assigned them. */
+  | (EventBase & {
+      readonly type: 'associated' | 'preassociated'
+      readonly mode: EstablishedMode
+      readonly filter: VsiFilter
+      readonly vids: number[]
+      /** VIDs as requested (0 = the bridge chooses); differing non-zero values mean the bridge overrode them. */
+      readonly requestedVids: number[]
+    })
+  /** A keep-alive response carried other VIDs: adopted (lldpad would tear the VSI down instead). */
+  | (EventBase & {
+      readonly type: 'vlan-changed'
+      readonly filter: VsiFilter
+      readonly from: number[]
+      readonly to: number[]
+    })
+  /** Terminal. initiator 'station': our De-Associate was confirmed or withdrawn before sending;
+   * 'bridge': an unsolicited De-Associate, or a De-Associate answer to another request. */
+  | (EventBase & {
+      readonly type: 'deassociated'
+      readonly initiator: 'station' | 'bridge'
+      /** Reason nibble of a bridge-initiated De-Associate (lldpad sends 0). */
+      readonly reasonCode?: number
+      readonly text: string
+    })
+  /** An operation failed. Terminal when `state` is 'removed'; with Keep the VSI stays in `state`. */
+  | (EventBase & {
+      readonly type: 'failed'
+      readonly operation: VsiOperation
+      readonly reason: FailureReason
+      /** Bridge error code 0–15 (rejected, mismatch = 5). */
+      readonly code?: number
+      readonly hard: boolean
+      readonly keep: boolean
+      readonly text: string
+      readonly state: VsiState | 'removed'
+    })
+
+export interface VsiView {
+  readonly key: string
+  readonly vsiid: Vsiid
+  readonly managerId: string
+  readonly typeId: number
+  readonly typeVersion: number
+  readonly state: VsiState
+  /** What goes on the wire next or is on it: the assigned VIDs once the bridge confirmed them. */
+  readonly filter: VsiFilter
+  readonly vids: number[]
+  /** The operation queued or awaiting its response, if any. */
+  readonly operation?: VsiOperation
+  readonly pending?: 'queued' | 'awaiting-response'
+  /** A newer local request waiting for the one on the wire to be answered. */
+  readonly deferred?: VsiOperation
+  /** clock time the VSI entered `state` */
+  readonly since: number
+  /** Response deadline or next keep-alive, clock time. */
+  readonly deadline?: number
+}
+
+export interface BulkResult<T> {
+  readonly accepted: VsiView[]
+  readonly rejected: {readonly input: T; readonly error: VdpStationError}[]
+}
+
+export interface VdpStationCounters {
+  pdusSent: number
+  vsiTlvsSent: number
+  keepalivesSent: number
+  responses: number
+  /** VSI TLVs for no VSI of ours (other manager/type/VSIID or already gone). */
+  unmatched: number
+  /** Responses when nothing was awaited, e.g. after a timeout. */
+  staleResponses: number
+  ignoredRequests: number
+  malformedPdus: number
+  timeouts: number
+  rejections: number
+  mismatches: number
+  bridgeDeassociations: number
+  vlanChanges: number
+  /** Exceptions thrown by the event listener (caught so one bad listener cannot stall every VSI). */
+  listenerErrors: number
+}
+
+export interface VdpStationOptions {
+  readonly clock: Clock
+  /** The station registers itself as the VDP (subtype 1) receiver. */
+  readonly transport: EcpTransport
+  /** Negotiated EVB values; update with setParams(). */
+  readonly evb: EvbParams
+  /** Default 1500; the ULPDU budget is MTU − 6 (ECP header, End TLV). */
+  readonly mtu?: number
+  readonly peer?: PeerProfile
+  /** Bound on VSIs (and so on every internal queue). Default 16384. */
+  readonly maxVsis?: number
+  readonly onEvent?: (event: VsiEvent) => void
+}
+
+type Deferred = {readonly op: EstablishedMode; readonly request: NormalizedRequest} | {readonly op: 'deassoc'}
+
+interface PduOnWire {
+  unanswered: number
+}
+
+const MODE_RANK: Readonly<Record<EstablishedMode, number>> = {preassoc: 1, 'preassoc-rr': 2, assoc: 3}
+
+class VsiRecord implements PackableVsi {
+  state: VsiState
+  op: VsiOperation
+  /** TLV type to send for `op`. */
+  mode: VsiMode
+  filter: VsiFilter
+  /** The last state the bridge confirmed: where Keep returns to, what keep-alives repeat. */
+  confirmed: {mode: EstablishedMode; filter: VsiFilter} | undefined
+  queued = false
+  queueToken = 0
+  inFlight = false
+  pdu: PduOnWire | undefined
+  /** Counts transmissions, so a late ECP callback can tell whether it is about the current one. */
+  txCount = 0
+  sent = false
+  ecpFailure: string | undefined
+  deferred: Deferred | undefined
+  removed = false
+  since: number
+  private encodedCache: Buffer | undefined
+
+  constructor(
+    public request: NormalizedRequest,
+    op: EstablishedMode,
+    now: number,
+  ) {
+    this.op = op
+    this.mode = op
+    this.state = op === 'assoc' ? 'associating' : 'preassociating'
+    this.filter = request.filter
+    this.since = now
+  }
+
+  get key(): string {
+    return this.request.key
+  }
+  get managerKey(): string {
+    return this.request.managerKey
+  }
+  get managerId(): Buffer {
+    return this.request.managerId
+  }
+
+  /** VSI TLV + org TLVs as they go on the wire now. */
+  encoded(): Buffer {
+    this.encodedCache ??= Buffer.concat([encodeTlv(requestTlv(this.request, this.mode, this.filter)), this.request.orgBytes])
+    return this.encodedCache
+  }
+
+  invalidate(): void {
+    this.encodedCache = undefined
+  }
+}
+
+export class VdpStation {
+  private readonly clock: Clock
+  private readonly transport: EcpTransport
+  private readonly peer: PeerProfile
+  private readonly maxVsis: number
+  private readonly table = new Map<string, VsiRecord>()
+  private readonly packer: VdpduPacker<VsiRecord>
+  private readonly deadlines: DeadlineQueue<VsiRecord>
+  private evb: EvbParams
+  private listener: (event: VsiEvent) => void
+  private pduOnWire = false
+  private pdusAwaiting = 0
+  private bulk = false
+  private closed = false
+  private readonly stats: VdpStationCounters = {
+    pdusSent: 0,
+    vsiTlvsSent: 0,
+    keepalivesSent: 0,
+    responses: 0,
+    unmatched: 0,
+    staleResponses: 0,
+    ignoredRequests: 0,
+    malformedPdus: 0,
+    timeouts: 0,
+    rejections: 0,
+    mismatches: 0,
+    bridgeDeassociations: 0,
+    vlanChanges: 0,
+    listenerErrors: 0,
+  }
+
+  constructor(options: VdpStationOptions) {
+    validateEvbParams(options.evb)
+    this.clock = options.clock
+    this.transport = options.transport
+    this.evb = options.evb
+    this.peer = options.peer ?? FAST_PEER
+    this.maxVsis = options.maxVsis ?? 16384
+    this.listener = options.onEvent ?? (() => {})
+    this.packer = new VdpduPacker<VsiRecord>({budget: ulpduBudget(options.mtu ?? 1500), endTlv: this.peer.endTlv})
+    this.deadlines = new DeadlineQueue<VsiRecord>(this.clock, (due) => this.onDeadlines(due))
+    this.transport.onReceive(ECP_SUBTYPE_VDP, (ulpdu) => this.onVdpdu(ulpdu))
+  }
+
+  // ── public API ────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Associate a VSI (VID 0 entries: the bridge assigns). Idempotent for a VSI already (being) associated
+   * with a compatible filter. Throws VdpStationError; the outcome arrives as an event. */
+  associate(request: VsiRequest): VsiView {
+    return this.submit('assoc', request)
+  }
+
+  preassociate(request: VsiRequest, options: {rr?: boolean} = {}): VsiView {
+    return this.submit(options.rr ? 'preassoc-rr' : 'preassoc', request)
+  }
+
+  /** De-associate with the VIDs the bridge assigned. Returns undefined when the VSI was withdrawn before
+   * anything was sent (its `deassociated` event has been emitted already). */
+  deassociate(vsiid: Vsiid): VsiView | undefined {
+    this.checkOpen()
+    const rec = this.table.get(vsiidKey(vsiid))
+    if (rec === undefined) {
+      throw new VdpStationError('VSI_UNKNOWN', `VSI ${vsiidKey(vsiid)} is not known to the station; nothing sent`)
+    }
+    this.startDeassociate(rec)
+    return rec.removed ? undefined : this.view(rec)
+  }
+
+  associateMany(requests: readonly VsiRequest[]): BulkResult<VsiRequest> {
+    return this.inBulk(requests, (r) => this.associate(r))
+  }
+
+  preassociateMany(requests: readonly VsiRequest[], options: {rr?: boolean} = {}): BulkResult<VsiRequest> {
+    return this.inBulk(requests, (r) => this.preassociate(r, options))
+  }
+
+  deassociateMany(vsiids: readonly Vsiid[]): BulkResult<Vsiid> {
+    return this.inBulk(vsiids, (v) => this.deassociate(v))
+  }
+
+  get(vsiid: Vsiid): VsiView | undefined {
+    const rec = this.table.get(vsiidKey(vsiid))
+    return rec && this.view(rec)
+  }
+
+  list(): VsiView[] {
+    return [...this.table.values()].map((rec) => this.view(rec))
+  }
+
+  get size(): number {
+    return this.table.size
+  }
+
+  get counters(): Readonly<VdpStationCounters> {
+    return {...this.stats}
+  }
+
+  get params(): EvbParams {
+    return this.evb
+  }
+
+  /** EVB renegotiated: new deadlines use the new values; the transport gets the new R and RTE. */
+  setParams(evb: EvbParams): void {
+    validateEvbParams(evb)
+    this.evb = evb
+    this.transport.updateParams({retries: evb.retries, rte: evb.rte})
+  }
+
+  setListener(listener: (event: VsiEvent) => void): void {
+    this.listener = listener
+  }
+
+  /** Stop all deadlines and forget every VSI, without events (the uplink is gone). */
+  close(): void {
+    this.closed = true
+    this.deadlines.close()
+    for (const rec of this.table.values()) rec.removed = true
+    this.table.clear()
+  }
+
+  // ── local requests ────────────────────────────────────────────────────────────────────────────────────
+
+  private submit(op: EstablishedMode, raw: VsiRequest): VsiView {
+    this.checkOpen()
+    const request = normalizeRequest(raw)
+    const groupLength = vsiTlvLength(request.filter) + request.orgBytes.length
+    if (groupLength > this.packer.maxGroupLength) {
+      throw new VdpStationError(
+        'VSI_TOO_LARGE',
+        `${describeRequest(request)} needs ${groupLength} octets, more than one ECPDU holds (${this.packer.maxGroupLength})`,
+      )
+    }
+    const rec = this.table.get(request.key)
+    if (rec === undefined) return this.view(this.create(op, request))
+    if (this.isSatisfied(rec, op, request)) {
+      rec.deferred = undefined // the newest wish is what is already there
+      return this.view(rec)
+    }
+    const current = rec.state === 'deassociating' ? undefined : (rec.op === 'keepalive' ? rec.confirmed?.mode : rec.op)
+    if (current !== undefined && current !== 'deassoc' && MODE_RANK[op] < MODE_RANK[current]) {
+      throw new VdpStationError(
+        'VSI_INVALID_TRANSITION',
+        `${describeRequest(request)} is ${rec.state}; going back from ${current} to ${op} is not allowed (as in lldpad)`,
+      )
+    }
+    if (rec.inFlight || rec.state === 'deassociating') {
+      rec.deferred = {op, request}
+      return this.view(rec)
+    }
+    this.start(rec, op, request)
+    return this.view(rec)
+  }
+
+  private create(op: EstablishedMode, request: NormalizedRequest): VsiRecord {
+    if (this.table.size >= this.maxVsis) {
+      throw new VdpStationError('VSI_TABLE_FULL', `the station already holds ${this.maxVsis} VSIs; ${request.key} refused`)
+    }
+    const rec = new VsiRecord(request, op, this.clock.now())
+    this.table.set(request.key, rec)
+    this.enqueue(rec)
+    return rec
+  }
+
+  /** Nothing to send: the VSI is (becoming) exactly what is asked. */
+  private isSatisfied(rec: VsiRecord, op: EstablishedMode, request: NormalizedRequest): boolean {
+    if (rec.state === 'deassociating' || !sameIdentity(rec.request, request)) return false
+    const target = rec.op === 'keepalive' ? rec.confirmed?.mode : rec.op
+    return (
+      target === op &&
+      filterSatisfies(request.filter, rec.filter) &&
+      request.orgBytes.equals(rec.request.orgBytes) &&
+      request.status.kind === 'request' &&
+      rec.request.status.kind === 'request' &&
+      request.status.migratingTo === rec.request.status.migratingTo &&
+      request.status.migratingFrom === rec.request.status.migratingFrom
+    )
+  }
+
+  private start(rec: VsiRecord, op: EstablishedMode, request: NormalizedRequest): void {
+    if (!sameIdentity(rec.request, request)) rec.confirmed = undefined
+    rec.request = request
+    rec.op = op
+    rec.mode = op
+    rec.filter = withAssignedVids(request.filter, rec.confirmed?.filter)
+    this.enterState(rec, op === 'assoc' ? 'associating' : 'preassociating')
+    rec.invalidate()
+    this.deadlines.cancel(rec) // no keep-alive while a new request is pending
+    this.enqueue(rec)
+  }
+
+  private startDeassociate(rec: VsiRecord): void {
+    if (rec.state === 'deassociating') {
+      rec.deferred = undefined
+      return
+    }
+    if (rec.inFlight) {
+      rec.deferred = {op: 'deassoc'}
+      return
+    }
+    if (!rec.sent && rec.confirmed === undefined) {
+      this.remove(rec)
+      this.emit(rec, {type: 'deassociated', initiator: 'station', text: 'withdrawn before anything was sent'})
+      return
+    }
+    rec.op = 'deassoc'
+    rec.mode = 'deassoc'
+    rec.filter = rec.confirmed?.filter ?? rec.filter
+    rec.deferred = undefined
+    this.enterState(rec, 'deassociating')
+    rec.invalidate()
+    this.deadlines.cancel(rec)
+    this.enqueue(rec)
+  }
+
+  private applyDeferred(rec: VsiRecord): void {
+    const next = rec.deferred
+    if (next === undefined) return
+    rec.deferred = undefined
+    if (rec.removed) {
+      // The VSI ended (and its terminal event went out). A deferred De-Associate is thereby done; a deferred
+      // (pre-)association starts a new life.
+      if (next.op !== 'deassoc' && !this.table.has(rec.key)) {
+        try {
+          this.create(next.op, next.request)
+        } catch (error) {
+          this.emitFailure(rec, next.op, 'transport', (error as Error).message, {state: 'removed'})
+        }
+      }
+      return
+    }
+    if (next.op === 'deassoc') this.startDeassociate(rec)
+    else if (!this.isSatisfied(rec, next.op, next.request)) this.start(rec, next.op, next.request)
+  }
+
+  // ── transmission ──────────────────────────────────────────────────────────────────────────────────────
+
+  private enqueue(rec: VsiRecord): void {
+    if (!rec.queued) {
+      rec.queued = true
+      rec.queueToken++
+      this.packer.push(rec)
+    }
+    if (!this.bulk) this.pump()
+  }
+
+  /** Hand the next VDPDU to ECP when none of ours is on the wire and the peer's window allows. */
+  private pump(): void {
+    while (!this.closed && !this.pduOnWire && this.pdusAwaiting < this.peer.maxPdusAwaitingResponse) {
+      const packed = this.packer.take(this.peer.maxVsisPerPdu, (rec) => rec.encoded())
+      if (packed === undefined) return
+      const pdu: PduOnWire = {unanswered: packed.items.length}
+      const deadline = this.clock.now() + respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd)
+      const sent: [VsiRecord, number][] = []
+      for (const rec of packed.items) {
+        rec.queued = false
+        rec.inFlight = true
+        rec.sent = true
+        rec.pdu = pdu
+        rec.ecpFailure = undefined
+        sent.push([rec, ++rec.txCount])
+        this.deadlines.schedule(rec, deadline)
+        if (rec.op === 'keepalive') this.stats.keepalivesSent++
+      }
+      this.pdusAwaiting++
+      this.stats.pdusSent++
+      this.stats.vsiTlvsSent += packed.items.length
+      this.pduOnWire = true
+      try {
+        this.transport.enqueue(ECP_SUBTYPE_VDP, packed.ulpdu, (error) => {
+          this.pduOnWire = false
+          if (error) this.noteEcpFailure(sent, error.message)
+          this.pump()
+        })
+      } catch (error) {
+        // Refused at once (transport closed): nothing reached the wire.
+        this.pduOnWire = false
+        this.noteEcpFailure(sent, (error as Error).message)
+      }
+    }
+  }
+
+  /** The VSIs stay in flight: a response may still come if only the ACKs were lost. The reason text says. */
+  private noteEcpFailure(sent: [VsiRecord, number][], message: string): void {
+    for (const [rec, tx] of sent) {
+      if (rec.inFlight && rec.txCount === tx) rec.ecpFailure = message
+    }
+  }
+
+  // ── deadlines ─────────────────────────────────────────────────────────────────────────────────────────
+
+  private onDeadlines(due: VsiRecord[]): void {
+    this.bulk = true
+    try {
+      for (const rec of due) {
+        if (rec.removed) continue
+        if (rec.inFlight) this.onResponseTimeout(rec)
+        else if (!rec.queued && rec.confirmed !== undefined && isEstablished(rec.state)) {
+          rec.op = 'keepalive'
+          rec.mode = rec.confirmed.mode
+          this.enqueue(rec)
+        }
+      }
+    } finally {
+      this.bulk = false
+    }
+    this.pump()
+  }
+
+  private onResponseTimeout(rec: VsiRecord): void {
+    this.settle(rec)
+    this.stats.timeouts++
+    const wait = respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd)
+    const why = rec.ecpFailure ?? 'the bridge acknowledged the ECPDU but sent no VDP response'
+    const text =
+      `no VDP response within ${formatMs(wait)} (respWaitDelay for R=${this.evb.retries}, RTE=${this.evb.rte}, ` +
+      `RWD=${this.evb.rwd}): ${why}`
+    const op = rec.op
+    this.remove(rec)
+    this.emitFailure(rec, op, 'timeout', text, {state: 'removed'})
+    this.applyDeferred(rec)
+  }
+
+  private scheduleKeepalive(rec: VsiRecord): void {
+    // Rounded down to a slot of T(RKA)/32, so VSIs confirmed close together refresh in the same ECPDUs and
+    // the period stays T(RKA) on average (rounding up would stretch every period by a slot). At most one slot
+    // early, which only refreshes the bridge sooner.
+    const period = evbTime(this.evb.rka)
+    const slot = period / 32
+    const now = this.clock.now()
+    this.deadlines.schedule(rec, Math.max(now + period - slot, Math.floor((now + period) / slot) * slot))
+  }
+
+  // ── reception ─────────────────────────────────────────────────────────────────────────────────────────
+
+  private onVdpdu(ulpdu: Buffer): void {
+    if (this.closed) return
+    let groups: VsiTlvGroup[]
+    try {
+      groups = groupVsiTlvs(decodeVdpdu(ulpdu).tlvs)
+    } catch {
+      this.stats.malformedPdus++
+      return
+    }
+    this.bulk = true
+    try {
+      for (const group of groups) this.onVsiTlv(group)
+    } finally {
+      this.bulk = false
+    }
+    this.pump()
+  }
+
+  private onVsiTlv(group: VsiTlvGroup): void {
+    const tlv = group.vsi
+    const rec = this.table.get(vsiidKey(tlv.vsiid))
+    const verdict = rec && matchResponse(rec.request, group)
+    if (rec === undefined || verdict === undefined || verdict.kind === 'other-vsi') {
+      this.stats.unmatched++
+      return
+    }
+    if (tlv.status.kind === 'request') {
+      if (tlv.mode === 'deassoc') this.onBridgeDeassociate(rec, tlv.status.reason)
+      else this.stats.ignoredRequests++
+      return
+    }
+    // A response answers what is on the wire; a De-Associate we sent is answered only by a De-Associate
+    // (an Associate answer arriving then belongs to the request we superseded).
+    if (!rec.inFlight || (rec.op === 'deassoc' && tlv.mode !== 'deassoc')) {
+      this.stats.staleResponses++
+      return
+    }
+    this.settle(rec)
+    this.stats.responses++
+    const op = rec.op
+    if (verdict.kind === 'filter-mismatch') {
+      this.stats.mismatches++
+      this.remove(rec)
+      this.emitFailure(rec, op, 'mismatch', `the bridge's response does not match the request: ${verdict.what}`, {
+        code: 5,
+        state: 'removed',
+      })
+    } else if (tlv.status.error !== 0) {
+      this.onRejected(rec, op, tlv.status)
+    } else if (tlv.mode === 'deassoc') {
+      this.remove(rec)
+      const ours = op === 'deassoc'
+      this.emit(rec, {
+        type: 'deassociated',
+        initiator: ours ? 'station' : 'bridge',
+        text: ours ? 'de-associated' : `the bridge answered the ${op} request with De-Associate`,
+      })
+    } else {
+      this.onConfirmed(rec, op, tlv)
+    }
+    this.applyDeferred(rec)
+  }
+
+  private onRejected(rec: VsiRecord, op: VsiOperation, status: {error: number; hard: boolean; keep: boolean}): void {
+    this.stats.rejections++
+    const text = `the bridge rejected ${op}: ${describeResponseError(status)}`
+    const detail = {code: status.error, hard: status.hard, keep: status.keep}
+    if (status.keep && rec.confirmed !== undefined) {
+      // Keep: the bridge holds the VSI in its previous state, so do we.
+      rec.op = rec.confirmed.mode
+      rec.mode = rec.confirmed.mode
+      rec.filter = rec.confirmed.filter
+      rec.invalidate()
+      this.enterState(rec, rec.confirmed.mode === 'assoc' ? 'associated' : 'preassociated')
+      this.scheduleKeepalive(rec)
+      this.emitFailure(rec, op, 'rejected', text, {...detail, state: rec.state})
+      return
+    }
+    // Without Keep, or with Keep but no previous state to keep: the VSI is gone. (lldpad keeps a brand-new
+    // VSI "associated" on a Keep error to an Associate; there is nothing to keep, so we do not.)
+    this.remove(rec)
+    this.emitFailure(rec, op, 'rejected', text, {...detail, state: 'removed'})
+  }
+
+  private onConfirmed(rec: VsiRecord, op: VsiOperation, tlv: VsiTlv): void {
+    const previous = rec.confirmed
+    const mode = tlv.mode as EstablishedMode
+    const filter = tlv.filter
+    rec.confirmed = {mode, filter}
+    rec.op = mode
+    rec.mode = mode
+    rec.filter = filter
+    rec.invalidate()
+    this.enterState(rec, mode === 'assoc' ? 'associated' : 'preassociated')
+    this.scheduleKeepalive(rec)
+    const vids = filter.entries.map((e) => e.vid)
+    if (op === 'keepalive') {
+      const from = previous?.filter.entries.map((e) => e.vid) ?? []
+      if (from.some((vid, i) => vid !== vids[i])) {
+        this.stats.vlanChanges++
+        this.emit(rec, {type: 'vlan-changed', filter, from, to: vids})
+      }
+      return
+    }
+    this.emit(rec, {
+      type: mode === 'assoc' ? 'associated' : 'preassociated',
+      mode,
+      filter,
+      vids,
+      requestedVids: rec.request.filter.entries.map((e) => e.vid),
+    })
+  }
+
+  private onBridgeDeassociate(rec: VsiRecord, reasonCode: number): void {
+    this.stats.bridgeDeassociations++
+    this.remove(rec)
+    const why = reasonCode === 0 ? '' : ` (reason ${reasonCode}: ${vdpErrorText(reasonCode)})`
+    this.emit(rec, {type: 'deassociated', initiator: 'bridge', reasonCode, text: `the bridge de-associated the VSI${why}`})
+    this.applyDeferred(rec)
+  }
+
+  // ── bookkeeping ───────────────────────────────────────────────────────────────────────────────────────
+
+  /** The VSI no longer awaits a response. */
+  private settle(rec: VsiRecord): void {
+    if (!rec.inFlight) return
+    rec.inFlight = false
+    this.deadlines.cancel(rec)
+    const pdu = rec.pdu
+    rec.pdu = undefined
+    if (pdu !== undefined && --pdu.unanswered === 0) this.pdusAwaiting--
+  }
+
+  private remove(rec: VsiRecord): void {
+    this.settle(rec)
+    rec.queued = false
+    rec.removed = true
+    this.deadlines.cancel(rec)
+    if (this.table.get(rec.key) === rec) this.table.delete(rec.key)
+  }
+
+  private enterState(rec: VsiRecord, state: VsiState): void {
+    if (rec.state !== state) rec.since = this.clock.now()
+    rec.state = state
+  }
+
+  private emitFailure(
+    rec: VsiRecord,
+    operation: VsiOperation,
+    reason: FailureReason,
+    text: string,
+    extra: {code?: number; hard?: boolean; keep?: boolean; state: VsiState | 'removed'},
+  ): void {
+    this.emit(rec, {
+      type: 'failed',
+      operation,
+      reason,
+      ...(extra.code !== undefined ? {code: extra.code} : {}),
+      hard: extra.hard ?? false,
+      keep: extra.keep ?? false,
+      text: `${describeRequest(rec.request)}: ${text}`,
+      state: extra.state,
+    })
+  }
+
+  private emit(rec: VsiRecord, event: DistributiveOmit<VsiEvent, 'key' | 'vsiid' | 'at'>): void {
+    try {
+      this.listener({key: rec.key, vsiid: rec.request.vsiid, at: this.clock.now(), ...event} as VsiEvent)
+    } catch {
+      this.stats.listenerErrors++
+    }
+  }
+
+  private view(rec: VsiRecord): VsiView {
+    const pending = rec.inFlight ? 'awaiting-response' : rec.queued ? 'queued' : undefined
+    const deadline = this.deadlines.deadlineOf(rec)
+    return {
+      key: rec.key,
+      vsiid: rec.request.vsiid,
+      managerId: managerIdText(rec.request.managerId),
+      typeId: rec.request.typeId,
+      typeVersion: rec.request.typeVersion,
+      state: rec.state,
+      filter: rec.filter,
+      vids: rec.filter.entries.map((e) => e.vid),
+      ...(pending ? {pending, operation: rec.op} : {}),
+      ...(rec.deferred ? {deferred: rec.deferred.op} : {}),
+      since: rec.since,
+      ...(deadline !== undefined ? {deadline} : {}),
+    }
+  }
+
+  private inBulk<T>(inputs: readonly T[], one: (input: T) => VsiView | undefined): BulkResult<T> {
+    const accepted: VsiView[] = []
+    const rejected: {input: T; error: VdpStationError}[] = []
+    this.bulk = true
+    try {
+      for (const input of inputs) {
+        try {
+          const view = one(input)
+          if (view !== undefined) accepted.push(view)
+        } catch (error) {
+          if (!(error instanceof VdpStationError)) throw error
+          rejected.push({input, error})
+        }
+      }
+    } finally {
+      this.bulk = false
+    }
+    this.pump()
+    return {accepted, rejected}
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new VdpStationError('STATION_CLOSED', 'the VDP station is closed')
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+function isEstablished(state: VsiState): boolean {
+  return state === 'associated' || state === 'preassociated'
+}
+
+/** Where the request leaves a VID to the bridge (0) and the bridge already assigned one, keep that one, so a
+ * re-request does not ask for a new VLAN (lldpad refuses such a request outright, error R05). */
+function withAssignedVids(requested: VsiFilter, assigned: VsiFilter | undefined): VsiFilter {
+  if (assigned === undefined || !sameFilterLayout(requested, assigned)) return requested
+  return {
+    format: requested.format,
+    entries: requested.entries.map((e, i) => (e.vid === 0 ? {...e, vid: assigned.entries[i].vid} : e)),
+  }
+}
