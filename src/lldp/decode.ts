@@ -10,7 +10,7 @@ import {DecodeContext} from './context.js'
 import {LldpDecodeError} from './errors.js'
 import {lldpPayloadOffset, readVlanTags} from './ethernet.js'
 import {tlvTypeName} from './names.js'
-import {formatMac, hex, stripTrailingNuls} from './octets.js'
+import {formatMac, hex, displayText} from './octets.js'
 import {decodeOrgTlv} from './org.js'
 import type {
   DecodeOptions, EvbTlv, LldpFrame, LldpId, LldpTlv, Lldpdu, ManagementAddress, SystemCapabilities,
@@ -168,13 +168,13 @@ function decodeTlvChain(buf: Buffer, start: number, strict: boolean): Lldpdu {
           ttl = tlv.seconds
           break
         case 'portDescription':
-          portDescription = stripTrailingNuls(tlv.value)
+          portDescription = displayText(tlv.value)
           break
         case 'systemName':
-          systemName = stripTrailingNuls(tlv.value)
+          systemName = displayText(tlv.value)
           break
         case 'systemDescription':
-          systemDescription = stripTrailingNuls(tlv.value)
+          systemDescription = displayText(tlv.value)
           break
         case 'systemCapabilities':
           capabilities = tlv

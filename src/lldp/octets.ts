@@ -153,10 +153,13 @@ export function isPrintableText(buf: Buffer, start: number, end: number): boolea
   return ascii || isUtf8(buf.subarray(start, end))
 }
 
-export function stripTrailingNuls(value: string): string {
-  let end = value.length
-  while (end > 0 && value.charCodeAt(end - 1) === 0) end--
-  return end === value.length ? value : value.slice(0, end)
+/**
+ * A string as LLDP receivers display it: up to the first NUL. tcpdump, Wireshark, lldpd, systemd and
+ * NetworkManager all treat these fields as C strings (many switches NUL-terminate them).
+ */
+export function displayText(value: string): string {
+  const nul = value.indexOf('\0')
+  return nul < 0 ? value : value.slice(0, nul)
 }
 
 /** BER object identifier → dotted text, or undefined when the encoding is not canonical (so it would not round-trip). */

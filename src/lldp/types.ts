@@ -526,7 +526,7 @@ export interface Lldpdu {
   ttl: number
   /** TTL 0: the sender is going away; delete its MSAP now. */
   isShutdown: boolean
-  /** Display strings: the first TLV of each type, trailing NULs removed. */
+  /** Display strings: the first TLV of each type, up to its first NUL (as every LLDP receiver shows them). */
   portDescription: string | undefined
   systemName: string | undefined
   systemDescription: string | undefined
