@@ -60,6 +60,8 @@ export class PcapStreamParser {
   private classicClock: TimestampClock = new ClassicClock(false)
   private interfaces: PcapngInterface[] = []
   private readonly maxRecordLength: number
+  /** A format error found after some records of the same chunk: reported on the next push() or finish(). */
+  private failure: PcapFormatError | undefined
 
   constructor(opts: PcapParserOptions = {}) {
     this.maxRecordLength = opts.maxRecordLength ?? 16 * 1024 * 1024
@@ -72,8 +74,24 @@ export class PcapStreamParser {
     return {format: 'pcap', linkType: this.linkType, snaplen: this.snaplen, nanosecond: this.nanosecond, bigEndian: !this.littleEndian}
   }
 
-  /** Parse `chunk` (the next octets of the file); complete records are appended to `out` and returned. */
+  /**
+   * Parse `chunk` (the next octets of the file); complete records are appended to `out` and returned. On
+   * damage, the records before it are still returned and the PcapFormatError is thrown by the next call, so
+   * what a reader sees never depends on how the file was cut into chunks.
+   */
   push(chunk: Uint8Array, out: PcapRecord[] = []): PcapRecord[] {
+    if (this.failure) throw this.failure
+    const before = out.length
+    try {
+      return this.parseChunk(chunk, out)
+    } catch (err) {
+      if (!(err instanceof PcapFormatError) || out.length === before) throw err
+      this.failure = err
+      return out
+    }
+  }
+
+  private parseChunk(chunk: Uint8Array, out: PcapRecord[]): PcapRecord[] {
     const input = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     const buf = this.pending.length === 0 ? input : Buffer.concat([this.pending, input])
     let off = 0
@@ -92,6 +110,7 @@ export class PcapStreamParser {
 
   /** Call at end of input: throws if the file ended inside its header or a record. */
   finish(): void {
+    if (this.failure) throw this.failure
     if (this.format === 'unknown') throw new PcapFormatError('no pcap or pcapng header: the input is empty or too short', 0)
     if (this.pending.length > 0) {
       throw new PcapFormatError(`the file ends inside a ${this.fileOffset === 0 ? 'file header' : 'record'} (${this.pending.length} octets left over)`, this.fileOffset)
