@@ -40,6 +40,7 @@ import {
   type VsiTlv,
   type VsiTlvGroup,
 } from '../vdp/vdp-codec.js'
+import {MANAGER_ID_TLV_LENGTH} from '../vdp/vdpdu-packer.js'
 import {hasGroup, hasMac, type FilterEntry, type VsiFilter} from '../vdp/vsi-filter.js'
 import {SUCCESS_STATUS, VDP_ERROR, type VsiStatus} from '../vdp/vsi-status.js'
 import {vsiidKey, type Vsiid} from '../vdp/vsiid.js'
@@ -532,7 +533,7 @@ export class VdpBridge {
         flush()
         manager = managerId
         parts = [encodeTlv({kind: 'manager-id', managerId})]
-        used = 18
+        used = MANAGER_ID_TLV_LENGTH
       }
       parts.push(octets)
       used += octets.length

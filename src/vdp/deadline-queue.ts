@@ -75,7 +75,8 @@ export class DeadlineQueue<T> {
   private fire(): void {
     this.timer = undefined
     this.armedAt = Infinity
-    const now = this.clock.now()
+    // A hair of slack: now + (at − now) can land one ulp short of `at`, which must not re-arm forever.
+    const now = this.clock.now() + 1e-6
     const due: T[] = []
     for (;;) {
       const top = this.heap.peek()

@@ -49,8 +49,9 @@ export type VsiState = 'associating' | 'preassociating' | 'associated' | 'preass
 export type EstablishedMode = 'assoc' | 'preassoc' | 'preassoc-rr'
 export type VsiOperation = EstablishedMode | 'deassoc' | 'keepalive'
 /** rejected: the bridge answered with an error code · timeout: no answer within respWaitDelay ·
- * mismatch: the answer's filter (MAC, group, entry count) differs from the request · transport: ECP refused it. */
-export type FailureReason = 'rejected' | 'timeout' | 'mismatch' | 'transport'
+ * mismatch: the answer's filter (MAC, group, entry count) differs from the request ·
+ * local: the station could not take a request it had deferred (its table filled up meanwhile). */
+export type FailureReason = 'rejected' | 'timeout' | 'mismatch' | 'local'
 
 interface EventBase {
   readonly key: string
@@ -445,7 +446,7 @@ export class VdpStation {
         try {
           this.create(next.op, next.request)
         } catch (error) {
-          this.emitFailure(rec, next.op, 'transport', (error as Error).message, {state: 'removed'})
+          this.emitFailure(rec, next.op, 'local', (error as Error).message, {state: 'removed'})
         }
       }
       return
