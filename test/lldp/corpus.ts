@@ -1,12 +1,12 @@
 /**
  * Where the test captures live and how to read them. The shared corpus sits next to the checkout
- * (../shared/corpus, as in CI); our own small fixtures are under test/lldp/fixtures.
+ * (test/corpus, copied with its README and MANIFEST); our own small fixtures are under test/lldp/fixtures.
  */
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {readPcapRecords} from '../../src/pcap/index.js'
 
-export const CORPUS_DIR = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url))
+export const CORPUS_DIR = fileURLToPath(new URL('../corpus/', import.meta.url))
 export const FIXTURES_DIR = fileURLToPath(new URL('./fixtures/', import.meta.url))
 
 export interface CapturedFrame {

@@ -1,7 +1,8 @@
-// Paths into the shared corpus and the ECP frames of the lldpad captures.
+// Paths into the corpus (vendored under test/corpus) and the ECP frames of the lldpad captures.
+import {corpusPath} from '../../helpers/corpus.js'
 import {readPcap, type PcapRecord} from './read-pcap.js'
 
-export const CORPUS = '/work/shared/corpus'
+export const CORPUS = corpusPath()
 export const ASSOC_DEASSOC_PCAP = `${CORPUS}/generated/lldpad-vdp22-assoc-deassoc.pcap`
 export const KEEPALIVE_PCAP = `${CORPUS}/generated/lldpad-vdp22-keepalive-and-bridge-loss.pcap`
 export const LLDPD_PLUS_LLDPAD_PCAP = `${CORPUS}/generated/lldpd-plus-lldpad-vdp22.pcap`
