@@ -71,19 +71,19 @@ function orgTitle(tlv: Extract<LldpTlv, {type: 127}>): string {
 }
 
 /** Title and detail lines of one TLV. */
-export function describeTlv(tlv: LldpTlv): {title: string; lines: string[]} {
+export function describeTlv(tlv: LldpTlv): {title: string; value?: string; lines: string[]} {
   switch (tlv.kind) {
     case 'end':
       return {title: 'End (0)', lines: []}
     case 'chassisId':
     case 'portId':
-      return {title: `${tlvTypeName(tlv.type)} (${tlv.type}): ${formatId(tlv.id)}`, lines: []}
+      return {title: `${tlvTypeName(tlv.type)} (${tlv.type})`, value: formatId(tlv.id), lines: []}
     case 'ttl':
-      return {title: `Time to Live (3): ${tlv.seconds} s${tlv.seconds === 0 ? ' (shutdown)' : ''}`, lines: tlv.extra ? [`extra octets ${hex(tlv.extra)}`] : []}
+      return {title: 'Time to Live (3)', value: `${tlv.seconds} s${tlv.seconds === 0 ? ' (shutdown)' : ''}`, lines: tlv.extra ? [`extra octets ${hex(tlv.extra)}`] : []}
     case 'portDescription':
     case 'systemName':
     case 'systemDescription':
-      return {title: `${tlvTypeName(tlv.type)} (${tlv.type}): ${quote(tlv.value)}`, lines: tlv.encoding === 'latin1' ? ['(not UTF-8; shown as Latin-1)'] : []}
+      return {title: `${tlvTypeName(tlv.type)} (${tlv.type})`, value: quote(tlv.value), lines: tlv.encoding === 'latin1' ? ['(not UTF-8; shown as Latin-1)'] : []}
     case 'systemCapabilities':
       return {
         title: 'System Capabilities (7)',
@@ -91,13 +91,14 @@ export function describeTlv(tlv: LldpTlv): {title: string; lines: string[]} {
       }
     case 'managementAddress':
       return {
-        title: `Management Address (8): ${formatAddress(tlv.address)}`,
+        title: 'Management Address (8)',
+        value: formatAddress(tlv.address),
         lines: [`interface ${tlv.interfaceSubtypeName} ${tlv.interfaceNumber}`, ...(tlv.oid ? [`OID ${tlv.oidEncoding === 'hex' ? `0x${tlv.oid}` : tlv.oid}`] : [])],
       }
     case 'unrecognized':
       return {title: `Reserved TLV type ${tlv.type}`, lines: hexDump(tlv.data)}
     case 'malformed':
-      return {title: `${tlvTypeName(tlv.type)} (${tlv.type}) MALFORMED [${tlv.rule}]: ${tlv.reason}`, lines: hexDump(tlv.data)}
+      return {title: `${tlvTypeName(tlv.type)} (${tlv.type})`, value: `MALFORMED [${tlv.rule}] ${tlv.reason}`, lines: hexDump(tlv.data)}
     case 'orgSpecific':
       return {title: orgTitle(tlv), lines: hexDump(tlv.data)}
     case 'portVlanId':
@@ -205,9 +206,9 @@ export function formatLldpSummary(frame: LldpFrame): string {
 export function formatLldpTree(pdu: Lldpdu & Partial<Pick<LldpFrame, 'src' | 'dst' | 'vlanTags'>>, indent = '  '): string {
   const lines: string[] = []
   for (const tlv of pdu.tlvs) {
-    const {title, lines: details} = describeTlv(tlv)
+    const {title, value, lines: details} = describeTlv(tlv)
     const length = tlv.kind === 'malformed' ? tlv.declaredLength : encodeTlv(tlv).length - 2
-    lines.push(`${indent}${title}, length ${length}`)
+    lines.push(`${indent}${title}, length ${length}${value === undefined ? '' : `: ${value}`}`)
     for (const d of details) lines.push(`${indent}  ${d}`)
   }
   if (pdu.trailer.length > 0) lines.push(`${indent}trailer ${pdu.trailer.length} octets${pdu.trailer.some((b) => b !== 0) ? `: ${hex(pdu.trailer, 0, Math.min(pdu.trailer.length, 32))}${pdu.trailer.length > 32 ? '…' : ''}` : ' (zero padding)'}`)
@@ -215,3 +216,15 @@ export function formatLldpTree(pdu: Lldpdu & Partial<Pick<LldpFrame, 'src' | 'ds
   return lines.join('\n')
 }
 
+
+/** A JSON-ready copy of a decoded frame or TLV: octet fields become hex strings, bigints decimal strings. */
+export function toJsonValue(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+      const raw = key === '' ? v : this[key]
+      if (raw instanceof Uint8Array) return hex(raw)
+      if (typeof raw === 'bigint') return raw.toString()
+      return v
+    }),
+  )
+}
