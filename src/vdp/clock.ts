@@ -51,7 +51,8 @@ export class ManualClock implements Clock {
   private current: number
   private nextId = 0
   private readonly pending = new MinHeap<ManualTimer>((a, b) => a.due - b.due || a.timerId - b.timerId)
-  private readonly cancelled = new Set<number>()
+  /** Ids scheduled and neither fired nor cleared. */
+  private readonly live = new Set<number>()
 
   constructor(start = 0) {
     this.current = start
@@ -64,16 +65,17 @@ export class ManualClock implements Clock {
   setTimer(delayMs: number, fn: () => void): TimerHandle {
     const timer: ManualTimer = {timerId: ++this.nextId, due: this.current + Math.max(0, delayMs), fn}
     this.pending.push(timer)
+    this.live.add(timer.timerId)
     return {timerId: timer.timerId}
   }
 
   clearTimer(handle: TimerHandle): void {
-    this.cancelled.add(handle.timerId)
+    this.live.delete(handle.timerId)
   }
 
-  /** Number of timers still scheduled (cancelled ones excluded). */
+  /** Number of timers still scheduled. */
   get pendingTimers(): number {
-    return this.pending.size - this.cancelled.size
+    return this.live.size
   }
 
   /** Move time forward by `ms`, firing due timers in order. Returns how many fired. */
@@ -87,7 +89,7 @@ export class ManualClock implements Clock {
       const next = this.pending.peek()
       if (next === undefined || next.due > target) break
       this.pending.pop()
-      if (this.cancelled.delete(next.timerId)) continue
+      if (!this.live.delete(next.timerId)) continue // cleared
       this.current = Math.max(this.current, next.due)
       fired++
       next.fn()

@@ -50,7 +50,7 @@ export type EstablishedMode = 'assoc' | 'preassoc' | 'preassoc-rr'
 export type VsiOperation = EstablishedMode | 'deassoc' | 'keepalive'
 /** rejected: the bridge answered with an error code · timeout: no answer within respWaitDelay ·
  * mismatch: the answer's filter (MAC, group, entry count) differs from the request ·
- * local: the station could not take a request it had deferred (its table filled up meanwhile). */
+ * local: the station could not carry out a request it had deferred (table full, or no longer allowed). */
 export type FailureReason = 'rejected' | 'timeout' | 'mismatch' | 'local'
 
 interface EventBase {
@@ -353,14 +353,20 @@ export class VdpStation {
         `${describeRequest(request)} needs ${groupLength} octets, more than one ECPDU holds (${this.packer.maxGroupLength})`,
       )
     }
+    return this.view(this.decide(op, request))
+  }
+
+  /** What a (pre-)association request means for the VSI as it stands; shared by fresh and deferred requests. */
+  private decide(op: EstablishedMode, request: NormalizedRequest): VsiRecord {
     const rec = this.table.get(request.key)
-    if (rec === undefined) return this.view(this.create(op, request))
+    if (rec === undefined) return this.create(op, request)
     if (this.isSatisfied(rec, op, request)) {
       rec.deferred = undefined // the newest wish is what is already there
-      return this.view(rec)
+      return rec
     }
-    const current = rec.state === 'deassociating' ? undefined : (rec.op === 'keepalive' ? rec.confirmed?.mode : rec.op)
-    if (current !== undefined && current !== 'deassoc' && MODE_RANK[op] < MODE_RANK[current]) {
+    const sameVsi = sameIdentity(rec.request, request)
+    const current = rec.state === 'deassociating' ? undefined : rec.op === 'keepalive' ? rec.confirmed?.mode : rec.op
+    if (sameVsi && current !== undefined && current !== 'deassoc' && MODE_RANK[op] < MODE_RANK[current]) {
       throw new VdpStationError(
         'VSI_INVALID_TRANSITION',
         `${describeRequest(request)} is ${rec.state}; going back from ${current} to ${op} is not allowed (as in lldpad)`,
@@ -368,10 +374,17 @@ export class VdpStation {
     }
     if (rec.inFlight || rec.state === 'deassociating') {
       rec.deferred = {op, request}
-      return this.view(rec)
+      return rec
+    }
+    if (!sameVsi && (rec.sent || rec.confirmed !== undefined)) {
+      // Manager, type, filter layout, MACs and groups are fixed for a VSI's life at the bridge (lldpad's
+      // bridge ignores a known VSI with another filter): end the old life first, then start the new one.
+      this.startDeassociate(rec)
+      rec.deferred = {op, request}
+      return rec
     }
     this.start(rec, op, request)
-    return this.view(rec)
+    return rec
   }
 
   private create(op: EstablishedMode, request: NormalizedRequest): VsiRecord {
@@ -400,7 +413,6 @@ export class VdpStation {
   }
 
   private start(rec: VsiRecord, op: EstablishedMode, request: NormalizedRequest): void {
-    if (!sameIdentity(rec.request, request)) rec.confirmed = undefined
     rec.request = request
     rec.op = op
     rec.mode = op
@@ -451,8 +463,16 @@ export class VdpStation {
       }
       return
     }
-    if (next.op === 'deassoc') this.startDeassociate(rec)
-    else if (!this.isSatisfied(rec, next.op, next.request)) this.start(rec, next.op, next.request)
+    if (next.op === 'deassoc') {
+      this.startDeassociate(rec)
+      return
+    }
+    try {
+      this.decide(next.op, next.request)
+    } catch (error) {
+      // E.g. a deferred Pre-Associate after the Associate it waited for succeeded.
+      this.emitFailure(rec, next.op, 'local', (error as Error).message, {state: rec.state})
+    }
   }
 
   // ── transmission ──────────────────────────────────────────────────────────────────────────────────────

@@ -66,3 +66,14 @@ describe('DeadlineQueue', () => {
     expect(fired).toEqual([10, 20, 30])
   })
 })
+
+describe('ManualClock bookkeeping', () => {
+  it('clearing a timer that already fired changes nothing', () => {
+    const clock = new ManualClock()
+    const h = clock.setTimer(1, () => {})
+    clock.advance(1)
+    clock.clearTimer(h)
+    clock.setTimer(1, () => {})
+    expect(clock.pendingTimers).toBe(1)
+  })
+})

@@ -10,6 +10,8 @@ import {backToBack, BRIDGE, dfaRequest, STATION, vsiidFor} from './helpers/link.
 
 type Op =
   | {kind: 'associate'; n: number; vid: number}
+  | {kind: 'preassociate'; n: number}
+  | {kind: 'move'; n: number}
   | {kind: 'deassociate'; n: number}
   | {kind: 'advance'; ms: number}
   | {kind: 'bridge-deassociate'; n: number}
@@ -19,6 +21,8 @@ const vsiNumber = fc.integer({min: 1, max: 6}) // few VSIs, so operations collid
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {weight: 4, arbitrary: fc.record({kind: fc.constant('associate' as const), n: vsiNumber, vid: fc.constantFrom(0, 0, 0, 100, 200)})},
   {weight: 2, arbitrary: fc.record({kind: fc.constant('deassociate' as const), n: vsiNumber})},
+  {weight: 1, arbitrary: fc.record({kind: fc.constant('preassociate' as const), n: vsiNumber})},
+  {weight: 1, arbitrary: fc.record({kind: fc.constant('move' as const), n: vsiNumber})},
   {weight: 4, arbitrary: fc.record({kind: fc.constant('advance' as const), ms: fc.constantFrom(0.01, 1, 3, 50, 3000, 12000)})},
   {weight: 1, arbitrary: fc.record({kind: fc.constant('bridge-deassociate' as const), n: vsiNumber})},
   {weight: 1, arbitrary: fc.record({kind: fc.constant('change-vlan' as const), n: vsiNumber, vid: fc.integer({min: 2, max: 4094})})},
@@ -31,13 +35,23 @@ describe('station ⇄ bridge under random operations and faults (model-based)', 
     fc.assert(
       fc.property(
         fc.array(opArb, {minLength: 1, maxLength: 40}),
-        fc.record({dropAckRate: fc.constantFrom(0, 0.2, 0.5), dropResponseRate: fc.constantFrom(0, 0.1, 0.3)}),
+        fc.record({
+          dropAckRate: fc.constantFrom(0, 0.2, 0.5),
+          dropResponseRate: fc.constantFrom(0, 0.1, 0.3),
+          reject: fc.option(fc.record({code: fc.constantFrom(2, 3, 4), keep: fc.boolean(), rate: fc.constantFrom(0.2, 0.5)}), {nil: undefined}),
+        }),
         fc.integer({min: 1, max: 1 << 30}),
         (ops, faults, seed) => {
           const t = backToBack({bridge: {faults, random: seededRandom(seed)}})
           for (const op of ops) {
             try {
               if (op.kind === 'associate') t.station.associate(dfaRequest(op.n, 20000 + (op.n % 3), op.vid))
+              else if (op.kind === 'preassociate') t.station.preassociate(dfaRequest(op.n, 20000 + (op.n % 3)))
+              else if (op.kind === 'move') {
+                const moved = dfaRequest(op.n, 20000 + (op.n % 3))
+                const entry = {...moved.filter.entries[0], mac: `52:54:00:aa:00:0${op.n}`}
+                t.station.associate({...moved, filter: {format: 4, entries: [entry]}})
+              }
               else if (op.kind === 'deassociate') t.station.deassociate(vsiidFor(op.n))
               else if (op.kind === 'advance') t.clock.advance(op.ms)
               else if (op.kind === 'bridge-deassociate') t.bridge.deassociate(vsiidFor(op.n))
@@ -70,8 +84,10 @@ describe('station ⇄ bridge under random operations and faults (model-based)', 
           const bridge = new Map(t.bridge.list().map((v) => [v.key, v]))
           expect([...station.keys()].sort()).toEqual([...bridge.keys()].sort())
           for (const [key, view] of station) {
-            expect(view.state, key).toBe('associated')
-            expect(view.vids, key).toEqual(bridge.get(key)?.vids)
+            const held = bridge.get(key)
+            expect(view.state, key).toBe(held?.mode === 'assoc' ? 'associated' : 'preassociated')
+            expect(view.vids, key).toEqual(held?.vids)
+            expect(view.filter.entries.map((e) => e.mac), key).toEqual(held?.filter.entries.map((e) => e.mac))
           }
         },
       ),

@@ -277,6 +277,19 @@ describe('station ⇄ bridge: local request ordering', () => {
     expect(t.bridge.size).toBe(0)
   })
 
+  it('a new identity for a live VSI (another MAC) de-associates the old one first', () => {
+    const t = backToBack()
+    t.station.associate(dfaRequest(35))
+    t.clock.advance(1)
+    const moved = dfaRequest(35)
+    const entry = {...moved.filter.entries[0], mac: '52:54:00:99:99:99'}
+    t.station.associate({...moved, filter: {format: 4, entries: [entry]}})
+    expect(t.station.get(vsiidFor(35))).toMatchObject({state: 'deassociating', deferred: 'assoc'})
+    t.clock.advance(1)
+    expect(t.events.map((e) => e.type)).toEqual(['associated', 'deassociated', 'associated'])
+    expect(t.bridge.get(vsiidFor(35))?.filter.entries[0].mac).toBe('52:54:00:99:99:99')
+  })
+
   it('a VSI withdrawn before it was sent costs nothing on the wire', () => {
     const t = backToBack({station: {peer: {maxVsisPerPdu: 1, maxPdusAwaitingResponse: 1, endTlv: true}}})
     t.station.associateMany([dfaRequest(31), dfaRequest(32)])
