@@ -1,11 +1,20 @@
 /*
- * afpacket: raw Ethernet frames for one ethertype on one interface (AF_PACKET, SOCK_RAW), for Node-API.
+ * afpacket: the agent's two kernel datagram sockets, for Node-API, sharing one lifetime and dispatch core.
  *
+ * Raw Ethernet frames for one ethertype on one interface (AF_PACKET, SOCK_RAW):
  *   const s = new PacketSocket('eth0', 0x88cc, [Buffer.from('0180c200000e', 'hex')])
  *   s.start(onFrame(frame: Buffer), onError(err: Error))   // frames include the 14-byte Ethernet header
  *   s.send(frame) -> bytes written                          // frame includes the Ethernet header
  *   s.stats() -> {ifindex, framesDelivered, framesOversize, kernelPackets, kernelDrops, ignoreOutgoing}
  *   s.close()                                               // idempotent; allowed inside onFrame/onError
+ *
+ * rtnetlink (AF_NETLINK, NETLINK_ROUTE), connected to the kernel, optionally joined to multicast groups:
+ *   const n = new NetlinkSocket([RTNLGRP_LINK], rcvbufBytes)
+ *   n.start(onDatagram(buf: Buffer), onError(err))         // one datagram: one or more nlmsghdr messages
+ *   n.send(nlmsg) -> bytes written; n.close(); n.stats()
+ * It exists because netlink@0.3.0 aborts the process on a receive-queue overrun: POLLERR makes it build an
+ * exception with a NULL syscall name, a C++ throw out of a libuv callback, so std::terminate. Here an
+ * overrun is reported as ENOBUFS through onError (the caller re-dumps) and the socket keeps listening.
  *
  * Lifetime. The C state (afp_socket) is owned jointly by the JS object and the libuv poll handle, and is
  * freed when both are gone: the JS object's finalizer has run, and the poll handle's close callback has
@@ -40,6 +49,7 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -61,10 +71,11 @@
 
 typedef struct afp_socket {
   napi_env env;
-  int fd; /* -1 once closed */
+  int family; /* AF_PACKET or AF_NETLINK */
+  int fd;     /* -1 once closed */
   int ifindex;
   uint16_t ethertype;
-  char ifname[IF_NAMESIZE];
+  char ifname[IF_NAMESIZE]; /* "netlink" for netlink sockets, for messages */
   bool ignore_outgoing; /* the kernel drops our own transmissions for us */
 
   uv_poll_t poll;
@@ -263,22 +274,30 @@ static bool deliver_frame(afp_socket *s, size_t len) {
   return ok;
 }
 
+/* Whether a received datagram is one we want, judged by where it came from. */
+static bool wanted_source(const afp_socket *s, const struct sockaddr_storage *from) {
+  if (s->family == AF_NETLINK) return ((const struct sockaddr_nl *)from)->nl_pid == 0; /* the kernel only */
+  const struct sockaddr_ll *ll = (const struct sockaddr_ll *)from;
+  if (ll->sll_pkttype == PACKET_OUTGOING) return false; /* kernels without PACKET_IGNORE_OUTGOING */
+  /* unicast to another station: seen only because the port is promiscuous (e.g. a bridge member) */
+  if (ll->sll_pkttype == PACKET_OTHERHOST) return false;
+  return ll->sll_ifindex == s->ifindex;
+}
+
 static void drain_frames(afp_socket *s) {
   for (int i = 0; i < RX_BATCH_MAX && s->fd >= 0; i++) {
-    struct sockaddr_ll from;
+    struct sockaddr_storage from;
     socklen_t from_len = sizeof from;
     ssize_t n = recvfrom(s->fd, s->buf, sizeof s->buf, MSG_TRUNC, (struct sockaddr *)&from, &from_len);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      /* a pending socket error such as ENETDOWN: reading it cleared it; tell JS and stop this batch */
+      /* a pending socket error (ENETDOWN on a link going down, ENOBUFS on a netlink overrun): reading it
+       * cleared it; tell JS and stop this batch */
       report_error(s, errno, "recvfrom");
       return;
     }
-    if (from.sll_pkttype == PACKET_OUTGOING) continue; /* kernels without PACKET_IGNORE_OUTGOING */
-    /* unicast to another station: seen only because the port is promiscuous (e.g. a bridge member) */
-    if (from.sll_pkttype == PACKET_OTHERHOST) continue;
-    if (from.sll_ifindex != s->ifindex) continue;
+    if (!wanted_source(s, &from)) continue;
     if ((size_t)n > sizeof s->buf) {
       s->frames_oversize++;
       continue;
@@ -357,8 +376,12 @@ static napi_value get_ethertype_arg(napi_env env, napi_value value, uint16_t *ou
   return value;
 }
 
-/* Validates every multicast entry before any system call: 6-byte buffers with the group bit set. */
-static napi_value get_multicast_arg(napi_env env, napi_value value, uint32_t *count) {
+#define MAX_MULTICAST 16
+
+/* Validates every multicast entry before any system call (6-byte buffers with the group bit set) and
+ * copies them: JS (a getter, a Proxy) must not be able to change them between the check and the use. */
+static napi_value get_multicast_arg(napi_env env, napi_value value, uint32_t *count,
+                                    unsigned char macs[MAX_MULTICAST][ETH_ALEN]) {
   napi_valuetype type;
   NAPI_CALL(napi_typeof(env, value, &type));
   *count = 0;
@@ -370,6 +393,10 @@ static napi_value get_multicast_arg(napi_env env, napi_value value, uint32_t *co
     return NULL;
   }
   NAPI_CALL(napi_get_array_length(env, value, count));
+  if (*count > MAX_MULTICAST) {
+    napi_throw_range_error(env, "ERR_INVALID_MULTICAST", "at most 16 multicast addresses");
+    return NULL;
+  }
   for (uint32_t i = 0; i < *count; i++) {
     napi_value element;
     bool is_buffer = false;
@@ -382,8 +409,46 @@ static napi_value get_multicast_arg(napi_env env, napi_value value, uint32_t *co
       napi_throw_type_error(env, "ERR_INVALID_MULTICAST", "multicast entries must be 6-byte group MAC addresses");
       return NULL;
     }
+    memcpy(macs[i], data, ETH_ALEN);
   }
   return value;
+}
+
+/* A constructor's system call failed: close the descriptor and throw (unless a JS exception is pending). */
+static napi_value fail_construct(napi_env env, int fd, int err, const char *syscall, const char *name) {
+  close(fd);
+  atomic_fetch_sub(&live_fds, 1);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  return pending ? NULL : throw_errno(env, err, syscall, name);
+}
+
+/* Allocates the state for an open descriptor and ties it to the JS object; NULL (and thrown) on failure. */
+static afp_socket *wrap_socket(napi_env env, napi_value self, int fd, int family, const char *name) {
+  afp_socket *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    fail_construct(env, fd, ENOMEM, "calloc", name);
+    return NULL;
+  }
+  atomic_fetch_add(&live_sockets, 1);
+  s->env = env;
+  s->family = family;
+  s->fd = fd;
+  snprintf(s->ifname, sizeof s->ifname, "%s", name);
+  s->poll.data = s;
+  if (napi_wrap(env, self, s, finalize_socket, NULL, NULL) != napi_ok) {
+    shutdown_io(s);
+    free_socket(s);
+    throw_napi_failure(env, "napi_wrap");
+    return NULL;
+  }
+  /* from here on the finalizer owns s */
+  if (napi_type_tag_object(env, self, &AFP_TYPE_TAG) != napi_ok) {
+    throw_napi_failure(env, "napi_type_tag_object");
+    return NULL;
+  }
+  if (napi_add_env_cleanup_hook(env, on_env_cleanup, s) == napi_ok) s->cleanup_hook = true;
+  return s;
 }
 
 /* new PacketSocket(ifname, ethertype, multicast?) */
@@ -405,9 +470,10 @@ static napi_value PacketSocket_construct(napi_env env, napi_callback_info info) 
   char ifname[IF_NAMESIZE] = {0};
   uint16_t ethertype = 0;
   uint32_t n_multicast = 0;
+  unsigned char macs[MAX_MULTICAST][ETH_ALEN];
   napi_value multicast = argc > 2 ? argv[2] : undefined;
   if (!get_ifname_arg(env, argv[0], ifname) || !get_ethertype_arg(env, argv[1], &ethertype) ||
-      !get_multicast_arg(env, multicast, &n_multicast))
+      !get_multicast_arg(env, multicast, &n_multicast, macs))
     return NULL;
 
   unsigned int ifindex = if_nametoindex(ifname);
@@ -428,51 +494,89 @@ static napi_value PacketSocket_construct(napi_env env, napi_callback_info info) 
   bool ignore_outgoing = !failed && setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) == 0;
 
   for (uint32_t i = 0; !failed && i < n_multicast; i++) {
-    napi_value element;
-    void *mac;
-    size_t len;
-    if (napi_get_element(env, multicast, i, &element) != napi_ok ||
-        napi_get_buffer_info(env, element, &mac, &len) != napi_ok) {
-      failed = "napi_get_element", err = EINVAL;
-      break;
-    }
     struct packet_mreq mreq = {.mr_ifindex = (int)ifindex, .mr_type = PACKET_MR_MULTICAST, .mr_alen = ETH_ALEN};
-    memcpy(mreq.mr_address, mac, ETH_ALEN);
+    memcpy(mreq.mr_address, macs[i], ETH_ALEN);
     if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof mreq) < 0)
       failed = "PACKET_ADD_MEMBERSHIP", err = errno;
   }
 
-  afp_socket *s = failed ? NULL : calloc(1, sizeof *s);
-  if (!failed && s == NULL) failed = "calloc", err = ENOMEM;
-  if (failed) {
-    close(fd);
-    atomic_fetch_sub(&live_fds, 1);
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    return pending ? NULL : throw_errno(env, err, failed, ifname);
-  }
-  atomic_fetch_add(&live_sockets, 1);
-  s->env = env;
-  s->fd = fd;
+  if (failed) return fail_construct(env, fd, err, failed, ifname);
+  afp_socket *s = wrap_socket(env, self, fd, AF_PACKET, ifname);
+  if (s == NULL) return NULL;
   s->ifindex = (int)ifindex;
   s->ethertype = ethertype;
   s->ignore_outgoing = ignore_outgoing;
-  memcpy(s->ifname, ifname, sizeof s->ifname);
-  s->poll.data = s;
-
-  if (napi_wrap(env, self, s, finalize_socket, NULL, NULL) != napi_ok) {
-    shutdown_io(s);
-    free_socket(s);
-    return throw_napi_failure(env, "napi_wrap");
-  }
-  /* from here on the finalizer owns s */
-  NAPI_CALL(napi_type_tag_object(env, self, &AFP_TYPE_TAG));
-  if (napi_add_env_cleanup_hook(env, on_env_cleanup, s) == napi_ok) s->cleanup_hook = true;
   return self;
 }
 
-/* start(onFrame, onError?) */
-static napi_value PacketSocket_start(napi_env env, napi_callback_info info) {
+/* new NetlinkSocket(groups: number[], rcvbuf?: number): NETLINK_ROUTE, connected to the kernel */
+static napi_value NetlinkSocket_construct(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], self, new_target;
+  NAPI_CALL(napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  NAPI_CALL(napi_get_new_target(env, info, &new_target));
+  if (new_target == NULL) {
+    napi_throw_type_error(env, "ERR_CONSTRUCT_CALL_REQUIRED", "NetlinkSocket must be called with new");
+    return NULL;
+  }
+  /* validate everything before any system call */
+  uint32_t n_groups = 0, groups[32];
+  bool is_array = false;
+  if (argc > 0) NAPI_CALL(napi_is_array(env, argv[0], &is_array));
+  if (is_array) NAPI_CALL(napi_get_array_length(env, argv[0], &n_groups));
+  if (!is_array || n_groups > 32) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "groups must be an array of at most 32 group numbers");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n_groups; i++) {
+    napi_value element;
+    double d = 0;
+    napi_valuetype type;
+    NAPI_CALL(napi_get_element(env, argv[0], i, &element));
+    NAPI_CALL(napi_typeof(env, element, &type));
+    if (type == napi_number) NAPI_CALL(napi_get_value_double(env, element, &d));
+    if (type != napi_number || !(d >= 1 && d <= 1024) || d != (double)(uint32_t)d) {
+      napi_throw_range_error(env, "ERR_INVALID_GROUP", "netlink groups are integers from 1 to 1024");
+      return NULL;
+    }
+    groups[i] = (uint32_t)d;
+  }
+  double rcvbuf = 0;
+  napi_valuetype rcv_type = napi_undefined;
+  if (argc > 1) NAPI_CALL(napi_typeof(env, argv[1], &rcv_type));
+  if (rcv_type == napi_number) NAPI_CALL(napi_get_value_double(env, argv[1], &rcvbuf));
+  if ((rcv_type != napi_undefined && rcv_type != napi_number) || !(rcvbuf >= 0 && rcvbuf <= (1 << 30))) {
+    napi_throw_range_error(env, "ERR_INVALID_RCVBUF", "rcvbuf must be a byte count up to 1 GiB");
+    return NULL;
+  }
+
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return throw_errno(env, errno, "socket", "netlink");
+  atomic_fetch_add(&live_fds, 1);
+  const char *failed = NULL;
+  int err = 0;
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK}; /* the kernel picks our port id */
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) failed = "bind", err = errno;
+  /* connected to the kernel: send() needs no address, and unicasts from other processes are refused */
+  if (!failed && connect(fd, (struct sockaddr *)&kernel, sizeof kernel) < 0) failed = "connect", err = errno;
+  if (!failed && rcvbuf > 0) {
+    int size = (int)rcvbuf;
+    /* FORCE passes net.core.rmem_max with CAP_NET_ADMIN, which the agent has; plain SO_RCVBUF otherwise */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) < 0)
+      failed = "SO_RCVBUF", err = errno;
+  }
+  for (uint32_t i = 0; !failed && i < n_groups; i++) {
+    if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i], sizeof groups[i]) < 0)
+      failed = "NETLINK_ADD_MEMBERSHIP", err = errno;
+  }
+  if (failed) return fail_construct(env, fd, err, failed, "netlink");
+  return wrap_socket(env, self, fd, AF_NETLINK, "netlink") ? self : NULL;
+}
+
+/* start(onFrame, onError?), shared by both classes */
+static napi_value Socket_start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   afp_socket *s;
@@ -517,7 +621,7 @@ static napi_value PacketSocket_start(napi_env env, napi_callback_info info) {
 }
 
 /* send(frame) -> bytes written */
-static napi_value PacketSocket_send(napi_env env, napi_callback_info info) {
+static napi_value Socket_send(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   afp_socket *s;
@@ -531,8 +635,11 @@ static napi_value PacketSocket_send(napi_env env, napi_callback_info info) {
   void *data;
   size_t len;
   NAPI_CALL(napi_get_buffer_info(env, argv[0], &data, &len));
-  if (len < ETH_HEADER_LEN) {
-    napi_throw_range_error(env, "ERR_FRAME_TOO_SHORT", "a frame needs at least the 14-byte Ethernet header");
+  size_t min_len = s->family == AF_NETLINK ? NLMSG_HDRLEN : ETH_HEADER_LEN;
+  if (len < min_len) {
+    napi_throw_range_error(env, "ERR_FRAME_TOO_SHORT",
+                           s->family == AF_NETLINK ? "a netlink message needs at least its 16-byte header"
+                                                   : "a frame needs at least the 14-byte Ethernet header");
     return NULL;
   }
   if (s->fd < 0) return throw_errno(env, EBADF, "send", s->ifname);
@@ -545,7 +652,7 @@ static napi_value PacketSocket_send(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value PacketSocket_close(napi_env env, napi_callback_info info) {
+static napi_value Socket_close(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   afp_socket *s;
   if (unwrap_this(env, info, &argc, NULL, &s) == NULL) return NULL;
@@ -559,11 +666,11 @@ static napi_status set_number(napi_env env, napi_value obj, const char *key, dou
   return st == napi_ok ? napi_set_named_property(env, obj, key, v) : st;
 }
 
-static napi_value PacketSocket_stats(napi_env env, napi_callback_info info) {
+static napi_value Socket_stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   afp_socket *s;
   if (unwrap_this(env, info, &argc, NULL, &s) == NULL) return NULL;
-  if (s->fd >= 0) {
+  if (s->fd >= 0 && s->family == AF_PACKET) {
     struct tpacket_stats st;
     socklen_t len = sizeof st;
     if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
@@ -597,15 +704,19 @@ static napi_value live_counts(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_property_descriptor methods[] = {
-      {"start", NULL, PacketSocket_start, NULL, NULL, NULL, napi_default_method, NULL},
-      {"send", NULL, PacketSocket_send, NULL, NULL, NULL, napi_default_method, NULL},
-      {"close", NULL, PacketSocket_close, NULL, NULL, NULL, napi_default_method, NULL},
-      {"stats", NULL, PacketSocket_stats, NULL, NULL, NULL, napi_default_method, NULL},
+      {"start", NULL, Socket_start, NULL, NULL, NULL, napi_default_method, NULL},
+      {"send", NULL, Socket_send, NULL, NULL, NULL, napi_default_method, NULL},
+      {"close", NULL, Socket_close, NULL, NULL, NULL, napi_default_method, NULL},
+      {"stats", NULL, Socket_stats, NULL, NULL, NULL, napi_default_method, NULL},
   };
-  napi_value cls, fn;
-  if (napi_define_class(env, "PacketSocket", NAPI_AUTO_LENGTH, PacketSocket_construct, NULL,
-                        sizeof methods / sizeof methods[0], methods, &cls) != napi_ok ||
-      napi_set_named_property(env, exports, "PacketSocket", cls) != napi_ok ||
+  size_t n_methods = sizeof methods / sizeof methods[0];
+  napi_value packet_class, netlink_class, fn;
+  if (napi_define_class(env, "PacketSocket", NAPI_AUTO_LENGTH, PacketSocket_construct, NULL, n_methods, methods,
+                        &packet_class) != napi_ok ||
+      napi_set_named_property(env, exports, "PacketSocket", packet_class) != napi_ok ||
+      napi_define_class(env, "NetlinkSocket", NAPI_AUTO_LENGTH, NetlinkSocket_construct, NULL, n_methods, methods,
+                        &netlink_class) != napi_ok ||
+      napi_set_named_property(env, exports, "NetlinkSocket", netlink_class) != napi_ok ||
       napi_create_function(env, "liveCounts", NAPI_AUTO_LENGTH, live_counts, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "liveCounts", fn) != napi_ok)
     return NULL;

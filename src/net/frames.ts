@@ -130,6 +130,8 @@ interface NativePacketSocket {
 
 export interface AfPacketAddon {
   PacketSocket: new (ifname: string, ethertype: number, multicast: Buffer[]) => NativePacketSocket
+  /** NETLINK_ROUTE, connected to the kernel, joined to `groups`; datagrams as delivered (see rtnetlink-source). */
+  NetlinkSocket: new (groups: number[], rcvbuf?: number) => NativePacketSocket
   /** Sockets not yet freed and descriptors not yet closed, process-wide: for leak tests. */
   liveCounts(): {sockets: number; fds: number}
 }
