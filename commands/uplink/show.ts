@@ -5,9 +5,9 @@ import {errorMessage} from '../../src/errors.js'
 import {readOverrideFile} from '../../src/uplink/override-file.js'
 
 type UplinkShowData = UplinkView & {
-  source_of_answer?: string
   mode?: string
   override?: {path: string; ifname: string | null; error: string | null}
+  lldp?: {listening: string[]; transmitting: string[]}
 }
 
 export default class UplinkShow extends BaseCommand {
@@ -34,7 +34,12 @@ export default class UplinkShow extends BaseCommand {
     if (data.detectedOn && data.detectedOn !== data.ifname) this.log(`detected on:  ${data.detectedOn} (bond slave)`)
     if (data.bondMembers.length > 0) this.log(`bond members: ${data.bondMembers.join(', ')}`)
     if (data.reason) this.log(`reason:       ${data.reason}`)
+    if (data.evb) {
+      const e = data.evb
+      this.log(`EVB:          R=${e.retries} RTE=${e.rte} RWD=${e.rwd} RKA=${e.rka} (negotiated)${e.groupIds ? ', group IDs' : ''}${e.reflectiveRelay ? ', reflective relay' : ''}`)
+    }
     this.log(`last change:  ${data.changedAt ? `${data.changedAt} (${ago(Date.parse(data.changedAt))})` : '-'}`)
+    if (data.lldp) this.log(`LLDP:         listening on ${data.lldp.listening.join(', ') || 'none'}; transmitting on ${data.lldp.transmitting.join(', ') || 'none'}`)
     if (data.override) {
       const o = data.override
       this.log(`override:     ${o.error ? `INVALID: ${o.error}` : (o.ifname ?? 'none')} (${o.path})`)

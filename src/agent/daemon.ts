@@ -4,11 +4,16 @@ import {type ControlHandler, ControlServer} from '../control/server.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import type {Logger} from '../log/logger.js'
 import {Store, databasePath} from '../store/store.js'
-import {UplinkController, type UplinkTransition, sysfsLinkState} from '../uplink/controller.js'
+import {LldpAgent} from '../lldp-agent/lldp-agent.js'
+import {AfPacketFrameIO, type FrameIO} from '../net/frames.js'
+import {LinkMonitor} from '../net/links.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
+import {UplinkService, type UplinkTransition, linkWatchOf} from '../uplink/service.js'
+import {systemClock} from '../vdp/clock.js'
 import {VERSION} from '../version.js'
 import {type AgentEvent, UPLINK_QUEUE_KEY} from './events.js'
 import {EventQueue, type QueueItem} from './event-queue.js'
+import {lldpSettings} from './lldp-settings.js'
 import {Processor} from './processor.js'
 import {type StatusView, statusFromStore} from './status.js'
 
@@ -18,6 +23,10 @@ export interface DaemonOptions {
   log: Logger
   /** For SIGHUP: the file to re-read (undefined: the default path or embedded defaults). */
   configPath?: string
+  /** Raw frames; AF_PACKET by default (tests of the core pass an in-memory wire). */
+  frames?: FrameIO
+  /** The link inventory; rtnetlink by default. */
+  links?: LinkMonitor
 }
 
 /**
@@ -33,7 +42,9 @@ export class Daemon {
   private queue!: EventQueue<AgentEvent>
   private processor?: Processor<AgentEvent>
   private control?: ControlServer
-  private uplink!: UplinkController
+  private uplink!: UplinkService
+  private lldp?: LldpAgent
+  private links?: LinkMonitor
   private overrideWatch?: OverrideWatcher
   private reconcileTimer?: NodeJS.Timeout
   private readonly startedAt = new Date()
@@ -56,17 +67,36 @@ export class Daemon {
     const capacity = cfg.general.queue_capacity
     this.queue = new EventQueue<AgentEvent>({capacity: {uplink: 1024, vm: capacity, bulk: Math.max(16, Math.ceil(capacity / 100))}})
     this.processor = new Processor(this.queue, (item) => this.handleEvent(item), this.log)
-    this.uplink = new UplinkController({
+    this.processor.start()
+
+    const links = this.opts.links ?? new LinkMonitor()
+    links.on('warning', (err) => this.log.warn({err: err.message}, 'link monitor warning'))
+    links.on('error', (err) => this.log.error({err: err.message}, 'link monitor error'))
+    links.on('resync', ({reason, events}) => this.log.info({reason, events}, 'link inventory re-read'))
+    await links.start()
+    this.links = links
+    const frames = this.opts.frames ?? new AfPacketFrameIO()
+    let uplink: UplinkService | undefined
+    this.lldp = new LldpAgent(lldpSettings(cfg), {
+      frames,
+      clock: systemClock,
+      log: this.log,
+      macOf: (name) => links.get(name)?.mac ?? undefined,
+      onNeighborEvents: (events) => uplink?.onNeighborEvents(events),
+      onEvbChange: (ifname) => uplink?.evbChanged(ifname),
+    })
+    uplink = new UplinkService({
       store: this.store,
       log: this.log,
+      clock: systemClock,
+      links: linkWatchOf(links),
+      lldp: this.lldp,
       config: () => this.config,
-      now: Date.now,
-      linkState: sysfsLinkState,
       onTransition: (t) => this.onUplinkTransition(t),
     })
-    this.processor.start()
-    this.uplink.evaluate('start-up')
-    this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => this.uplink.evaluate('override file changed'))
+    this.uplink = uplink
+    uplink.start()
+    this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => uplink.overrideChanged('override file changed'))
     this.overrideWatch.start()
     this.scheduleReconcile()
     this.ready = true
@@ -84,6 +114,9 @@ export class Daemon {
     clearTimeout(this.reconcileTimer)
     this.overrideWatch?.stop()
     await this.control?.close()
+    this.lldp?.stop()
+    this.uplink?.stop()
+    this.links?.stop()
     const drained = (await this.processor?.stop()) ?? true
     if (!drained) this.log.warn('in-flight events did not finish in time; they will be redone at the next start')
     this.store?.close()
@@ -108,7 +141,8 @@ export class Daemon {
     this.config = {...next.config, general: this.config.general}
     this.configFile = next.file
     this.scheduleReconcile()
-    this.uplink.evaluate('config reloaded')
+    this.lldp?.updateSettings(lldpSettings(this.config))
+    this.uplink.configChanged()
     this.log.info({config: this.configFile ?? '(embedded defaults)'}, 'configuration reloaded')
     return {ok: true, restartNeeded: [...restartNeeded]}
   }
@@ -125,12 +159,22 @@ export class Daemon {
     }
   }
 
+  private uplinkShow() {
+    return {
+      ...this.status().uplink,
+      mode: this.config.uplink.mode,
+      override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
+      lldp: {listening: this.lldp?.listening() ?? [], transmitting: this.lldp?.transmitting() ?? []},
+    }
+  }
+
   private scheduleReconcile(): void {
     clearTimeout(this.reconcileTimer)
     const period = this.config.uplink.detection_interval * 1000
     this.reconcileTimer = setTimeout(() => {
       try {
-        this.uplink.evaluate('periodic reconciliation')
+        void this.links?.resync('requested')
+        this.uplink.reconcile()
       } catch (err) {
         this.log.error({err: errorMessage(err)}, 'reconciliation failed')
       }
@@ -161,9 +205,10 @@ export class Daemon {
   private controlHandlers(): Record<string, ControlHandler> {
     const handlers: Record<string, ControlHandler> = {
       status: () => this.status(),
-      'uplink.show': () => ({...this.status().uplink, override: {path: this.config.general.uplink_override_file, ...this.uplink.override}, mode: this.config.uplink.mode}),
-      'uplink.reevaluate': () => this.uplink.evaluate('requested by the CLI'),
+      'uplink.show': () => this.uplinkShow(),
+      'uplink.reevaluate': () => this.uplink.overrideChanged('requested by the CLI'),
       neighbors: () => this.requireStore().neighbors.list(),
+      'lldp.stats': () => ({listening: this.lldp?.listening() ?? [], transmitting: this.lldp?.transmitting() ?? [], interfaces: this.lldp?.interfaceStats() ?? {}}),
       'vsi.list': () => this.requireStore().vsis.list(),
       'config.reload': () => this.reload(),
     }

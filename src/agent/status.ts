@@ -10,6 +10,8 @@ export interface UplinkView {
   bondMembers: string[]
   reason: string | null
   changedAt: string | null
+  /** EVB values negotiated with the bridge on this uplink (R, RTE, RWD, RKA...). */
+  evb: UplinkRecord['evb']
 }
 
 export interface StatusView {
@@ -34,6 +36,7 @@ export function uplinkView(rec: UplinkRecord | undefined): UplinkView {
     bondMembers: rec?.bondMembers ?? [],
     reason: rec?.reason ?? 'no uplink recorded yet',
     changedAt: rec ? new Date(rec.changedAt).toISOString() : null,
+    evb: rec?.evb ?? null,
   }
 }
 

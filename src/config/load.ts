@@ -116,6 +116,9 @@ export function parseConfigText(text: string, file = 'agent.ini'): {config: Agen
     const line = seen.get('uplink.mode')
     problems.push({file, line, section: 'uplink', key: 'static_interface', value: '', expected: 'an interface name when [uplink] mode = static'})
   }
+  if (typed.uplink.mode === 'auto' && typed.lldp.mode === 'off') {
+    problems.push({file, line: seen.get('lldp.mode'), section: 'lldp', key: 'mode', value: 'off', expected: 'rx or rxtx when [uplink] mode = auto (auto detection listens to LLDP)'})
+  }
   if (typed.vdp.retry_max < typed.vdp.retry_initial) {
     const line = seen.get('vdp.retry_max') ?? seen.get('vdp.retry_initial')
     problems.push({

@@ -168,6 +168,8 @@ export class LldpAgent {
     const now = this.deps.clock.now()
     const scan = scanLldpHeader(frame)
     if (!scan) return this.discard(stats, 'not-an-lldpdu')
+    // Our own LLDPDU looped back (loopback, a hairpinning bridge): never a neighbour.
+    if (scan.src === this.deps.macOf(ifname)) return this.discard(stats, 'own-frame')
     // The same bytes from the same sender: only the TTL restarts, no decode (the receive hot path).
     const senderKey = `${ifname}|${scan.src}`
     const last = this.fastPath.get(senderKey)

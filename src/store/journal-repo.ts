@@ -31,7 +31,7 @@ export class JournalRepo {
   }
 
   add(kind: string, subject: string | null, detail: Record<string, unknown>, now: number): void {
-    this.addStmt.run(now, kind, subject, JSON.stringify(detail))
+    this.addStmt.run(Math.round(now), kind, subject, JSON.stringify(detail))
   }
 
   recent(limit = 50): JournalEntry[] {

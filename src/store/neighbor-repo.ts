@@ -89,6 +89,9 @@ export class NeighborRepo {
   upsert(n: NeighborRecord): void {
     this.upsertStmt.run({
       ...n,
+      expiresAt: Math.round(n.expiresAt),
+      firstSeen: Math.round(n.firstSeen),
+      lastSeen: Math.round(n.lastSeen),
       mgmtAddresses: JSON.stringify(n.mgmtAddresses),
       capabilities: n.capabilities === null ? null : JSON.stringify(n.capabilities),
       evb: n.evb === null ? null : JSON.stringify(n.evb),

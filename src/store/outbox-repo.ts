@@ -37,7 +37,7 @@ export class OutboxRepo {
   }
 
   add(method: string, payload: unknown, now: number): number {
-    return Number(this.addStmt.run(method, JSON.stringify(payload), now).lastInsertRowid)
+    return Number(this.addStmt.run(method, JSON.stringify(payload), Math.round(now)).lastInsertRowid)
   }
 
   pending(limit = 100): OutboxMessage[] {
@@ -52,7 +52,7 @@ export class OutboxRepo {
   }
 
   markDelivered(id: number, now: number): void {
-    this.deliveredStmt.run(now, id)
+    this.deliveredStmt.run(Math.round(now), id)
   }
 
   markFailed(id: number, error: string): void {

@@ -73,6 +73,13 @@ export class UplinkRepo {
   }
 
   put(rec: UplinkRecord): void {
-    this.putStmt.run({...rec, bondMembers: JSON.stringify(rec.bondMembers), evb: rec.evb ? JSON.stringify(rec.evb) : null})
+    // Clocks may give fractional milliseconds; the columns hold whole ones.
+    this.putStmt.run({
+      ...rec,
+      changedAt: Math.round(rec.changedAt),
+      updatedAt: Math.round(rec.updatedAt),
+      bondMembers: JSON.stringify(rec.bondMembers),
+      evb: rec.evb ? JSON.stringify(rec.evb) : null,
+    })
   }
 }

@@ -117,13 +117,13 @@ export class VsiRepo {
 
   /** Record that a port should be associated. Returns the stored record. */
   requestUp(port: VmPort, now: number): VsiRecord {
-    this.upsertUpStmt.run({vmName: null, vmUuid: null, ipv4: null, ...port, now})
+    this.upsertUpStmt.run({vmName: null, vmUuid: null, ipv4: null, ...port, now: Math.round(now)})
     return this.get(port.portUuid)!
   }
 
   /** Record that a port should be deassociated; undefined when the port is unknown. */
   requestDown(portUuid: string, now: number): VsiRecord | undefined {
-    this.markDownStmt.run(now, portUuid)
+    this.markDownStmt.run(Math.round(now), portUuid)
     return this.get(portUuid)
   }
 
@@ -136,7 +136,7 @@ export class VsiRepo {
       stmt = this.db.prepare(`UPDATE vsi SET ${sets.join(', ')} WHERE port_uuid = @portUuid`)
       this.updateStmts.set(sqlKey, stmt)
     }
-    stmt.run({...change, portUuid, now})
+    stmt.run({...change, ...(change.nextRetryAt != null ? {nextRetryAt: Math.round(change.nextRetryAt)} : {}), portUuid, now: Math.round(now)})
   }
 
   delete(portUuid: string): void {

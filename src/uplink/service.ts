@@ -10,9 +10,9 @@ import type {Clock, TimerHandle} from '../vdp/clock.js'
 import {type LinkFacts, type UplinkPolicy, UplinkDecider, isCandidatePort, linkUsable} from './decide.js'
 import {readOverrideFile} from './override-file.js'
 
-/** A link as the link monitor reports it. */
+/** A link as the link monitor reports it (src/net/links.ts LinkInfo is one). */
 export interface WatchedLink extends LinkFacts {
-  mac: string
+  mac: string | null
 }
 
 export interface LinkChange {
@@ -25,6 +25,17 @@ export interface LinkChange {
 export interface LinkWatch {
   list(): WatchedLink[]
   subscribe(listener: (change: LinkChange) => void): () => void
+}
+
+/** The daemon's LinkWatch: the rtnetlink LinkMonitor, whose LinkInfo and LinkEvent fit as they are. */
+export function linkWatchOf(monitor: {list(): WatchedLink[]; on(e: 'link', fn: (c: LinkChange) => void): unknown; off(e: 'link', fn: (c: LinkChange) => void): unknown}): LinkWatch {
+  return {
+    list: () => monitor.list(),
+    subscribe(listener) {
+      monitor.on('link', listener)
+      return () => monitor.off('link', listener)
+    },
+  }
 }
 
 export interface UplinkTransition {

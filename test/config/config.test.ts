@@ -103,6 +103,7 @@ describe('config: each kind of invalid input', () => {
     ['syntax', '[log]\nthis line is nonsense\n', /agent\.ini:2: "this line is nonsense": expected `key = value`/],
     ['key before any section', 'level = info\n', /agent\.ini:1: "level = info": expected a \[section\] header before the first key/],
     ['bad section header', '[log\n', /agent\.ini:1: "\[log": expected a section header/],
+    ['auto detection without LLDP', '[lldp]\nmode = off\n', /agent\.ini:2: \[lldp\] mode = "off": expected rx or rxtx when \[uplink\] mode = auto/],
     ['retry_max below retry_initial', '[vdp]\nretry_initial = 10\nretry_max = 5\n', /\[vdp\] retry_max = "5": expected a value ≥ retry_initial \(10\)/],
   ]
   for (const [name, text, message] of cases) {

@@ -114,6 +114,14 @@ describe('LldpAgent', () => {
     expect(decodeLldpFrame(heard.at(-1)!)).toMatchObject({ttl: 0, isShutdown: true})
   })
 
+  it('ignores its own LLDPDUs looped back to it', () => {
+    const {agent, events} = setup()
+    const own = buildLldpFrame({dst: '01:80:c2:00:00:00', src: HOST_MAC, chassisId: {subtype: 4, value: HOST_MAC}, portId: {subtype: 5, value: 'eth1'}, ttl: 121})
+    agent.receive('eth1', own)
+    expect(events).toEqual([])
+    expect(agent.interfaceStats().eth1.rxDiscardedByRule).toEqual({'own-frame': 1})
+  })
+
   it('receive-only mode never transmits', async () => {
     const {agent, clock, heard} = setup({...settings, mode: 'rx'})
     agent.setListenPorts(['eth1'])

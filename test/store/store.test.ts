@@ -127,6 +127,16 @@ describe('store repositories', () => {
     store.close()
   })
 
+  it('fractional clock readings are stored as whole milliseconds', () => {
+    const store = Store.open(tempDb())
+    store.uplink.put({ifname: 'eth1', source: 'lldp', state: 'up', detectedOn: 'eth1', bondMembers: [], reason: null, changedAt: 1000.6, updatedAt: 1000.2})
+    expect(store.uplink.get()).toMatchObject({changedAt: 1001, updatedAt: 1000})
+    store.vsis.requestUp(port, 5.5)
+    store.vsis.update(port.portUuid, {nextRetryAt: 9.7}, 6.4)
+    expect(store.vsis.get(port.portUuid)).toMatchObject({createdAt: 6, nextRetryAt: 10, updatedAt: 6})
+    store.close()
+  })
+
   it('a transaction lands whole or not at all', () => {
     const store = Store.open(tempDb())
     expect(() =>

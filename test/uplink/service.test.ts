@@ -58,7 +58,7 @@ function harness(configure: (c: AgentConfig) => AgentConfig = (c) => c, existing
   let service!: UplinkService
   const lldp = new LldpAgent(
     {mode: 'rxtx', txIntervalSeconds: 30, txHold: 4, txFastCount: 4, txFastIntervalSeconds: 1, systemName: 'h', systemDescription: 'd', evb: {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: false, groupId: true}},
-    {frames: io, clock, log: silentLogger, macOf: (n) => links.list().find((l) => l.name === n)?.mac, onNeighborEvents: (e) => service.onNeighborEvents(e)},
+    {frames: io, clock, log: silentLogger, macOf: (n) => links.list().find((l) => l.name === n)?.mac ?? undefined, onNeighborEvents: (e) => service.onNeighborEvents(e)},
   )
   service = new UplinkService({store, log: silentLogger, clock, links, lldp, config: () => config, onTransition: (t) => transitions.push(t)})
   const torSocket = (port: 't1' | 't2') => tor.open(port, 0x88cc, {multicast: ['01:80:c2:00:00:00'], onFrame: () => {}})
