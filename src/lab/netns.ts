@@ -22,8 +22,9 @@ const ROLE = /^[a-z0-9]{1,8}$/
 export class LabError extends VdpAgentError {}
 
 export class LabCommandError extends LabError {
-  constructor(argv: readonly string[], exitCode: number | string | null, stderr: string) {
-    super('LAB_COMMAND_FAILED', `${argv.join(' ')} failed (${exitCode}): ${stderr.trim()}`, {argv, exitCode, stderr})
+  constructor(argv: readonly string[], exitCode: number | string | null, stderr: string, stdout = '') {
+    const output = (stderr.trim() || stdout.trim()).slice(0, 2000)
+    super('LAB_COMMAND_FAILED', `${argv.join(' ')} failed (${exitCode}): ${output}`, {argv, exitCode, stderr, stdout})
   }
 }
 
@@ -53,7 +54,7 @@ export function run(argv: readonly string[], {timeoutMs = 15_000}: ExecOptions =
     execFile(file, args, {timeout: timeoutMs, maxBuffer: 16 << 20, encoding: 'utf8'}, (err, stdout, stderr) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException & {code?: number | string}).code ?? null
-        reject(new LabCommandError(argv, err.killed ? 'timeout' : code, stderr || err.message))
+        reject(new LabCommandError(argv, err.killed ? 'timeout' : code, stderr, stdout))
       } else resolve({stdout, stderr})
     })
   })

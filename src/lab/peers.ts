@@ -215,3 +215,17 @@ export async function waitForEvbPeer(lab: Lab, handle: LldpadHandle, ifname: str
   )
   return last
 }
+
+/**
+ * Waits until lldpad's VDP22 module on `ifname` accepts requests. The peer's EVB TLV shows up (and
+ * `vdptool -t` answers) before that: VDP needs the EVB result, which lldpad only reports in its -V7 log
+ * ("data_from_evb:<if> ... evb:1"); a request sent earlier fails with "VDP protocol not supported".
+ */
+export async function waitForVdpReady(lab: Lab, handle: LldpadHandle, ifname: string, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  const escaped = validateIfName(ifname).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const ready = new RegExp(`^data_from_evb:${escaped} .* evb:1$`, 'm')
+  await lab.waitFor(`VDP22 ready on ${handle.ns}/${ifname}`, async () => ready.test(await readFile(handle.logPath, 'utf8').catch(() => '')), {
+    timeoutMs,
+    intervalMs: 100,
+  })
+}
