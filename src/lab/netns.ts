@@ -178,6 +178,15 @@ export class Lab {
     if (up) await this.setLink(ns, ifname, {up: true})
   }
 
+  /** Adds an IPv4 address ("192.0.2.1/24"); labs should use the TEST-NET ranges. */
+  async addAddress(ns: string, ifname: string, cidr: string): Promise<void> {
+    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr)
+    if (!match || match.slice(1, 5).some((o) => Number(o) > 255) || Number(match[5]) > 32) {
+      throw new LabError('LAB_BAD_ADDRESS', `expected an IPv4 CIDR like 192.0.2.1/24: ${JSON.stringify(cidr)}`)
+    }
+    await run(['ip', '-n', this.ownNamespace(ns), 'addr', 'add', cidr, 'dev', validateIfName(ifname)])
+  }
+
   async deleteLink(ns: string, ifname: string): Promise<void> {
     await run(['ip', '-n', this.ownNamespace(ns), 'link', 'del', 'dev', validateIfName(ifname)])
   }
