@@ -2,15 +2,17 @@ import {readFileSync, writeFileSync} from 'node:fs'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {AgentProcess, cli, makeAgentHome, withNetns} from './helpers/agent-process.js'
+import {Lab} from '../../src/lab/netns.js'
+import {AgentProcess, cli, makeAgentHome} from './helpers/agent-process.js'
 
-let netns: {name: string; remove(): Promise<void>}
+const lab = new Lab()
+const netns = {name: ''}
 
 beforeAll(async () => {
-  netns = await withNetns()
+  netns.name = await lab.addNamespace('host')
 })
 afterAll(async () => {
-  await netns.remove()
+  await lab.destroy()
 })
 
 describe('CLI against a real daemon process', () => {
@@ -19,7 +21,7 @@ describe('CLI against a real daemon process', () => {
 
   beforeAll(async () => {
     home = makeAgentHome()
-    agent = await AgentProcess.start(netns.name, home)
+    agent = await AgentProcess.start(lab, netns.name, home)
   })
   afterAll(async () => {
     await agent?.stop()

@@ -1,10 +1,9 @@
-import {type ChildProcess, execFile, spawn} from 'node:child_process'
+import {type ChildProcess, execFile} from 'node:child_process'
 import {existsSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 
-const run = promisify(execFile)
+import type {Lab, LabProcess} from '../../../src/lab/netns.js'
 export const REPO = new URL('../../../', import.meta.url).pathname
 export const CLI = join(REPO, 'bin', 'run.js')
 /** vitest sets NODE_ENV=test, which makes oclif look for TypeScript sources; the children run the build. */
@@ -41,21 +40,23 @@ export function makeAgentHome(extra = ''): {dir: string; config: string; socket:
   return {dir, config, socket, override}
 }
 
-/** A daemon child process, run inside its own network namespace so it can never touch the host's links. */
+/** A daemon child process in a lab namespace, so it can never touch the host's links; the Lab stops it by PID. */
 export class AgentProcess {
-  readonly child: ChildProcess
+  readonly proc: LabProcess
   output = ''
-  readonly exited: Promise<number | null>
 
-  private constructor(readonly netns: string, config: string) {
-    this.child = spawn('ip', ['netns', 'exec', netns, process.execPath, CLI, 'daemon', '--config', config], {env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe']})
-    this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()))
-    this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()))
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)))
+  private constructor(lab: Lab, ns: string, config: string) {
+    this.proc = lab.spawn(ns, [process.execPath, CLI, 'daemon', '--config', config], {env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe']})
+    this.proc.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()))
+    this.proc.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()))
   }
 
-  static async start(netns: string, home: {config: string; socket: string}): Promise<AgentProcess> {
-    const agent = new AgentProcess(netns, home.config)
+  get child(): ChildProcess {
+    return this.proc.child
+  }
+
+  static async start(lab: Lab, ns: string, home: {config: string; socket: string}): Promise<AgentProcess> {
+    const agent = new AgentProcess(lab, ns, home.config)
     const deadline = Date.now() + 15_000
     while (!agent.output.includes('vdp-agent daemon started')) {
       if (agent.child.exitCode !== null) throw new Error(`daemon exited early (${agent.child.exitCode}):\n${agent.output}`)
@@ -70,12 +71,10 @@ export class AgentProcess {
     this.child.kill(sig)
   }
 
+  /** SIGTERM (SIGKILL after a grace period); resolves with the exit code. */
   async stop(): Promise<number | null> {
-    if (this.child.exitCode === null) this.child.kill('SIGTERM')
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000)
-    const code = await this.exited
-    clearTimeout(timer)
-    return code
+    await this.proc.stop(10_000)
+    return (await this.proc.exited).code
   }
 
   async waitForLog(fragment: string, timeoutMs = 10_000): Promise<void> {
@@ -87,10 +86,21 @@ export class AgentProcess {
   }
 }
 
-/** A throwaway network namespace (name prefix vdpt- marks it as ours). */
-export async function withNetns(): Promise<{name: string; remove(): Promise<void>}> {
-  const name = `vdpt-${Math.random().toString(36).slice(2, 8)}`
-  await run('ip', ['netns', 'add', name])
-  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up'])
-  return {name, remove: () => run('ip', ['netns', 'del', name]).then(() => undefined, () => undefined)}
+/** Poll `fn` until it returns a value that passes `ok` (bounded). */
+export async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: T | undefined
+  for (;;) {
+    last = await fn()
+    if (ok(last)) return last
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`)
+    await new Promise((r) => setTimeout(r, intervalMs))
+  }
+}
+
+/** `vdp-agent <args> --json` parsed. */
+export async function cliJson<T = Record<string, unknown>>(args: string[], config: string): Promise<T> {
+  const r = await cli([...args, '--json', '--config', config])
+  if (r.code !== 0) throw new Error(`vdp-agent ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`)
+  return JSON.parse(r.stdout) as T
 }
