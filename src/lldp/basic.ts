@@ -5,7 +5,7 @@
  */
 import type {DecodeContext} from './context.js'
 import {
-  bitNames, decodeOid, decodeText, encodeOid, formatIpv4, formatIpv6, formatMac, hex, isPrintableText,
+  bitNames, decodeOid, decodeText, lastTextEncoding, encodeOid, formatIpv4, formatIpv6, formatMac, hex, isPrintableText,
   parseHex, parseIpv4, parseIpv6, parseMac,
 } from './octets.js'
 import {
@@ -73,7 +73,7 @@ function decodeIdValue(buf: Buffer, start: number, end: number, isPort: boolean,
   } else if (subtype === 0 || subtype > 7) {
     ctx.report('reserved-id-subtype', start, `${isPort ? 'Port' : 'Chassis'} ID subtype ${subtype} is reserved`)
   } else if (!(isPort && subtype === PORT_SUBTYPE_AGENT_CIRCUIT_ID) && isPrintableText(buf, v, end)) {
-    return {subtype, subtypeName, encoding: 'text', value: decodeText(buf, v, end).value}
+    return {subtype, subtypeName, encoding: 'text', value: decodeText(buf, v, end)}
   }
   return {subtype, subtypeName, encoding: 'hex', value: hex(buf, v, end)}
 }
@@ -129,8 +129,8 @@ export function decodeTextTlv(type: 4 | 5 | 6, buf: Buffer, tlvAt: number, start
   if (end - start > 255) {
     return ctx.malformed('tlv-length', tlvAt, type, end - start, buf.subarray(start, end), `${TEXT_KINDS[type]} TLV length ${end - start} > 255`)
   }
-  const {value, encoding} = decodeText(buf, start, end)
-  return {kind: TEXT_KINDS[type], type, value, encoding} as TextTlv<(typeof TEXT_KINDS)[typeof type], typeof type> as LldpTlv
+  const value = decodeText(buf, start, end)
+  return {kind: TEXT_KINDS[type], type, value, encoding: lastTextEncoding} as TextTlv<(typeof TEXT_KINDS)[typeof type], typeof type> as LldpTlv
 }
 
 const supportedCache = new Map<number, readonly string[]>()

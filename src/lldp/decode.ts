@@ -17,6 +17,8 @@ import type {
 } from './types.js'
 
 const END_TLV: LldpTlv = Object.freeze({kind: 'end', type: 0}) as LldpTlv
+/** Most frames have no trailer; a zero-length Buffer cannot be written to, so all of them can share one. */
+const NO_TRAILER = Buffer.alloc(0)
 const MANDATORY_ORDER = ['Chassis ID', 'Port ID', 'Time To Live']
 
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -196,7 +198,7 @@ function decodeTlvChain(buf: Buffer, start: number, strict: boolean): Lldpdu {
   }
   return {
     tlvs,
-    trailer: buf.subarray(off, end),
+    trailer: off === end ? NO_TRAILER : buf.subarray(off, end),
     chassisId,
     portId,
     ttl,

@@ -4,7 +4,7 @@
  * Decoders take the body after OUI+subtype and return a typed TLV, or a reason string when the layout is
  * wrong (the caller keeps the TLV as malformed).
  */
-import {decodeText} from './octets.js'
+import {decodeText, lastTextEncoding} from './octets.js'
 import {cdcpFromOctets, evbFromOctets, EVB_BODY_LENGTH, writeCdcpBody, writeEvbBody} from './evb.js'
 import type {
   ApplicationPriorityEntry, ApplicationPriorityTlv, CongestionNotificationTlv, EtsConfigurationTlv,
@@ -105,7 +105,7 @@ export function decodeIeee8021(subtype: number, buf: Buffer, s: number, e: numbe
       const nameLength = buf[s + 2]
       if (n !== 3 + nameLength) return `802.1 VLAN Name length ${nameLength} does not match the TLV body (${n - 3} octets)`
       const name = decodeText(buf, s + 3, e)
-      return {kind: 'vlanName', type: 127, oui, subtype, vid: (buf[s] << 8) | buf[s + 1], name: name.value, nameEncoding: name.encoding} satisfies VlanNameTlv
+      return {kind: 'vlanName', type: 127, oui, subtype, vid: (buf[s] << 8) | buf[s + 1], name, nameEncoding: lastTextEncoding} satisfies VlanNameTlv
     }
     case 4: {
       if (n < 1 || n !== 1 + buf[s]) return `802.1 Protocol Identity length octet does not match the TLV body (${n} octets)`

@@ -3,7 +3,7 @@
  * (coordinate LCI per RFC 3825, civic address per RFC 4776, ECS ELIN), extended power via MDI and the
  * seven inventory strings.
  */
-import {bitNames, decodeText} from './octets.js'
+import {bitNames, decodeText, lastTextEncoding} from './octets.js'
 import {MED_CAPABILITY_BITS, MED_INVENTORY_FIELDS} from './names.js'
 import type {
   CivicAddressElement, MedCapabilitiesTlv, MedExtendedPowerTlv, MedInventoryTlv, MedLocation, MedLocationTlv,
@@ -113,8 +113,8 @@ function decodeCivic(buf: Buffer, s: number, e: number): MedLocation | string {
     if (p + 2 > lciEnd) return 'civic address element header runs past the LCI'
     const caLength = buf[p + 1]
     if (p + 2 + caLength > lciEnd) return `civic address element (CA type ${buf[p]}) runs past the LCI`
-    const text = decodeText(buf, p + 2, p + 2 + caLength)
-    elements.push({caType: buf[p], value: text.value, encoding: text.encoding})
+    const value = decodeText(buf, p + 2, p + 2 + caLength)
+    elements.push({caType: buf[p], value, encoding: lastTextEncoding})
     p += 2 + caLength
   }
   return {
@@ -184,8 +184,8 @@ export function decodeMed(subtype: number, buf: Buffer, s: number, e: number): O
       } else if (dataFormat === LOCATION_CIVIC) {
         location = decodeCivic(buf, s + 1, e)
       } else if (dataFormat === LOCATION_ELIN) {
-        const text = decodeText(buf, s + 1, e)
-        location = {format: 'elin', elin: text.value, encoding: text.encoding}
+        const elin = decodeText(buf, s + 1, e)
+        location = {format: 'elin', elin, encoding: lastTextEncoding}
       } else {
         return undefined // reserved data format: keep the octets as an unknown org TLV
       }
@@ -205,8 +205,8 @@ export function decodeMed(subtype: number, buf: Buffer, s: number, e: number): O
       } satisfies MedExtendedPowerTlv
     }
     case 5: case 6: case 7: case 8: case 9: case 10: case 11: {
-      const text = decodeText(buf, s, e)
-      return {kind: 'medInventory', type: 127, oui, subtype, field: MED_INVENTORY_FIELDS[subtype - 5], value: text.value, encoding: text.encoding} satisfies MedInventoryTlv
+      const value = decodeText(buf, s, e)
+      return {kind: 'medInventory', type: 127, oui, subtype, field: MED_INVENTORY_FIELDS[subtype - 5], value, encoding: lastTextEncoding} satisfies MedInventoryTlv
     }
     default:
       return undefined

@@ -62,27 +62,31 @@ export function parseIpv4(text: string): Buffer {
 
 /** RFC 5952 text form: lower case, longest run (≥ 2) of zero groups compressed, first such run on ties. */
 export function formatIpv6(buf: Uint8Array, at: number): string {
-  const groups: number[] = []
-  for (let i = 0; i < 8; i++) groups.push((buf[at + 2 * i] << 8) | buf[at + 2 * i + 1])
   let bestStart = -1
   let bestLen = 0
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++
+  for (let i = 0, run = 0; i < 8; i++) {
+    if (buf[at + 2 * i] === 0 && buf[at + 2 * i + 1] === 0) {
+      run++
+      if (run > bestLen) {
+        bestLen = run
+        bestStart = i - run + 1
+      }
+    } else {
+      run = 0
+    }
+  }
+  if (bestLen < 2) bestStart = -1
+  let s = ''
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      s += i === 0 ? '::' : ':'
+      i += bestLen - 1
       continue
     }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen) {
-      bestStart = i
-      bestLen = j - i
-    }
-    i = j
+    s += ((buf[at + 2 * i] << 8) | buf[at + 2 * i + 1]).toString(16)
+    if (i < 7) s += ':'
   }
-  if (bestLen < 2) return groups.map((g) => g.toString(16)).join(':')
-  const head = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':')
-  const tail = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':')
-  return head + '::' + tail
+  return s
 }
 
 export function parseIpv6(text: string): Buffer {
@@ -113,12 +117,22 @@ export function parseIpv6(text: string): Buffer {
 
 export type TextEncoding = 'utf8' | 'latin1'
 
+/** Buffer's internal slice decoders: the same as toString(encoding, start, end) without its argument checks. */
+interface FastSlices {
+  latin1Slice(start: number, end: number): string
+  utf8Slice(start: number, end: number): string
+}
+
+/** The encoding chosen by the last decodeText call (a variable, not a result object: this runs per TLV). */
+export let lastTextEncoding: TextEncoding = 'utf8'
+
 /**
  * LLDP strings are SNMP DisplayString/SnmpAdminString: ASCII or UTF-8 in practice. We decode UTF-8 when the
  * octets are valid UTF-8 and fall back to Latin-1 (one char per octet) otherwise, so the octets can always be
- * recovered exactly. Trailing NULs are kept here; display code strips them.
+ * recovered exactly; lastTextEncoding says which. NULs are kept here; display code stops at the first one.
  */
-export function decodeText(buf: Buffer, start: number, end: number): {value: string; encoding: TextEncoding} {
+export function decodeText(buf: Buffer, start: number, end: number): string {
+  const fast = buf as unknown as FastSlices
   let ascii = true
   for (let i = start; i < end; i++) {
     if (buf[i] > 0x7f) {
@@ -126,9 +140,12 @@ export function decodeText(buf: Buffer, start: number, end: number): {value: str
       break
     }
   }
-  if (ascii) return {value: buf.toString('latin1', start, end), encoding: 'utf8'}
-  if (isUtf8(buf.subarray(start, end))) return {value: buf.toString('utf8', start, end), encoding: 'utf8'}
-  return {value: buf.toString('latin1', start, end), encoding: 'latin1'}
+  if (ascii || isUtf8(buf.subarray(start, end))) {
+    lastTextEncoding = 'utf8'
+    return ascii ? fast.latin1Slice(start, end) : fast.utf8Slice(start, end)
+  }
+  lastTextEncoding = 'latin1'
+  return fast.latin1Slice(start, end)
 }
 
 export function encodeText(value: string, encoding: TextEncoding): Buffer {

@@ -3,7 +3,7 @@
  * codecs. Unknown OUIs/subtypes are kept as octets; known ones with a bad layout become MalformedTlv.
  */
 import type {DecodeContext} from './context.js'
-import {hexByte, decodeText} from './octets.js'
+import {decodeText, hexByte, lastTextEncoding} from './octets.js'
 import {decodeIeee8021, OUI_8021, writeIeee8021Body} from './ieee8021.js'
 import {decodeIeee8023, OUI_8023, writeIeee8023Body} from './ieee8023.js'
 import {decodeMed, OUI_MED, writeMedBody} from './med.js'
@@ -37,8 +37,8 @@ export function parseOui(oui: string): number {
 
 function decodeIana(subtype: number, buf: Buffer, s: number, e: number): OrgTlv | undefined {
   if (subtype !== IANA_SUBTYPE_MUD_URL) return undefined
-  const text = decodeText(buf, s, e)
-  return {kind: 'mudUrl', type: 127, oui: OUI_IANA, subtype, url: text.value, encoding: text.encoding} satisfies MudUrlTlv
+  const url = decodeText(buf, s, e)
+  return {kind: 'mudUrl', type: 127, oui: OUI_IANA, subtype, url, encoding: lastTextEncoding} satisfies MudUrlTlv
 }
 
 export function decodeOrgTlv(buf: Buffer, tlvAt: number, start: number, end: number, ctx: DecodeContext): LldpTlv {

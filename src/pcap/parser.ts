@@ -92,20 +92,77 @@ export class PcapStreamParser {
   }
 
   private parseChunk(chunk: Uint8Array, out: PcapRecord[]): PcapRecord[] {
-    const input = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    const buf = this.pending.length === 0 ? input : Buffer.concat([this.pending, input])
-    let off = 0
-    if (this.format === 'unknown') {
-      if (buf.length < 4) {
-        this.pending = buf
-        return out
-      }
-      this.detect(buf)
+    let input: Buffer | null = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (this.pending.length > 0 || this.format === 'unknown') {
+      input = this.completePending(input, out)
+      if (input === null) return out
     }
-    off = this.format === 'pcap' ? this.parseClassic(buf, out) : this.parsePcapng(buf, out)
+    const off = this.format === 'pcap' ? this.parseClassic(input, out) : this.parsePcapng(input, out)
     this.fileOffset += off
-    this.pending = off === buf.length ? EMPTY : buf.subarray(off)
+    // Copy the partial unit at the end: keeping a view would pin the whole chunk until the next one arrives.
+    this.pending = off === input.length ? EMPTY : Buffer.from(input.subarray(off))
     return out
+  }
+
+  /**
+   * Completes the unit (file header, record or block) that straddles the previous chunk, copying only the
+   * octets it needs from `input`; returns the rest of `input`, or null if all of it went into the pending unit.
+   */
+  private completePending(input: Buffer, out: PcapRecord[]): Buffer | null {
+    let used = 0
+    const take = (want: number): boolean => {
+      const n = Math.min(want - this.pending.length, input.length - used)
+      if (n > 0) {
+        this.pending = Buffer.concat([this.pending, input.subarray(used, used + n)])
+        used += n
+      }
+      return this.pending.length >= want
+    }
+    if (this.format === 'unknown') {
+      if (!take(4)) return null
+      this.detect(this.pending)
+    }
+    if (!take(this.headerLength())) return null
+    if (!take(this.unitLength(this.pending))) return null
+    const consumed = this.format === 'pcap' ? this.parseClassic(this.pending, out) : this.parsePcapng(this.pending, out)
+    this.fileOffset += consumed
+    this.pending = EMPTY
+    return input.subarray(used)
+  }
+
+  /** Octets needed to know the length of the next unit. */
+  private headerLength(): number {
+    if (this.format === 'pcap') return this.fileOffset === 0 ? PCAP_FILE_HEADER : PCAP_RECORD_HEADER
+    return 12
+  }
+
+  /** Total length of the unit at the start of `buf` (which holds at least headerLength() octets); validates it. */
+  private unitLength(buf: Buffer): number {
+    if (this.format === 'pcap') {
+      if (this.fileOffset === 0) return PCAP_FILE_HEADER
+      const captured = this.u32(buf, 8)
+      if (captured > this.maxRecordLength) {
+        throw new PcapFormatError(`record claims ${captured} captured octets, more than the ${this.maxRecordLength} allowed`, this.fileOffset)
+      }
+      return PCAP_RECORD_HEADER + captured
+    }
+    if (this.u32(buf, 0) === PCAPNG_SHB) this.sectionByteOrder(buf, 0)
+    const total = this.u32(buf, 4)
+    this.checkBlockLength(total, this.u32(buf, 0), this.fileOffset)
+    return total
+  }
+
+  private sectionByteOrder(buf: Buffer, off: number): void {
+    const bom = buf.readUInt32LE(off + 8)
+    if (bom === PCAPNG_BYTE_ORDER_MAGIC) this.littleEndian = true
+    else if (bom === 0x4d3c2b1a) this.littleEndian = false
+    else throw new PcapFormatError(`pcapng section header has a bad byte-order magic 0x${bom.toString(16)}`, this.fileOffset + off + 8)
+  }
+
+  private checkBlockLength(total: number, type: number, at: number): void {
+    if (total < 12 || total % 4 !== 0 || total > this.maxRecordLength + 64) {
+      throw new PcapFormatError(`pcapng block of type 0x${type.toString(16)} has an impossible length ${total}`, at + 4)
+    }
   }
 
   /** Call at end of input: throws if the file ended inside its header or a record. */
@@ -173,17 +230,12 @@ export class PcapStreamParser {
       const at = this.fileOffset + off
       const type = this.u32(buf, off)
       if (type === PCAPNG_SHB) {
-        const bom = buf.readUInt32LE(off + 8)
-        if (bom === PCAPNG_BYTE_ORDER_MAGIC) this.littleEndian = true
-        else if (bom === 0x4d3c2b1a) this.littleEndian = false
-        else throw new PcapFormatError(`pcapng section header has a bad byte-order magic 0x${bom.toString(16)}`, at + 8)
+        this.sectionByteOrder(buf, off)
       } else if (at === 0) {
         throw new PcapFormatError('pcapng file does not start with a section header block', 0)
       }
       const total = this.u32(buf, off + 4)
-      if (total < 12 || total % 4 !== 0 || total > this.maxRecordLength + 64) {
-        throw new PcapFormatError(`pcapng block of type 0x${type.toString(16)} has an impossible length ${total}`, at + 4)
-      }
+      this.checkBlockLength(total, type, at)
       if (off + total > n) break
       if (this.u32(buf, off + total - 4) !== total) {
         throw new PcapFormatError(`pcapng block of type 0x${type.toString(16)}: trailing length does not match ${total}`, at + total - 4)
