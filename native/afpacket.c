@@ -31,13 +31,20 @@
  * - socket() was created with the ethertype, which hooks it to every interface until bind(); now created
  *   with protocol 0 and only bound (interface + ethertype) in bind(), plus an ifindex check on receive.
  * - an interface name longer than 15 bytes was silently truncated (it could bind another interface).
- * - non-6-byte or unicast "multicast" entries were silently skipped; now a TypeError.
+ * - non-6-byte or unicast "multicast" entries were silently skipped; now a TypeError. They are also
+ *   copied once validated: the PoC read the JS array twice, so a getter could swap in a short buffer.
+ * - frames to another station's unicast MAC (seen when the port is promiscuous, e.g. a bridge member)
+ *   were delivered; now dropped, like our own transmissions on kernels without PACKET_IGNORE_OUTGOING.
  * - POLLERR (e.g. ENETDOWN when the link goes down) made libuv stop the poll handle: the socket went
  *   deaf forever without telling anyone. Now the socket error is read, reported, and polling resumes.
  * - recv errors other than EAGAIN were swallowed; a flood could starve the event loop (no batch bound).
  * - close() inside the callback freed the async context that napi_make_callback was still using.
  * - an exception thrown by the callback left a pending exception that made every later N-API call fail.
  * - the GC finalizer leaked the callback reference; a started socket could be collected while listening.
+ *
+ * Cost to know about: close() of a bound packet socket waits in the kernel for an RCU grace period
+ * (packet_release -> synchronize_net), ~15 ms on the 2-vCPU test VM, during which the event loop waits.
+ * Sockets are opened and closed when uplinks change, not per frame, so it stays synchronous here.
  */
 #ifndef NAPI_VERSION
 #define NAPI_VERSION 8 /* binding.gyp sets it too */

@@ -54,10 +54,11 @@ async function torture(addon: AfPacketAddon, tx: string, rx: string, cycles: num
   const errors = new Map<string, number>()
   const note = (code: string) => errors.set(code, (errors.get(code) ?? 0) + 1)
   let uncaught = 0
-  process.on('uncaughtException', (err) => {
-    if ((err as Error).message === 'deliberate') uncaught++
+  const onUncaught = (err: Error) => {
+    if (err.message === 'deliberate') uncaught++
     else throw err
-  })
+  }
+  process.on('uncaughtException', onUncaught)
 
   const sender = new addon.PacketSocket(tx, ETHERTYPE, [])
   const baselineFds = openFds()
@@ -144,6 +145,27 @@ async function torture(addon: AfPacketAddon, tx: string, rx: string, cycles: num
     if (i % 100 === 99) gc()
   }
 
+  // A flood is read at most RX_BATCH_MAX (64) frames per poll wakeup: queue 200 from a timer callback,
+  // then look from the check phase, which runs right after the one poll phase of that loop iteration.
+  const batch = await new Promise<{queued: number; deliveredAtCheck: number; total: number}>((resolve) => {
+    let delivered = 0
+    const rxSocket = new addon.PacketSocket(rx, ETHERTYPE, [GROUP])
+    rxSocket.start(() => {
+      delivered++
+    })
+    setTimeout(() => {
+      for (let i = 0; i < 200; i++) sender.send(frame(i))
+      setImmediate(() => {
+        const deliveredAtCheck = delivered
+        const queued = rxSocket.stats().kernelPackets
+        setTimeout(() => {
+          rxSocket.close()
+          resolve({queued, deliveredAtCheck, total: delivered})
+        }, 50)
+      })
+    }, 0)
+  })
+
   // A started socket nobody closes stays alive through GC (it holds itself) until closed.
   let leftOpen: NativeSocket | undefined = new addon.PacketSocket(rx, ETHERTYPE, [GROUP])
   leftOpen.start(() => undefined)
@@ -167,8 +189,11 @@ async function torture(addon: AfPacketAddon, tx: string, rx: string, cycles: num
   const afterWorker = addon.liveCounts()
 
   sender.close()
+  // the listener's closure shares this function's context: left installed, it would keep `sender` alive
+  process.off('uncaughtException', onUncaught)
   return {
     cycles,
+    batch,
     whileLeftOpen,
     worker: {before, during: duringWorker, after: afterWorker},
     baselineFds,

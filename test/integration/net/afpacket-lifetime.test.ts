@@ -27,6 +27,7 @@ describe.skipIf(!isRoot)('afpacket addon lifetime under GC stress', () => {
     deliveredAfterClose: number
     uncaught: number
     deliveredAfterThrow: number
+    batch: {queued: number; deliveredAtCheck: number; total: number}
   }
 
   beforeAll(async () => {
@@ -67,6 +68,12 @@ describe.skipIf(!isRoot)('afpacket addon lifetime under GC stress', () => {
   it('a throwing callback becomes an uncaught exception and the socket keeps delivering', () => {
     expect(result.uncaught).toBe(CYCLES / 60)
     expect(result.deliveredAfterThrow).toBe(CYCLES / 60)
+  })
+
+  it('reads a flood at most 64 frames per poll wakeup, so timers and other I/O still run', () => {
+    expect(result.batch.queued).toBeGreaterThan(64) // the scenario is meaningful: more than a batch was waiting
+    expect(result.batch.deliveredAtCheck).toBe(64)
+    expect(result.batch.total).toBe(200)
   })
 
   it('keeps a started socket alive through GC until it is closed', () => {
