@@ -59,6 +59,8 @@ export function oracleCaptures(): OracleCapture[] {
       tshark: existsSync(tshark) ? tshark : undefined,
     })
   }
+  const constructed = `${FIXTURES_DIR}constructed/lldp-constructed.pcap`
+  out.push({name: 'fixtures/constructed/lldp-constructed.pcap', pcap: constructed, tcpdump: `${constructed}.tcpdump-4.99.3.txt`, tshark: `${constructed}.tshark.txt`})
   for (const [pcap, oracle] of Object.entries(TCPDUMP_FIXTURE_ORACLES)) {
     out.push({name: `fixtures/tcpdump/${pcap}`, pcap: `${FIXTURES_DIR}tcpdump/${pcap}`, tcpdump: `${FIXTURES_DIR}tcpdump/${oracle}`})
   }

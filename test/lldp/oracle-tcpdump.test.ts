@@ -215,6 +215,7 @@ function checkFields(tlv: LldpTlv, td: TcpdumpTlv): void {
       const a = line(td, /^Application type \[.*\] \(0x([0-9a-f]+)\), Flags \[(.*)\]$/)
       expect(hexNumber(a)).toBe(tlv.applicationType)
       expect(a[2].includes('Tagged')).toBe(tlv.tagged)
+      expect(a[2].includes('Unknown')).toBe(tlv.unknownPolicy)
       const v = line(td, /^Vlan id (\d+), L2 priority (\d+), DSCP value (\d+)$/)
       expect([Number(v[1]), Number(v[2]), Number(v[3])]).toEqual([tlv.vlanId, tlv.l2Priority, tlv.dscp])
       return
@@ -232,6 +233,16 @@ function checkFields(tlv: LldpTlv, td: TcpdumpTlv): void {
         const elements = td.lines.filter((l) => l.startsWith('CA type')).map((l) => /\((\d+)\), length (\d+): (.*)$/.exec(l)!)
         expect(elements.map((m) => [Number(m[1]), m[3]])).toEqual(loc.elements.map((e) => [e.caType, tcpdumpEscape(textBytes(e.value, e.encoding))]))
       }
+      if (loc.format === 'coordinate') {
+        // tcpdump prints the RFC 3825 fields as sent (34-bit two's complement values).
+        expect(line(td, /^Latitude resolution (\d+), latitude value (\d+)$/).slice(1).map(Number)).toEqual([loc.latitudeResolution, loc.latitudeRaw])
+        expect(line(td, /^Longitude resolution (\d+), longitude value (\d+)$/).slice(1).map(Number)).toEqual([loc.longitudeResolution, loc.longitudeRaw])
+        expect(Number(line(td, /^Altitude type .* \((\d+)\)$/)[1])).toBe(loc.altitudeType)
+        const alt = line(td, /^Altitude resolution (\d+), altitude value 0x([0-9a-f]+)$/)
+        expect([Number(alt[1]), hexNumber(alt, 2)]).toEqual([loc.altitudeResolution, loc.altitudeRaw])
+        expect(hexNumber(line(td, /^Datum .* \(0x([0-9a-f]+)\)$/))).toBe(loc.datum)
+      }
+      if (loc.format === 'elin') expect(line(td, /^ECS ELIN id (.*)$/)[1]).toBe(loc.elin)
       return
     }
     case 'medExtendedPower': {
@@ -301,7 +312,7 @@ describe('decode agrees with tcpdump', () => {
         'etsConfiguration', 'etsRecommendation', 'evb', 'linkAggregation', 'macPhy', 'malformed', 'managementAddress',
         'managementVid', 'maxFrameSize', 'medCapabilities', 'medExtendedPower', 'medInventory', 'medLocation', 'medNetworkPolicy',
         'mudUrl', 'orgSpecific', 'pfcConfiguration', 'portDescription', 'portId', 'portProtocolVlanId', 'portVlanId',
-        'powerViaMdi', 'protocolIdentity', 'systemCapabilities', 'systemDescription', 'systemName', 'ttl', 'unrecognized', 'vlanName',
+        'powerViaMdi', 'protocolIdentity', 'systemCapabilities', 'systemDescription', 'systemName', 'ttl', 'unrecognized', 'vidUsageDigest', 'vlanName',
       ].sort(),
     )
   })

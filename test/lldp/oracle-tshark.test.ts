@@ -21,7 +21,7 @@ function tsharkText(value: string): string {
 
 /** The number in '... (N)' or '... (0xNN)'. */
 function paren(value: string | undefined): number {
-  const m = /\((0x[0-9a-f]+|\d+)\)\s*$/.exec(value ?? '')
+  const m = /\((0x[0-9a-f]+|\d+)\)\s*$/i.exec(value ?? '')
   if (!m) throw new Error(`no (number) in ${JSON.stringify(value)}`)
   return Number(m[1])
 }
@@ -86,6 +86,7 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
       expect(paren(must(ts, 'Interface Subtype'))).toBe(tlv.interfaceSubtype)
       expect(num(must(ts, 'Interface Number'))).toBe(tlv.interfaceNumber)
       expect(num(must(ts, 'OID String Length'))).toBe(tlv.oidEncoding === 'hex' ? tlv.oid.length / 2 : encodeOid(tlv.oid).length)
+      if (tlv.oid !== '') expect(must(ts, 'Object Identifier').split(' ')[0]).toBe(tlv.oid)
       return
     }
     case 'portVlanId':
@@ -103,6 +104,10 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
       return
     case 'protocolIdentity':
       expect(num(must(ts, 'Protocol Identity Length'))).toBe(tlv.identity.length)
+      if (tlv.identity.length > 0) expect(must(ts, 'Protocol Identity')).toBe(tlv.identity.toString('hex'))
+      return
+    case 'vidUsageDigest':
+      // tshark 4.0.17 names the subtype but prints no digest (nor does tcpdump): compared as octets only.
       return
     case 'managementVid':
       // tshark 4.0.17 names the subtype but prints no VID field; the octets are compared with tcpdump's dump.
@@ -176,6 +181,16 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
         expect(fieldValues(ts, 'CA Type').map(paren)).toEqual(loc.elements.map((e) => e.caType))
         expect(fieldValues(ts, 'CA Value')).toEqual(loc.elements.map((e) => tsharkText(e.value)))
       }
+      if (loc.format === 'coordinate') {
+        // tshark 4.0.17 prints the degrees wrongly (37.4087 N shows as "37.0000 degrees North": the
+        // fraction is lost); the raw 34-bit value in parentheses is right and is what we compare.
+        expect(paren(must(ts, 'Latitude'))).toBe(loc.latitudeRaw)
+        expect(paren(must(ts, 'Longitude'))).toBe(loc.longitudeRaw)
+        expect(num(must(ts, 'Altitude'))).toBe(loc.altitudeRaw)
+        expect(num(must(ts, 'Datum'))).toBe(loc.datum)
+        expect(must(ts, 'Latitude')).toMatch(new RegExp(`^${Math.trunc(Math.abs(loc.latitude))}\\.0000 degrees ${loc.latitude >= 0 ? 'North' : 'South'}`))
+      }
+      if (loc.format === 'elin') expect(must(ts, 'ELIN')).toBe(loc.elin)
       return
     }
     case 'medExtendedPower':
@@ -272,9 +287,9 @@ describe('decode agrees with tshark', () => {
     expect([...kindsCompared].sort()).toEqual(
       [
         'chassisId', 'dot3LinkAggregation', 'end', 'evb', 'linkAggregation', 'macPhy', 'malformed', 'managementAddress',
-        'managementVid', 'maxFrameSize', 'medCapabilities', 'medExtendedPower', 'medInventory', 'medLocation',
+        'cdcp', 'managementVid', 'maxFrameSize', 'medCapabilities', 'medExtendedPower', 'medInventory', 'medLocation',
         'medNetworkPolicy', 'mudUrl', 'orgSpecific', 'portDescription', 'portId', 'portProtocolVlanId', 'portVlanId',
-        'powerViaMdi', 'protocolIdentity', 'systemCapabilities', 'systemDescription', 'systemName', 'ttl', 'vlanName',
+        'powerViaMdi', 'protocolIdentity', 'systemCapabilities', 'systemDescription', 'systemName', 'ttl', 'vidUsageDigest', 'vlanName',
       ].sort(),
     )
   })
