@@ -71,6 +71,6 @@ process.stdout.write(
     `  LLDP frames decoded (lenient, then re-encoded byte for byte): ${outcome.decoded.toLocaleString('en-US')}\n` +
     `  lenient decode rejected (LldpDecodeError), by rule: ${JSON.stringify(outcome.rejectedByRule)}\n` +
     `  strict decode rejected (LldpDecodeError), by rule: ${JSON.stringify(outcome.strictRejectedByRule)}\n` +
-    `  slowest single case (strict + lenient decode): ${outcome.maxDecodeMicros.toFixed(0)} µs\n` +
+    `  slowest single case, strict + lenient decode (GC pauses included): ${outcome.maxDecodeMicros.toFixed(0)} µs\n` +
     `  pcap parser cases: ${pcapCases.toLocaleString('en-US')}\n`,
 )

@@ -104,7 +104,7 @@ export default class LldpDecode extends Command {
         return
       }
       out.push(`#${number} ${time} LLDP REJECTED: ${err.message}${cut ? ` (capture cut ${cut} octets short)` : ''}`)
-      if (flags.verbose && err.partial) out.push(formatLldpTree({...err.partial, trailer: Buffer.alloc(0)} as never))
+      if (flags.verbose && err.partial) out.push(formatLldpTree(err.partial))
       return
     }
     totals.decoded++

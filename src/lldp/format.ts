@@ -203,7 +203,7 @@ export function formatLldpSummary(frame: LldpFrame): string {
 }
 
 /** The tcpdump -v style tree: one line per TLV with its length, details indented under it. */
-export function formatLldpTree(pdu: Lldpdu & Partial<Pick<LldpFrame, 'src' | 'dst' | 'vlanTags'>>, indent = '  '): string {
+export function formatLldpTree(pdu: Pick<Lldpdu, 'tlvs' | 'warnings'> & {trailer?: Uint8Array}, indent = '  '): string {
   const lines: string[] = []
   for (const tlv of pdu.tlvs) {
     const {title, value, lines: details} = describeTlv(tlv)
@@ -211,7 +211,11 @@ export function formatLldpTree(pdu: Lldpdu & Partial<Pick<LldpFrame, 'src' | 'ds
     lines.push(`${indent}${title}, length ${length}${value === undefined ? '' : `: ${value}`}`)
     for (const d of details) lines.push(`${indent}  ${d}`)
   }
-  if (pdu.trailer.length > 0) lines.push(`${indent}trailer ${pdu.trailer.length} octets${pdu.trailer.some((b) => b !== 0) ? `: ${hex(pdu.trailer, 0, Math.min(pdu.trailer.length, 32))}${pdu.trailer.length > 32 ? '…' : ''}` : ' (zero padding)'}`)
+  const trailer = pdu.trailer
+  if (trailer && trailer.length > 0) {
+    const shown = trailer.some((b) => b !== 0) ? `: ${hex(trailer, 0, Math.min(trailer.length, 32))}${trailer.length > 32 ? '…' : ''}` : ' (zero padding)'
+    lines.push(`${indent}trailer ${trailer.length} octets${shown}`)
+  }
   for (const w of pdu.warnings) lines.push(`${indent}${w.action === 'note' ? 'note' : 'warning'} [${w.rule}] at offset ${w.offset}: ${w.message}`)
   return lines.join('\n')
 }

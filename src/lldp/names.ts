@@ -126,7 +126,7 @@ const MAU_TYPES = [
 ]
 
 export function mauTypeName(mauType: number): string {
-  return MAU_TYPES[mauType] ?? `MAU type ${mauType}`
+  return MAU_TYPES[mauType] ?? 'unknown'
 }
 
 export const MDI_POWER_CLASS_NAMES = ['unknown', 'class 0', 'class 1', 'class 2', 'class 3', 'class 4']

@@ -314,7 +314,7 @@ describe('systemd src/libsystemd-network/test-lldp-rx.c', () => {
     const v = vector('test_receive_oui_packet')
     const f = decodeHex(v.frame_hex)
     const names: Record<string, string> = {chassisId: 'chassis_id', portId: 'port_id', ttl: 'ttl', end: 'end'}
-    expect(f.tlvs.map((t) => names[t.kind] ?? (t.type === 127 ? `oui ${t.oui.replace(/-/g, '')}/${t.subtype}` : t.kind))).toEqual(v.expected.tlv_sequence)
+    expect(f.tlvs.map((t) => names[t.kind] ?? ('oui' in t ? `oui ${t.oui.replace(/-/g, '')}/${t.subtype}` : t.kind))).toEqual(v.expected.tlv_sequence)
     // The values spelled out in the vector's description.
     expect(find(f, 'portVlanId').pvid).toBe(0x1234)
     expect(find(f, 'portProtocolVlanId')).toMatchObject({flags: 0x01, ppvid: 0x7788})
