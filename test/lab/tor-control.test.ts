@@ -57,7 +57,7 @@ describe('ToR simulator control methods', () => {
 
   it('set-faults replaces the fault set: a reject reaches the station, {} clears it', async () => {
     const t = await associated([100])
-    const reply = await t.control['set-faults']({reject: {code: 2, hard: true, match: {groupId: 300}}})
+    const reply = (await t.control['set-faults']({reject: {code: 2, hard: true, match: {groupId: 300}}})) as {faults: unknown}
     expect(reply).toEqual({faults: {reject: {code: 2, hard: true, match: {groupId: 300}}}})
     expect(t.sim.status().faults).toEqual(reply.faults)
     t.station.associateMany([dfaRequest(5, 300), dfaRequest(6, 301)])

@@ -69,7 +69,7 @@ export function torHarness(options: Partial<TorSimulatorOptions> = {}) {
     }
   }
 
-  const of = <T extends TorEvent['type']>(type: T) => events.filter((e): e is Extract<TorEvent, {type: T}> => e.type === type)
-  const stationOf = <T extends VsiEvent['type']>(type: T) => stationEvents.filter((e): e is Extract<VsiEvent, {type: T}> => e.type === type)
+  const of = <T extends TorEvent['type']>(type: T) => events.filter((e): e is TorEvent & {type: T} => e.type === type)
+  const stationOf = <T extends VsiEvent['type']>(type: T) => stationEvents.filter((e): e is VsiEvent & {type: T} => e.type === type)
   return {clock, wire, torIo, hostIo, sim, events, heard, stationEvents, newStation, announce, sendRaw, settle, of, stationOf}
 }
