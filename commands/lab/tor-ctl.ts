@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {renderTable} from '../../src/cli/table.js'
-import {callDaemon} from '../../src/control/client.js'
+import {callDaemon, DaemonUnreachableError} from '../../src/control/client.js'
+import {VdpAgentError} from '../../src/errors.js'
 import {TorLabCommand} from '../../src/lab/tor-command.js'
 import {TOR_CONTROL_METHODS} from '../../src/lab/tor-control.js'
 import {faultsFromFlags, hasFaultFlags, torFaultFlags} from '../../src/lab/tor-flags.js'
@@ -40,7 +41,13 @@ export default class LabTorCtl extends TorLabCommand {
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(LabTorCtl)
-    const call = (params?: unknown) => callDaemon(flags.control, args.method, params)
+    const call = (params?: unknown) =>
+      callDaemon(flags.control, args.method, params).catch((err: unknown) => {
+        if (err instanceof DaemonUnreachableError) {
+          throw new VdpAgentError('DAEMON_UNREACHABLE', `no ToR simulator answers on ${flags.control} (is \`vdp-agent lab tor --control ${flags.control}\` running?)`)
+        }
+        throw err
+      })
     switch (args.method) {
       case 'status': {
         const status = (await call()) as TorStatus
