@@ -77,7 +77,7 @@ export default class LabTorCtl extends TorLabCommand {
         return result
       }
       default: {
-        if (flags.clear === hasFaultFlags(flags)) throw new TorOptionError('set-faults needs FAULTS flags, or --clear alone')
+        if ((flags.clear ?? false) === hasFaultFlags(flags)) throw new TorOptionError('set-faults needs FAULTS flags, or --clear alone')
         const result = (await call(faultsToJson(faultsFromFlags(flags)))) as {faults: FaultsJson}
         this.log(`faults now: ${describeFaults(result.faults)}`)
         return result

@@ -111,6 +111,11 @@ export default class LabTor extends TorLabCommand {
         printEvent?.(event)
       },
     })
+    // A signal from here on stops cleanly, with the shutdown LLDPDU, even before the control socket is up.
+    const signalled = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'))
+      process.once('SIGINT', () => resolve('SIGINT'))
+    })
     sim.start()
     const control = flags.control ? new ControlServer(flags.control, torControlHandlers(sim), log) : undefined
     try {
@@ -123,16 +128,11 @@ export default class LabTor extends TorLabCommand {
     log.info(ready, `ToR simulator running on ${ifname}`)
     printEvent?.({type: 'ready', ...ready})
 
-    await new Promise<void>((resolve) => {
-      const stop = (signal: NodeJS.Signals) => {
-        log.info({signal}, 'stopping: shutdown LLDPDU, then exit')
-        sim.stop()
-        printEvent?.({type: 'stopped', counters: sim.status().counters})
-        void (control?.close() ?? Promise.resolve()).catch((err: unknown) => log.warn({err: errorMessage(err)}, 'control socket close failed')).finally(resolve)
-      }
-      process.once('SIGTERM', stop)
-      process.once('SIGINT', stop)
-    })
+    const signal = await signalled
+    log.info({signal}, 'stopping: shutdown LLDPDU, then exit')
+    sim.stop()
+    printEvent?.({type: 'stopped', counters: sim.status().counters})
+    await control?.close().catch((err: unknown) => log.warn({err: errorMessage(err)}, 'control socket close failed'))
     // Timers of the VDP engine may still be armed (a delayed response); we are done with all of them.
     process.exit(0)
   }
