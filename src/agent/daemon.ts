@@ -14,6 +14,9 @@ import {VERSION} from '../version.js'
 import {type AgentEvent, UPLINK_QUEUE_KEY} from './events.js'
 import {EventQueue, type QueueItem} from './event-queue.js'
 import {lldpSettings} from './lldp-settings.js'
+import {VmProcessor} from './vm-processor.js'
+import {parsePortUuid, parseVmUp} from './vm-port.js'
+import {VsiManager} from './vsi-manager.js'
 import {Processor} from './processor.js'
 import {type StatusView, statusFromStore} from './status.js'
 
@@ -45,6 +48,8 @@ export class Daemon {
   private uplink!: UplinkService
   private lldp?: LldpAgent
   private links?: LinkMonitor
+  private vsiManager?: VsiManager
+  private vm?: VmProcessor
   private overrideWatch?: OverrideWatcher
   private reconcileTimer?: NodeJS.Timeout
   private readonly startedAt = new Date()
@@ -93,9 +98,30 @@ export class Daemon {
       lldp: this.lldp,
       config: () => this.config,
       onTransition: (t) => this.onUplinkTransition(t),
+      onEvbChange: (evb) => this.vsiManager?.setEvb(evb),
     })
     this.uplink = uplink
+    let vm: VmProcessor | undefined
+    this.vsiManager = new VsiManager({frames, clock: systemClock, log: this.log, config: () => this.config, onNotice: (n) => vm?.onNotice(n)})
+    vm = new VmProcessor({
+      store: this.store,
+      manager: this.vsiManager,
+      queue: this.queue,
+      log: this.log,
+      clock: systemClock,
+      config: () => this.config,
+      uplink: () => uplink.current,
+      macOf: (name) => links.get(name)?.mac ?? undefined,
+    })
+    this.vm = vm
+    vm.start()
     uplink.start()
+    // A restart with the uplink still up has no transition: resume VDP on it explicitly.
+    const resumed = uplink.current
+    if (resumed?.state === 'up' && resumed.ifname && resumed.source && !this.queue.hasPort(UPLINK_QUEUE_KEY)) {
+      this.queue.push('uplink', {kind: 'uplink-up', ifname: resumed.ifname, source: resumed.source}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
+    }
+    if (cfg.rpc.transport === 'amqp') this.log.warn('[rpc] transport = amqp: the AMQP transport is not in this version yet; results are kept in the outbox for it')
     this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => uplink.overrideChanged('override file changed'))
     this.overrideWatch.start()
     this.scheduleReconcile()
@@ -114,10 +140,12 @@ export class Daemon {
     clearTimeout(this.reconcileTimer)
     this.overrideWatch?.stop()
     await this.control?.close()
+    this.vm?.stop()
+    this.vsiManager?.close('the daemon is stopping')
+    const drained = (await this.processor?.stop()) ?? true
     this.lldp?.stop()
     this.uplink?.stop()
     this.links?.stop()
-    const drained = (await this.processor?.stop()) ?? true
     if (!drained) this.log.warn('in-flight events did not finish in time; they will be redone at the next start')
     this.store?.close()
     this.log.info('vdp-agent daemon stopped')
@@ -193,8 +221,37 @@ export class Daemon {
   }
 
   private async handleEvent(item: QueueItem<AgentEvent>): Promise<void> {
-    const event = item.payload
-    this.log.debug({event: event.kind, seq: item.seq}, 'processing event')
+    this.log.debug({event: item.payload.kind, seq: item.seq}, 'processing event')
+    await this.vm?.handle(item)
+  }
+
+  /** A VM port should be associated: recorded first (nothing is lost if the queue is full), then queued. */
+  private vmUp(params: unknown) {
+    const port = parseVmUp(params)
+    const store = this.requireStore()
+    const now = Date.now()
+    const rec = store.transaction(() => {
+      const r = store.vsis.requestUp(port, now)
+      store.journal.add('vm-up', port.portUuid, {mac: port.mac, segment: port.segmentationId, vlan: port.vlan ?? null}, now)
+      return r
+    })
+    if (rec.state === 'associated') return {...rec, queued: false}
+    this.queue.push('vm', {kind: 'vm-up', port: rec}, {ports: [rec.portUuid]})
+    return {...rec, queued: true}
+  }
+
+  private vmDown(params: unknown) {
+    const portUuid = parsePortUuid(params)
+    const store = this.requireStore()
+    const now = Date.now()
+    const rec = store.transaction(() => {
+      const r = store.vsis.requestDown(portUuid, now)
+      if (r) store.journal.add('vm-down', portUuid, {}, now)
+      return r
+    })
+    if (!rec) throw new VdpAgentError('UNKNOWN_PORT', `no VM port ${portUuid}`, {portUuid})
+    this.queue.push('vm', {kind: 'vm-down', portUuid}, {ports: [portUuid]})
+    return {...rec, queued: true}
   }
 
   private requireStore(): Store {
@@ -210,6 +267,10 @@ export class Daemon {
       neighbors: () => this.requireStore().neighbors.list(),
       'lldp.stats': () => ({listening: this.lldp?.listening() ?? [], transmitting: this.lldp?.transmitting() ?? [], interfaces: this.lldp?.interfaceStats() ?? {}}),
       'vsi.list': () => this.requireStore().vsis.list(),
+      'vsi.get': (params) => this.requireStore().vsis.get(parsePortUuid(params)) ?? null,
+      'vm.up': (params) => this.vmUp(params),
+      'vm.down': (params) => this.vmDown(params),
+      'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: this.vsiManager?.counters() ?? null}),
       'config.reload': () => this.reload(),
     }
     // Nothing is answered while the daemon is starting or stopping.

@@ -99,6 +99,11 @@ export class EventQueue<T> {
     return n
   }
 
+  /** Whether an event touching `port` is waiting or running. */
+  hasPort(port: string): boolean {
+    return this.portLines.has(port)
+  }
+
   get inFlight(): number {
     return this.running.size
   }

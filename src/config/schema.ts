@@ -172,6 +172,10 @@ export const configSchema = {
       default: 'gid-mac-vid',
       doc: 'Filter info format; gid = the network segmentation id.',
     }),
+    bridge_profile: oneOf(['standard', 'lldpad'] as const, {
+      default: 'standard',
+      doc: 'How hard to push the bridge: standard = full batches; lldpad = the limits an lldpad bridge needs (End TLV, one VDPDU awaiting answers, ECPDUs ≥ 3 ms apart).',
+    }),
     retry_initial: seconds({default: 1, min: 0.01, max: 3600, doc: 'First retry delay of a failed association; doubles each time.'}),
     retry_max: seconds({default: 300, min: 0.01, max: 86400, doc: 'Largest retry delay.'}),
     retry_limit: int({

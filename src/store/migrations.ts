@@ -100,6 +100,13 @@ export const migrations: Migration[] = [
       db.exec('ALTER TABLE uplink_state ADD COLUMN evb TEXT')
     },
   },
+  {
+    version: 3,
+    description: 'a VLAN a VM port may request instead of letting the switch assign one',
+    up(db) {
+      db.exec('ALTER TABLE vsi ADD COLUMN requested_vlan INTEGER')
+    },
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version

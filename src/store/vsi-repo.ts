@@ -17,6 +17,8 @@ export interface VmPort {
   vmName?: string | null
   vmUuid?: string | null
   ipv4?: string | null
+  /** Ask the switch for this VLAN; null: VID 0, the switch assigns one. */
+  vlan?: number | null
 }
 
 export interface VsiRecord extends Required<VmPort> {
@@ -42,6 +44,7 @@ interface Row {
   vm_name: string | null
   vm_uuid: string | null
   ipv4: string | null
+  requested_vlan: number | null
   desired: VsiDesired
   state: VsiState
   uplink: string | null
@@ -62,6 +65,7 @@ const fromRow = (r: Row): VsiRecord => ({
   vmName: r.vm_name,
   vmUuid: r.vm_uuid,
   ipv4: r.ipv4,
+  vlan: r.requested_vlan,
   desired: r.desired,
   state: r.state,
   uplink: r.uplink,
@@ -96,13 +100,15 @@ export class VsiRepo {
   constructor(private readonly db: Database.Database) {
     // A repeated "up" with unchanged parameters keeps an association as it is; anything else re-drives it.
     this.upsertUpStmt = db.prepare(`
-      INSERT INTO vsi (port_uuid, mac, net_uuid, segmentation_id, vm_name, vm_uuid, ipv4, desired, state,
+      INSERT INTO vsi (port_uuid, mac, net_uuid, segmentation_id, vm_name, vm_uuid, ipv4, requested_vlan, desired, state,
                        attempts, created_at, updated_at)
-      VALUES (@portUuid, @mac, @netUuid, @segmentationId, @vmName, @vmUuid, @ipv4, 'up', 'pending', 0, @now, @now)
+      VALUES (@portUuid, @mac, @netUuid, @segmentationId, @vmName, @vmUuid, @ipv4, @vlan, 'up', 'pending', 0, @now, @now)
       ON CONFLICT (port_uuid) DO UPDATE SET
         state = CASE WHEN vsi.state = 'associated' AND vsi.desired = 'up' AND vsi.mac = excluded.mac
                        AND vsi.net_uuid = excluded.net_uuid AND vsi.segmentation_id = excluded.segmentation_id
+                       AND vsi.requested_vlan IS excluded.requested_vlan
                      THEN vsi.state ELSE 'pending' END,
+        requested_vlan = excluded.requested_vlan,
         mac = excluded.mac, net_uuid = excluded.net_uuid, segmentation_id = excluded.segmentation_id,
         vm_name = excluded.vm_name, vm_uuid = excluded.vm_uuid, ipv4 = excluded.ipv4, desired = 'up',
         attempts = 0, next_retry_at = NULL, updated_at = excluded.updated_at`)
@@ -117,7 +123,7 @@ export class VsiRepo {
 
   /** Record that a port should be associated. Returns the stored record. */
   requestUp(port: VmPort, now: number): VsiRecord {
-    this.upsertUpStmt.run({vmName: null, vmUuid: null, ipv4: null, ...port, now: Math.round(now)})
+    this.upsertUpStmt.run({vmName: null, vmUuid: null, ipv4: null, vlan: null, ...port, now: Math.round(now)})
     return this.get(port.portUuid)!
   }
 

@@ -82,10 +82,12 @@ describe('store repositories', () => {
   it('VSI lifecycle: up, result, repeated up keeps an association, down, delete', () => {
     const store = Store.open(tempDb())
     const rec = store.vsis.requestUp({...port, vmName: 'vm-a'}, 10)
-    expect(rec).toMatchObject({desired: 'up', state: 'pending', attempts: 0, vmName: 'vm-a', vdpVlan: null})
+    expect(rec).toMatchObject({desired: 'up', state: 'pending', attempts: 0, vmName: 'vm-a', vdpVlan: null, vlan: null})
     store.vsis.update(port.portUuid, {state: 'associated', vdpVlan: 3003, uplink: 'eth5'}, 20)
     expect(store.vsis.requestUp(port, 30)).toMatchObject({state: 'associated', vdpVlan: 3003})
     expect(store.vsis.requestUp({...port, segmentationId: 20001}, 40)).toMatchObject({state: 'pending', segmentationId: 20001})
+    store.vsis.update(port.portUuid, {state: 'associated'}, 41)
+    expect(store.vsis.requestUp({...port, segmentationId: 20001, vlan: 100}, 42)).toMatchObject({state: 'pending', vlan: 100})
     expect(store.vsis.requestDown(port.portUuid, 50)).toMatchObject({desired: 'down', state: 'pending'})
     expect(store.vsis.requestDown('unknown', 50)).toBeUndefined()
     expect(store.vsis.countsByState()).toEqual({pending: 1})

@@ -1,0 +1,70 @@
+import {VdpAgentError} from '../errors.js'
+import type {VmPort} from '../store/vsi-repo.js'
+
+/** A VM event's port failed validation (from the CLI or the controller): nothing is recorded or queued. */
+export class VmPortError extends VdpAgentError {
+  constructor(field: string, value: unknown, expected: string) {
+    super('BAD_ARGUMENT', `${field} = ${JSON.stringify(value)}: expected ${expected}`, {field})
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+/** Printable, no control characters: the name travels in a Cisco VDP TLV (lldpad's limit is 100). */
+const VM_NAME = /^[\x20-\x7e]{1,100}$/
+
+export interface VmUpRequest extends VmPort {
+  /** A VLAN to request instead of letting the switch assign one (VID 0). */
+  vlan?: number | null
+}
+
+function str(params: Record<string, unknown>, field: string, pattern: RegExp, expected: string, optional = false): string | undefined {
+  const v = params[field]
+  if (v === undefined || v === null || v === '') {
+    if (optional) return undefined
+    throw new VmPortError(field, v, expected)
+  }
+  if (typeof v !== 'string' || !pattern.test(v)) throw new VmPortError(field, v, expected)
+  return v
+}
+
+function int(params: Record<string, unknown>, field: string, min: number, max: number, optional = false): number | undefined {
+  const v = params[field]
+  if (v === undefined || v === null) {
+    if (optional) return undefined
+    throw new VmPortError(field, v, `an integer from ${min} to ${max}`)
+  }
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new VmPortError(field, v, `an integer from ${min} to ${max}`)
+  return v
+}
+
+function isUnicast(mac: string): boolean {
+  const first = Number.parseInt(mac.slice(0, 2), 16)
+  return (first & 1) === 0 && mac !== '00:00:00:00:00:00'
+}
+
+/** Validate a VM-up request from untrusted input (control socket, RPC). */
+export function parseVmUp(input: unknown): VmUpRequest {
+  if (typeof input !== 'object' || input === null) throw new VmPortError('params', input, 'an object')
+  const p = input as Record<string, unknown>
+  const mac = str(p, 'mac', MAC, 'a MAC address aa:bb:cc:dd:ee:ff')!.toLowerCase()
+  if (!isUnicast(mac)) throw new VmPortError('mac', mac, 'a unicast MAC address (not multicast, broadcast or all-zero)')
+  return {
+    portUuid: str(p, 'portUuid', UUID, 'a UUID')!.toLowerCase(),
+    mac,
+    netUuid: str(p, 'netUuid', UUID, 'a UUID')!.toLowerCase(),
+    // a VXLAN/DFA segment ID is 24 bits; 0 means none and cannot be a VDP group ID
+    segmentationId: int(p, 'segmentationId', 1, 0xffffff)!,
+    vmName: str(p, 'vmName', VM_NAME, 'a printable name of at most 100 characters', true) ?? null,
+    vmUuid: str(p, 'vmUuid', UUID, 'a UUID', true)?.toLowerCase() ?? null,
+    ipv4: str(p, 'ipv4', IPV4, 'an IPv4 address', true) ?? null,
+    // VID 1 is rejected by lldpad and 4095 is reserved (802.1Q)
+    vlan: int(p, 'vlan', 2, 4094, true) ?? null,
+  }
+}
+
+export function parsePortUuid(input: unknown): string {
+  if (typeof input !== 'object' || input === null) throw new VmPortError('params', input, 'an object')
+  return str(input as Record<string, unknown>, 'portUuid', UUID, 'a UUID')!.toLowerCase()
+}

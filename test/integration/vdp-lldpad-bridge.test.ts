@@ -1,0 +1,84 @@
+/**
+ * Issue 5 interop, one direction: our daemon as the VDP station against Debian's lldpad as the bridge.
+ * That lldpad echoes the VID it is asked for (it assigns none), so the VM ports request known VLANs.
+ */
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {callDaemon} from '../../src/control/client.js'
+import {Lab} from '../../src/lab/netns.js'
+import {type LldpadHandle, configureEvb, startLldpad} from '../../src/lab/peers.js'
+import type {VsiRecord} from '../../src/store/vsi-repo.js'
+import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
+
+const lab = new Lab()
+let host = ''
+let tor = ''
+let lldpad: LldpadHandle
+let agent: AgentProcess
+let home: ReturnType<typeof makeAgentHome>
+
+const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
+const port = (i: number) => `7f1c0a52-0e3b-4a8e-9a55-${String(i).padStart(12, '0')}`
+const mac = (i: number) => `52:54:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
+
+beforeAll(async () => {
+  host = await lab.addNamespace('host')
+  tor = await lab.addNamespace('tor')
+  await lab.addVethPair({ns: host, ifname: 'eth1', mac: '02:00:00:00:01:01'}, {ns: tor, ifname: 'tor1', mac: '02:00:00:00:02:01'})
+  await lab.waitForOperstate(host, 'eth1', 'up')
+  lldpad = await startLldpad(lab, tor)
+  // Small exponents so keep-alives come every T(16) = 0.66 s; both sides propose the same values.
+  await configureEvb(lldpad, 'tor1', 'bridge', {ecpRetries: 3, ecpRte: 8, vdpRwd: 16, vdpRka: 16})
+  home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 2\nevb_rwd = 16\nevb_rka = 16\n[vdp]\nbridge_profile = lldpad\nfilter_format = mac-vid\n')
+  agent = await AgentProcess.start(lab, host, home)
+  await eventually('uplink up', () => cliJson<{state: string; ifname: string}>(['uplink', 'show'], home.config), (u) => u.state === 'up', 30_000)
+}, 60_000)
+
+afterAll(async () => {
+  await lab.destroy()
+})
+
+describe('our station against lldpad as the bridge', () => {
+  it('associates a VM port with a known VLAN (vm up --wait)', async () => {
+    const r = await cli(['vm', 'up', '--port', port(1), '--mac', mac(1), '--net', NET, '--segment', '20000', '--vlan', '100', '--wait', '--json', '--config', home.config])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({portUuid: port(1), state: 'associated', vdpVlan: 100, uplink: 'eth1'})
+    const list = await cliJson<{vsis: VsiRecord[]}>(['vsi', 'list'], home.config)
+    expect(list.vsis).toMatchObject([{portUuid: port(1), state: 'associated', vdpVlan: 100}])
+  })
+
+  it('keeps the association alive: keep-alives answered by lldpad, state unchanged', async () => {
+    const stats = await eventually(
+      'keep-alives sent',
+      async () => (await callDaemon(home.socket, 'vdp.stats')) as {station: {keepalivesSent: number; responses: number; timeouts: number}},
+      (s) => s.station.keepalivesSent >= 3,
+      20_000,
+      200,
+    )
+    expect(stats.station.timeouts).toBe(0)
+    expect(stats.station.responses).toBeGreaterThanOrEqual(4) // the association and at least three keep-alives
+    expect(await callDaemon(home.socket, 'vsi.get', {portUuid: port(1)})).toMatchObject({state: 'associated', vdpVlan: 100})
+  })
+
+  it('associates 60 VM ports at once through the lldpad profile (batched, one VDPDU awaiting answers)', async () => {
+    for (let i = 2; i <= 61; i++) await callDaemon(home.socket, 'vm.up', {portUuid: port(i), mac: mac(i), netUuid: NET, segmentationId: 20000, vlan: 100 + (i % 50)})
+    const list = await eventually('all associated', () => cliJson<{vsis: VsiRecord[]}>(['vsi', 'list'], home.config), (l) => l.vsis.filter((v) => v.state === 'associated').length === 61, 60_000, 200)
+    for (const v of list.vsis) if (v.portUuid !== port(1)) expect(v.vdpVlan).toBe(100 + (Number(v.portUuid.slice(-12)) % 50))
+  })
+
+  it('de-associates (vm down --wait): lldpad confirms, the row is gone', async () => {
+    const r = await cli(['vm', 'down', '--port', port(1), '--wait', '--json', '--config', home.config])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual({portUuid: port(1), state: 'deassociated'})
+    expect(await callDaemon(home.socket, 'vsi.get', {portUuid: port(1)})).toBeNull()
+  })
+
+  it('rejects bad VM events with a clear error and records nothing', async () => {
+    const r = await cli(['vm', 'up', '--port', 'nope', '--mac', mac(99), '--net', NET, '--segment', '1', '--config', home.config])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/portUuid = "nope": expected a UUID/)
+    const d = await cli(['vm', 'down', '--port', port(999), '--config', home.config])
+    expect(d.code).toBe(2)
+    expect(d.stderr).toMatch(/no VM port/)
+  })
+})
