@@ -126,6 +126,31 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     expect(sim.events).toContainEqual(expect.objectContaining({type: 'rejected', vsiid: `uuid:${uuid(2)}`, code: 2, keep: false}))
   })
 
+  it('Hard and Keep errors as lldpad and vdptool show them', async () => {
+    // protocol.md 7.11: with the Hard (or Keep) bit set vdptool finds no text for the status and prints none
+    await sim.call('set-faults', {reject: {code: 5, hard: true, match: {vsiids: [uuid(11)]}}})
+    const hard = await vdpRequest(lldpad, 'h0', 'assoc', {uuid: uuid(11), filter: `0-${mac(11)}-1100`})
+    expect(responseLines(hard)).toContain('\tmode = deassoc')
+    expect(hard.stdout).not.toContain('Error returned by Bridge')
+
+    // Keep on a brand-new VSI: lldpad holds it as associated and says nothing (protocol.md 4.10.4); its first
+    // keep-alive meets the Keep error again, so it de-associates (4.12) and reports a "Keepalive Timeout".
+    const from = sim.mark()
+    await sim.call('set-faults', {reject: {code: 3, keep: true, match: {vsiids: [uuid(12)]}}})
+    try {
+      const keep = await vdpRequest(lldpad, 'h0', 'assoc', {uuid: uuid(12), filter: `0-${mac(12)}-1200`})
+      expect(responseLines(keep)).toContain('\tmode = deassoc')
+      expect(responseLines(keep)).toContain('\tInternal Error : Keepalive Timeout')
+    } finally {
+      await sim.call('set-faults', {})
+    }
+    const rejected = sim.events.slice(from).filter((e) => e.type === 'rejected' && e.vsiid === `uuid:${uuid(12)}`)
+    expect(rejected.length).toBeGreaterThanOrEqual(2) // the Associate, the keep-alive (and lldpad's De-Associate)
+    expect(rejected.every((e) => e.keep === true && e.code === 3)).toBe(true)
+    expect((await listedVsis(lldpad, 'h0')).has(uuid(12))).toBe(false)
+    expect(await sim.call('vsis')).toEqual(expect.not.arrayContaining([expect.objectContaining({key: `uuid:${uuid(12)}`})]))
+  })
+
   it('an unsolicited De-Associate injected through the control socket removes the VSI from lldpad', async () => {
     expect((await listedVsis(lldpad, 'h0')).has(uuid(3))).toBe(true)
     expect(await sim.call('deassociate', {vsiid: uuid(3)})).toEqual({deassociated: 1})
