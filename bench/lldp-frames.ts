@@ -3,6 +3,10 @@
  * the NCB (EVB station), Linux servers (lldpd-like), DCB switches (ETS/PFC/application priority), IP phones
  * (LLDP-MED), shutdowns and 802.1Q-tagged frames, every one with its own addresses and names. Deterministic
  * (seeded PRNG) so runs are comparable.
+ *
+ * LldpTraffic models a capture: a population of speakers, each repeating its LLDPDU (as real agents do every
+ * 30 s), some changing state (EVB negotiation, shutdown) as they go. A million distinct speakers would be
+ * unrealistic, and would also be unfair to tcpdump, whose MAC-to-name cache is a 4096-bucket hash table.
  */
 import {buildLldpFrame, type EvbTlv, type LldpTlv} from '../src/lldp/index.js'
 
@@ -166,5 +170,24 @@ export class FrameFactory {
   private shutdown(): Buffer {
     const mac = this.mac('52:54:00')
     return buildLldpFrame({dst: '01:80:c2:00:00:00', src: mac, chassisId: {subtype: 4, value: mac}, portId: {subtype: 5, value: `eth${this.int(4)}`}, ttl: 0})
+  }
+}
+
+export class LldpTraffic {
+  private readonly factory: FrameFactory
+  private readonly rand: () => number
+  private readonly speakers: Buffer[] = []
+
+  constructor(speakers = 20_000, seed = 1) {
+    this.factory = new FrameFactory(seed)
+    this.rand = prng(seed ^ 0x5eed)
+    for (let i = 0; i < speakers; i++) this.speakers.push(this.factory.next())
+  }
+
+  /** The next frame on the wire: a speaker's repeat, and one time in twenty a speaker with new state. */
+  next(): Buffer {
+    const i = Math.floor(this.rand() * this.speakers.length)
+    if (this.rand() < 0.05) this.speakers[i] = this.factory.next()
+    return this.speakers[i]
   }
 }

@@ -7,6 +7,7 @@ import {
   decodeCapabilitiesTlv, decodeIdTlv, decodeManagementAddressTlv, decodeTextTlv, decodeTtlTlv,
 } from './basic.js'
 import {DecodeContext} from './context.js'
+import type {VlanTag} from './types.js'
 import {LldpDecodeError} from './errors.js'
 import {lldpPayloadOffset, readVlanTags} from './ethernet.js'
 import {tlvTypeName} from './names.js'
@@ -19,6 +20,10 @@ import type {
 const END_TLV: LldpTlv = Object.freeze({kind: 'end', type: 0}) as LldpTlv
 /** Most frames have no trailer; a zero-length Buffer cannot be written to, so all of them can share one. */
 const NO_TRAILER = Buffer.alloc(0)
+const UNTAGGED: readonly VlanTag[] = Object.freeze([])
+const NO_ADDRESSES: readonly ManagementAddress[] = Object.freeze([])
+/** One context for all decodes: the decoder is synchronous and never re-entered. */
+const sharedContext = new DecodeContext(false)
 const MANDATORY_ORDER = ['Chassis ID', 'Port ID', 'Time To Live']
 
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -46,7 +51,7 @@ export function decodeLldpFrame(frame: Uint8Array, opts?: DecodeOptions): LldpFr
     return {
       dst: formatMac(buf, 0),
       src: formatMac(buf, 6),
-      vlanTags: payload === 14 ? [] : readVlanTags(buf, payload),
+      vlanTags: payload === 14 ? UNTAGGED : readVlanTags(buf, payload),
       tlvs: pdu.tlvs,
       trailer: pdu.trailer,
       chassisId: pdu.chassisId,
@@ -77,7 +82,7 @@ export function decodeLldpdu(lldpdu: Uint8Array, opts?: DecodeOptions): Lldpdu {
 }
 
 function decodeTlvChain(buf: Buffer, start: number, strict: boolean): Lldpdu {
-  const ctx = new DecodeContext(strict)
+  const ctx = sharedContext.reset(strict)
   const end = buf.length
   const tlvs: LldpTlv[] = []
   let chassisId: LldpId | undefined
@@ -87,7 +92,7 @@ function decodeTlvChain(buf: Buffer, start: number, strict: boolean): Lldpdu {
   let systemName: string | undefined
   let systemDescription: string | undefined
   let capabilities: SystemCapabilities | undefined
-  const managementAddresses: ManagementAddress[] = []
+  let managementAddresses: ManagementAddress[] | undefined
   let evb: EvbTlv | undefined
   let seen = 0 // bit t set: a well-formed TLV of type t (1..7) was kept
   let orderReported = false
@@ -183,7 +188,8 @@ function decodeTlvChain(buf: Buffer, start: number, strict: boolean): Lldpdu {
           break
       }
     } else if (tlv.kind === 'managementAddress') {
-      managementAddresses.push(tlv)
+      if (managementAddresses === undefined) managementAddresses = [tlv]
+      else managementAddresses.push(tlv)
     } else if (tlv.kind === 'evb' && evb === undefined) {
       evb = tlv.evb
     }
@@ -207,7 +213,7 @@ function decodeTlvChain(buf: Buffer, start: number, strict: boolean): Lldpdu {
     systemName,
     systemDescription,
     capabilities,
-    managementAddresses,
+    managementAddresses: managementAddresses ?? NO_ADDRESSES,
     evb,
     warnings: ctx.warnings,
     discardRequired: ctx.discardRequired,

@@ -14,7 +14,7 @@ export class LldpDecodeError extends VdpAgentError {
    * Lenient mode, 'mandatory-tlv-missing' only: the TLVs that were decoded and the warnings raised, so a
    * diagnostic tool can still show what the frame carried.
    */
-  partial?: {tlvs: LldpTlv[]; warnings: LldpWarning[]}
+  partial?: {tlvs: LldpTlv[]; warnings: readonly LldpWarning[]}
 
   constructor(rule: LldpRule, offset: number, message: string) {
     super('LLDP_DECODE', `${message} [${rule} at offset ${offset}]`, {rule, offset})

@@ -8,6 +8,11 @@ import {LldpEncodeError} from './errors.js'
 
 const HEX2: string[] = []
 for (let i = 0; i < 256; i++) HEX2.push(i.toString(16).padStart(2, '0'))
+/** Char codes of the hex digits, for building MAC strings in one allocation. */
+const HEX_CODE = new Uint16Array(16)
+for (let i = 0; i < 16; i++) HEX_CODE[i] = '0123456789abcdef'.charCodeAt(i)
+const DEC: string[] = []
+for (let i = 0; i < 256; i++) DEC.push(String(i))
 
 export function hex(buf: Uint8Array, start = 0, end = buf.length): string {
   let s = ''
@@ -19,11 +24,16 @@ export function hexByte(value: number): string {
   return HEX2[value & 0xff]
 }
 
-/** Six octets as 'aa:bb:cc:dd:ee:ff'. The caller guarantees six octets are there. */
+/**
+ * Six octets as 'aa:bb:cc:dd:ee:ff'. The caller guarantees six octets are there. One fromCharCode call: a
+ * chain of short concatenations would allocate a flat copy at every step (V8 flattens strings < 13 chars).
+ */
 export function formatMac(buf: Uint8Array, at: number): string {
-  return (
-    HEX2[buf[at]] + ':' + HEX2[buf[at + 1]] + ':' + HEX2[buf[at + 2]] + ':' +
-    HEX2[buf[at + 3]] + ':' + HEX2[buf[at + 4]] + ':' + HEX2[buf[at + 5]]
+  const a = buf[at], b = buf[at + 1], c = buf[at + 2], d = buf[at + 3], e = buf[at + 4], f = buf[at + 5]
+  const h = HEX_CODE
+  return String.fromCharCode(
+    h[a >> 4], h[a & 15], 58, h[b >> 4], h[b & 15], 58, h[c >> 4], h[c & 15], 58,
+    h[d >> 4], h[d & 15], 58, h[e >> 4], h[e & 15], 58, h[f >> 4], h[f & 15],
   )
 }
 
@@ -48,7 +58,7 @@ export function parseHex(text: string): Buffer {
 }
 
 export function formatIpv4(buf: Uint8Array, at: number): string {
-  return buf[at] + '.' + buf[at + 1] + '.' + buf[at + 2] + '.' + buf[at + 3]
+  return DEC[buf[at]] + '.' + DEC[buf[at + 1]] + '.' + DEC[buf[at + 2]] + '.' + DEC[buf[at + 3]]
 }
 
 const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
@@ -133,6 +143,17 @@ export let lastTextEncoding: TextEncoding = 'utf8'
  */
 export function decodeText(buf: Buffer, start: number, end: number): string {
   const fast = buf as unknown as FastSlices
+  if (end - start > 48) {
+    // Long strings: the native UTF-8 decoder is faster than our ASCII pre-scan; U+FFFD in its output means
+    // either a literal U+FFFD or invalid octets, which isUtf8 tells apart.
+    const text = fast.utf8Slice(start, end)
+    if (text.indexOf('\uFFFD') < 0 || isUtf8(buf.subarray(start, end))) {
+      lastTextEncoding = 'utf8'
+      return text
+    }
+    lastTextEncoding = 'latin1'
+    return fast.latin1Slice(start, end)
+  }
   let ascii = true
   for (let i = start; i < end; i++) {
     if (buf[i] > 0x7f) {

@@ -531,11 +531,12 @@ export interface Lldpdu {
   systemName: string | undefined
   systemDescription: string | undefined
   capabilities: SystemCapabilities | undefined
-  managementAddresses: ManagementAddress[]
+  /** Read-only: frames without any share one empty array. */
+  managementAddresses: readonly ManagementAddress[]
   /** The first well-formed EVB TLV. */
   evb: EvbTlv | undefined
-  /** Rule violations (lenient mode) and notes (both modes). */
-  warnings: LldpWarning[]
+  /** Rule violations (lenient mode) and notes (both modes). Read-only: frames without any share one empty array. */
+  warnings: readonly LldpWarning[]
   /** True when a warning says 802.1AB would discard the whole LLDPDU (only possible in lenient mode). */
   discardRequired: boolean
 }
@@ -551,8 +552,8 @@ export interface VlanTag {
 export interface LldpFrame extends Lldpdu {
   dst: MacAddress
   src: MacAddress
-  /** Outermost first; empty when untagged. */
-  vlanTags: VlanTag[]
+  /** Outermost first; empty when untagged (read-only: untagged frames share one empty array). */
+  vlanTags: readonly VlanTag[]
 }
 
 export interface DecodeOptions {
