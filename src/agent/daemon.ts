@@ -15,7 +15,7 @@ import {type AgentEvent, UPLINK_QUEUE_KEY} from './events.js'
 import {EventQueue, type QueueItem} from './event-queue.js'
 import {lldpSettings} from './lldp-settings.js'
 import {VmProcessor} from './vm-processor.js'
-import {parsePortUuid, parseVmUp} from './vm-port.js'
+import {parsePortUuid, parseVmBulk, parseVmUp} from './vm-port.js'
 import {VsiManager} from './vsi-manager.js'
 import {Processor} from './processor.js'
 import {type StatusView, statusFromStore} from './status.js'
@@ -240,6 +240,24 @@ export class Daemon {
     return {...rec, queued: true}
   }
 
+  /** A bulk VM list (the controller's after a restart, or `vm bulk`): one transaction, one batched event. */
+  private vmBulk(params: unknown) {
+    const {up, down} = parseVmBulk(params)
+    const store = this.requireStore()
+    const now = Date.now()
+    const {recorded, known} = store.transaction(() => {
+      const recorded = up.map((p) => store.vsis.requestUp(p, now))
+      const known = down.filter((id) => store.vsis.requestDown(id, now) !== undefined)
+      store.journal.add('vm-bulk', null, {up: up.length, down: known.length}, now)
+      return {recorded, known}
+    })
+    const todo = recorded.filter((r) => r.state !== 'associated')
+    if (todo.length > 0 || known.length > 0) {
+      this.queue.push('bulk', {kind: 'vm-bulk', up: todo, down: known}, {ports: [...todo.map((r) => r.portUuid), ...known]})
+    }
+    return {up: recorded.length, alreadyAssociated: recorded.length - todo.length, down: known.length, unknownDown: down.length - known.length, queued: todo.length + known.length}
+  }
+
   private vmDown(params: unknown) {
     const portUuid = parsePortUuid(params)
     const store = this.requireStore()
@@ -270,7 +288,8 @@ export class Daemon {
       'vsi.get': (params) => this.requireStore().vsis.get(parsePortUuid(params)) ?? null,
       'vm.up': (params) => this.vmUp(params),
       'vm.down': (params) => this.vmDown(params),
-      'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: this.vsiManager?.counters() ?? null}),
+      'vm.bulk': (params) => this.vmBulk(params),
+      'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: null, transport: null, ...this.vsiManager?.counters()}),
       'config.reload': () => this.reload(),
     }
     // Nothing is answered while the daemon is starting or stopping.

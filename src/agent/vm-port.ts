@@ -68,3 +68,36 @@ export function parsePortUuid(input: unknown): string {
   if (typeof input !== 'object' || input === null) throw new VmPortError('params', input, 'an object')
   return str(input as Record<string, unknown>, 'portUuid', UUID, 'a UUID')!.toLowerCase()
 }
+
+/** Most ports in one bulk request (the controller's VM list); larger lists are split by the sender. */
+export const MAX_BULK_PORTS = 20_000
+
+/** A bulk VM list: ports to associate and port UUIDs to de-associate. */
+export function parseVmBulk(input: unknown): {up: VmUpRequest[]; down: string[]} {
+  if (typeof input !== 'object' || input === null) throw new VmPortError('params', input, 'an object {up: [...], down: [...]}')
+  const p = input as {up?: unknown; down?: unknown}
+  const up = p.up ?? []
+  const down = p.down ?? []
+  if (!Array.isArray(up) || !Array.isArray(down)) throw new VmPortError('up/down', input, 'arrays')
+  if (up.length + down.length > MAX_BULK_PORTS) throw new VmPortError('up/down', `${up.length + down.length} ports`, `at most ${MAX_BULK_PORTS} ports per request`)
+  const parsedUp = up.map((u, i) => {
+    try {
+      return parseVmUp(u)
+    } catch (err) {
+      throw new VmPortError(`up[${i}]`, u, (err as Error).message)
+    }
+  })
+  const parsedDown = down.map((d, i) => {
+    try {
+      return parsePortUuid({portUuid: d})
+    } catch (err) {
+      throw new VmPortError(`down[${i}]`, d, (err as Error).message)
+    }
+  })
+  const seen = new Set<string>()
+  for (const id of [...parsedUp.map((u) => u.portUuid), ...parsedDown]) {
+    if (seen.has(id)) throw new VmPortError('up/down', id, 'each port once per request')
+    seen.add(id)
+  }
+  return {up: parsedUp, down: parsedDown}
+}

@@ -56,9 +56,13 @@ export class VmProcessor {
         return this.associate([event.port.portUuid])
       case 'vm-down':
         return this.deassociate([event.portUuid])
-      case 'vm-bulk':
+      case 'vm-bulk': {
+        const started = this.deps.clock.now()
         await Promise.all([this.associate(event.up.map((p) => p.portUuid)), this.deassociate(event.down)])
+        const counts = this.deps.store.vsis.countsByState()
+        this.deps.log.info({up: event.up.length, down: event.down.length, ms: Math.round(this.deps.clock.now() - started), vsis: counts}, 'bulk VM event done')
         return
+      }
     }
   }
 

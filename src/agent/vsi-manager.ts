@@ -6,7 +6,7 @@ import type {NegotiatedEvb} from '../store/uplink-repo.js'
 import type {VsiRecord} from '../store/vsi-repo.js'
 import {ciscoTlvs} from '../vdp/cisco-oui.js'
 import type {Clock} from '../vdp/clock.js'
-import {EcpTransport} from '../vdp/ecp-transport.js'
+import {type EcpCounters, EcpTransport} from '../vdp/ecp-transport.js'
 import {managerIdFromText} from '../vdp/manager-id.js'
 import {FAST_PEER, lldpadPeerProfile} from '../vdp/peer-profile.js'
 import {type VdpStationCounters, VdpStation, type VsiEvent} from '../vdp/station.js'
@@ -94,8 +94,9 @@ export class VsiManager {
     return this.session?.ifname
   }
 
-  counters(): Readonly<VdpStationCounters> | undefined {
-    return this.session?.station.counters
+  counters(): {station: Readonly<VdpStationCounters>; transport: Readonly<EcpCounters>} | undefined {
+    const s = this.session
+    return s ? {station: s.station.counters, transport: s.transport.counters} : undefined
   }
 
   /** Open the VDP session on `ifname` (closing any other). */

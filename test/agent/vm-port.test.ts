@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {parsePortUuid, parseVmUp} from '../../src/agent/vm-port.js'
+import {parsePortUuid, parseVmBulk, parseVmUp} from '../../src/agent/vm-port.js'
 
 const good = {portUuid: 'A7B5C4D2-1111-4222-8333-123456789ABC', mac: '52:54:00:AA:BB:01', netUuid: '00000000-1111-2222-3333-444455556666', segmentationId: 20000}
 
@@ -43,5 +43,16 @@ describe('VM port validation', () => {
     expect(() => parseVmUp({...good, mac: undefined})).toThrow(/mac = undefined: expected a MAC/)
     expect(parsePortUuid({portUuid: good.portUuid})).toBe('a7b5c4d2-1111-4222-8333-123456789abc')
     expect(() => parsePortUuid({portUuid: 7})).toThrow(/expected a UUID/)
+  })
+})
+
+describe('bulk VM list validation', () => {
+  it('accepts up and down lists', () => {
+    expect(parseVmBulk({up: [good], down: ['00000000-1111-2222-3333-444455556667']})).toMatchObject({up: [{portUuid: 'a7b5c4d2-1111-4222-8333-123456789abc'}], down: ['00000000-1111-2222-3333-444455556667']})
+  })
+  it('names the bad item and rejects duplicates', () => {
+    expect(() => parseVmBulk({up: [good, {...good, portUuid: 'x'}]})).toThrow(/up\[1\]/)
+    expect(() => parseVmBulk({up: [good], down: [good.portUuid]})).toThrow(/each port once per request/)
+    expect(() => parseVmBulk({up: 'all'})).toThrow(/arrays/)
   })
 })
