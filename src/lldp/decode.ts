@@ -7,14 +7,13 @@ import {
   decodeCapabilitiesTlv, decodeIdTlv, decodeManagementAddressTlv, decodeTextTlv, decodeTtlTlv,
 } from './basic.js'
 import {DecodeContext} from './context.js'
-import type {VlanTag} from './types.js'
 import {LldpDecodeError} from './errors.js'
 import {lldpPayloadOffset, readVlanTags} from './ethernet.js'
 import {tlvTypeName} from './names.js'
 import {formatMac, hex, displayText} from './octets.js'
 import {decodeOrgTlv} from './org.js'
 import type {
-  DecodeOptions, EvbTlv, LldpFrame, LldpId, LldpTlv, Lldpdu, ManagementAddress, SystemCapabilities,
+  DecodeOptions, EvbTlv, LldpFrame, LldpId, LldpTlv, Lldpdu, ManagementAddress, SystemCapabilities, VlanTag,
 } from './types.js'
 
 const END_TLV: LldpTlv = Object.freeze({kind: 'end', type: 0}) as LldpTlv
@@ -45,7 +44,9 @@ export function decodeLldpFrame(frame: Uint8Array, opts?: DecodeOptions): LldpFr
     }
     const payload = lldpPayloadOffset(buf)
     if (payload < 0) {
-      throw new LldpDecodeError('not-lldp', 12, `EtherType 0x${hex(buf, 12, 14)} is not LLDP (0x88cc)`)
+      const outer = hex(buf, 12, 14)
+      const what = outer === '8100' || outer === '88a8' || outer === '9100' ? `VLAN-tagged (0x${outer}) frame does not carry LLDP` : `EtherType 0x${outer} is not LLDP (0x88cc)`
+      throw new LldpDecodeError('not-lldp', 12, what)
     }
     const pdu = decodeTlvChain(buf, payload, opts?.strict === true)
     return {

@@ -7,6 +7,7 @@ export {encodeLldpFrame, encodeLldpdu, encodeTlv, type EncodableLldpFrame} from 
 export {scanLldpHeader, LldpHeaderScan} from './scan.js'
 export {buildLldpFrame, type BuildLldpFrameOptions, type LldpIdInput, type ManagementAddressInput} from './build.js'
 export {decodeEvbTlv, encodeEvbTlv, EVB_INFO_LENGTH} from './evb.js'
+export {formatLldpSummary, formatLldpTree, describeTlv, formatId, formatTimerExponent, toJsonValue} from './format.js'
 export {LldpDecodeError, LldpEncodeError} from './errors.js'
 export {LLDP_RULES, type LldpRule, type LldpRuleAction} from './rules.js'
 export {ETHERTYPE_LLDP, LLDP_MULTICAST, MIN_FRAME_LENGTH} from './ethernet.js'

@@ -62,7 +62,8 @@ export function oracleCaptures(): OracleCapture[] {
   const constructed = `${FIXTURES_DIR}constructed/lldp-constructed.pcap`
   out.push({name: 'fixtures/constructed/lldp-constructed.pcap', pcap: constructed, tcpdump: `${constructed}.tcpdump-4.99.3.txt`, tshark: `${constructed}.tshark.txt`})
   for (const [pcap, oracle] of Object.entries(TCPDUMP_FIXTURE_ORACLES)) {
-    out.push({name: `fixtures/tcpdump/${pcap}`, pcap: `${FIXTURES_DIR}tcpdump/${pcap}`, tcpdump: `${FIXTURES_DIR}tcpdump/${oracle}`})
+    const path = `${FIXTURES_DIR}tcpdump/${pcap}`
+    out.push({name: `fixtures/tcpdump/${pcap}`, pcap: path, tcpdump: `${FIXTURES_DIR}tcpdump/${oracle}`, tshark: existsSync(`${path}.tshark.txt`) ? `${path}.tshark.txt` : undefined})
   }
   return out
 }

@@ -118,6 +118,37 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
       expect(must(ts, 'Aggregation Capability')).toBe(tlv.capable ? 'Yes' : 'No')
       expect(num(must(ts, 'Aggregated Port Id'))).toBe(tlv.portId)
       return
+    case 'congestionNotification':
+      for (let p = 0; p < 8; p++) {
+        expect(must(ts, `Priority ${p} CNPV Capability`)).toBe((tlv.cnpvIndicators >> p) & 1 ? 'Enabled' : 'Disabled')
+        expect(must(ts, `Priority ${p} Ready Indicator`)).toBe((tlv.readyIndicators >> p) & 1 ? 'Set' : 'Not set')
+      }
+      return
+    case 'etsConfiguration':
+    case 'etsRecommendation':
+      if (tlv.kind === 'etsConfiguration') {
+        expect(must(ts, 'Willing')).toBe(tlv.willing ? 'Yes' : 'No')
+        expect(must(ts, 'Credit-Based Shaper')).toBe(tlv.cbs ? 'Supported' : 'Not supported')
+        expect(paren(must(ts, 'Maximum Number of Traffic Classes'))).toBe(tlv.maxTcs)
+      }
+      for (let i = 0; i < 8; i++) {
+        expect(num(must(ts, `PGID for Prio ${i}`))).toBe(tlv.priorityAssignment[i])
+        expect(num(must(ts, `Bandwidth for PGID ${i}`))).toBe(tlv.tcBandwidth[i])
+        expect(paren(must(ts, `TSA for Traffic Class ${i}`))).toBe(tlv.tsaAssignment[i])
+      }
+      return
+    case 'pfcConfiguration':
+      expect(must(ts, 'Willing')).toBe(tlv.willing ? 'Yes' : 'No')
+      expect(must(ts, 'MACsec Bypass Capability')).toBe(tlv.mbc ? 'Capable' : 'Not capable')
+      expect(num(must(ts, 'Max PFC Enabled Traffic Classes'))).toBe(tlv.pfcCapability)
+      for (let p = 0; p < 8; p++) expect(must(ts, `PFC for Priority ${p}`)).toBe((tlv.pfcEnable >> p) & 1 ? 'Enabled' : 'Disabled')
+      return
+    case 'applicationPriority':
+      expect(num(must(ts, 'Reserved'))).toBe(tlv.reserved)
+      expect(fieldValues(ts, 'Application Priority').map(Number)).toEqual(tlv.entries.map((e) => e.priority))
+      expect(fieldValues(ts, 'Application Selector').map(paren)).toEqual(tlv.entries.map((e) => e.selector))
+      expect(fieldValues(ts, 'Application Protocol Id').map(Number)).toEqual(tlv.entries.map((e) => e.protocolId))
+      return
     case 'macPhy':
       expect(num(must(ts, 'Auto-Negotiation Support/Status'))).toBe(tlv.autoneg)
       expect(num(must(ts, 'PMD Auto-Negotiation Advertised Capability'))).toBe(tlv.pmdCapability)
@@ -287,7 +318,7 @@ describe('decode agrees with tshark', () => {
     expect([...kindsCompared].sort()).toEqual(
       [
         'chassisId', 'dot3LinkAggregation', 'end', 'evb', 'linkAggregation', 'macPhy', 'malformed', 'managementAddress',
-        'cdcp', 'managementVid', 'maxFrameSize', 'medCapabilities', 'medExtendedPower', 'medInventory', 'medLocation',
+        'applicationPriority', 'cdcp', 'congestionNotification', 'etsConfiguration', 'etsRecommendation', 'managementVid', 'maxFrameSize', 'pfcConfiguration', 'unrecognized', 'medCapabilities', 'medExtendedPower', 'medInventory', 'medLocation',
         'medNetworkPolicy', 'mudUrl', 'orgSpecific', 'portDescription', 'portId', 'portProtocolVlanId', 'portVlanId',
         'powerViaMdi', 'protocolIdentity', 'systemCapabilities', 'systemDescription', 'systemName', 'ttl', 'vidUsageDigest', 'vlanName',
       ].sort(),
