@@ -27,8 +27,12 @@ test: setup
 test-unit: $(STAMPS)/npm
 	npx vitest run --project unit
 
-# The main job: the daemon in the foreground on the embedded default configuration.
-demo run: setup
+# The main job: a namespace lab (ToR simulator, the daemon, VM ports) shown end to end, then removed.
+demo: setup
+	./bin/run.js lab demo
+
+# The daemon in the foreground on the embedded default configuration (Ctrl-C stops it).
+run: setup
 	./bin/run.js daemon
 
 clean:

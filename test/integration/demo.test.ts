@@ -1,0 +1,22 @@
+import {execFile} from 'node:child_process'
+
+import {describe, expect, it} from 'vitest'
+
+import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
+import {listNamespaces} from '../../src/lab/netns.js'
+
+describe('the README main job: vdp-agent lab demo', () => {
+  it('finds the uplink, associates the VM ports with the VLANs of their segments, and leaves nothing behind', async () => {
+    const before = await listNamespaces()
+    const {code, stdout} = await new Promise<{code: number; stdout: string}>((resolve) =>
+      execFile(process.execPath, [CLI, 'lab', 'demo'], {env: CHILD_ENV, timeout: 120_000}, (err, stdout) => resolve({code: err ? 1 : 0, stdout})),
+    )
+    expect(code, stdout).toBe(0)
+    expect(stdout).toMatch(/uplink found: eth1 \(EVB bridge leaf-101 Ethernet1\/7 on eth1\)/)
+    expect(stdout).toMatch(/9e01: associated VLAN 3628 on eth1/)
+    expect(stdout).toMatch(/9e03: associated VLAN 1350 on eth1/)
+    expect(stdout).toMatch(/9e03: de-associated/)
+    expect(stdout).toMatch(/Done: no namespace, link or process of the demo is left\./)
+    expect(await listNamespaces()).toEqual(before)
+  })
+})
