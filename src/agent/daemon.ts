@@ -21,6 +21,9 @@ import {Processor} from './processor.js'
 import {type StatusView, statusFromStore} from './status.js'
 
 
+/** Journal entries kept (about a day of a busy host's VM churn, a few MB). */
+const JOURNAL_KEEP = 100_000
+
 export interface DaemonOptions {
   loaded: LoadedConfig
   log: Logger
@@ -203,12 +206,20 @@ export class Daemon {
       try {
         void this.links?.resync('requested')
         this.uplink.reconcile()
+        this.pruneHistory()
       } catch (err) {
         this.log.error({err: errorMessage(err)}, 'reconciliation failed')
       }
       this.scheduleReconcile()
     }, period)
     this.reconcileTimer.unref()
+  }
+
+  /** Bounded history: the newest journal entries, and delivered outbox messages for a week. */
+  private pruneHistory(): void {
+    const store = this.requireStore()
+    store.journal.prune(JOURNAL_KEEP)
+    store.outbox.prune(Date.now() - 7 * 24 * 3600 * 1000)
   }
 
   private onUplinkTransition({previous, current}: UplinkTransition): void {

@@ -95,6 +95,8 @@ export class VsiRepo {
   private readonly listStmt: Database.Statement<[], Row>
   private readonly deleteStmt: Database.Statement
   private readonly countsStmt: Database.Statement<[], {state: VsiState; n: number}>
+  private readonly getManyStmt: Database.Statement<[string], Row>
+  private readonly markManyStmt: Database.Statement
   private readonly updateStmts = new Map<string, Database.Statement>()
 
   constructor(private readonly db: Database.Database) {
@@ -119,6 +121,9 @@ export class VsiRepo {
     this.listStmt = db.prepare('SELECT * FROM vsi ORDER BY created_at, port_uuid')
     this.deleteStmt = db.prepare('DELETE FROM vsi WHERE port_uuid = ?')
     this.countsStmt = db.prepare('SELECT state, count(*) AS n FROM vsi GROUP BY state')
+    // Many ports in one statement: a bulk of thousands costs one step, not thousands.
+    this.getManyStmt = db.prepare('SELECT * FROM vsi WHERE port_uuid IN (SELECT value FROM json_each(?))')
+    this.markManyStmt = db.prepare('UPDATE vsi SET state = @state, uplink = @uplink, updated_at = @now WHERE port_uuid IN (SELECT value FROM json_each(@ports))')
   }
 
   /** Record that a port should be associated. Returns the stored record. */
@@ -152,6 +157,15 @@ export class VsiRepo {
   get(portUuid: string): VsiRecord | undefined {
     const row = this.getStmt.get(portUuid)
     return row ? fromRow(row) : undefined
+  }
+
+  getMany(portUuids: readonly string[]): Map<string, VsiRecord> {
+    return new Map(this.getManyStmt.all(JSON.stringify(portUuids)).map((r) => [r.port_uuid, fromRow(r)]))
+  }
+
+  /** Set the state (and uplink) of many ports at once. */
+  markMany(portUuids: readonly string[], state: VsiState, uplink: string | null, now: number): void {
+    this.markManyStmt.run({state, uplink, now: Math.round(now), ports: JSON.stringify(portUuids)})
   }
 
   list(): VsiRecord[] {
