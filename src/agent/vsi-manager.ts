@@ -51,9 +51,10 @@ interface Waiter {
   resolve(outcome: VsiOutcome): void
 }
 
-/** Without a bridge's EVB TLV (a static uplink to a bridge that sends none), our own proposals. */
-export function localEvb(cfg: AgentConfig): EvbParams {
-  return {retries: cfg.lldp.evb_retries, rte: cfg.lldp.evb_rte, rwd: cfg.lldp.evb_rwd, rka: cfg.lldp.evb_rka}
+/** The negotiated values; without a bridge's EVB TLV (a static uplink to a bridge that sends none), our own proposals. */
+export function evbParams(negotiated: NegotiatedEvb | null | undefined, cfg: AgentConfig): EvbParams {
+  const e = negotiated ?? {retries: cfg.lldp.evb_retries, rte: cfg.lldp.evb_rte, rwd: cfg.lldp.evb_rwd, rka: cfg.lldp.evb_rka}
+  return {retries: e.retries, rte: e.rte, rwd: e.rwd, rka: e.rka}
 }
 
 /** The VDP request for one VM port, from the config's VSIID and filter formats. */
@@ -104,7 +105,7 @@ export class VsiManager {
     if (this.session?.ifname === ifname) return this.setEvb(negotiated)
     this.close('the uplink changed')
     const cfg = this.deps.config()
-    const evb = negotiated ? {retries: negotiated.retries, rte: negotiated.rte, rwd: negotiated.rwd, rka: negotiated.rka} : localEvb(cfg)
+    const evb = evbParams(negotiated, cfg)
     const lldpad = cfg.vdp.bridge_profile === 'lldpad'
     let socket: FrameSocket | undefined
     const transport = new EcpTransport({
@@ -148,7 +149,7 @@ export class VsiManager {
   setEvb(negotiated: NegotiatedEvb | null | undefined): void {
     const s = this.session
     if (!s) return
-    const evb = negotiated ? {retries: negotiated.retries, rte: negotiated.rte, rwd: negotiated.rwd, rka: negotiated.rka} : localEvb(this.deps.config())
+    const evb = evbParams(negotiated, this.deps.config())
     s.transport.updateParams({retries: evb.retries, rte: evb.rte})
     s.station.setParams(evb)
   }

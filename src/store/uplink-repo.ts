@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 
+import type {EvbNegotiated} from '../lldp-agent/evb-negotiation.js'
 import {parseJsonColumn} from './json.js'
 
 export type UplinkSource = 'override' | 'config' | 'lldp'
@@ -20,15 +21,8 @@ export interface UplinkRecord {
   evb?: NegotiatedEvb | null
 }
 
-/** Mirrors EvbNegotiated (lldp-agent) without making the store depend on it. */
-export interface NegotiatedEvb {
-  retries: number
-  rte: number
-  rwd: number
-  rka: number
-  groupIds: boolean
-  reflectiveRelay: boolean
-}
+/** The EVB values both sides agreed on (a type only: the store does not run negotiation code). */
+export type NegotiatedEvb = EvbNegotiated
 
 interface Row {
   ifname: string | null
