@@ -18,7 +18,7 @@ $(STAMPS)/npm: package.json package-lock.json
 	@mkdir -p $(STAMPS) && touch $@
 
 build: $(STAMPS)/npm
-	npx tsc -p tsconfig.json
+	npm run build --silent
 
 # Every test: unit, then integration (namespaces and real peers; needs root).
 test: setup
