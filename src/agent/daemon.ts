@@ -2,24 +2,23 @@ import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
 import {type ControlHandler, ControlServer} from '../control/server.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
-import type {Logger} from '../log/logger.js'
-import {Store, databasePath} from '../store/store.js'
 import {LldpAgent} from '../lldp-agent/lldp-agent.js'
-import {AfPacketFrameIO, type FrameIO} from '../net/frames.js'
+import type {Logger} from '../log/logger.js'
+import {AfPacketFrameIO} from '../net/frames.js'
 import {LinkMonitor} from '../net/links.js'
+import {Store, databasePath} from '../store/store.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
 import {UplinkService, type UplinkTransition, linkWatchOf} from '../uplink/service.js'
 import {systemClock} from '../vdp/clock.js'
 import {VERSION} from '../version.js'
-import {type AgentEvent, UPLINK_QUEUE_KEY} from './events.js'
 import {EventQueue, type QueueItem} from './event-queue.js'
+import {type AgentEvent, UPLINK_QUEUE_KEY} from './events.js'
 import {lldpSettings} from './lldp-settings.js'
+import {Processor} from './processor.js'
+import {type StatusView, statusFromStore} from './status.js'
 import {VmProcessor} from './vm-processor.js'
 import {parsePortUuid, parseVmBulk, parseVmUp} from './vm-port.js'
 import {VsiManager} from './vsi-manager.js'
-import {Processor} from './processor.js'
-import {type StatusView, statusFromStore} from './status.js'
-
 
 /** Journal entries kept (about a day of a busy host's VM churn, a few MB). */
 const JOURNAL_KEEP = 100_000
@@ -29,16 +28,13 @@ export interface DaemonOptions {
   log: Logger
   /** For SIGHUP: the file to re-read (undefined: the default path or embedded defaults). */
   configPath?: string
-  /** Raw frames; AF_PACKET by default (tests of the core pass an in-memory wire). */
-  frames?: FrameIO
-  /** The link inventory; rtnetlink by default. */
-  links?: LinkMonitor
 }
 
 /**
- * The vdp-agent daemon: owns the store (single writer), the work queue and its processor, the uplink
- * controller and the control socket. `start` and `stop` are idempotent and ordered so nothing is lost:
- * the control socket closes first, then in-flight work drains, then the database closes.
+ * The vdp-agent daemon: owns the store (single writer), the work queue and its processor, the link monitor,
+ * the LLDP agent, the uplink service, the VDP session and the control socket. `stop` is ordered so nothing
+ * is lost: the control socket closes first, then in-flight work drains, then LLDP says goodbye (shutdown
+ * LLDPDUs) and the database closes.
  */
 export class Daemon {
   private config: AgentConfig
@@ -77,13 +73,13 @@ export class Daemon {
     this.processor = new Processor(this.queue, (item) => this.handleEvent(item), this.log)
     this.processor.start()
 
-    const links = this.opts.links ?? new LinkMonitor()
+    const links = new LinkMonitor()
     links.on('warning', (err) => this.log.warn({err: err.message}, 'link monitor warning'))
     links.on('error', (err) => this.log.error({err: err.message}, 'link monitor error'))
     links.on('resync', ({reason, events}) => this.log.info({reason, events}, 'link inventory re-read'))
     await links.start()
     this.links = links
-    const frames = this.opts.frames ?? new AfPacketFrameIO()
+    const frames = new AfPacketFrameIO()
     let uplink: UplinkService | undefined
     this.lldp = new LldpAgent(lldpSettings(cfg), {
       frames,
@@ -113,7 +109,6 @@ export class Daemon {
       log: this.log,
       clock: systemClock,
       config: () => this.config,
-      uplink: () => uplink.current,
       macOf: (name) => links.get(name)?.mac ?? undefined,
     })
     this.vm = vm

@@ -1,7 +1,6 @@
 import type {AgentConfig} from '../config/schema.js'
 import type {Logger} from '../log/logger.js'
 import type {Store} from '../store/store.js'
-import type {UplinkRecord} from '../store/uplink-repo.js'
 import type {VsiRecord} from '../store/vsi-repo.js'
 import type {Clock, TimerHandle} from '../vdp/clock.js'
 import type {EventQueue, QueueItem} from './event-queue.js'
@@ -16,15 +15,14 @@ export interface VmProcessorDeps {
   log: Logger
   clock: Clock
   config: () => AgentConfig
-  /** The current uplink (from the uplink service). */
-  uplink: () => UplinkRecord | undefined
   macOf: (ifname: string) => string | undefined
 }
 
 /**
  * What the processor does with each queued event. Desired state lives in SQLite (written before the event
- * was queued); each result is committed in one transaction with its journal entry (and an outbox message
- * for the controller). A failed association is retried with backoff, never dropped silently.
+ * was queued); each result is committed whole in a transaction with its journal entry (and an outbox message
+ * for the controller), before its event completes; the results one VDPDU answered share a transaction. A
+ * failed association is retried with backoff, never dropped silently.
  */
 export class VmProcessor {
   private readonly retryAt = new Map<string, number>()
