@@ -1,3 +1,4 @@
+import {isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Store} from '../store/store.js'
 import type {UplinkRecord} from '../store/uplink-repo.js'
 import type {VsiState} from '../store/vsi-repo.js'
@@ -46,12 +47,8 @@ export function statusFromStore(store: Store): Omit<StatusView, 'source' | 'daem
   const neighbors = store.neighbors.list()
   return {
     uplink: uplinkView(store.uplink.get()),
-    neighbors: {total: neighbors.length, evbBridges: neighbors.filter((n) => isEvbBridge(n.evb)).length},
+    neighbors: {total: neighbors.length, evbBridges: neighbors.filter(isEvbBridgeNeighbor).length},
     vsis: {total: Object.values(byState).reduce((a, b) => a + (b ?? 0), 0), byState},
     outbox: {pending: store.outbox.pendingCount()},
   }
-}
-
-export function isEvbBridge(evb: unknown): boolean {
-  return typeof evb === 'object' && evb !== null && (evb as {mode?: unknown}).mode === 'bridge'
 }

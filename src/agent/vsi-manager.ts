@@ -6,7 +6,9 @@ import type {NegotiatedEvb} from '../store/uplink-repo.js'
 import type {VsiRecord} from '../store/vsi-repo.js'
 import {ciscoTlvs} from '../vdp/cisco-oui.js'
 import type {Clock} from '../vdp/clock.js'
+import {ECP_ETHERTYPE} from '../vdp/ecp-codec.js'
 import {type EcpCounters, EcpTransport} from '../vdp/ecp-transport.js'
+import {NEAREST_CUSTOMER_BRIDGE_MAC} from '../vdp/mac.js'
 import {managerIdFromText} from '../vdp/manager-id.js'
 import {FAST_PEER, lldpadPeerProfile} from '../vdp/peer-profile.js'
 import {type VdpStationCounters, VdpStation, type VsiEvent} from '../vdp/station.js'
@@ -15,8 +17,6 @@ import type {VsiFilter} from '../vdp/vsi-filter.js'
 import type {VsiRequest} from '../vdp/vsi-request.js'
 import {macVsiid, uuidVsiid, vsiidKey, type Vsiid} from '../vdp/vsiid.js'
 
-const ETHERTYPE_ECP22 = 0x8940
-const NEAREST_CUSTOMER_BRIDGE = '01:80:c2:00:00:00'
 /** lldpad parses a VDPDU 2 ms after receiving it into one buffer: keep ECPDUs further apart (docs/vdp.md). */
 const LLDPAD_MIN_TX_GAP_MS = 3
 
@@ -112,12 +112,12 @@ export class VsiManager {
       clock: this.deps.clock,
       send: (frame) => socket?.send(frame),
       localMac: mac,
-      peerMac: NEAREST_CUSTOMER_BRIDGE,
+      peerMac: NEAREST_CUSTOMER_BRIDGE_MAC,
       params: {retries: evb.retries, rte: evb.rte},
       minTxGapMs: lldpad ? LLDPAD_MIN_TX_GAP_MS : 0,
     })
-    socket = this.deps.frames.open(ifname, ETHERTYPE_ECP22, {
-      multicast: [NEAREST_CUSTOMER_BRIDGE],
+    socket = this.deps.frames.open(ifname, ECP_ETHERTYPE, {
+      multicast: [NEAREST_CUSTOMER_BRIDGE_MAC],
       onFrame: (frame) => transport.receive(frame),
       onError: (err) => this.deps.log.debug({ifname, err: err.message}, 'ECP socket error'),
     })

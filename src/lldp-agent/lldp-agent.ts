@@ -1,15 +1,14 @@
 import {errorMessage} from '../errors.js'
-import {type EvbTlv, LLDP_MULTICAST, LldpDecodeError, buildLldpFrame, decodeLldpFrame, scanLldpHeader} from '../lldp/index.js'
+import {ETHERTYPE_LLDP, type EvbTlv, LLDP_MULTICAST, LldpDecodeError, buildLldpFrame, decodeLldpFrame, scanLldpHeader} from '../lldp/index.js'
 import type {Logger} from '../log/logger.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
 import type {Clock, TimerHandle} from '../vdp/clock.js'
 import {type EvbNegotiation, type EvbPolicy, negotiateEvb} from './evb-negotiation.js'
-import {type NeighborEvent, NeighborTable, neighborKey} from './neighbor-table.js'
+import {type NeighborEvent, NeighborTable, isEvbBridgeNeighbor, neighborKey} from './neighbor-table.js'
 import {TxSchedule, advertisedTtl} from './tx-schedule.js'
 
-const ETHERTYPE_LLDP = 0x88cc
 /** EVB lives on the nearest-customer-bridge agent (01:80:c2:00:00:00), as in lldpad. */
-const NEAREST_CUSTOMER_BRIDGE = '01:80:c2:00:00:00'
+const NEAREST_CUSTOMER_BRIDGE = LLDP_MULTICAST.nearestCustomerBridge
 /** Station Only (802.1AB capability bit 0x0080): what a host is. */
 const STATION_ONLY = 0x0080
 /** Bound of the receive fast-path cache (one entry per interface and sender). */
@@ -208,7 +207,7 @@ export class LldpAgent {
   private updateNegotiation(ifname: string): void {
     const bridge = this.table
       .onInterface(ifname)
-      .filter((n) => (n.evb as EvbTlv | null)?.mode === 'bridge')
+      .filter(isEvbBridgeNeighbor)
       .sort((a, b) => b.lastSeen - a.lastSeen)[0]?.evb as EvbTlv | undefined
     const next = negotiateEvb(this.settings.evb, bridge)
     const prev = this.negotiations.get(ifname)

@@ -12,6 +12,11 @@ export type NeighborEvent =
 /** 802.1AB's tooManyNeighbors: a port is point to point; more than this is a flood or a misconfiguration. */
 export const MAX_NEIGHBORS_PER_INTERFACE = 16
 
+/** A neighbour whose EVB TLV says it is a bridge: the kind of neighbour an uplink is found by. */
+export function isEvbBridgeNeighbor(n: Pick<NeighborRecord, 'evb'>): boolean {
+  return typeof n.evb === 'object' && n.evb !== null && (n.evb as {mode?: unknown}).mode === 'bridge'
+}
+
 export function idText(id: LldpId): string {
   return typeof id.value === 'string' ? id.value : id.value.address
 }

@@ -2,7 +2,7 @@ import type {AgentConfig} from '../config/schema.js'
 import {errorMessage} from '../errors.js'
 import type {EvbNegotiated} from '../lldp-agent/evb-negotiation.js'
 import type {LldpAgent} from '../lldp-agent/lldp-agent.js'
-import type {NeighborEvent} from '../lldp-agent/neighbor-table.js'
+import {type NeighborEvent, isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Logger} from '../log/logger.js'
 import type {Store} from '../store/store.js'
 import type {UplinkRecord} from '../store/uplink-repo.js'
@@ -188,7 +188,7 @@ export class UplinkService {
     const links = new Map(this.deps.links.list().map((l) => [l.name, l]))
     const evbBridges = new Map<string, string>()
     for (const n of this.deps.lldp.table.list()) {
-      if ((n.evb as {mode?: string} | null)?.mode === 'bridge' && !evbBridges.has(n.ifname)) evbBridges.set(n.ifname, `${n.systemName ?? n.chassisId} ${n.portId}`)
+      if (isEvbBridgeNeighbor(n) && !evbBridges.has(n.ifname)) evbBridges.set(n.ifname, `${n.systemName ?? n.chassisId} ${n.portId}`)
     }
     return {override: this.lastGoodOverride, links, evbBridges, now: this.deps.clock.now()}
   }
