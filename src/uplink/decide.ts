@@ -1,6 +1,5 @@
 import type {UplinkRecord} from '../store/uplink-repo.js'
 import {matchesAny} from './glob.js'
-import {chooseUplinkPort} from './precedence.js'
 
 /** What the decision needs to know about a link (the link monitor's LinkInfo provides it). */
 export interface LinkFacts {
@@ -91,7 +90,12 @@ export class UplinkDecider {
   private compute(world: UplinkWorld, policy: UplinkPolicy): UplinkDecision {
     const {now, links} = world
     const base = {changedAt: now, updatedAt: now}
-    const fixed = chooseUplinkPort({override: world.override, configStatic: policy.mode === 'static' ? policy.staticInterface : undefined})
+    // The fixed sources first: the override file, then the config's static interface.
+    const fixed = world.override
+      ? {port: world.override, source: 'override' as const}
+      : policy.mode === 'static' && policy.staticInterface
+        ? {port: policy.staticInterface, source: 'config' as const}
+        : undefined
     if (fixed) {
       this.evbLostSince = undefined
       const {uplink, members} = resolveBond(fixed.port, links)
