@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {decodeEvbTlv, decodeLldpFrame, encodeEvbTlv, encodeTlv, LldpDecodeError, type EvbTlv} from '../../src/lldp/index.js'
-import {FIXTURES_DIR, readFrames} from './corpus.js'
+import {HAVE_THIRD_PARTY, readFrames, TCPDUMP_CAPTURES_DIR} from './corpus.js'
 
 const evb = (body: string): EvbTlv => decodeEvbTlv(Buffer.from(`0080c20d${body}`, 'hex'))
 
@@ -24,8 +24,8 @@ describe('EVB TLV (802.1Qbg-2012, 00-80-C2/0x0D)', () => {
     expect(evb('03046e7434')).toMatchObject({rrcap: true, rrctr: true, mode: 'bridge', rolRwd: true, rwd: 20, rolRka: true, rka: 20})
   })
 
-  it('tcpdump evb.pcap: a real bridge TLV and CDCP TLV', async () => {
-    const frames = await readFrames(`${FIXTURES_DIR}tcpdump/evb.pcap`)
+  it.skipIf(!HAVE_THIRD_PARTY)('tcpdump evb.pcap: a real bridge TLV and CDCP TLV', async () => {
+    const frames = await readFrames(`${TCPDUMP_CAPTURES_DIR}evb.pcap`)
     const f = decodeLldpFrame(frames[3].data, {strict: true})
     expect(f.evb).toEqual({...base, rrcap: true, retries: 7, rte: 20, mode: 'bridge', rwd: 31, rka: 31})
     const cdcp = f.tlvs.find((t) => t.kind === 'cdcp')

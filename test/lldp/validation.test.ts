@@ -4,7 +4,7 @@
  */
 import {describe, expect, it} from 'vitest'
 import {decodeLldpFrame, decodeLldpdu, LldpDecodeError, type LldpFrame} from '../../src/lldp/index.js'
-import {CORPUS_DIR, readFrames} from './corpus.js'
+import {HAVE_THIRD_PARTY, readFrames, THIRD_PARTY_DIR} from './corpus.js'
 import {CHASSIS, END, ETH_NCB, frame, PORT, TTL, tlv} from './frames.js'
 
 function thrown(run: () => unknown): LldpDecodeError {
@@ -105,8 +105,8 @@ describe('mandatory TLVs (802.1AB 9.2.7.7: discard the LLDPDU)', () => {
     expect(decodeLldpFrame(b).chassisId.value).toBe('A'.repeat(256))
   })
 
-  it('lldp.minimal.pcap: four TTL TLVs; strict rejects, lenient keeps the first (120 s)', async () => {
-    const [{data}] = await readFrames(`${CORPUS_DIR}third-party/wireshark-samplecaptures/lldp.minimal.pcap`)
+  it.skipIf(!HAVE_THIRD_PARTY)('lldp.minimal.pcap: four TTL TLVs; strict rejects, lenient keeps the first (120 s)', async () => {
+    const [{data}] = await readFrames(`${THIRD_PARTY_DIR}wireshark-samplecaptures/lldp.minimal.pcap`)
     expect(thrown(() => decodeLldpFrame(data, {strict: true})).rule).toBe('duplicate-mandatory-tlv')
     const f = decodeLldpFrame(data)
     expect(f.ttl).toBe(120)
@@ -116,8 +116,8 @@ describe('mandatory TLVs (802.1AB 9.2.7.7: discard the LLDPDU)', () => {
 })
 
 describe('TLV overrun (discard the LLDPDU)', () => {
-  it('procurve.lldp.pcap, cut by the snaplen: strict throws tlv-overrun; lenient keeps the cut TLV as malformed', async () => {
-    const [{data, originalLength}] = await readFrames(`${CORPUS_DIR}third-party/wireshark-samplecaptures/procurve.lldp.pcap`)
+  it.skipIf(!HAVE_THIRD_PARTY)('procurve.lldp.pcap, cut by the snaplen: strict throws tlv-overrun; lenient keeps the cut TLV as malformed', async () => {
+    const [{data, originalLength}] = await readFrames(`${THIRD_PARTY_DIR}wireshark-samplecaptures/procurve.lldp.pcap`)
     expect(originalLength).toBeGreaterThan(data.length)
     const err = thrown(() => decodeLldpFrame(data, {strict: true}))
     expect(err.rule).toBe('tlv-overrun')

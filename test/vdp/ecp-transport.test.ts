@@ -5,6 +5,7 @@ import {decodeEcpFrame, encodeEcpFrame} from '../../src/vdp/ecp-codec.js'
 import {EcpTransport, nextSequence, type EcpTransportOptions} from '../../src/vdp/ecp-transport.js'
 import {EcpTimeoutError, EcpTransportError} from '../../src/vdp/errors.js'
 import {ackTimer} from '../../src/vdp/timers.js'
+import {describeWithThirdParty} from '../helpers/corpus.js'
 import {ECP22_VECTORS} from './helpers/corpus.js'
 
 const LOCAL = '02:00:00:00:00:aa'
@@ -219,7 +220,7 @@ describe('EcpTransport: receive', () => {
   })
 })
 
-describe('EcpTransport against the openlldp ECP22 vectors (ecp22.json)', () => {
+describeWithThirdParty('EcpTransport against the openlldp ECP22 vectors (ecp22.json)', () => {
   interface VectorFrame {
     ethertype: string
     payload_hex: string
