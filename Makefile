@@ -5,7 +5,7 @@
 DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump
 STAMPS := .stamps
 
-.PHONY: setup build test test-unit demo run clean
+.PHONY: setup build lint test test-unit demo run clean
 
 setup: $(STAMPS)/debs $(STAMPS)/npm build
 
@@ -20,9 +20,15 @@ $(STAMPS)/npm: package.json package-lock.json
 build: $(STAMPS)/npm
 	npm run build --silent
 
-# Every test: unit, then integration (namespaces and real peers; needs root).
-test: setup
+# Every test: the guard rails (lint), then unit, then integration (namespaces and real peers; needs root).
+test: setup lint
 	npx vitest run
+
+# Guard rails: sources, tests and benchmarks type-checked together (unused locals and parameters are errors),
+# and no import cycle, type-only ones included.
+lint: $(STAMPS)/npm
+	npx tsc -p tsconfig.test.json
+	npx dpdm --no-warning --no-tree --exit-code circular:1 'src/**/*.ts' 'commands/**/*.ts' 'bench/**/*.ts' 'test/**/*.ts'
 
 test-unit: $(STAMPS)/npm
 	npx vitest run --project unit

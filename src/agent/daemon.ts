@@ -7,6 +7,7 @@ import type {Logger} from '../log/logger.js'
 import {AfPacketFrameIO} from '../net/frames.js'
 import {LinkMonitor} from '../net/links.js'
 import {Store, databasePath} from '../store/store.js'
+import {parseJournalQuery} from '../store/journal-repo.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
 import {UplinkService, type UplinkTransition, linkWatchOf} from '../uplink/service.js'
 import {systemClock} from '../vdp/clock.js'
@@ -291,6 +292,7 @@ export class Daemon {
       neighbors: () => this.requireStore().neighbors.list(),
       'lldp.stats': () => ({listening: this.lldp?.listening() ?? [], transmitting: this.lldp?.transmitting() ?? [], interfaces: this.lldp?.interfaceStats() ?? {}}),
       'vsi.list': () => this.requireStore().vsis.list(),
+      journal: (params) => this.requireStore().journal.list(parseJournalQuery(params)),
       'vsi.get': (params) => this.requireStore().vsis.get(parsePortUuid(params)) ?? null,
       'vm.up': (params) => this.vmUp(params),
       'vm.down': (params) => this.vmDown(params),

@@ -6,10 +6,10 @@
  * Binary fields are Buffers that are views into the decoded input (no copies); copy them if you keep them
  * after the input buffer is reused.
  */
-import type {TextEncoding} from './octets.js'
 import type {LldpRule, LldpRuleAction} from './rules.js'
 
-export type {TextEncoding}
+/** How a string TLV's octets were read: UTF-8 when valid, Latin-1 otherwise (docs/lldp.md). */
+export type TextEncoding = 'utf8' | 'latin1'
 
 /** 'aa:bb:cc:dd:ee:ff', lower case. */
 export type MacAddress = string

@@ -44,7 +44,7 @@ describeWithThirdParty('EVB negotiation agrees with lldpad (openlldp test/qbg22/
   })
   for (const t of stationTests) {
     it(`test ${t.test}: ${t.description_from_README.slice(0, 70)}`, () => {
-      const c = t.lldpad_conf.tlvid0080c20d!
+      const c = t.lldpad_conf!.tlvid0080c20d!
       const policy = {
         retries: Number(c.ecpretries ?? 3),
         rte: Number(c.ecprte ?? 8),
