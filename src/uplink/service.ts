@@ -84,7 +84,9 @@ export class UplinkService {
 
   start(): void {
     const {store, lldp, links, clock} = this.deps
-    lldp.table.restore(store.neighbors.list(), clock.now())
+    // What the table leaves out (aged out while we were down, beyond the per-port bound) leaves the database too.
+    const stale = lldp.table.restore(store.neighbors.list(), clock.now())
+    if (stale.length > 0) store.transaction(() => stale.forEach((n) => store.neighbors.delete(n)))
     this.decider = new UplinkDecider(store.uplink.get())
     this.readOverride()
     this.unsubscribe = links.subscribe((change) => this.onLinkChange(change))
@@ -145,7 +147,7 @@ export class UplinkService {
     const {store} = this.deps
     store.transaction(() => {
       for (const e of events) {
-        if (e.type === 'removed') store.neighbors.delete(e.neighbor.ifname, e.neighbor.chassisId, e.neighbor.portId)
+        if (e.type === 'removed') store.neighbors.delete(e.neighbor)
         else store.neighbors.upsert(e.neighbor)
       }
     })
