@@ -78,6 +78,9 @@ export class LldpAgent {
   private readonly fastPath = new Map<string, {frame: Buffer; key: string}>()
   private readonly negotiations = new Map<string, EvbNegotiation>()
   private readonly discardLog: DiscardLog
+  /** Ports to announce ourselves on at the next turn (see announce()). */
+  private readonly helloDue = new Set<string>()
+  private helloTimer?: TimerHandle
   private txTimer?: TimerHandle
   private expiryTimer?: TimerHandle
   private stopped = false
@@ -108,10 +111,29 @@ export class LldpAgent {
           onError: (err) => this.deps.log.debug({ifname, err: err.message}, 'LLDP socket error'),
         })
         this.rx.set(ifname, socket)
+        this.announce(ifname)
       } catch (err) {
         this.deps.log.warn({ifname, err: errorMessage(err)}, 'cannot listen for LLDP on this interface')
       }
     }
+  }
+
+  /**
+   * Make a switch that is already talking answer now rather than at its next msgTxInterval: one LLDPDU
+   * without the EVB TLV to the nearest-customer-bridge address (the agent EVB uses). A new neighbour makes
+   * the peer's agent transmit at once (802.1AB-2009 §9.2.7.7 newNeighbor → txFast; lldpad does, see
+   * docs/lldp.md). Sent on a listened (candidate) port at start-up and when its carrier returns; never in
+   * `rx` mode, and not on ports we transmit on anyway (the uplink carries the EVB TLV from its first LLDPDU).
+   */
+  announce(ifname: string): void {
+    if (this.settings.mode !== 'rxtx' || this.stopped) return
+    this.helloDue.add(ifname)
+    // On the next turn: the uplink decision made in the same turn (start-up) puts the uplink in `tx` first.
+    this.helloTimer ??= this.deps.clock.setTimer(0, () => {
+      this.helloTimer = undefined
+      for (const port of this.helloDue) if (this.rx.has(port) && !this.tx.has(port)) this.send(port, advertisedTtl(this.settings.txIntervalSeconds, this.settings.txHold), false)
+      this.helloDue.clear()
+    })
   }
 
   listening(): string[] {
@@ -173,6 +195,7 @@ export class LldpAgent {
     this.stopped = true
     if (this.txTimer) this.deps.clock.clearTimer(this.txTimer)
     if (this.expiryTimer) this.deps.clock.clearTimer(this.expiryTimer)
+    if (this.helloTimer) this.deps.clock.clearTimer(this.helloTimer)
     for (const s of this.rx.values()) s.close()
     this.rx.clear()
     this.tx.clear()
@@ -269,7 +292,8 @@ export class LldpAgent {
     this.send(ifname, 0)
   }
 
-  private send(ifname: string, ttl: number): void {
+  /** `withEvb` false: the announcement of a candidate port that is not the uplink (no EVB station TLV). */
+  private send(ifname: string, ttl: number, withEvb = true): void {
     const stats = this.statsOf(ifname)
     const mac = this.deps.macOf(ifname)
     if (!mac) return
@@ -288,7 +312,7 @@ export class LldpAgent {
             systemName: s.systemName,
             systemDescription: s.systemDescription,
             capabilities: {supported: STATION_ONLY, enabled: STATION_ONLY},
-            evb: this.negotiations.get(ifname)?.station ?? negotiateEvb(s.evb).station,
+            ...(withEvb ? {evb: this.negotiations.get(ifname)?.station ?? negotiateEvb(s.evb).station} : {}),
           }),
     })
     try {

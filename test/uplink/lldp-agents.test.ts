@@ -42,6 +42,12 @@ class FakeLinks implements LinkWatch {
     this.links.set(name, link)
     for (const l of this.listeners) l({type: 'added', link})
   }
+  change(name: string, patch: Partial<WatchedLink>) {
+    const previous = this.links.get(name)!
+    const link = {...previous, ...patch}
+    this.links.set(name, link)
+    for (const l of this.listeners) l({type: 'changed', link, previous})
+  }
 }
 
 const SETTINGS: LldpAgentSettings = {mode: 'rxtx', txIntervalSeconds: 30, txHold: 4, txFastCount: 4, txFastIntervalSeconds: 1, systemName: 'h', systemDescription: 'd', evb: {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: false, groupId: true}}
@@ -70,7 +76,7 @@ function harness(opts: {dir?: string; ports?: number; settings?: Partial<LldpAge
   service = new UplinkService({store, log: silentLogger, clock, links, lldp, config: () => config, onTransition: (t) => transitions.push(t)})
   const send = (port: string, hex: string) => torPorts.get(port)!.send(Buffer.from(hex, 'hex'))
   for (let i = 1; i <= (opts.ports ?? 1); i++) links.add(`eth${i}`, `02:00:00:00:01:0${i}`)
-  return {dir, store, clock, lldp, service, transitions, send, heard, stop: () => {
+  return {dir, store, clock, links, lldp, service, transitions, send, heard, stop: () => {
     lldp.stop()
     service.stop()
     store.close()
@@ -177,5 +183,85 @@ describe('item 5: the table bound never costs the EVB bridge its place', () => {
     expect(again.lldp.table.onInterface('eth1').filter((n) => n.evb)).toHaveLength(1)
     expect(again.lldp.interfaceStats().eth1.rxDiscardedByRule['too-many-neighbors']).toBe(1)
     again.stop()
+  })
+})
+
+/**
+ * A switch already talking, as lldpad behaves (checked in test/integration/lldp-fast-start.test.ts): it sends its
+ * LLDPDU every 30 s, and at once (802.1AB fast start, txFast) when it hears a new neighbour on that agent.
+ */
+function talkingSwitch(h: ReturnType<typeof harness>, port: string, firstPeriodicInSeconds: number) {
+  const known = new Set<string>()
+  let second = 0
+  return {
+    /** One protocol second: the periodic LLDPDU on its schedule, an immediate one for each new neighbour. */
+    step() {
+      const newNeighbour = h.heard.get(port)!.some((f) => f.subarray(0, 6).equals(Buffer.from('0180c2000000', 'hex')) && !known.has(f.subarray(6, 12).toString('hex')))
+      for (const f of h.heard.get(port)!) known.add(f.subarray(6, 12).toString('hex'))
+      if (newNeighbour || (second >= firstPeriodicInSeconds && (second - firstPeriodicInSeconds) % 30 === 0)) h.send(port, EVB_TO_NCB)
+      second++
+    },
+  }
+}
+
+describe('item 8: start-up against a switch already talking', () => {
+  it('the uplink is known within 2 s of start although the switch\'s next periodic LLDPDU is 27 s away', async () => {
+    const h = harness({ports: 3, configure: (c) => ({...c, uplink: {...c.uplink, exclude: ['eth3']}})})
+    const tor = talkingSwitch(h, 't2', 27)
+    h.service.start()
+    const start = h.clock.now()
+    let upAt: number | undefined
+    for (let s = 0; s < 30 && upAt === undefined; s++) {
+      tor.step()
+      await tick()
+      await tick()
+      if (h.service.current?.state === 'up') upAt = h.clock.now()
+      h.clock.advance(1000)
+    }
+    expect(h.service.current).toMatchObject({ifname: 'eth2', state: 'up'})
+    expect(upAt! - start).toBeLessThanOrEqual(2000)
+    await run(h.clock, 2)
+    // what we sent: a plain LLDPDU (no EVB TLV) on every candidate port, the EVB TLV only on the uplink, nothing on the excluded port
+    const decoded = (p: string) => h.heard.get(p)!.map((f) => decodeLldpFrame(f))
+    expect(decoded('t1').length).toBeGreaterThan(0)
+    expect(decoded('t1').every((f) => f.evb === undefined && f.dst === '01:80:c2:00:00:00')).toBe(true)
+    expect(decoded('t2').some((f) => f.evb?.mode === 'station')).toBe(true)
+    expect(h.heard.get('t3')).toEqual([])
+    h.stop()
+  })
+
+  it('a candidate port whose carrier comes up announces itself too', async () => {
+    const h = harness({ports: 1})
+    h.service.start()
+    await run(h.clock, 1)
+    const before = h.heard.get('t1')!.length
+    // carrier down and up again: 802.1AB cleared the neighbours, the switch must hear us to answer at once
+    h.links.change('eth1', {carrier: false, operstate: 'lowerlayerdown'})
+    await run(h.clock, 1)
+    expect(h.heard.get('t1')!.length).toBe(before)
+    h.links.change('eth1', {carrier: true, operstate: 'up'})
+    await run(h.clock, 1)
+    expect(h.heard.get('t1')!.length).toBe(before + 1)
+    h.stop()
+  })
+
+  it('[lldp] mode = rx sends nothing at all, at start or later (it then waits for the switch\'s periodic LLDPDU)', async () => {
+    const h = harness({ports: 2, settings: {mode: 'rx'}})
+    const tor = talkingSwitch(h, 't2', 27)
+    h.service.start()
+    for (let s = 0; s < 26; s++) {
+      tor.step()
+      await run(h.clock, 1)
+    }
+    expect(h.heard.get('t1')).toEqual([])
+    expect(h.heard.get('t2')).toEqual([])
+    expect(h.service.current?.state).not.toBe('up')
+    for (let s = 0; s < 2; s++) {
+      tor.step()
+      await run(h.clock, 1)
+    }
+    expect(h.service.current).toMatchObject({ifname: 'eth2', state: 'up'})
+    expect(h.heard.get('t2')).toEqual([])
+    h.stop()
   })
 })
