@@ -26,6 +26,8 @@ export const LLDP_AGENT_DISCARD_RULES = {
   'own-frame': 'our own LLDPDU looped back (a hairpinning bridge, loopback)',
   'unknown-destination': 'not addressed to an 802.1AB LLDP agent (01:80:c2:00:00:00, :03 or :0e)',
   'too-many-neighbors': 'the port already holds the bound of neighbours and the sender is not an EVB bridge (802.1AB tooManyNeighbors)',
+  'receive-queue-full': 'dropped by the kernel before we read it: the socket receive queue was full (PACKET_STATISTICS tp_drops)',
+  'frame-too-large': 'larger than the 64 KiB receive buffer (no LLDPDU is)',
 } as const
 
 export interface LldpAgentSettings {
@@ -80,6 +82,7 @@ export class LldpAgent {
   private readonly discardLog: DiscardLog
   /** Ports to announce ourselves on at the next turn (see announce()). */
   private readonly helloDue = new Set<string>()
+  private readonly closedSocketDrops = new Map<string, Record<'receive-queue-full' | 'frame-too-large', number>>()
   private helloTimer?: TimerHandle
   private txTimer?: TimerHandle
   private expiryTimer?: TimerHandle
@@ -96,12 +99,7 @@ export class LldpAgent {
   setListenPorts(ports: readonly string[]): void {
     if (this.settings.mode === 'off' || this.stopped) return
     const want = new Set(ports)
-    for (const [ifname, socket] of this.rx) {
-      if (!want.has(ifname)) {
-        socket.close()
-        this.rx.delete(ifname)
-      }
-    }
+    for (const ifname of [...this.rx.keys()]) if (!want.has(ifname)) this.closeSocket(ifname)
     for (const ifname of want) {
       if (this.rx.has(ifname)) continue
       try {
@@ -167,8 +165,39 @@ export class LldpAgent {
     return this.negotiations.get(ifname)
   }
 
+  /** Per interface, with the drops the socket counted before a frame reached us (kernel queue, oversize). */
   interfaceStats(): Record<string, LldpInterfaceStats> {
-    return Object.fromEntries(this.stats)
+    const out: Record<string, LldpInterfaceStats> = {}
+    for (const ifname of new Set([...this.stats.keys(), ...this.rx.keys()])) {
+      const own = this.statsOf(ifname)
+      const byRule = {...own.rxDiscardedByRule}
+      let dropped = 0
+      const socket = this.socketDrops(ifname)
+      for (const [rule, n] of Object.entries(socket)) {
+        if (n > 0) byRule[rule] = (byRule[rule] ?? 0) + n
+        dropped += n
+      }
+      out[ifname] = {...own, rxDiscarded: own.rxDiscarded + dropped, rxDiscardedByRule: byRule}
+    }
+    return out
+  }
+
+  /** Socket-level drops: those of the open socket plus those of sockets closed before (kept at close). */
+  private socketDrops(ifname: string): Record<'receive-queue-full' | 'frame-too-large', number> {
+    const closed = this.closedSocketDrops.get(ifname) ?? {'receive-queue-full': 0, 'frame-too-large': 0}
+    const st = this.rx.get(ifname)?.stats()
+    return {
+      'receive-queue-full': closed['receive-queue-full'] + (st?.kernelDrops ?? 0),
+      'frame-too-large': closed['frame-too-large'] + ((st as {framesOversize?: number} | undefined)?.framesOversize ?? 0),
+    }
+  }
+
+  private closeSocket(ifname: string): void {
+    const socket = this.rx.get(ifname)
+    if (!socket) return
+    this.closedSocketDrops.set(ifname, this.socketDrops(ifname))
+    socket.close()
+    this.rx.delete(ifname)
   }
 
   /** The port lost carrier or vanished: forget what was heard there. */
@@ -196,8 +225,7 @@ export class LldpAgent {
     if (this.txTimer) this.deps.clock.clearTimer(this.txTimer)
     if (this.expiryTimer) this.deps.clock.clearTimer(this.expiryTimer)
     if (this.helloTimer) this.deps.clock.clearTimer(this.helloTimer)
-    for (const s of this.rx.values()) s.close()
-    this.rx.clear()
+    for (const ifname of [...this.rx.keys()]) this.closeSocket(ifname)
     this.tx.clear()
   }
 

@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest'
 import {LldpAgent, type LldpAgentSettings} from '../../src/lldp-agent/lldp-agent.js'
 import {MAX_NEIGHBORS_PER_INTERFACE} from '../../src/lldp-agent/neighbor-table.js'
 import {buildLldpFrame, decodeLldpFrame, LldpDecodeError} from '../../src/lldp/index.js'
-import {MemoryFrameIO} from '../../src/net/frames.js'
+import {type FrameIO, MemoryFrameIO} from '../../src/net/frames.js'
 import {ManualClock} from '../../src/vdp/clock.js'
 
 /** The issue's frame: System Name where the TTL TLV should be (the TTL comes fourth). */
@@ -76,5 +76,19 @@ describe('LLDPDU discards: counted by rule, visible, logged', () => {
     expect(drops()).toHaveLength(2)
     expect(drops()[1]).toMatchObject({rule: 'mandatory-tlv-order', suppressed: 999})
     expect(agent.interfaceStats().eth1.rxDiscardedByRule['mandatory-tlv-order']).toBe(1001)
+  })
+
+  it('drops before the frame reached us count too: the kernel\'s full receive queue, oversize frames; also after the socket closed', () => {
+    let drops = 0
+    const frames: FrameIO = {
+      open: () => ({send: () => 0, close: () => {}, stats: () => ({framesDelivered: 0, kernelDrops: drops, framesOversize: 1})}),
+    } as unknown as FrameIO
+    const agent = new LldpAgent(settings, {frames, clock: new ManualClock(0), log: pino({level: 'silent'}), macOf: () => HOST_MAC, onNeighborEvents: () => {}})
+    agent.setListenPorts(['eth1'])
+    drops = 5
+    expect(agent.interfaceStats().eth1).toMatchObject({rxDiscarded: 6, rxDiscardedByRule: {'receive-queue-full': 5, 'frame-too-large': 1}})
+    agent.setListenPorts([])
+    drops = 0
+    expect(agent.interfaceStats().eth1.rxDiscardedByRule).toEqual({'receive-queue-full': 5, 'frame-too-large': 1})
   })
 })
