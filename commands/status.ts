@@ -22,6 +22,8 @@ export default class Status extends BaseCommand {
     if (u.changedAt) this.log(`           last change ${ago(Date.parse(u.changedAt))}`)
     if (status.override?.error) this.log(`override:  INVALID: ${status.override.error}`)
     this.log(`neighbors: ${status.neighbors.total} (${status.neighbors.evbBridges} EVB bridge)`)
+    const drops = status.lldpDiscards
+    if (drops && drops.total > 0) this.log(`lldp:      ${drops.total} LLDPDUs discarded (${Object.entries(drops.byRule).map(([r, n]) => `${r} ${n}`).join(', ')}); see \`vdp-agent lldp stats\``)
     const states = Object.entries(status.vsis.byState).map(([s, n]) => `${s} ${n}`).join(', ')
     this.log(`vsis:      ${status.vsis.total}${states ? ` (${states})` : ''}`)
     if (status.queue) this.log(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)

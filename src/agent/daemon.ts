@@ -1,3 +1,4 @@
+import {discardTotals} from '../cli/lldp-stats.js'
 import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
 import {type ControlHandler, ControlServer} from '../control/server.js'
@@ -183,6 +184,7 @@ export class Daemon {
       ...statusFromStore(store),
       queue: {waiting: this.queue.waiting(), inFlight: this.queue.inFlight},
       override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
+      lldpDiscards: discardTotals(this.lldp?.interfaceStats() ?? {}),
     }
   }
 

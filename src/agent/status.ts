@@ -26,6 +26,8 @@ export interface StatusView {
   outbox: {pending: number}
   queue?: {waiting: number; inFlight: number}
   override?: {path: string; ifname: string | null; error: string | null}
+  /** LLDPDUs the running daemon discarded since its start, by the rule they broke (`vdp-agent lldp stats`). */
+  lldpDiscards?: {total: number; byRule: Record<string, number>}
 }
 
 export function uplinkView(rec: UplinkRecord | undefined): UplinkView {

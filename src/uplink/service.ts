@@ -84,7 +84,9 @@ export class UplinkService {
 
   start(): void {
     const {store, lldp, links, clock} = this.deps
-    lldp.table.restore(store.neighbors.list(), clock.now())
+    // What the table leaves out (aged out while we were down, beyond the per-port bound) leaves the database too.
+    const stale = lldp.table.restore(store.neighbors.list(), clock.now())
+    if (stale.length > 0) store.transaction(() => stale.forEach((n) => store.neighbors.delete(n)))
     this.decider = new UplinkDecider(store.uplink.get())
     this.readOverride()
     this.unsubscribe = links.subscribe((change) => this.onLinkChange(change))
@@ -145,7 +147,7 @@ export class UplinkService {
     const {store} = this.deps
     store.transaction(() => {
       for (const e of events) {
-        if (e.type === 'removed') store.neighbors.delete(e.neighbor.ifname, e.neighbor.chassisId, e.neighbor.portId)
+        if (e.type === 'removed') store.neighbors.delete(e.neighbor)
         else store.neighbors.upsert(e.neighbor)
       }
     })
@@ -170,6 +172,7 @@ export class UplinkService {
     if (change.type === 'removed') lldp.dropInterface(link.name, 'interface-gone')
     else if (change.type === 'renamed' && previous) lldp.dropInterface(previous.name, 'interface-gone')
     else if (previous && linkUsable(previous) && !linkUsable(link)) lldp.dropInterface(link.name, 'link-down')
+    else if (previous && !linkUsable(previous) && linkUsable(link)) lldp.announce(link.name) // the switch answers at once
     log.debug({change: change.type, ifname: link.name, carrier: link.carrier, operstate: link.operstate}, 'link change')
     this.refreshListening()
     this.evaluate(`link ${link.name} ${change.type}`)

@@ -225,11 +225,14 @@ describe('notes: never an error, in either mode', () => {
     expect(f.trailer.toString('hex')).toBe('ccdd')
   })
 
-  it('a reserved ID subtype and a MAC subtype of the wrong length are kept as octets', () => {
-    const f = decodeLldpFrame(frame(tlv(1, '09' + 'aabbcc'), tlv(2, '03' + '0011223344'), TTL, END), {strict: true})
+  it('a reserved ID subtype and a MAC subtype of the wrong length are kept as octets (the latter a warning: strict refuses it)', () => {
+    const bytes = frame(tlv(1, '09' + 'aabbcc'), tlv(2, '03' + '0011223344'), TTL, END)
+    const f = decodeLldpFrame(bytes)
     expect(f.chassisId).toEqual({subtype: 9, subtypeName: 'reserved', encoding: 'hex', value: 'aabbcc'})
     expect(f.portId).toEqual({subtype: 3, subtypeName: 'MAC address', encoding: 'hex', value: '0011223344'})
     expect(rules(f)).toEqual(['reserved-id-subtype', 'id-value-format'])
+    expect(f.discardRequired).toBe(false)
+    expect(thrown(() => decodeLldpFrame(bytes, {strict: true})).rule).toBe('id-value-format')
   })
 })
 

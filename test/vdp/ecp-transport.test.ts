@@ -200,6 +200,8 @@ describe('EcpTransport: receive', () => {
     expect(transport.receive(Buffer.alloc(10))).toBe('dropped')
     expect(sent).toHaveLength(0)
     expect(transport.counters.dropped).toBe(4)
+    // issue 10 item 6's kind: each drop counted under the rule it broke
+    expect(transport.counters.droppedByRule).toEqual({'ecp-version': 1, 'ecp-subtype': 1, 'ecp-operation': 1, ECP_TRUNCATED: 1})
   })
 
   it('ignores its own frames looped back by capture', () => {
