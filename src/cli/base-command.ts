@@ -46,10 +46,11 @@ export abstract class BaseCommand extends Command {
     configPath: string | undefined,
     method: string,
     fromStore: (store: Store) => T,
+    params?: unknown,
   ): Promise<{source: 'daemon' | 'database'; data: T}> {
     const {config} = this.agentConfig(configPath)
     try {
-      return {source: 'daemon', data: (await callDaemon(config.general.control_socket, method)) as T}
+      return {source: 'daemon', data: (await callDaemon(config.general.control_socket, method, params)) as T}
     } catch (err) {
       if (!(err instanceof DaemonUnreachableError)) throw err
     }

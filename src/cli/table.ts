@@ -1,9 +1,50 @@
 /** Plain aligned columns for terminal output (no colours: output is often piped or logged). */
-export function renderTable(headers: string[], rows: (string | number | null | undefined)[][]): string {
+export function renderTable(
+  headers: string[],
+  rows: (string | number | null | undefined)[][],
+  {maxWidth, shrink = [], more = '--json'}: TableFit = {},
+): string {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c))))
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)))
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')
-  return [line(headers), ...cells.map(line)].join('\n')
+  const cut = maxWidth === undefined ? false : fitWidths(widths, headers, shrink, maxWidth)
+  const cell = (c: string, i: number) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c)
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? cell(c, i) : cell(c, i).padEnd(widths[i]))).join('  ')
+  const out = [line(headers), ...cells.map(line)]
+  if (cut) out.push(`(values cut to fit ${maxWidth} columns: ${more} shows them whole)`)
+  return out.join('\n')
+}
+
+export interface TableFit {
+  /** Terminal width to fit (undefined: no limit). */
+  maxWidth?: number
+  /** Columns that may be cut (with …), in the order they give up width. */
+  shrink?: number[]
+  /** How to see the values whole, named in the note under a cut table. */
+  more?: string
+}
+
+/** Narrows the shrinkable columns (never below their header or 6 characters); true if any was cut. */
+function fitWidths(widths: number[], headers: string[], shrink: number[], maxWidth: number): boolean {
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1)
+  let cut = false
+  for (const i of shrink) {
+    const excess = total() - maxWidth
+    if (excess <= 0) break
+    const floor = Math.max(headers[i].length, 6)
+    const next = Math.max(floor, widths[i] - excess)
+    if (next < widths[i]) {
+      widths[i] = next
+      cut = true
+    }
+  }
+  return cut
+}
+
+/** The width tables must fit: the terminal's, or $COLUMNS; none when output is not a terminal. */
+export function outputWidth(stream: {isTTY?: boolean; columns?: number} = process.stdout, env = process.env): number | undefined {
+  const fromEnv = Number(env.COLUMNS)
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv
+  return stream.isTTY ? (stream.columns ?? 80) : undefined
 }
 
 export function ago(ms: number, now = Date.now()): string {

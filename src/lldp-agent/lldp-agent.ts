@@ -97,6 +97,11 @@ export class LldpAgent {
     }
   }
 
+  /** The last LLDP frame heard from `srcMac` on `ifname` (kept for the receive fast path), for `neighbors -v`. */
+  lastFrame(ifname: string, srcMac: string): Buffer | undefined {
+    return this.fastPath.get(`${ifname}|${srcMac}`)?.frame
+  }
+
   listening(): string[] {
     return [...this.rx.keys()].sort()
   }
