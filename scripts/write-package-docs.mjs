@@ -211,7 +211,9 @@ _vdp_agent()
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         fi
     else
-        mapfile -t COMPREPLY < <(compgen -W "\${subs[\${path:-_}]} --help --version" -- "$cur")
+        local words=\${subs[\${path:-_}]}
+        if [[ $cur == -* ]]; then words="--help"; [[ -z $path ]] && words+=" --version"; fi
+        mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
     fi
 }
 complete -F _vdp_agent vdp-agent
