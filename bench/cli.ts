@@ -54,7 +54,7 @@ const row = (what: string, r: {ms: number; nodeMs: number; ratio: number}) =>
 const lab = new Lab()
 try {
   const ns = await lab.addNamespace('clibench')
-  const home = makeAgentHome('', {dir: await lab.tempDir('clibench'), logLevel: 'warn'})
+  const home = makeAgentHome('', {dir: await lab.tempDir('clibench'), logLevel: 'info'})
   const agent = await AgentRunner.start(lab, ns, home)
   for (let i = 0; i < 5; i++) {
     const port = `0b6f2c3e-1d4a-4e5f-8a9b-0c1d2e3f40${String(i).padStart(2, '0')}`
