@@ -42,7 +42,7 @@ cp -R bin "$app/bin"
 sed -i '1s|^#!/usr/bin/env node$|#!/usr/bin/node|' "$app/bin/run.js"
 cp -R dist/src dist/commands "$app/dist/"
 find "$app/dist" -name '*.map' -delete
-# Lab probes: JSON-lines children that only tests and benchmarks start (see docs/packaging.md).
+# Lab probes: JSON-lines children that only tests and benchmarks start (README, Installing as a service).
 for probe in frame-probe link-probe probe-client afpacket-stress; do rm "$app/dist/src/lab/$probe.js"; done
 cp build/Release/afpacket.node "$app/build/Release/"
 
