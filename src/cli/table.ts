@@ -17,25 +17,23 @@ export function renderTable(
 export interface TableFit {
   /** Terminal width to fit (undefined: no limit). */
   maxWidth?: number
-  /** Columns that may be cut (with …), in the order they give up width. */
+  /** Columns that may be cut (with …); the widest of them gives way first (ties: the first listed). */
   shrink?: number[]
   /** How to see the values whole, named in the note under a cut table. */
   more?: string
 }
 
-/** Narrows the shrinkable columns (never below their header or 6 characters); true if any was cut. */
+/** Narrows the widest shrinkable column one step at a time (never below its header or 6 characters). */
 function fitWidths(widths: number[], headers: string[], shrink: number[], maxWidth: number): boolean {
-  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1)
+  let total = widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1)
   let cut = false
-  for (const i of shrink) {
-    const excess = total() - maxWidth
-    if (excess <= 0) break
-    const floor = Math.max(headers[i].length, 6)
-    const next = Math.max(floor, widths[i] - excess)
-    if (next < widths[i]) {
-      widths[i] = next
-      cut = true
-    }
+  while (total > maxWidth) {
+    const candidates = shrink.filter((i) => widths[i] > Math.max(headers[i].length, 6))
+    if (candidates.length === 0) break
+    const widest = candidates.reduce((a, b) => (widths[b] > widths[a] ? b : a))
+    widths[widest]--
+    total--
+    cut = true
   }
   return cut
 }

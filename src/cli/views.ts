@@ -71,13 +71,16 @@ interface EvbView {
   rka?: number
 }
 
-/** The neighbour table; cut to `maxWidth` columns (system, management address, EVB, chassis give way). */
+/**
+ * The neighbour table: EVB shows the neighbour's EVB mode (its values are in `neighbors -v`, the negotiated
+ * ones in `uplink show`); cut to `maxWidth` columns (system, management address, port, chassis give way).
+ */
 export function neighborTable(list: NeighborView[], now = Date.now(), maxWidth?: number): string {
   if (list.length === 0) return 'no LLDP neighbours'
   return renderTable(
-    ['INTERFACE', 'CHASSIS', 'PORT', 'SYSTEM', 'MGMT', 'EVB', 'AGE', 'EXPIRES'],
-    list.map((n) => [n.ifname, n.chassisId, n.portId, n.systemName, mgmtText(n.mgmtAddresses), evbText(n.evb as EvbView | null), ago(n.firstSeen, now), `${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`]),
-    {maxWidth, shrink: [3, 4, 5, 1, 2], more: '-v (every TLV) or --json'},
+    ['IFNAME', 'CHASSIS', 'PORT', 'SYSTEM', 'MGMT', 'EVB', 'AGE', 'EXPIRES'],
+    list.map((n) => [n.ifname, n.chassisId, n.portId, n.systemName, mgmtText(n.mgmtAddresses), evbMode(n.evb), ago(n.firstSeen, now), `${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`]),
+    {maxWidth, shrink: [3, 4, 2, 1], more: '-v (every TLV) or --json'},
   )
 }
 
@@ -89,6 +92,8 @@ function evbText(evb: EvbView | null): string {
   if (!evb) return '-'
   return `${evb.mode} R=${evb.retries} RTE=${evb.rte} RWD=${evb.rwd} RKA=${evb.rka}`
 }
+
+const evbMode = (evb: unknown) => (evb && typeof evb === 'object' ? String((evb as EvbView).mode) : null)
 
 /**
  * `neighbors -v`: each neighbour like `lldpcli show neighbors details`, a header then every TLV of its last
