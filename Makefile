@@ -2,8 +2,9 @@
 # Both set up a fresh machine first: Debian packages, npm dependencies (native addons built against the
 # system Node headers), TypeScript build. Setup steps are stamped so repeated runs are quick.
 
-# dpkg-dev, debhelper, fakeroot, lintian, go-md2man: `make deb` (man pages from the oclif manifest and schema).
-DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man
+# dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db, systemd: `make deb` and its test (man pages from the
+# oclif manifest and schema; systemd-analyze verify and security on the installed unit).
+DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd
 STAMPS := .stamps
 
 .PHONY: setup build test test-unit demo run clean deb
