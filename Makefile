@@ -2,10 +2,12 @@
 # Both set up a fresh machine first: Debian packages, npm dependencies (native addons built against the
 # system Node headers), TypeScript build. Setup steps are stamped so repeated runs are quick.
 
-DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump
+# dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db, systemd: `make deb` and its test (man pages from the
+# oclif manifest and schema; systemd-analyze verify and security on the installed unit).
+DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd
 STAMPS := .stamps
 
-.PHONY: setup build lint test test-unit demo run clean
+.PHONY: setup build lint test test-unit demo run clean deb
 
 setup: $(STAMPS)/debs $(STAMPS)/npm build
 
@@ -40,6 +42,10 @@ demo: setup
 # The daemon in the foreground on the embedded default configuration (Ctrl-C stops it).
 run: setup
 	./bin/run.js daemon
+
+# The Debian package build/deb/vdp-agent_<version>_amd64.deb (scripts/build-deb.sh; lintian errors fail it).
+deb: setup
+	scripts/build-deb.sh
 
 clean:
 	rm -rf dist build $(STAMPS)

@@ -197,6 +197,13 @@ export class Daemon {
     }
   }
 
+  /** `neighbors`; with {frames: true} each one carries the hex of its last LLDP frame (`neighbors -v`). */
+  private neighbors(params: unknown) {
+    const list = this.requireStore().neighbors.list()
+    if ((params as {frames?: unknown} | undefined)?.frames !== true) return list
+    return list.map((n) => ({...n, frame: this.lldp?.lastFrame(n.ifname, n.destAddress, n.srcMac)?.toString('hex')}))
+  }
+
   private scheduleReconcile(): void {
     clearTimeout(this.reconcileTimer)
     const period = this.config.uplink.detection_interval * 1000
@@ -291,7 +298,7 @@ export class Daemon {
       status: () => this.status(),
       'uplink.show': () => this.uplinkShow(),
       'uplink.reevaluate': () => this.uplink.overrideChanged('requested by the CLI'),
-      neighbors: () => this.requireStore().neighbors.list(),
+      neighbors: (params) => this.neighbors(params),
       'lldp.stats': () => ({listening: this.lldp?.listening() ?? [], transmitting: this.lldp?.transmitting() ?? [], interfaces: this.lldp?.interfaceStats() ?? {}}),
       'vsi.list': () => this.requireStore().vsis.list(),
       journal: (params) => this.requireStore().journal.list(parseJournalQuery(params)),

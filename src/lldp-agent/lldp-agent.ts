@@ -134,6 +134,14 @@ export class LldpAgent {
     })
   }
 
+  /**
+   * The last LLDP frame heard from `srcMac` on `ifname` for the LLDP agent at `destAddress` (kept for the
+   * receive fast path), for `neighbors -v`.
+   */
+  lastFrame(ifname: string, destAddress: string, srcMac: string): Buffer | undefined {
+    return this.fastPath.get(`${ifname}|${destAddress}|${srcMac}`)?.frame
+  }
+
   listening(): string[] {
     return [...this.rx.keys()].sort()
   }
