@@ -2,8 +2,9 @@ import {Command, Flags} from '@oclif/core'
 
 import {Daemon} from '../src/agent/daemon.js'
 import {ConfigError, EXIT_CONFIG, loadConfig} from '../src/config/load.js'
-import {errorMessage} from '../src/errors.js'
+import {VdpAgentError, errorMessage} from '../src/errors.js'
 import {type LogLevel, createLogger} from '../src/log/logger.js'
+import {EXIT_STORE_CORRUPT} from '../src/store/store.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
 
@@ -51,9 +52,9 @@ control socket. SIGTERM or SIGINT drain in-flight work and stop cleanly; SIGHUP 
     try {
       await daemon.start()
     } catch (err) {
-      log.fatal({err: errorMessage(err)}, 'vdp-agent daemon failed to start')
+      log.fatal({err: errorMessage(err), code: err instanceof VdpAgentError ? err.code : undefined}, 'vdp-agent daemon failed to start')
       await daemon.stop().catch(() => {})
-      process.exit(1)
+      process.exit(err instanceof VdpAgentError && err.code === 'STORE_CORRUPT' ? EXIT_STORE_CORRUPT : 1)
     }
   }
 }

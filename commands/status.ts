@@ -26,6 +26,8 @@ export default class Status extends BaseCommand {
     this.log(`vsis:      ${status.vsis.total}${states ? ` (${states})` : ''}`)
     if (status.queue) this.log(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)
     this.log(`outbox:    ${status.outbox.pending} pending`)
+    const st = status.store
+    if (st && !st.writable) this.log(`store:     WRITES FAILING since ${st.failingSince ?? '?'} (${st.lastError ?? 'unknown error'}), ${st.pending} pending; database ${st.path}`)
     return status
   }
 }
