@@ -4,6 +4,7 @@ import {Daemon} from '../src/agent/daemon.js'
 import {ConfigError, EXIT_CONFIG, loadConfig} from '../src/config/load.js'
 import {VdpAgentError, errorMessage} from '../src/errors.js'
 import {type LogLevel, createLogger} from '../src/log/logger.js'
+import {EXIT_NO_PERMISSION} from '../src/net/raw-capability.js'
 import {EXIT_STORE_CORRUPT} from '../src/store/store.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
@@ -54,7 +55,15 @@ control socket. SIGTERM or SIGINT drain in-flight work and stop cleanly; SIGHUP 
     } catch (err) {
       log.fatal({err: errorMessage(err), code: err instanceof VdpAgentError ? err.code : undefined}, 'vdp-agent daemon failed to start')
       await daemon.stop().catch(() => {})
-      process.exit(err instanceof VdpAgentError && err.code === 'STORE_CORRUPT' ? EXIT_STORE_CORRUPT : 1)
+      process.exit(startFailureExitCode(err))
     }
   }
+}
+
+/** Failures a restart cannot fix get their own codes (the systemd unit does not restart on them); else 1. */
+function startFailureExitCode(err: unknown): number {
+  const code = err instanceof VdpAgentError ? err.code : ''
+  if (code === 'STORE_CORRUPT') return EXIT_STORE_CORRUPT
+  if (code === 'NO_RAW_SOCKETS') return EXIT_NO_PERMISSION
+  return 1
 }

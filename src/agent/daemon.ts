@@ -6,6 +6,7 @@ import {LldpAgent} from '../lldp-agent/lldp-agent.js'
 import type {Logger} from '../log/logger.js'
 import {AfPacketFrameIO} from '../net/frames.js'
 import {LinkMonitor} from '../net/links.js'
+import {assertRawSocketsAllowed} from '../net/raw-capability.js'
 import {Store, databasePath} from '../store/store.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
 import {UplinkService, type UplinkTransition, linkWatchOf} from '../uplink/service.js'
@@ -67,6 +68,8 @@ export class Daemon {
     // Claim the control socket first: a second daemon must fail before it touches the database.
     this.control = new ControlServer(cfg.general.control_socket, this.controlHandlers(), this.log)
     await this.control.listen()
+    const frames = new AfPacketFrameIO()
+    assertRawSocketsAllowed(frames) // without CAP_NET_RAW, fail now rather than wait forever for a neighbour
     this.store = Store.open(databasePath(cfg.general.state_dir))
     this.watchStoreWrites(this.store)
     const capacity = cfg.general.queue_capacity
@@ -80,7 +83,6 @@ export class Daemon {
     links.on('resync', ({reason, events}) => this.log.info({reason, events}, 'link inventory re-read'))
     await links.start()
     this.links = links
-    const frames = new AfPacketFrameIO()
     let uplink: UplinkService | undefined
     this.lldp = new LldpAgent(lldpSettings(cfg), {
       frames,
