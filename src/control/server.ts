@@ -1,7 +1,8 @@
-import {chmodSync, mkdirSync, rmSync} from 'node:fs'
+import {chmodSync, rmSync} from 'node:fs'
 import {type Server, type Socket, connect, createServer} from 'node:net'
 import {dirname} from 'node:path'
 
+import {ensureDirectory} from '../config/ensure-dir.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import type {Logger} from '../log/logger.js'
 import {nestingDepthExceeds} from '../value-preview.js'
@@ -57,7 +58,7 @@ export class ControlServer {
   }
 
   async listen(): Promise<void> {
-    mkdirSync(dirname(this.path), {recursive: true, mode: 0o750})
+    ensureDirectory(dirname(this.path), 0o750, '[general] control_socket')
     await this.removeStaleSocket()
     const server = createServer((socket) => this.serve(socket))
     server.maxConnections = this.limits.maxConnections

@@ -1,8 +1,8 @@
-import {mkdirSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
 import Database from 'better-sqlite3'
 
+import {ensureDirectory, writeProblem} from '../config/ensure-dir.js'
 import {VdpAgentError} from '../errors.js'
 import {JournalRepo} from './journal-repo.js'
 import {LATEST_SCHEMA_VERSION, migrate, schemaVersion} from './migrations.js'
@@ -57,10 +57,11 @@ export class Store {
       if (opts.readonly) {
         db = new Database(path, {readonly: true, fileMustExist: true})
       } else {
-        mkdirSync(dirname(path), {recursive: true, mode: 0o750})
+        ensureDirectory(dirname(path), 0o750, '[general] state_dir')
         db = new Database(path)
       }
     } catch (err) {
+      if (err instanceof VdpAgentError) throw err
       throw openError(path, err, opts)
     }
     try {
@@ -130,7 +131,9 @@ export class StoreOpenError extends VdpAgentError {}
  */
 function openError(path: string, err: unknown, opts: OpenOptions): VdpAgentError {
   const message = (err as Error).message
-  const code = storageFailureCode(err) ?? (err as {code?: string}).code ?? ''
+  let code = storageFailureCode(err) ?? (err as {code?: string}).code ?? ''
+  // "unable to open database file": say why when the directory is the reason (read-only, permission).
+  if (code === 'SQLITE_CANTOPEN' && !opts.readonly) code = writeProblem(dirname(path)) ?? code
   if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) {
     return new StoreOpenError(
       'STORE_CORRUPT',

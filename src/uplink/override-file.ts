@@ -1,6 +1,7 @@
-import {closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
+import {ensureDirectory} from '../config/ensure-dir.js'
 import {FileReadError, readRegularFile} from '../config/regular-file.js'
 import {VdpAgentError} from '../errors.js'
 import {validateIfName} from '../net/ifname.js'
@@ -55,7 +56,7 @@ export function writeOverrideFile(path: string, ifname: string, now = new Date()
   const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`)
   const content = `# vdp-agent static uplink override, written by \`vdp-agent uplink set\` at ${now.toISOString()}\n${name}\n`
   try {
-    mkdirSync(dir, {recursive: true, mode: 0o755})
+    ensureDirectory(dir, 0o755, '[general] uplink_override_file')
     const fd = openSync(tmp, 'w', 0o644)
     try {
       writeSync(fd, content)
@@ -66,6 +67,7 @@ export function writeOverrideFile(path: string, ifname: string, now = new Date()
     renameSync(tmp, path)
     syncDirectory(dir)
   } catch (err) {
+    if (err instanceof VdpAgentError) throw err
     rmSync(tmp, {force: true})
     throw overrideWriteError(path, err)
   }

@@ -55,3 +55,15 @@ describe('files that are not regular files', () => {
     expect(readOverrideFile(join(dir(), 'none'))).toBeUndefined()
   })
 })
+
+describe('directories the daemon must create', () => {
+  it('names the real cause instead of ENOENT (Node reports ENOENT for a read-only file system)', async () => {
+    const {ensureDirectory} = await import('../../src/config/ensure-dir.js')
+    const base = dir()
+    writeFileSync(join(base, 'file'), 'x')
+    expect(() => ensureDirectory(join(base, 'file', 'sub'), 0o750, '[general] state_dir')).toThrow(
+      expect.objectContaining({code: 'DIRECTORY_UNUSABLE', message: expect.stringMatching(/cannot create .*file\/sub \(\[general\] state_dir\): a part of the path is not a directory \(ENOTDIR\)/)}),
+    )
+    ensureDirectory(join(base, 'a', 'b'), 0o750, 'x') // and works when it can
+  })
+})
