@@ -19,7 +19,7 @@ export function assertRawSocketsAllowed(frames: FrameIO): void {
     if (err instanceof FrameIoError && (err.sysCode === 'EPERM' || err.sysCode === 'EACCES')) {
       throw new VdpAgentError(
         'NO_RAW_SOCKETS',
-        `cannot open raw (AF_PACKET) sockets: ${err.message}. The daemon needs CAP_NET_RAW (and CAP_NET_ADMIN) to hear LLDP and speak VDP: run it as root, or through the packaged systemd unit (AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)`,
+        `cannot open raw (AF_PACKET) sockets (${err.sysCode}: ${err.message}). The daemon needs CAP_NET_RAW (and CAP_NET_ADMIN) to hear LLDP and speak VDP: run it as root, or through the packaged systemd unit (AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)`,
         {sysCode: err.sysCode},
       )
     }
