@@ -6,7 +6,7 @@ import type {ControlResponse} from './protocol.js'
 /** The daemon is not running (or its socket is unreachable): callers fall back to the database. */
 export class DaemonUnreachableError extends VdpAgentError {
   constructor(path: string, cause: string) {
-    super('DAEMON_UNREACHABLE', `no vdp-agent daemon answers on ${path} (${cause})`, {path})
+    super('DAEMON_UNREACHABLE', `no vdp-agent daemon answers on ${path} (${cause}): start it (systemctl start vdp-agent, or vdp-agent daemon), or check [general] control_socket`, {path})
   }
 }
 

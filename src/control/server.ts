@@ -95,7 +95,7 @@ export class ControlServer {
       probe.once('error', () => resolve(false))
     })
     if (alive) {
-      throw new VdpAgentError('ALREADY_RUNNING', `another vdp-agent daemon answers on ${this.path}`, {path: this.path})
+      throw new VdpAgentError('ALREADY_RUNNING', `another vdp-agent daemon answers on ${this.path}: stop it first, or give this one another [general] control_socket and state_dir`, {path: this.path})
     }
     rmSync(this.path, {force: true})
   }

@@ -144,6 +144,9 @@ function openError(path: string, err: unknown, opts: OpenOptions): VdpAgentError
   if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) {
     return new StoreOpenError('STORE_READONLY', `database ${path} is on a read-only file system (${message}): make ${dirname(path)} writable ([general] state_dir)`, {path, sqliteCode: code})
   }
+  if (code.startsWith('SQLITE_FULL')) {
+    return new StoreOpenError('STORE_OPEN', `cannot open database ${path}: ${message}; free space on the file system holding ${dirname(path)}`, {path, sqliteCode: code})
+  }
   if (code === 'EACCES' || code === 'EPERM') {
     return new StoreOpenError('STORE_OPEN', `database ${path}: permission denied (${message}): run as the user owning ${dirname(path)}, or fix its owner and mode`, {path})
   }

@@ -163,6 +163,11 @@ describe('item 10: vm bulk with unknown keys or the wrong shape', () => {
     ['{}', '{}', /the bulk list = an empty object \{\}: expected an object/],
     ['a JSON array', '[]', /the bulk list = an array of 0 items: expected an object/],
   ]
+  it('a device as FILE is refused at once (exit 2), not read without end', async () => {
+    const r = await cli(['vm', 'bulk', '/dev/zero', '--json', '--config', home.config])
+    expect(r.code).toBe(2)
+    expect((JSON.parse(r.stdout) as {error: {message: string}}).error.message).toBe('/dev/zero is a character device: give a JSON file, a pipe or - for standard input')
+  })
   for (const [name, text, message] of cases) {
     it(`${name} is refused with exit 2`, async () => {
       const file = join(home.dir, 'bulk.json')
