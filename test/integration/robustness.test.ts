@@ -116,7 +116,7 @@ describe('item 2: a control-socket client that pipelines and never reads', () =>
 describe('item 11: messages that misled', () => {
   it('a value nested 10,000 deep is refused as a bad request, not an INTERNAL stack overflow', async () => {
     const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`
-    const line = `{"id":7,"method":"vm.up","params":{"portUuid":"${port(1)}","vmName":${deep}}}\n`
+    const line = `{"id":7,"method":"vm.up","params":{"portUuid":"${port(1)}","mac":"${mac(1)}","netUuid":"${NET}","segmentationId":5,"vmName":${deep}}}\n`
     const reply = await rawRequest(line)
     expect(reply).toMatchObject({id: 7, ok: false, error: {code: 'BAD_REQUEST', message: 'params nest deeper than 32 levels; requests are flat objects and lists'}})
     expect(agent.proc.child.exitCode).toBeNull()
