@@ -11,7 +11,7 @@ import {describe, expect, it} from 'vitest'
 
 import {VdpAgentError} from '../../src/errors.js'
 import {Store, StoreOpenError} from '../../src/store/store.js'
-import {type WriteHealthChange, storageFailureCode} from '../../src/store/write-backlog.js'
+import {WriteBacklog, type WriteHealthChange, storageFailureCode} from '../../src/store/write-backlog.js'
 import {ManualClock} from '../../src/vdp/clock.js'
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'vdp-store-')), 'vdp-agent.db')
@@ -133,6 +133,32 @@ describe('refused database writes (full disk)', () => {
     expect(store.health().writable).toBe(true)
     expect(storageFailureCode(new Error('x'))).toBeUndefined()
     store.close()
+  })
+})
+
+describe('an injected failing store (EIO underneath)', () => {
+  it('SQLITE_IOERR is kept and retried like a full disk; the advice points at the disk', () => {
+    const committed: string[] = []
+    let failing = true
+    const ioError = Object.assign(new Error('disk I/O error'), {code: 'SQLITE_IOERR_WRITE'})
+    const backlog = new WriteBacklog((fn) => {
+      if (failing) throw ioError
+      fn()
+    }, '/var/lib/vdp-agent/vdp-agent.db', '/var/lib/vdp-agent')
+    const clock = new ManualClock(0)
+    const changes: WriteHealthChange[] = []
+    backlog.configure({clock, retryMs: 1000, listener: (c) => changes.push(c)})
+    expect(backlog.persist('a', () => committed.push('a'))).toBe(false)
+    expect(backlog.persist('b', () => committed.push('b'))).toBe(false)
+    expect(changes[0]).toMatchObject({type: 'failing', sqliteCode: 'SQLITE_IOERR_WRITE', error: 'disk I/O error'})
+    expect((changes[0] as {advice: string}).advice).toMatch(/kernel log \(dmesg\) for I\/O errors on the device holding \/var\/lib\/vdp-agent/)
+    expect(() => backlog.strict('VM port up', () => 1, (f) => f())).toThrow(/cannot record VM port up: writes to the database \/var\/lib\/vdp-agent\/vdp-agent\.db are failing \(disk I\/O error\)/)
+    clock.advance(10_000)
+    expect(committed).toEqual([])
+    failing = false
+    clock.advance(1000)
+    expect(committed).toEqual(['a', 'b'])
+    expect(changes.at(-1)).toMatchObject({type: 'recovered', flushed: 2})
   })
 })
 
