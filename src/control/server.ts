@@ -33,6 +33,8 @@ interface Client {
   socket: Socket
   input: string
   waiting: string[]
+  /** Characters of the waiting requests: bounded too, not only their number. */
+  waitingBytes: number
   busy: boolean
   stallTimer?: NodeJS.Timeout
 }
@@ -101,7 +103,7 @@ export class ControlServer {
   }
 
   private serve(socket: Socket): void {
-    const client: Client = {socket, input: '', waiting: [], busy: false}
+    const client: Client = {socket, input: '', waiting: [], waitingBytes: 0, busy: false}
     this.sockets.add(socket)
     socket.on('close', () => {
       this.sockets.delete(socket)
@@ -113,19 +115,23 @@ export class ControlServer {
     socket.on('data', (chunk: string) => {
       client.input += chunk
       if (client.input.length > MAX_LINE_BYTES) {
-        this.reply(socket, {id: 0, ok: false, error: {code: 'REQUEST_TOO_LARGE', message: `request exceeds ${MAX_LINE_BYTES} bytes; the control socket carries commands, not bulk data`}})
-        socket.end()
-        socket.pause()
+        this.drop(client, 'REQUEST_TOO_LARGE', `request exceeds ${MAX_LINE_BYTES} bytes; the control socket carries commands, not bulk data`)
         return
       }
       let nl: number
       while ((nl = client.input.indexOf('\n')) >= 0) {
         const line = client.input.slice(0, nl)
         client.input = client.input.slice(nl + 1)
-        if (line.trim() !== '') client.waiting.push(line)
+        if (line.trim() === '') continue
+        client.waiting.push(line)
+        client.waitingBytes += line.length
       }
       if (client.waiting.length > this.limits.maxPendingRequests) {
         this.drop(client, 'TOO_MANY_REQUESTS', `more than ${this.limits.maxPendingRequests} requests waiting on one connection; read the answers before sending more`)
+        return
+      }
+      if (client.waitingBytes > 2 * MAX_LINE_BYTES) {
+        this.drop(client, 'TOO_MANY_REQUESTS', `more than ${2 * MAX_LINE_BYTES} bytes of requests waiting on one connection; read the answers before sending more`)
         return
       }
       this.pump(client)
@@ -139,42 +145,62 @@ export class ControlServer {
    * daemon does for the switch ever waits on a client.
    */
   private pump(client: Client): void {
-    if (client.busy || client.socket.destroyed) return
-    const {socket} = client
-    if (socket.writableLength > this.limits.maxOutputBytes) {
-      if (client.stallTimer) return
-      socket.pause()
-      client.stallTimer = setTimeout(
-        () => this.drop(client, 'CLIENT_STALLED', `the client left ${socket.writableLength} bytes of answers unread for ${this.limits.stalledClientMs} ms`),
-        this.limits.stalledClientMs,
-      )
-      client.stallTimer.unref()
-      socket.once('drain', () => {
-        clearTimeout(client.stallTimer)
-        client.stallTimer = undefined
-        socket.resume()
-        this.pump(client)
-      })
-      return
-    }
+    if (client.busy || client.socket.destroyed || this.stalled(client)) return
     const line = client.waiting.shift()
     if (line === undefined) return
+    client.waitingBytes -= line.length
     client.busy = true
-    void this.handleLine(socket, line).finally(() => {
+    void this.handleLine(client.socket, line).finally(() => {
       client.busy = false
+      if (this.stalled(client)) return
       if (client.waiting.length > 0) setImmediate(() => this.pump(client))
     })
   }
 
-  /** Drop a client over a bound: an error line it may read, a log line saying who and why. */
+  /**
+   * True while the client has more than maxOutputBytes of answers unread. Then reading from it stops until
+   * they drain, and if they do not within stalledClientMs the client is dropped: a client holding one big
+   * unread answer is bounded in time, not only one asking for more.
+   */
+  private stalled(client: Client): boolean {
+    const {socket} = client
+    if (socket.writableLength <= this.limits.maxOutputBytes) return false
+    if (client.stallTimer) return true
+    socket.pause()
+    client.stallTimer = setTimeout(
+      () => this.drop(client, 'CLIENT_STALLED', `the client left ${socket.writableLength} bytes of answers unread for ${this.limits.stalledClientMs} ms`),
+      this.limits.stalledClientMs,
+    )
+    client.stallTimer.unref()
+    socket.once('drain', () => {
+      clearTimeout(client.stallTimer)
+      client.stallTimer = undefined
+      if (socket.destroyed) return
+      socket.resume()
+      this.pump(client)
+    })
+    return true
+  }
+
+  /**
+   * Drop a client over a bound, with a log line saying why. It gets the error as its last line when its
+   * output is not what is stuck; a stalled client is cut off at once (waiting for its drain would keep it).
+   */
   private drop(client: Client, code: string, message: string): void {
     const {socket} = client
     if (socket.destroyed) return
     this.log.warn({code, pendingRequests: client.waiting.length, unreadBytes: socket.writableLength}, `control client dropped: ${message}`)
     client.waiting = []
+    client.waitingBytes = 0
+    client.input = ''
     socket.pause()
-    if (socket.writableLength <= this.limits.maxOutputBytes) socket.end(JSON.stringify({id: 0, ok: false, error: {code, message}}) + '\n')
-    socket.destroySoon()
+    if (code === 'CLIENT_STALLED') {
+      socket.destroy()
+      return
+    }
+    socket.end(JSON.stringify({id: 0, ok: false, error: {code, message}}) + '\n')
+    // end() waits for the client to read that line; it gets a grace period, not a say over the connection.
+    setTimeout(() => socket.destroy(), 1000).unref()
   }
 
   private connectionRefused(): void {

@@ -124,6 +124,18 @@ describe('control socket bounds', () => {
     expect(await callDaemon(path, 'status')).toEqual({ok: true})
   })
 
+  it('a client holding unread answers without asking for more is dropped too (time-bounded, not only request-bounded)', async () => {
+    const {path, logs, calls} = await start({maxOutputBytes: 1024, stalledClientMs: 300})
+    // Two answers of ~150 KB: more than the kernel's socket buffer holds, and nothing left to ask.
+    const s = await greedyClient(path, 2)
+    const closed = new Promise((r) => s.once('close', r))
+    await waitUntil('both answered', () => calls.list === 2)
+    await waitUntil('drop logged', () => logs.some((l) => l.code === 'CLIENT_STALLED'))
+    s.destroy()
+    await closed
+    expect(await callDaemon(path, 'status')).toEqual({ok: true})
+  })
+
   it('more requests waiting than maxPendingRequests: the client is dropped, told why, and logged', async () => {
     const {path, logs, calls} = await start({maxPendingRequests: 100})
     const s = connect(path)
