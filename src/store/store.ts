@@ -109,7 +109,7 @@ export class Store {
    * background write. Throws StoreWriteError (code STORE_WRITE_FAILED) when the storage refuses it.
    */
   record<T>(what: string, fn: () => T): T {
-    return this.writes.strict(what, fn, (f) => this.transaction(f))
+    return this.writes.strict(what, fn)
   }
 
   health(): StoreHealth {

@@ -80,7 +80,7 @@ export class WriteBacklog {
   private listener: (change: WriteHealthChange) => void = () => {}
 
   constructor(
-    private readonly transaction: (fn: () => void) => void,
+    private readonly transaction: <T>(fn: () => T) => T,
     private readonly path: string,
     private readonly dir: string,
   ) {}
@@ -126,11 +126,11 @@ export class WriteBacklog {
   }
 
   /** A write the caller needs done now: the backlog first, then `fn`; StoreWriteError when refused. */
-  strict<T>(what: string, fn: () => T, run: (fn: () => T) => T): T {
+  strict<T>(what: string, fn: () => T): T {
     if (this.pending.size > 0 && !this.flush()) throw this.error(what)
     let result: T
     try {
-      result = run(fn)
+      result = this.transaction(fn)
     } catch (err) {
       if (!storageFailureCode(err)) throw err
       this.failed(err, what)

@@ -141,10 +141,11 @@ describe('an injected failing store (EIO underneath)', () => {
     const committed: string[] = []
     let failing = true
     const ioError = Object.assign(new Error('disk I/O error'), {code: 'SQLITE_IOERR_WRITE'})
-    const backlog = new WriteBacklog((fn) => {
+    const transaction = <T>(fn: () => T): T => {
       if (failing) throw ioError
-      fn()
-    }, '/var/lib/vdp-agent/vdp-agent.db', '/var/lib/vdp-agent')
+      return fn()
+    }
+    const backlog = new WriteBacklog(transaction, '/var/lib/vdp-agent/vdp-agent.db', '/var/lib/vdp-agent')
     const clock = new ManualClock(0)
     const changes: WriteHealthChange[] = []
     backlog.configure({clock, retryMs: 1000, listener: (c) => changes.push(c)})
@@ -152,7 +153,7 @@ describe('an injected failing store (EIO underneath)', () => {
     expect(backlog.persist('b', () => committed.push('b'))).toBe(false)
     expect(changes[0]).toMatchObject({type: 'failing', sqliteCode: 'SQLITE_IOERR_WRITE', error: 'disk I/O error'})
     expect((changes[0] as {advice: string}).advice).toMatch(/kernel log \(dmesg\) for I\/O errors on the device holding \/var\/lib\/vdp-agent/)
-    expect(() => backlog.strict('VM port up', () => 1, (f) => f())).toThrow(/cannot record VM port up: writes to the database \/var\/lib\/vdp-agent\/vdp-agent\.db are failing \(disk I\/O error\)/)
+    expect(() => backlog.strict('VM port up', () => 1)).toThrow(/cannot record VM port up: writes to the database \/var\/lib\/vdp-agent\/vdp-agent\.db are failing \(disk I\/O error\)/)
     clock.advance(10_000)
     expect(committed).toEqual([])
     failing = false
