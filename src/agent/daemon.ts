@@ -311,7 +311,7 @@ export class Daemon {
       if (r) store.journal.add('vm-down', portUuid, {}, now)
       return r
     })
-    if (!rec) throw new VdpAgentError('UNKNOWN_PORT', `no VM port ${portUuid}`, {portUuid})
+    if (!rec) throw new VdpAgentError('UNKNOWN_PORT', `no VM port ${portUuid} is recorded, so there is nothing to take down (see vdp-agent vsi list)`, {portUuid})
     this.queue.push('vm', {kind: 'vm-down', portUuid}, {ports: [portUuid]})
     return {...rec, queued: true}
   }
