@@ -38,6 +38,8 @@ export function statusLines(status: StatusView, now = Date.now()): string[] {
   out.push(`vsis:      ${status.vsis.total}${states ? ` (${states})` : ''}`)
   if (status.queue) out.push(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)
   out.push(`outbox:    ${status.outbox.pending} pending`)
+  const st = status.store
+  if (st && !st.writable) out.push(`store:     WRITES FAILING since ${st.failingSince ?? '?'} (${st.lastError ?? 'unknown error'}), ${st.pending} pending; database ${st.path}`)
   return out
 }
 
