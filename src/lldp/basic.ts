@@ -175,8 +175,9 @@ export function decodeCapabilitiesTlv(buf: Buffer, tlvAt: number, start: number,
 }
 
 /**
- * Management Address (protocol.md §1.6): address string length M (2..32), subtype + address, interface
- * numbering subtype, interface number, OID length, OID. The information string is 9..167 octets.
+ * Management Address (802.1AB-2009; docs/wire-notes.md §Management Address TLV): address string length M (2..32),
+ * subtype + address, interface numbering subtype, interface number, OID length, OID. The information string is
+ * 9..167 octets.
  */
 export function decodeManagementAddressTlv(buf: Buffer, tlvAt: number, start: number, end: number, ctx: DecodeContext): LldpTlv {
   const len = end - start

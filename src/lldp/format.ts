@@ -33,7 +33,7 @@ export function formatId(id: LldpId): string {
   return `${id.subtypeName} ${value}`
 }
 
-/** 10 µs × 2^exponent, the unit of every EVB/ECP/VDP timer (protocol.md §2.4). */
+/** 10 µs × 2^exponent, the unit of every EVB/ECP/VDP timer (docs/wire-notes.md §EVB timers). */
 export function formatTimerExponent(exponent: number): string {
   const us = 10 * 2 ** exponent
   if (us < 1000) return `${us} µs`

@@ -1,6 +1,6 @@
 /**
- * ECP22 transport (802.1Qbg-2012 cl. 43; protocol.md 3.3–3.4): reliable, in-order delivery of ULPDUs to one
- * peer, stop-and-wait in each direction, multiplexed by ECP subtype.
+ * ECP22 transport (802.1Qbg-2012 cl. 43; docs/wire-notes.md §ECP transmitter, §ECP receiver): reliable,
+ * in-order delivery of ULPDUs to one peer, stop-and-wait in each direction, multiplexed by ECP subtype.
  *
  * Transmit: a FIFO of ULPDUs, one ECPDU outstanding. Each gets a new sequence number (0 skipped on wrap), is
  * retransmitted every T(RTE) and abandoned after 1 + R transmissions (the submitter gets EcpTimeoutError).

@@ -248,7 +248,7 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
   }
 }
 
-/** Frames where tshark and the other oracles disagree; we follow tcpdump/the upstream test (see protocol.md §7). */
+/** Frames where tshark and the other oracles disagree; we follow tcpdump/the upstream test (docs/lldp.md). */
 const TSHARK_STOPS_EARLY: Record<string, {frame: number; shown: number; why: string}> = {
   'third-party/wireshark-samplecaptures/lldp.minimal.pcap': {
     frame: 1,

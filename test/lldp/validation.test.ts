@@ -156,7 +156,7 @@ describe('optional TLVs (discard the TLV)', () => {
     expect(f.tlvs.filter((t) => t.kind === 'systemName')).toHaveLength(2)
   })
 
-  it('several Management Address TLVs are allowed (lldpad wrongly drops the LLDPDU, protocol.md §7.7)', () => {
+  it('several Management Address TLVs are allowed (lldpad wrongly drops the LLDPDU, wire-notes §Management Address TLV)', () => {
     const mgmt4 = tlv(8, '05' + '01' + 'c000020a' + '02' + '00000002' + '00')
     const mgmt6 = tlv(8, '11' + '02' + '20010db8000000000000000000000001' + '02' + '00000002' + '00')
     const f = decodeLldpFrame(frame(CHASSIS, PORT, TTL, mgmt4, mgmt6, END), {strict: true})

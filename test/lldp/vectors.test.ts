@@ -447,7 +447,7 @@ describe('lldpcli (lldpd 1.0.16) on the generated captures', () => {
     expect(customer.portId).toMatchObject({subtypeName: 'MAC address', value: ncb.port.id.value})
     expect(String(customer.ttl)).toBe(ncb.port.ttl)
     expect(encodeTlv(customer.tlvs.find((t) => t.kind === 'evb')!).subarray(6).toString('hex')).toBe(unknownTlvBytes(ncb))
-    // 03 05 68 74 34: lldpad's bridge after negotiation (protocol.md §2.3).
+    // 03 05 68 74 34: lldpad's bridge after negotiation (docs/wire-notes.md §EVB worked examples).
     expect(customer.evb).toEqual({
       bgid: false, rrcap: true, rrctr: true, sgid: false, rrreq: true, rrstat: 1, retries: 3, rte: 8,
       mode: 'bridge', rolRwd: true, rwd: 20, rolRka: true, rka: 20,
@@ -479,9 +479,9 @@ describeWithThirdParty('lldpad test/qbg22 EVB vectors: replies decode to the neg
     expect(n).toBeGreaterThan(300)
   })
 
-  // lldpad advertises max(local policy, last received) for R, RTE, RWD, RKA, sets ROL when the peer's value
-  // was used, copies the peer's status octet and sends its own mode (protocol.md §2.2). Checking that the
-  // expected replies decode that way pins every field position against lldpad's own test expectations.
+  // lldpad advertises max(local policy, last received) for R, RTE, RWD, RKA, sets ROL when the peer's value was
+  // used, copies the peer's status octet and sends its own mode (docs/wire-notes.md §EVB negotiation). Checking
+  // that the expected replies decode that way pins every field position against lldpad's own test expectations.
   const exchanges = (t: Test): Frame[] => t.frames.filter((fr) => evbIn(fr.payload_hex) && fr.expected_reply_tlvs_hex.some(evbIn))
   const stable = tests.filter((t) => !t.has_remote_shell_step && t.lldpad_conf?.tlvid0080c20d?.evbmode && exchanges(t).length > 0)
   for (const t of stable) {
