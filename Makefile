@@ -2,9 +2,10 @@
 # Both set up a fresh machine first: Debian packages, npm dependencies (native addons built against the
 # system Node headers), TypeScript build. Setup steps are stamped so repeated runs are quick.
 
-# dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db, systemd: `make deb` and its test (man pages from the
+# dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db, systemd, python3-seccomp: `make deb` and the tests of
+# the package and of the unit's sandbox (man pages from the
 # oclif manifest and schema; systemd-analyze verify and security on the installed unit).
-DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd
+DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd python3-seccomp
 STAMPS := .stamps
 
 .PHONY: setup build test test-unit demo run clean deb
