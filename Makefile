@@ -2,9 +2,8 @@
 # Both set up a fresh machine first: Debian packages, npm dependencies (native addons built against the
 # system Node headers), TypeScript build. Setup steps are stamped so repeated runs are quick.
 
-# dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db, systemd, python3-seccomp: `make deb` and the tests of
-# the package and of the unit's sandbox (man pages from the
-# oclif manifest and schema; systemd-analyze verify and security on the installed unit).
+# dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db: `make deb` (man pages from the oclif manifest and the
+# config schema); systemd (systemd-analyze) and python3-seccomp: the package's and the unit sandbox's tests.
 DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd python3-seccomp
 STAMPS := .stamps
 
