@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base-command.js'
-import {formatNeighborTlvs, neighborTlvsJson} from '../src/cli/neighbor-tlvs.js'
+import {formatNeighborTlvs, withTlvs} from '../src/cli/neighbor-tlvs.js'
 import {outputWidth} from '../src/cli/table.js'
 import {type NeighborView, neighborDetails, neighborTable} from '../src/cli/views.js'
 
@@ -22,7 +22,3 @@ export default class Neighbors extends BaseCommand {
   }
 }
 
-/** `neighbors -v --json`: each neighbour with the decoded TLVs of its last frame (when the daemon has it). */
-export function withTlvs(list: NeighborView[]): NeighborView[] {
-  return list.map((n) => (n.frame ? {...n, tlvs: neighborTlvsJson(n.frame)} : n))
-}

@@ -74,11 +74,8 @@ export async function renderFromDaemon(p: Parsed, data: unknown, now = Date.now(
     case 'neighbors': {
       const list = data as NeighborView[]
       if (!p.verbose) return {result: {source: 'daemon', neighbors: list}, text: neighborTable(list, now, outputWidth())}
-      const {formatNeighborTlvs, neighborTlvsJson} = await import('./neighbor-tlvs.js')
-      return {
-        result: {source: 'daemon', neighbors: list.map((n) => (n.frame ? {...n, tlvs: neighborTlvsJson(n.frame)} : n))},
-        text: neighborDetails(list, formatNeighborTlvs, now),
-      }
+      const {formatNeighborTlvs, withTlvs} = await import('./neighbor-tlvs.js')
+      return {result: {source: 'daemon', neighbors: withTlvs(list)}, text: neighborDetails(list, formatNeighborTlvs, now)}
     }
     case 'vsi:list': {
       const vsis = filterVsis(data as VsiRecord[], p.filter)
