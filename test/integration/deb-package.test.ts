@@ -88,7 +88,7 @@ describe('the Debian package', () => {
     expect(list).toMatch(/\/usr\/bin\/vdp-agent -> \.\.\/lib\/vdp-agent\/bin\/run\.js/)
     // Only production dependencies and no test tooling: tests, benchmarks, lab probes, dev modules.
     const forbidden = paths.filter((p) =>
-      /\/(test|bench)\/|\/lab\/(frame-probe|link-probe|probe-client|afpacket-stress)\.js$|node_modules\/(vitest|typescript|fast-check|@types|@vitest)\/|\.ts$|\.map$/.test(p),
+      /\/(test|bench)\/|\/lab\/(frame-probe|link-probe|probe-client|afpacket-stress|peers)\.js$|node_modules\/(vitest|typescript|fast-check|@types|@vitest)\/|\.ts$|\.map$/.test(p),
     )
     expect(forbidden).toEqual([])
 
