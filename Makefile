@@ -22,11 +22,12 @@ $(STAMPS)/npm: package.json package-lock.json
 build: $(STAMPS)/npm
 	npm run build --silent
 
-# Every test: unit, then integration (namespaces and real peers; needs root).
+# Every test: unit, then integration (namespaces and real peers; needs root). Unit tests include the man pages and
+# completion generated from the build (oclif.manifest.json), hence `build` first.
 test: setup
 	npx vitest run
 
-test-unit: $(STAMPS)/npm
+test-unit: build
 	npx vitest run --project unit
 
 # The main job: a namespace lab (ToR simulator, the daemon, VM ports) shown end to end, then removed.
