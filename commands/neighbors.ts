@@ -6,7 +6,7 @@ import {outputWidth} from '../src/cli/table.js'
 import {type NeighborView, neighborDetails, neighborTable} from '../src/cli/views.js'
 
 export default class Neighbors extends BaseCommand {
-  static override summary = 'LLDP neighbours: chassis, port, system name, management address, EVB mode and values, age.'
+  static override summary = 'LLDP neighbours: chassis, port, system name, management address, EVB mode, age; -v: every TLV.'
   static override description = 'With -v, every TLV of each neighbour’s last LLDPDU, like `lldpcli show neighbors details` (from a running daemon; its database keeps only the table’s fields).'
   static override examples = ['<%= config.bin %> neighbors', '<%= config.bin %> neighbors -v', '<%= config.bin %> neighbors --json']
   static override flags = {
