@@ -11,7 +11,7 @@ interface EvbView {
 }
 
 export default class Neighbors extends BaseCommand {
-  static override summary = 'LLDP neighbours: chassis, port, system name, management address, EVB mode and values, age.'
+  static override summary = 'LLDP neighbours: LLDP agent, chassis, port, system name, management address, EVB mode and values, age.'
   static override examples = ['<%= config.bin %> neighbors', '<%= config.bin %> neighbors --json']
 
   async run(): Promise<{source: 'daemon' | 'database'; neighbors: NeighborRecord[]}> {
@@ -24,13 +24,24 @@ export default class Neighbors extends BaseCommand {
       const now = Date.now()
       this.log(
         renderTable(
-          ['INTERFACE', 'CHASSIS', 'PORT', 'SYSTEM', 'MGMT', 'EVB', 'AGE', 'EXPIRES'],
-          data.map((n) => [n.ifname, n.chassisId, n.portId, n.systemName, mgmtText(n.mgmtAddresses), evbText(n.evb as EvbView | null), ago(n.firstSeen, now), `${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`]),
+          ['INTERFACE', 'AGENT', 'CHASSIS', 'PORT', 'SYSTEM', 'MGMT', 'EVB', 'AGE', 'EXPIRES'],
+          data.map((n) => [n.ifname, agentName(n.destAddress), n.chassisId, n.portId, n.systemName, mgmtText(n.mgmtAddresses), evbText(n.evb as EvbView | null), ago(n.firstSeen, now), `${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`]),
         ),
       )
     }
     return {source, neighbors: data}
   }
+}
+
+/** The 802.1AB LLDP agent a neighbour was heard on, by its destination group address. */
+function agentName(destAddress: string): string {
+  return AGENT_NAMES[destAddress] ?? destAddress
+}
+
+const AGENT_NAMES: Record<string, string> = {
+  '01:80:c2:00:00:0e': 'nearest-bridge',
+  '01:80:c2:00:00:03': 'nearest-non-tpmr',
+  '01:80:c2:00:00:00': 'nearest-customer',
 }
 
 function mgmtText(addresses: unknown[]): string {
