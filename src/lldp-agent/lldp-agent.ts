@@ -208,7 +208,9 @@ export class LldpAgent {
   }
 
   updateSettings(settings: LldpAgentSettings): void {
+    const startsTransmitting = this.settings.mode !== 'rxtx' && settings.mode === 'rxtx'
     this.settings = settings
+    if (startsTransmitting) for (const ifname of this.rx.keys()) this.announce(ifname)
     const now = this.deps.clock.now()
     for (const port of this.tx.values()) {
       port.schedule.setTimers(this.txTimers(), now)

@@ -262,6 +262,10 @@ describe('item 8: start-up against a switch already talking', () => {
     }
     expect(h.service.current).toMatchObject({ifname: 'eth2', state: 'up'})
     expect(h.heard.get('t2')).toEqual([])
+    // a reload to rxtx: the candidate port that is not the uplink announces itself then
+    h.lldp.updateSettings({...SETTINGS, mode: 'rxtx'})
+    await run(h.clock, 1)
+    expect(h.heard.get('t1')!.map((f) => decodeLldpFrame(f).evb)).toEqual([undefined])
     h.stop()
   })
 })
