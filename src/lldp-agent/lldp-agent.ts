@@ -55,7 +55,10 @@ export interface LldpAgentDeps {
 
 export interface LldpInterfaceStats {
   rxFrames: number
-  /** LLDPDUs 802.1AB says to discard (bad first TLVs, overruns...), by rule. */
+  /**
+   * LLDPDUs dropped, by the rule they broke: a decoder rule (src/lldp/rules.ts) or one of
+   * LLDP_AGENT_DISCARD_RULES (own frame, not to an LLDP agent, full table, socket drops).
+   */
   rxDiscarded: number
   rxDiscardedByRule: Record<string, number>
   txFrames: number
@@ -268,7 +271,7 @@ export class LldpAgent {
     stats.rxDiscarded++
     stats.rxDiscardedByRule[rule] = (stats.rxDiscardedByRule[rule] ?? 0) + 1
     const src = frame.length >= 12 ? formatMac(frame.subarray(6, 12)) : undefined
-    this.discardLog.note(this.deps.clock.now(), ifname, rule, {src, length: frame.length})
+    this.discardLog.note(this.deps.clock.now(), ifname, rule, {src, length: frame.length}, rule === 'own-frame' ? 'debug' : 'warn')
   }
 
   private apply(events: NeighborEvent[]): void {
