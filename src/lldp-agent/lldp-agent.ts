@@ -61,6 +61,10 @@ export interface LldpInterfaceStats {
    */
   rxDiscarded: number
   rxDiscardedByRule: Record<string, number>
+  /** Neighbours whose TTL ran out (802.1AB statsAgeoutsTotal). */
+  ageouts: number
+  /** Non-EVB neighbours evicted to make room for an EVB bridge on a full port. */
+  evictions: number
   txFrames: number
   txErrors: number
 }
@@ -276,6 +280,11 @@ export class LldpAgent {
 
   private apply(events: NeighborEvent[]): void {
     if (events.length === 0) return
+    for (const e of events) {
+      if (e.type !== 'removed') continue
+      if (e.reason === 'aged') this.statsOf(e.neighbor.ifname).ageouts++
+      else if (e.reason === 'evicted') this.statsOf(e.neighbor.ifname).evictions++
+    }
     this.scheduleExpiry()
     for (const e of events) {
       if (this.tx.has(e.neighbor.ifname) && (e.type !== 'updated' || e.changed)) this.updateNegotiation(e.neighbor.ifname)
@@ -380,7 +389,7 @@ export class LldpAgent {
   private statsOf(ifname: string): LldpInterfaceStats {
     let s = this.stats.get(ifname)
     if (!s) {
-      s = {rxFrames: 0, rxDiscarded: 0, rxDiscardedByRule: {}, txFrames: 0, txErrors: 0}
+      s = {rxFrames: 0, rxDiscarded: 0, rxDiscardedByRule: {}, ageouts: 0, evictions: 0, txFrames: 0, txErrors: 0}
       this.stats.set(ifname, s)
     }
     return s

@@ -162,6 +162,7 @@ describe('item 5: the table bound never costs the EVB bridge its place', () => {
     expect(h.lldp.table.onInterface('eth1').filter((n) => n.evb)).toHaveLength(1)
     expect(h.store.neighbors.list()).toHaveLength(MAX_NEIGHBORS_PER_INTERFACE)
     expect(h.lldp.interfaceStats().eth1.rxDiscardedByRule['too-many-neighbors'] ?? 0).toBe(0)
+    expect(h.lldp.interfaceStats().eth1.evictions).toBe(1)
 
     // The switch restarts again, a 16th fake fills the table, and the daemon restarts (everything persisted).
     h.send('t1', SWITCH_SHUTDOWN)
