@@ -87,7 +87,7 @@ export class LldpAgent {
   private readonly fastPath = new Map<string, {frame: Buffer; key: string}>()
   private readonly negotiations = new Map<string, EvbNegotiation>()
   private readonly discardLog: DiscardLog
-  /** Ports to announce ourselves on at the next turn (see announce()). */
+  /** Ports to greet the switch on at the next turn (see greet()). */
   private readonly helloDue = new Set<string>()
   private readonly closedSocketDrops = new Map<string, Record<'receive-queue-full' | 'frame-too-large', number>>()
   private helloTimer?: TimerHandle
@@ -116,7 +116,7 @@ export class LldpAgent {
           onError: (err) => this.deps.log.debug({ifname, err: err.message}, 'LLDP socket error'),
         })
         this.rx.set(ifname, socket)
-        this.announce(ifname)
+        this.greet(ifname)
       } catch (err) {
         this.deps.log.warn({ifname, err: errorMessage(err)}, 'cannot listen for LLDP on this interface')
       }
@@ -130,7 +130,7 @@ export class LldpAgent {
    * docs/lldp.md). Sent on a listened (candidate) port at start-up and when its carrier returns; never in
    * `rx` mode, and not on ports we transmit on anyway (the uplink carries the EVB TLV from its first LLDPDU).
    */
-  announce(ifname: string): void {
+  greet(ifname: string): void {
     if (this.settings.mode !== 'rxtx' || this.stopped) return
     this.helloDue.add(ifname)
     // On the next turn: the uplink decision made in the same turn (start-up) puts the uplink in `tx` first.
@@ -217,7 +217,7 @@ export class LldpAgent {
   updateSettings(settings: LldpAgentSettings): void {
     const startsTransmitting = this.settings.mode !== 'rxtx' && settings.mode === 'rxtx'
     this.settings = settings
-    if (startsTransmitting) for (const ifname of this.rx.keys()) this.announce(ifname)
+    if (startsTransmitting) for (const ifname of this.rx.keys()) this.greet(ifname)
     const now = this.deps.clock.now()
     for (const port of this.tx.values()) {
       port.schedule.setTimers(this.txTimers(), now)
