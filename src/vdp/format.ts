@@ -74,7 +74,7 @@ function vsiShort(tlv: VsiTlv): string {
 }
 
 /** Title, value and detail lines of one VDP TLV. */
-export function describeVdpTlv(tlv: VdpTlv): {title: string; value?: string; lines: string[]} {
+export function describeVdpTlv(tlv: VdpTlv, statusOctet?: number): {title: string; value?: string; lines: string[]} {
   switch (tlv.kind) {
     case 'manager-id':
       return {title: 'VSI Manager ID (5)', value: managerIdText(tlv.managerId), lines: [`octets ${hexOf(tlv.managerId)}`]}
@@ -84,7 +84,7 @@ export function describeVdpTlv(tlv: VdpTlv): {title: string; value?: string; lin
         title: MODE_TITLE[tlv.mode],
         value: formatStatus(s),
         lines: [
-          `status 0x${encodeStatus(s).toString(16).padStart(2, '0')}: ${s.kind === 'request' ? `M ${Number(s.migratingTo)}, S ${Number(s.migratingFrom)}, reason ${s.reason}` : `hard ${Number(s.hard)}, keep ${Number(s.keep)}, error ${s.error} (${vdpErrorText(s.error)})`}`,
+          `status 0x${(statusOctet ?? encodeStatus(s)).toString(16).padStart(2, '0')}: ${s.kind === 'request' ? `M ${Number(s.migratingTo)}, S ${Number(s.migratingFrom)}, reason ${s.reason}` : `hard ${Number(s.hard)}, keep ${Number(s.keep)}, error ${s.error} (${vdpErrorText(s.error)})`}`,
           `VSI type ID ${tlv.typeId} (0x${tlv.typeId.toString(16).padStart(6, '0')}), version ${tlv.typeVersion}`,
           `VSIID format ${VSIID_FORMAT_NAME[tlv.vsiid.format]} (${VSIID_FORMAT_CODE[tlv.vsiid.format]}): ${vsiidText(tlv.vsiid)}`,
           `filter format ${FILTER_FORMAT_NAME[tlv.filter.format]} (${tlv.filter.format}), ${tlv.filter.entries.length} ${tlv.filter.entries.length === 1 ? 'entry' : 'entries'}`,
@@ -131,14 +131,16 @@ export function formatEcpSummary(f: DecodedEcpVdpFrame, exchange?: EcpExchange):
     parts.push(`${f.vdp.tlvs.length} TLVs`)
   }
   if (f.vdpError) parts.push(`VDPDU MALFORMED [${f.vdpError.code}] at offset ${f.vdpError.offset}`)
+  if (f.dropReason) parts.push(`DROPPED by a receiver: ${f.dropReason}`)
   if (f.notes.length > 0) parts.push(`NOTE: ${f.notes.join('; ')}`)
   return parts.join(', ')
 }
 
-function tlvLines(tlvs: readonly VdpTlv[], indent: string): string[] {
+function tlvLines(tlvs: readonly VdpTlv[], indent: string, statusOctets: readonly number[] = []): string[] {
   const lines: string[] = []
+  let vsi = 0
   for (const tlv of tlvs) {
-    const {title, value, lines: details} = describeVdpTlv(tlv)
+    const {title, value, lines: details} = describeVdpTlv(tlv, tlv.kind === 'vsi' ? statusOctets[vsi++] : undefined)
     lines.push(`${indent}${title}, length ${encodeTlv(tlv).length - 2}${value === undefined ? '' : `: ${value}`}`)
     for (const d of details) lines.push(`${indent}  ${d}`)
   }
@@ -153,7 +155,7 @@ export function formatEcpTree(f: DecodedEcpVdpFrame, indent = '  '): string {
     lines.push(`${indent}VLAN tag 0x${tag.tpid.toString(16)}: VID ${tag.vid}, PCP ${tag.pcp}${tag.dei ? ', DEI' : ''}`)
   }
   if (f.vdp) {
-    lines.push(...tlvLines(f.vdp.tlvs, indent))
+    lines.push(...tlvLines(f.vdp.tlvs, indent, f.vdp.statusOctets))
     const end = f.vdp.endTlv ? 'End TLV' : 'no End TLV'
     const padding = f.vdp.padding === 0 ? '' : `, ${f.vdp.padding} octets of ${f.vdp.paddingNonZero ? 'NON-ZERO ' : ''}padding`
     lines.push(`${indent}${end}, VDPDU ${f.vdp.length} octets${padding}`)
@@ -166,6 +168,7 @@ export function formatEcpTree(f: DecodedEcpVdpFrame, indent = '  '): string {
     lines.push(`${indent}${f.operation === 'ack' ? 'padding' : 'ULPDU'} ${f.ulpdu.length} octets${f.ulpdu.every((b) => b === 0) ? ' (zeros)' : ':'}`)
     if (f.ulpdu.some((b) => b !== 0)) lines.push(...hexDump(f.ulpdu.subarray(0, 256), `${indent}  `))
   }
+  if (f.dropReason) lines.push(`${indent}dropped by a receiver without an ACK: ${f.dropReason}`)
   for (const note of f.notes) lines.push(`${indent}note: ${note}`)
   return lines.join('\n')
 }
@@ -202,9 +205,10 @@ export function ecpFrameJson(f: DecodedEcpVdpFrame, exchange?: EcpExchange): Rec
     ...(f.vlanTags.length ? {vlanTags: f.vlanTags} : {}),
     ecp: {version: f.version, operation: f.operation, subtype: f.subtype, subtypeName: ecpSubtypeName(f.subtype), sequence: f.sequence, ulpduLength: f.ulpduLength},
   }
-  if (f.vdp) out.vdp = {tlvs: f.vdp.tlvs.map(vdpTlvJson), endTlv: f.vdp.endTlv, length: f.vdp.length, padding: f.vdp.padding, paddingNonZero: f.vdp.paddingNonZero}
+  if (f.vdp) out.vdp = {tlvs: f.vdp.tlvs.map(vdpTlvJson), statusOctets: f.vdp.statusOctets, endTlv: f.vdp.endTlv, length: f.vdp.length, padding: f.vdp.padding, paddingNonZero: f.vdp.paddingNonZero}
   if (f.vdpError) out.vdpError = {code: f.vdpError.code, message: f.vdpError.message, offset: f.vdpError.offset, tlvs: f.vdpError.tlvs.map(vdpTlvJson)}
   if (f.ulpdu && f.ulpdu.length > 0) out.ulpdu = hexOf(f.ulpdu)
+  if (f.dropReason) out.dropReason = f.dropReason
   if (f.notes.length) out.notes = f.notes
   if (exchange && Object.keys(exchange).length > 0) {
     out.exchange = JSON.parse(JSON.stringify(exchange, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)))

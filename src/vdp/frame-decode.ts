@@ -46,6 +46,8 @@ export interface DecodedVdpdu {
   readonly padding: number
   /** Whether any padding octet is non-zero. */
   readonly paddingNonZero: boolean
+  /** The status octet of each VSI TLV as sent (the decoded status drops reserved bit 7). */
+  readonly statusOctets: number[]
 }
 
 export interface DecodedEcpVdpFrame {
@@ -63,7 +65,9 @@ export interface DecodedEcpVdpFrame {
   readonly vdpError?: VdpduDecodeFailure
   /** Other ULPDUs (ACK padding, other subtypes), octets as captured. */
   readonly ulpdu?: Buffer
-  /** What a receiver would object to: unknown version or subtype, reserved operation, data in an ACK. */
+  /** Why an ECP receiver drops this frame without an ACK (cl. 43.3.7): unknown version or subtype, reserved operation. */
+  readonly dropReason?: string
+  /** Oddities a receiver tolerates: data in an ACK, an End TLV with a length, reserved status bits. */
   readonly notes: string[]
 }
 
@@ -106,11 +110,11 @@ export function decodeEcpVdpFrame(bytes: Uint8Array): DecodedEcpVdpFrame {
   }
   const ecp = decodeEcpFrame(untagged)
   const notes: string[] = []
-  if (ecp.version !== ECP_VERSION) notes.push(`ECP version ${ecp.version} is not 1: a receiver drops the frame without an ACK`)
-  if (ecp.operation !== 'request' && ecp.operation !== 'ack') notes.push(`reserved ECP operation ${ecp.operation}: a receiver drops the frame`)
-  if (ecp.subtype !== ECP_SUBTYPE_VDP && ecp.subtype !== ECP_SUBTYPE_PECSP) {
-    notes.push(`ECP subtype ${ecp.subtype} is not assigned: a receiver drops the frame without an ACK`)
-  }
+  const dropReason =
+    ecp.version !== ECP_VERSION ? `ECP version ${ecp.version} is not 1`
+    : ecp.operation !== 'request' && ecp.operation !== 'ack' ? `ECP operation ${ecp.operation} is reserved`
+    : ecp.subtype !== ECP_SUBTYPE_VDP && ecp.subtype !== ECP_SUBTYPE_PECSP ? `ECP subtype ${ecp.subtype} is not assigned`
+    : undefined
   const base = {
     dst: ecp.dst,
     src: ecp.src,
@@ -120,13 +124,21 @@ export function decodeEcpVdpFrame(bytes: Uint8Array): DecodedEcpVdpFrame {
     subtype: ecp.subtype,
     sequence: ecp.sequence,
     ulpduLength: ecp.ulpdu.length,
+    ...(dropReason ? {dropReason} : {}),
     notes,
   }
   if (ecp.operation === 'request' && ecp.subtype === ECP_SUBTYPE_VDP) {
     try {
       const pdu = decodeVdpdu(ecp.ulpdu)
       const tail = ecp.ulpdu.subarray(pdu.length)
-      return {...base, vdp: {tlvs: pdu.tlvs, endTlv: pdu.endTlv, length: pdu.length, padding: tail.length, paddingNonZero: tail.some((b) => b !== 0)}}
+      // The codec stops at a type-0 header whatever its length field says; 802.1Qbg (as 802.1AB) wants 0.
+      const endLength = pdu.endTlv ? ecp.ulpdu.readUInt16BE(pdu.length - 2) & 0x1ff : 0
+      if (endLength !== 0) notes.push(`the End TLV's length is ${endLength}, not 0`)
+      const statusOctets = vsiStatusOctets(ecp.ulpdu, pdu.length)
+      statusOctets.forEach((octet, i) => {
+        if (octet & 0x80) notes.push(`VSI TLV ${i + 1}: reserved bit 7 of the status octet is set (ignored on receive)`)
+      })
+      return {...base, vdp: {tlvs: pdu.tlvs, endTlv: pdu.endTlv, length: pdu.length, padding: tail.length, paddingNonZero: tail.some((b) => b !== 0), statusOctets}}
     } catch (err) {
       if (!(err instanceof VdpDecodeError)) throw err
       const offset = Number(err.details.offset ?? 0)
@@ -135,6 +147,18 @@ export function decodeEcpVdpFrame(bytes: Uint8Array): DecodedEcpVdpFrame {
   }
   if (ecp.operation === 'ack' && ecp.ulpdu.some((b) => b !== 0)) notes.push(`the ACK carries ${ecp.ulpdu.length} octets that are not zero padding`)
   return {...base, ulpdu: Buffer.from(ecp.ulpdu)}
+}
+
+/** The status octet of each VSI TLV (types 1–4) as sent, reserved bit 7 included; the VDPDU decoded. */
+function vsiStatusOctets(ulpdu: Buffer, length: number): number[] {
+  const out: number[] = []
+  for (let off = 0; off + 2 <= length; ) {
+    const type = ulpdu[off] >> 1
+    if (type === 0) break
+    if (type >= 1 && type <= 4) out.push(ulpdu[off + 2])
+    off += 2 + (ulpdu.readUInt16BE(off) & 0x1ff)
+  }
+  return out
 }
 
 /** The well-formed TLVs before `offset`, where decoding failed (the prefix always decodes: it did once). */

@@ -145,14 +145,15 @@ describe.skipIf(!HAVE_CORPUS)("vdp decode against lldpad's qbg22 ECP vectors", (
         for (const hex of acksExpected) {
           const ack = decodeEcpVdpFrame(Buffer.from(`0180c2000000020000000002${'8940'}${hex}`, 'hex'))
           expect(ack).toMatchObject({version: 1, operation: 'ack', subtype: f.subtype, sequence: f.sequence, notes: []})
+          expect(ack.dropReason).toBeUndefined()
           acks++
         }
-        // Our notes say when a receiver must drop a frame; lldpad then sends nothing.
-        if (f.notes.length > 0) {
+        // We say when a receiver must drop a frame; lldpad then sends nothing.
+        if (f.dropReason) {
           expect(acksExpected).toEqual([])
           dropped++
         }
-        if (acksExpected.length > 0) expect(f.notes).toEqual([])
+        if (acksExpected.length > 0) expect(f.dropReason).toBeUndefined()
       }
     }
     console.log(`qbg22 vectors: ${requests} requests, ${acks} expected ACKs, ${dropped} to be dropped`)
@@ -320,7 +321,7 @@ describe('vdp decode rendering', () => {
     expect(f.vlanTags).toEqual([{tpid: 0x88a8, pcp: 5, dei: false, vid: 10}])
     expect(f.vdpError).toMatchObject({code: 'VDP_TLV_TRUNCATED', offset: 18})
     expect(f.vdpError!.tlvs.map((t) => t.kind)).toEqual(['manager-id'])
-    expect(formatEcpSummary(f)).toMatch(/vlan 10, request VDP seq 7 version 2, VDPDU MALFORMED \[VDP_TLV_TRUNCATED\] at offset 18, NOTE: ECP version 2 is not 1/)
+    expect(formatEcpSummary(f)).toMatch(/vlan 10, request VDP seq 7 version 2, VDPDU MALFORMED \[VDP_TLV_TRUNCATED\] at offset 18, DROPPED by a receiver: ECP version 2 is not 1/)
     expect(formatEcpTree(f)).toContain('  VSI Manager ID (5), length 16: openstack1')
     expect(() => decodeEcpVdpFrame(Buffer.from('0180c200000002000000000188cc', 'hex'))).toThrow(EcpDecodeError)
     expect(() => decodeEcpVdpFrame(Buffer.from('0180c20000000200000000018940', 'hex'))).toThrow(expect.objectContaining({code: 'ECP_TRUNCATED'}))
