@@ -59,27 +59,41 @@ export function checkVdpDecodeInvariants(data: Buffer, tracker: EcpExchangeTrack
     const again = encodeVdpdu(frame.vdp.tlvs)
     const endNoted = frame.notes.some((n) => n.startsWith("the End TLV's length"))
     if (endNoted !== (frame.vdp.endTlv && !ulpdu.subarray(frame.vdp.length - 2, frame.vdp.length).equals(Buffer.alloc(2)))) throw new Error('End TLV length note wrong')
-    // Reserved bit 7 of a VSI status octet is noted and dropped (cl. 41.2.4: ignored on receive).
-    const sent = Buffer.from(ulpdu.subarray(0, frame.vdp.length - (frame.vdp.endTlv ? 2 : 0)))
-    for (let off = 0, vsi = 0; off + 2 < sent.length; off += 2 + (sent.readUInt16BE(off) & 0x1ff)) {
-      const type = sent[off] >> 1
-      if (type >= 1 && type <= 4) {
-        if (sent[off + 2] !== frame.vdp.statusOctets[vsi++]) throw new Error('status octets not reported as sent')
-        sent[off + 2] &= 0x7f
-      }
-    }
-    if (!again.equals(sent)) throw new Error(`VDPDU round trip changed the octets:\n in  ${ulpdu.toString('hex')}\n out ${again.toString('hex')}`)
+    const sent = ulpdu.subarray(0, frame.vdp.length - (frame.vdp.endTlv ? 2 : 0))
+    if (JSON.stringify(vsiStatusOctets(sent)) !== JSON.stringify(frame.vdp.statusOctets)) throw new Error('status octets not reported as sent')
+    if (!again.equals(withoutReservedStatusBit(sent))) throw new Error(`VDPDU round trip changed the octets:\n in  ${ulpdu.toString('hex')}\n out ${again.toString('hex')}`)
   }
   if (frame.vdpError) {
     outcome.malformedVdpdus++
     tally(outcome.vdpErrorByCode, frame.vdpError.code)
     const before = encodeVdpdu(frame.vdpError.tlvs)
-    if (!before.equals(ulpdu.subarray(0, before.length)) || before.length > frame.vdpError.offset) throw new Error('the TLVs kept before a malformed one are not its prefix')
+    if (!before.equals(withoutReservedStatusBit(ulpdu.subarray(0, before.length))) || before.length > frame.vdpError.offset) throw new Error('the TLVs kept before a malformed one are not its prefix')
   }
   const exchange = tracker.observe(outcome.cases, BigInt(outcome.cases) * 1000n, frame)
   formatEcpSummary(frame, exchange)
   formatEcpTree(frame)
   JSON.stringify(ecpFrameJson(frame, exchange))
+}
+
+/** Offsets of the VSI TLV status octets of well-formed TLVs. */
+function statusOffsets(tlvs: Buffer): number[] {
+  const out: number[] = []
+  for (let off = 0; off + 2 < tlvs.length; off += 2 + (tlvs.readUInt16BE(off) & 0x1ff)) {
+    const type = tlvs[off] >> 1
+    if (type >= 1 && type <= 4) out.push(off + 2)
+  }
+  return out
+}
+
+function vsiStatusOctets(tlvs: Buffer): number[] {
+  return statusOffsets(tlvs).map((o) => tlvs[o])
+}
+
+/** Reserved bit 7 of a VSI status octet is noted and dropped by the decoder (ignored on receive). */
+function withoutReservedStatusBit(tlvs: Buffer): Buffer {
+  const out = Buffer.from(tlvs)
+  for (const o of statusOffsets(out)) out[o] &= 0x7f
+  return out
 }
 
 /** ECP-aware TLV length rewrites (TLVs start after the 18-octet Ethernet + ECP header), else the LLDP mutations. */

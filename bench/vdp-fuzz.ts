@@ -56,7 +56,7 @@ try {
     {numRuns: cases, seed},
   )
 } catch (err) {
-  process.stdout.write(`FAILED after ${done.toLocaleString('en-US')} cases (seed ${seed}):\n${(err as Error).message}\n`)
+  process.stdout.write(`FAILED after ${done.toLocaleString("en-US")} cases (seed ${seed}):\n${(err as Error).message}\n${String((err as Error).cause ?? "")}\n`)
   process.exit(1)
 }
 const seconds = (performance.now() - started) / 1000
