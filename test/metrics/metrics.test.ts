@@ -3,17 +3,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {DaemonMetrics, type MetricsSources, vdpErrorReason} from '../../src/metrics/daemon-metrics.js'
 import {MetricsServer, parseMetricsListen} from '../../src/metrics/server.js'
 import {parseConfigText} from '../../src/config/load.js'
-
-/** Sample lines of the exposition text: `name{labels} value`, by series. */
-export function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue
-    const i = line.lastIndexOf(' ')
-    out.set(line.slice(0, i), Number(line.slice(i + 1)))
-  }
-  return out
-}
+import {samples} from '../helpers/prometheus-text.js'
 
 function sources(over: Partial<MetricsSources> = {}): MetricsSources & {state: Record<string, unknown>} {
   const state = {ecp: {retransmissions: 3, timeouts: 1}}
