@@ -112,8 +112,11 @@ describe('metrics of a running daemon', () => {
 
   it('ECP retransmissions: the ACKs the simulator dropped, the frames on the wire, the daemon’s own totals', async () => {
     await tor('set-faults', {dropAckRate: 0.5})
-    for (let i = 6; i <= 12; i++) await up(i)
-    for (let i = 6; i <= 12; i++) await eventually(`port ${i} associated`, () => vsi(i), (v) => v?.state === 'associated', 20_000)
+    // One port at a time, so each goes in its own ECPDU (the station packs concurrent ones together).
+    for (let i = 6; i <= 12; i++) {
+      await up(i)
+      await eventually(`port ${i} associated`, () => vsi(i), (v) => v?.state === 'associated', 20_000)
+    }
     await tor('set-faults', {})
     await new Promise((r) => setTimeout(r, 500)) // the last retransmissions settle
     const s = await scrape()
@@ -127,13 +130,28 @@ describe('metrics of a running daemon', () => {
     expect(retransmissions).toBe(stats.totals.transport.retransmissions)
     // The same count read off the wire by the decoder behind `vdp decode`.
     const tracker = new EcpExchangeTracker()
+    const assigned = new Map<string, number>()
     let n = 0
     for await (const r of readPcapRecords(capture)) {
       n++
-      if (ecpEthertypeOffset(r.data) !== undefined) tracker.observe(n, r.timestampNs, decodeEcpVdpFrame(Buffer.from(r.data)))
+      if (ecpEthertypeOffset(r.data) === undefined) continue
+      const frame = decodeEcpVdpFrame(Buffer.from(r.data))
+      tracker.observe(n, r.timestampNs, frame)
+      for (const t of frame.vdp?.tlvs ?? []) {
+        if (t.kind === 'vsi' && t.mode === 'assoc' && t.status.kind === 'response' && t.vsiid.format === 'uuid') assigned.set(t.vsiid.uuid, t.filter.entries[0].vid)
+      }
     }
     const wire = tracker.totals()
     expect(wire.retransmissions).toBe(retransmissions + (sim as unknown as {counters: {transport: {retransmissions: number}}}).counters.transport.retransmissions)
+    console.log(`ECP retransmissions: metric ${retransmissions}, simulator dropped ACKs ${sim.counters.bridge.droppedAcks}, timeouts ${timeouts}, on the wire ${wire.retransmissions}`)
+    // The VLAN each response on the wire assigned is the one the CLI and the simulator hold.
+    const vsis = await cliJson<{vsis: {portUuid: string; vdpVlan: number | null}[]} | {portUuid: string; vdpVlan: number | null}[]>(['vsi', 'list'], home.config)
+    const list = Array.isArray(vsis) ? vsis : vsis.vsis
+    const held = (await tor('vsis')) as {vsiid: {uuid?: string}; vids: number[]}[]
+    for (let i = 1; i <= 12; i++) {
+      expect(assigned.get(port(i)), port(i)).toBe(list.find((v) => v.portUuid === port(i))?.vdpVlan)
+      expect(assigned.get(port(i))).toBe(held.find((v) => v.vsiid.uuid === port(i))?.vids[0])
+    }
     expect(s.get('vdp_agent_vsi_association_duration_seconds_count{operation="assoc"}')).toBe(12)
   })
 
