@@ -136,14 +136,14 @@ export function formatEcpSummary(f: DecodedEcpVdpFrame, exchange?: EcpExchange):
   return parts.join(', ')
 }
 
-function tlvLines(tlvs: readonly VdpTlv[], indent: string, statusOctets: readonly number[] = []): string[] {
+function tlvLines(tlvs: readonly VdpTlv[], lengths: readonly number[], indent: string, statusOctets: readonly number[] = []): string[] {
   const lines: string[] = []
   let vsi = 0
-  for (const tlv of tlvs) {
+  tlvs.forEach((tlv, i) => {
     const {title, value, lines: details} = describeVdpTlv(tlv, tlv.kind === 'vsi' ? statusOctets[vsi++] : undefined)
-    lines.push(`${indent}${title}, length ${encodeTlv(tlv).length - 2}${value === undefined ? '' : `: ${value}`}`)
+    lines.push(`${indent}${title}, length ${lengths[i] ?? encodeTlv(tlv).length - 2}${value === undefined ? '' : `: ${value}`}`)
     for (const d of details) lines.push(`${indent}  ${d}`)
-  }
+  })
   return lines
 }
 
@@ -155,13 +155,13 @@ export function formatEcpTree(f: DecodedEcpVdpFrame, indent = '  '): string {
     lines.push(`${indent}VLAN tag 0x${tag.tpid.toString(16)}: VID ${tag.vid}, PCP ${tag.pcp}${tag.dei ? ', DEI' : ''}`)
   }
   if (f.vdp) {
-    lines.push(...tlvLines(f.vdp.tlvs, indent, f.vdp.statusOctets))
+    lines.push(...tlvLines(f.vdp.tlvs, f.vdp.tlvLengths, indent, f.vdp.statusOctets))
     const end = f.vdp.endTlv ? 'End TLV' : 'no End TLV'
     const padding = f.vdp.padding === 0 ? '' : `, ${f.vdp.padding} octets of ${f.vdp.paddingNonZero ? 'NON-ZERO ' : ''}padding`
     lines.push(`${indent}${end}, VDPDU ${f.vdp.length} octets${padding}`)
   }
   if (f.vdpError) {
-    lines.push(...tlvLines(f.vdpError.tlvs, indent))
+    lines.push(...tlvLines(f.vdpError.tlvs, f.vdpError.tlvLengths, indent))
     lines.push(`${indent}MALFORMED at offset ${f.vdpError.offset} [${f.vdpError.code}]: ${f.vdpError.message}`)
   }
   if (f.ulpdu && f.ulpdu.length > 0) {

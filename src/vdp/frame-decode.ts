@@ -33,12 +33,15 @@ export interface VdpduDecodeFailure {
   readonly message: string
   /** Offset of the offending TLV in the VDPDU. */
   readonly offset: number
-  /** The TLVs before the offending one. */
+  /** The TLVs before the offending one, and their length fields. */
   readonly tlvs: VdpTlv[]
+  readonly tlvLengths: number[]
 }
 
 export interface DecodedVdpdu {
   readonly tlvs: VdpTlv[]
+  /** The length field of each TLV, as sent. */
+  readonly tlvLengths: number[]
   readonly endTlv: boolean
   /** Octets the TLVs occupy (End TLV included). */
   readonly length: number
@@ -134,31 +137,35 @@ export function decodeEcpVdpFrame(bytes: Uint8Array): DecodedEcpVdpFrame {
       // The codec stops at a type-0 header whatever its length field says; 802.1Qbg (as 802.1AB) wants 0.
       const endLength = pdu.endTlv ? ecp.ulpdu.readUInt16BE(pdu.length - 2) & 0x1ff : 0
       if (endLength !== 0) notes.push(`the End TLV's length is ${endLength}, not 0`)
-      const statusOctets = vsiStatusOctets(ecp.ulpdu, pdu.length)
+      const {lengths, statusOctets} = walkTlvs(ecp.ulpdu, pdu.length)
       statusOctets.forEach((octet, i) => {
         if (octet & 0x80) notes.push(`VSI TLV ${i + 1}: reserved bit 7 of the status octet is set (ignored on receive)`)
       })
-      return {...base, vdp: {tlvs: pdu.tlvs, endTlv: pdu.endTlv, length: pdu.length, padding: tail.length, paddingNonZero: tail.some((b) => b !== 0), statusOctets}}
+      return {...base, vdp: {tlvs: pdu.tlvs, tlvLengths: lengths, endTlv: pdu.endTlv, length: pdu.length, padding: tail.length, paddingNonZero: tail.some((b) => b !== 0), statusOctets}}
     } catch (err) {
       if (!(err instanceof VdpDecodeError)) throw err
       const offset = Number(err.details.offset ?? 0)
-      return {...base, vdpError: {code: err.code, message: err.message, offset, tlvs: tlvsBefore(ecp.ulpdu, offset)}}
+      const tlvs = tlvsBefore(ecp.ulpdu, offset)
+      return {...base, vdpError: {code: err.code, message: err.message, offset, tlvs, tlvLengths: walkTlvs(ecp.ulpdu, offset).lengths.slice(0, tlvs.length)}}
     }
   }
   if (ecp.operation === 'ack' && ecp.ulpdu.some((b) => b !== 0)) notes.push(`the ACK carries ${ecp.ulpdu.length} octets that are not zero padding`)
   return {...base, ulpdu: Buffer.from(ecp.ulpdu)}
 }
 
-/** The status octet of each VSI TLV (types 1–4) as sent, reserved bit 7 included; the VDPDU decoded. */
-function vsiStatusOctets(ulpdu: Buffer, length: number): number[] {
-  const out: number[] = []
-  for (let off = 0; off + 2 <= length; ) {
+/** The length field of each TLV before `end` (End TLV excluded), and each VSI TLV's status octet as sent. */
+function walkTlvs(ulpdu: Buffer, end: number): {lengths: number[]; statusOctets: number[]} {
+  const lengths: number[] = []
+  const statusOctets: number[] = []
+  for (let off = 0; off + 2 <= end; ) {
     const type = ulpdu[off] >> 1
     if (type === 0) break
-    if (type >= 1 && type <= 4) out.push(ulpdu[off + 2])
-    off += 2 + (ulpdu.readUInt16BE(off) & 0x1ff)
+    const length = ulpdu.readUInt16BE(off) & 0x1ff
+    lengths.push(length)
+    if (type >= 1 && type <= 4) statusOctets.push(ulpdu[off + 2])
+    off += 2 + length
   }
-  return out
+  return {lengths, statusOctets}
 }
 
 /** The well-formed TLVs before `offset`, where decoding failed (the prefix always decodes: it did once). */
@@ -301,6 +308,7 @@ export class EcpExchangeTracker {
       any = true
       this.answered++
       for (const [sender, r] of bySender) if (r === match) bySender.delete(sender)
+      if (bySender.size === 0) this.vsiRequests.delete(`${tlv.mode}|${vsiidKey(tlv.vsiid)}`)
       answers.push({frame: match.frame, delayNs: timeNs - match.ns})
     }
     return any ? answers : undefined
