@@ -4,6 +4,7 @@
  * injects, the simulator's own counters and VSI table, and the ECP frames on the wire (captured with tcpdump
  * and read back with `vdp decode`'s decoder).
  */
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -44,8 +45,8 @@ interface VdpTotals {
 }
 
 /** GET /metrics from inside the host namespace, where the daemon listens on loopback. */
-async function scrape(): Promise<Map<string, number>> {
-  const script = "fetch('http://127.0.0.1:9477/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"
+async function scrape(port = 9477): Promise<Map<string, number>> {
+  const script = `fetch('http://127.0.0.1:${port}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`
   const {stdout} = await lab.exec(hostNs, [process.execPath, '-e', script])
   return samples(stdout)
 }
@@ -183,5 +184,14 @@ describe('metrics of a running daemon', () => {
     expect(after.get('vdp_agent_task_errors_total{task="reconcile"}')).toBe(0)
     expect(after.get('vdp_agent_task_last_success_timestamp_seconds{task="reconcile"}')).toBeGreaterThan(Date.now() / 1000 - 60)
     await tcpdump.stop()
+  })
+
+  it('SIGHUP with a new [metrics] listen moves the endpoint; the counts go on', async () => {
+    const before = (await scrape()).get('vdp_agent_ecp_retransmissions_total')
+    writeFileSync(home.config, readFileSync(home.config, 'utf8').replace('listen = on', 'listen = :9478'))
+    agent.signal('SIGHUP')
+    const moved = await eventually('endpoint moved', () => scrape(9478).catch(() => new Map<string, number>()), (m) => m.has('vdp_agent_uplink_up'))
+    expect(moved.get('vdp_agent_ecp_retransmissions_total')).toBe(before)
+    await expect(scrape(9477)).rejects.toThrow()
   })
 })
