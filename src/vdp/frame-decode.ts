@@ -212,9 +212,9 @@ export interface ExchangeTotals {
   answered: number
 }
 
-type BySender<T> = Map<string, Map<string, T>>
+type BySender<T, K = string> = Map<K, Map<string, T>>
 
-function entry<T>(table: BySender<T>, key: string): Map<string, T> {
+function entry<T, K>(table: BySender<T, K>, key: K): Map<string, T> {
   let bySender = table.get(key)
   if (!bySender) table.set(key, (bySender = new Map()))
   return bySender
@@ -233,8 +233,8 @@ function latestFromOthers<T extends object>(bySender: Map<string, T> | undefined
  * latest request per station, mode and VSIID.
  */
 export class EcpExchangeTracker {
-  /** subtype|sequence → sender → request */
-  private readonly requests: BySender<PendingRequest> = new Map()
+  /** subtype × 65536 + sequence → sender → request */
+  private readonly requests: BySender<PendingRequest, number> = new Map()
   /** mode|VSIID → sender → request */
   private readonly vsiRequests: BySender<{frame: number; ns: bigint}> = new Map()
   private retransmissions = 0
@@ -257,7 +257,7 @@ export class EcpExchangeTracker {
 
   private request(number: number, timeNs: bigint, f: DecodedEcpVdpFrame): EcpExchange {
     this.requestCount++
-    const bySender = entry(this.requests, `${f.subtype}|${f.sequence}`)
+    const bySender = entry(this.requests, f.subtype * 0x10000 + f.sequence)
     const known = bySender.get(f.src)
     const exchange: EcpExchange = {}
     // The same sequence number again before its ACK is a retransmission (cl. 43.3.7); after the ACK it is a
@@ -279,7 +279,7 @@ export class EcpExchangeTracker {
 
   private ack(timeNs: bigint, f: DecodedEcpVdpFrame): EcpExchange {
     this.acks++
-    const request = latestFromOthers(this.requests.get(`${f.subtype}|${f.sequence}`), f.src, (r) => r.latest)
+    const request = latestFromOthers(this.requests.get(f.subtype * 0x10000 + f.sequence), f.src, (r) => r.latest)
     if (!request) {
       this.unmatchedAcks++
       return {}
