@@ -300,6 +300,8 @@ export class Daemon {
 
   /** The metrics read the daemon's state when scraped (src/metrics); RPC and OVS metrics register on `metrics.registry`. */
   private createMetrics(): DaemonMetrics {
+    // process_*/nodejs_* metrics keep an event-loop delay monitor running: only when the endpoint is on.
+    const processMetrics = parseMetricsListen(this.config.metrics.listen) !== undefined
     const metrics = new DaemonMetrics({
       uplink: () => this.uplink?.current ?? {ifname: null, source: null, state: 'none'},
       neighborsByInterface: () => {
@@ -316,7 +318,7 @@ export class Daemon {
         return {retransmissions: t.retransmissions ?? 0, timeouts: t.giveUps ?? 0}
       },
       now: () => Date.now(),
-    })
+    }, {processMetrics})
     metrics.declareTask('reconcile')
     return metrics
   }
