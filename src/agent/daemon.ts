@@ -5,6 +5,8 @@ import {type ControlHandler, ControlServer} from '../control/server.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import {LldpAgent} from '../lldp-agent/lldp-agent.js'
 import type {Logger} from '../log/logger.js'
+import {DaemonMetrics} from '../metrics/daemon-metrics.js'
+import {MetricsServer, parseMetricsListen} from '../metrics/server.js'
 import {AfPacketFrameIO} from '../net/frames.js'
 import {LinkMonitor} from '../net/links.js'
 import {assertRawSocketsAllowed} from '../net/raw-capability.js'
@@ -54,6 +56,8 @@ export class Daemon {
   private vm?: VmProcessor
   private overrideWatch?: OverrideWatcher
   private reconcileTimer?: NodeJS.Timeout
+  private metrics?: DaemonMetrics
+  private metricsServer?: MetricsServer
   private readonly startedAt = new Date()
   private stopping?: Promise<void>
   /** Control requests are answered only between a complete start and the beginning of stop. */
@@ -78,6 +82,7 @@ export class Daemon {
     this.queue = new EventQueue<AgentEvent>({capacity: {uplink: 1024, vm: capacity, bulk: Math.max(16, Math.ceil(capacity / 100))}})
     this.processor = new Processor(this.queue, (item) => this.handleEvent(item), this.log)
     this.processor.start()
+    this.metrics = this.createMetrics()
 
     const links = new LinkMonitor()
     links.on('warning', (err) => this.log.warn({err: err.message}, 'link monitor warning'))
@@ -106,7 +111,14 @@ export class Daemon {
     })
     this.uplink = uplink
     let vm: VmProcessor | undefined
-    this.vsiManager = new VsiManager({frames, clock: systemClock, log: this.log, config: () => this.config, onNotice: (n) => vm?.onNotice(n)})
+    this.vsiManager = new VsiManager({
+      frames,
+      clock: systemClock,
+      log: this.log,
+      config: () => this.config,
+      onNotice: (n) => vm?.onNotice(n),
+      observer: {answered: (op, seconds) => this.metrics?.observeAssociation(op, seconds), failed: (op, reason, code) => this.metrics?.countVdpError(op, reason, code)},
+    })
     vm = new VmProcessor({
       store: this.store,
       manager: this.vsiManager,
@@ -128,6 +140,7 @@ export class Daemon {
     this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => uplink.overrideChanged('override file changed'))
     this.overrideWatch.start()
     this.scheduleReconcile()
+    await this.startMetricsServer()
     this.ready = true
     this.log.info({version: VERSION, config: this.configFile ?? '(embedded defaults)', socket: cfg.general.control_socket, db: this.store.path}, 'vdp-agent daemon started')
   }
@@ -143,6 +156,7 @@ export class Daemon {
     clearTimeout(this.reconcileTimer)
     this.overrideWatch?.stop()
     await this.control?.close()
+    await this.metricsServer?.close()
     this.vm?.stop()
     this.vsiManager?.close('the daemon is stopping')
     const drained = (await this.processor?.stop()) ?? true
@@ -171,8 +185,10 @@ export class Daemon {
       (k) => next.config.general[k] !== this.config.general[k],
     )
     if (restartNeeded.length > 0) this.log.warn({keys: restartNeeded}, 'these [general] keys take effect at the next restart')
+    const metricsMoved = next.config.metrics.listen !== this.config.metrics.listen
     this.config = {...next.config, general: this.config.general}
     this.configFile = next.file
+    if (metricsMoved) void this.metricsServer?.close().then(() => this.startMetricsServer())
     this.scheduleReconcile()
     this.lldp?.updateSettings(lldpSettings(this.config))
     this.uplink.configChanged()
@@ -244,9 +260,13 @@ export class Daemon {
     const period = this.config.uplink.detection_interval * 1000
     this.reconcileTimer = setTimeout(() => {
       try {
-        void this.links?.resync('requested')
-        this.uplink.reconcile()
-        this.pruneHistory()
+        const reconcile = () => {
+          void this.links?.resync('requested')
+          this.uplink.reconcile()
+          this.pruneHistory()
+        }
+        if (this.metrics) this.metrics.runTask('reconcile', reconcile)
+        else reconcile()
       } catch (err) {
         this.log.error({err: errorMessage(err)}, 'reconciliation failed')
       }
@@ -326,6 +346,46 @@ export class Daemon {
     return {...rec, queued: true}
   }
 
+  /** The metrics read the daemon's state when scraped (src/metrics); RPC and OVS metrics register on `metrics.registry`. */
+  private createMetrics(): DaemonMetrics {
+    // process_*/nodejs_* metrics keep an event-loop delay monitor running: only when the endpoint is on.
+    const processMetrics = parseMetricsListen(this.config.metrics.listen) !== undefined
+    const metrics = new DaemonMetrics({
+      uplink: () => this.uplink?.current ?? {ifname: null, source: null, state: 'none'},
+      neighborsByInterface: () => {
+        const counts: Record<string, number> = {}
+        for (const n of this.store?.neighbors.list() ?? []) counts[n.ifname] = (counts[n.ifname] ?? 0) + 1
+        return counts
+      },
+      vsisByState: () => this.store?.vsis.countsByState() ?? {},
+      queue: () => ({waiting: {uplink: this.queue.waiting('uplink'), vm: this.queue.waiting('vm'), bulk: this.queue.waiting('bulk')}, inFlight: this.queue.inFlight}),
+      outbox: () => ({pending: this.store?.outbox.pendingCount() ?? 0, oldestCreatedAt: this.store?.outbox.oldestPendingAt() ?? null}),
+      lldpRejectedByRule: () => Object.fromEntries(Object.entries(this.lldp?.interfaceStats() ?? {}).map(([ifname, st]) => [ifname, st.rxDiscardedByRule])),
+      ecp: () => {
+        const t = this.vsiManager?.totals().transport ?? {}
+        return {retransmissions: t.retransmissions ?? 0, timeouts: t.giveUps ?? 0}
+      },
+      now: () => Date.now(),
+    }, {processMetrics})
+    metrics.declareTask('reconcile')
+    return metrics
+  }
+
+  /** `[metrics] listen`: a port that cannot be opened is logged; the daemon runs on without metrics. */
+  private async startMetricsServer(): Promise<void> {
+    const at = parseMetricsListen(this.config.metrics.listen)
+    const metrics = this.metrics
+    if (!at || !metrics) return
+    const server = new MetricsServer(async () => ({body: await metrics.scrape(), contentType: metrics.contentType}))
+    try {
+      const port = await server.listen(at)
+      this.metricsServer = server
+      this.log.info({host: at.host, port}, 'metrics endpoint listening (GET /metrics)')
+    } catch (err) {
+      this.log.error({err: errorMessage(err)}, 'metrics endpoint not started; the daemon runs on without it')
+    }
+  }
+
   private requireStore(): Store {
     if (!this.ready || !this.store) throw new VdpAgentError('NOT_READY', 'the daemon is starting or stopping; try again')
     return this.store
@@ -344,7 +404,7 @@ export class Daemon {
       'vm.up': (params) => this.vmUp(params),
       'vm.down': (params) => this.vmDown(params),
       'vm.bulk': (params) => this.vmBulk(params),
-      'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: null, transport: null, ...this.vsiManager?.counters()}),
+      'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: null, transport: null, ...this.vsiManager?.counters(), totals: this.vsiManager?.totals() ?? null}),
       'config.reload': () => this.reload(),
     }
     // Nothing is answered while the daemon is starting or stopping.

@@ -30,12 +30,31 @@ export type VsiNotice =
   | {type: 'lost'; portUuid: string; reason: string; hard: boolean}
   | {type: 'vlan-changed'; portUuid: string; from: number | null; to: number | null}
 
+/** What the metrics learn from the VDP side (src/metrics): answered requests and failures. */
+export interface VsiObserver {
+  /** A request for a VM port was answered with success `seconds` after it was submitted. */
+  answered(operation: 'assoc' | 'deassoc', seconds: number): void
+  /** The station reported a failed exchange (operation, reason, bridge error code). */
+  failed(operation: string, reason: string, code?: number): void
+}
+
 export interface VsiManagerDeps {
   frames: FrameIO
   clock: Clock
   log: Logger
   config: () => AgentConfig
   onNotice(notice: VsiNotice): void
+  observer?: VsiObserver
+}
+
+/** Station and transport counters summed over every session since the daemon started. */
+export interface VdpTotals {
+  station: Record<string, number>
+  transport: Record<string, number>
+}
+
+function addCounters(into: Record<string, number>, from: object): void {
+  for (const [k, v] of Object.entries(from)) if (typeof v === 'number') into[k] = (into[k] ?? 0) + v
 }
 
 interface Session {
@@ -48,6 +67,8 @@ interface Session {
 interface Waiter {
   op: 'assoc' | 'deassoc'
   portUuid: string
+  /** clock ms when the request was submitted */
+  since: number
   resolve(outcome: VsiOutcome): void
 }
 
@@ -88,6 +109,8 @@ export class VsiManager {
   private readonly waiters = new Map<string, Waiter>()
   /** VSI key -> port UUID, for notices about VSIs nobody is waiting on. */
   private readonly ports = new Map<string, string>()
+  /** Counters of the sessions already closed: a new uplink starts a new session, the totals go on. */
+  private readonly retired: VdpTotals = {station: {}, transport: {}}
 
   constructor(private readonly deps: VsiManagerDeps) {}
 
@@ -98,6 +121,16 @@ export class VsiManager {
   counters(): {station: Readonly<VdpStationCounters>; transport: Readonly<EcpCounters>} | undefined {
     const s = this.session
     return s ? {station: s.station.counters, transport: s.transport.counters} : undefined
+  }
+
+  /** Counters of every session since start (the current one included): they survive an uplink change. */
+  totals(): VdpTotals {
+    const out: VdpTotals = {station: {...this.retired.station}, transport: {...this.retired.transport}}
+    if (this.session) {
+      addCounters(out.station, this.session.station.counters)
+      addCounters(out.transport, this.session.transport.counters)
+    }
+    return out
   }
 
   /** Open the VDP session on `ifname` (closing any other). */
@@ -140,6 +173,8 @@ export class VsiManager {
     s.station.close()
     s.transport.close()
     s.socket.close()
+    addCounters(this.retired.station, s.station.counters)
+    addCounters(this.retired.transport, s.transport.counters)
     for (const w of this.waiters.values()) w.resolve({ok: false, reason, hard: false})
     this.waiters.clear()
     this.ports.clear()
@@ -202,7 +237,8 @@ export class VsiManager {
     // A newer request for the same VSI supersedes the older one's wait.
     this.settle(key, {ok: false, reason: 'superseded by a newer request', hard: false})
     this.ports.set(key, portUuid)
-    return new Promise((resolve) => this.waiters.set(key, {op, portUuid, resolve}))
+    const since = this.deps.clock.now()
+    return new Promise((resolve) => this.waiters.set(key, {op, portUuid, since, resolve}))
   }
 
   private settle(key: string, outcome: VsiOutcome): boolean {
@@ -218,17 +254,22 @@ export class VsiManager {
     const portUuid = waiter?.portUuid ?? this.ports.get(e.key)
     switch (e.type) {
       case 'associated':
-        if (waiter?.op === 'assoc') this.settle(e.key, {ok: true, vid: e.vids[0] || null})
+        if (waiter?.op === 'assoc') {
+          this.deps.observer?.answered('assoc', (this.deps.clock.now() - waiter.since) / 1000)
+          this.settle(e.key, {ok: true, vid: e.vids[0] || null})
+        }
         return
       case 'vlan-changed':
         if (portUuid) this.deps.onNotice({type: 'vlan-changed', portUuid, from: e.from[0] ?? null, to: e.to[0] ?? null})
         return
       case 'deassociated':
+        if (waiter?.op === 'deassoc' && e.initiator === 'station') this.deps.observer?.answered('deassoc', (this.deps.clock.now() - waiter.since) / 1000)
         if (waiter) this.settle(e.key, waiter.op === 'deassoc' ? {ok: true, vid: null} : {ok: false, reason: `the switch de-associated it: ${e.text}`, hard: false})
         else if (portUuid && e.initiator === 'bridge') this.deps.onNotice({type: 'lost', portUuid, reason: `de-associated by the switch: ${e.text}`, hard: false})
         this.ports.delete(e.key)
         return
       case 'failed':
+        this.deps.observer?.failed(e.operation, e.reason, e.code)
         if (e.state !== 'removed') {
           this.deps.log.warn({vsi: e.key, operation: e.operation, text: e.text, keep: e.keep}, 'VDP exchange failed; the association stands')
           return

@@ -128,7 +128,7 @@ interface Outstanding extends Pending {
 export class EcpTransport {
   private readonly clock: Clock
   private readonly sendFrame: (frame: Buffer) => void
-  private readonly localMac: string
+  readonly localMac: string
   private readonly peerMac: string
   private readonly queue = new Fifo<Pending>()
   private readonly handlers = new Map<number, UlpduHandler>()
