@@ -86,7 +86,10 @@ export class Daemon {
       clock: systemClock,
       log: this.log,
       macOf: (name) => links.get(name)?.mac ?? undefined,
-      onNeighborEvents: (events) => uplink?.onNeighborEvents(events),
+      onNeighborEvents: (events) => {
+        uplink?.onNeighborEvents(events)
+        this.vsiManager?.onNeighborEvents(events) // a switch restart, seen in its LLDPDUs (issue 9)
+      },
       onEvbChange: (ifname) => uplink?.evbChanged(ifname),
     })
     uplink = new UplinkService({
@@ -101,7 +104,16 @@ export class Daemon {
     })
     this.uplink = uplink
     let vm: VmProcessor | undefined
-    this.vsiManager = new VsiManager({frames, clock: systemClock, log: this.log, config: () => this.config, onNotice: (n) => vm?.onNotice(n)})
+    const lldp = this.lldp
+    this.vsiManager = new VsiManager({
+      frames,
+      clock: systemClock,
+      log: this.log,
+      config: () => this.config,
+      onNotice: (n) => vm?.onNotice(n),
+      neighborsOn: (ifname) => lldp.table.onInterface(ifname),
+      announceEvb: (ifname) => lldp.announce(ifname),
+    })
     vm = new VmProcessor({
       store: this.store,
       manager: this.vsiManager,
@@ -182,6 +194,7 @@ export class Daemon {
       ...statusFromStore(store),
       queue: {waiting: this.queue.waiting(), inFlight: this.queue.inFlight},
       override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
+      vdp: this.vsiManager?.status() ?? null,
     }
   }
 

@@ -2,6 +2,7 @@ import {isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Store} from '../store/store.js'
 import type {UplinkRecord} from '../store/uplink-repo.js'
 import type {VsiState} from '../store/vsi-repo.js'
+import type {VdpSessionStatus} from './vsi-manager.js'
 
 export interface UplinkView {
   ifname: string | null
@@ -26,6 +27,8 @@ export interface StatusView {
   outbox: {pending: number}
   queue?: {waiting: number; inFlight: number}
   override?: {path: string; ifname: string | null; error: string | null}
+  /** The VDP session on the uplink (running daemon only): EVB state, the switch's MAC, refused ECP frames. */
+  vdp?: VdpSessionStatus | null
 }
 
 export function uplinkView(rec: UplinkRecord | undefined): UplinkView {

@@ -67,6 +67,11 @@ export interface EcpTransportOptions {
   readonly acceptedSubtypes?: readonly number[]
   /** Told about an exception thrown by a receive handler; the transport itself carries on. */
   readonly onHandlerError?: (error: unknown, subtype: number) => void
+  /**
+   * Take ECP frames only from this source MAC (the bridge the station talks to); others are refused without
+   * an ACK and counted `refusedSource`. Default: any source. Change it with `acceptOnlyFrom`.
+   */
+  readonly acceptFrom?: string
 }
 
 export type EcpReceiveOutcome =
@@ -80,6 +85,8 @@ export type EcpReceiveOutcome =
   | 'stale-ack'
   /** Our own transmission seen on the wire (libpcap shows TX too). */
   | 'own'
+  /** From a source other than the peer set with `acceptOnlyFrom`: dropped without an ACK. */
+  | 'refused'
   /** Malformed, wrong version, unknown subtype or reserved operation: dropped without an ACK. */
   | 'dropped'
 
@@ -102,6 +109,8 @@ export interface EcpCounters {
   undeliverable: number
   sendErrors: number
   handlerErrors: number
+  /** Frames from a source MAC other than the accepted peer's (acceptOnlyFrom), dropped without an ACK. */
+  refusedSource: number
 }
 
 export type UlpduHandler = (ulpdu: Buffer, frame: EcpFrame) => void
@@ -138,6 +147,7 @@ export class EcpTransport {
   private outstanding: Outstanding | undefined
   private timer: TimerHandle | undefined
   private lastNewTxAt = -Infinity
+  private acceptFrom: string | undefined
   private closed = false
   private readonly stats: EcpCounters = {
     txPdus: 0,
@@ -153,6 +163,7 @@ export class EcpTransport {
     undeliverable: 0,
     sendErrors: 0,
     handlerErrors: 0,
+    refusedSource: 0,
   }
 
   constructor(options: EcpTransportOptions) {
@@ -169,6 +180,7 @@ export class EcpTransport {
     this.minTxGapMs = options.minTxGapMs ?? 0
     this.padTo = options.padFrames === false ? 0 : ETHERNET_MIN_FRAME_LENGTH
     this.onHandlerError = options.onHandlerError
+    this.acceptOnlyFrom(options.acceptFrom)
     const first = options.firstSequence ?? 1 + Math.floor((options.random ?? Math.random)() * 0xffff)
     if (!Number.isInteger(first) || first < 1 || first > 0xffff) {
       throw new EcpTransportError('ECP_BAD_OPTION', `firstSequence must be 1–65535, got ${first}`)
@@ -246,6 +258,10 @@ export class EcpTransport {
       return 'dropped'
     }
     if (ecp.src === this.localMac) return 'own'
+    if (this.acceptFrom !== undefined && ecp.src !== this.acceptFrom) {
+      this.stats.refusedSource++
+      return 'refused'
+    }
     if (ecp.version !== ECP_VERSION || !this.accepted.has(ecp.subtype)) {
       this.stats.dropped++
       return 'dropped'
@@ -275,6 +291,20 @@ export class EcpTransport {
       this.onHandlerError?.(error, ecp.subtype)
     }
     return 'delivered'
+  }
+
+  /**
+   * Take ECP frames only from `mac` (undefined: from any source). ECP has no authentication; the station
+   * talks to one bridge, the EVB bridge neighbour of its uplink, so anything else on the link is refused.
+   */
+  acceptOnlyFrom(mac: string | undefined): void {
+    if (mac !== undefined) parseMac(mac)
+    this.acceptFrom = mac?.toLowerCase()
+  }
+
+  /** The source MAC ECP frames are taken from (undefined: any). */
+  get acceptedSource(): string | undefined {
+    return this.acceptFrom
   }
 
   /** New negotiated R / RTE; applies from the next timer started. */

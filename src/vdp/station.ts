@@ -42,7 +42,7 @@ import {
   type VsiRequest,
 } from './vsi-request.js'
 import {describeResponseError, vdpErrorText} from './vsi-status.js'
-import {evbTime, respWaitDelay, validateEvbParams, type EvbParams} from './timers.js'
+import {evbTime, respWaitDelay, toutKeepAlive, validateEvbParams, type EvbParams} from './timers.js'
 import {vsiidKey, type Vsiid} from './vsiid.js'
 
 export type VsiState = 'associating' | 'preassociating' | 'associated' | 'preassociated' | 'deassociating'
@@ -143,6 +143,10 @@ export interface VdpStationCounters {
   vlanChanges: number
   /** Exceptions thrown by the event listener (caught so one bad listener cannot stall every VSI). */
   listenerErrors: number
+  /** resync() calls: the bridge restarted or stopped answering, everything was re-sent. */
+  resyncs: number
+  /** VSI TLVs sent again by resync() while their first request was unanswered. */
+  resent: number
 }
 
 export interface VdpStationOptions {
@@ -157,12 +161,22 @@ export interface VdpStationOptions {
   /** Bound on VSIs (and so on every internal queue). Default 16384. */
   readonly maxVsis?: number
   readonly onEvent?: (event: VsiEvent) => void
+  /**
+   * ECP gave up on one of our VDPDUs (no ACK after 1 + R transmissions): the bridge is not listening, e.g.
+   * it restarted and ignores ECP until it hears our EVB TLV again. The owner re-announces EVB and calls
+   * resync(). The VSIs keep their response deadlines meanwhile.
+   */
+  readonly onBridgeSilent?: () => void
+  /** Start held: nothing goes on the wire until release() (VDP waits for the EVB exchange). */
+  readonly held?: boolean
 }
 
 type Deferred = {readonly op: EstablishedMode; readonly request: NormalizedRequest} | {readonly op: 'deassoc'}
 
 interface PduOnWire {
   unanswered: number
+  /** The bridge has parsed it (an answer came, or the peer's parse grace passed after the ACK). */
+  parsed: boolean
 }
 
 const MODE_RANK: Readonly<Record<EstablishedMode, number>> = {preassoc: 1, 'preassoc-rr': 2, assoc: 3}
@@ -184,6 +198,8 @@ class VsiRecord implements PackableVsi {
   sent = false
   ecpFailure: string | undefined
   deferred: Deferred | undefined
+  /** resync() asked the bridge to confirm it again: the answer is reported as `associated` once more. */
+  resyncing = false
   removed = false
   since: number
   private encodedCache: Buffer | undefined
@@ -232,9 +248,14 @@ export class VdpStation {
   private evb: EvbParams
   private listener: (event: VsiEvent) => void
   private pduOnWire = false
+  /** VDPDUs not yet known to be parsed by the bridge (PeerProfile.maxPdusAwaitingResponse). */
   private pdusAwaiting = 0
+  /** VSIs whose request is on the wire and unanswered (PeerProfile.maxVsisAwaitingResponse). */
+  private vsisAwaiting = 0
   private bulk = false
   private closed = false
+  private held: boolean
+  private readonly onBridgeSilent: () => void
   private readonly stats: VdpStationCounters = {
     pdusSent: 0,
     vsiTlvsSent: 0,
@@ -250,6 +271,8 @@ export class VdpStation {
     bridgeDeassociations: 0,
     vlanChanges: 0,
     listenerErrors: 0,
+    resyncs: 0,
+    resent: 0,
   }
 
   constructor(options: VdpStationOptions) {
@@ -260,6 +283,8 @@ export class VdpStation {
     this.peer = options.peer ?? FAST_PEER
     this.maxVsis = options.maxVsis ?? 16384
     this.listener = options.onEvent ?? (() => {})
+    this.onBridgeSilent = options.onBridgeSilent ?? (() => {})
+    this.held = options.held ?? false
     this.packer = new VdpduPacker<VsiRecord>({budget: ulpduBudget(options.mtu ?? 1500), endTlv: this.peer.endTlv})
     this.deadlines = new DeadlineQueue<VsiRecord>(this.clock, (due) => this.onDeadlines(due))
     this.transport.onReceive(ECP_SUBTYPE_VDP, (ulpdu) => this.onVdpdu(ulpdu))
@@ -287,6 +312,74 @@ export class VdpStation {
     }
     this.startDeassociate(rec)
     return rec.removed ? undefined : this.view(rec)
+  }
+
+  /**
+   * De-associate a VSI this station may not hold (a restarted station ending a VSI its previous run left at
+   * the bridge): a known VSI is de-associated as by deassociate(); an unknown one gets a De-Associate built
+   * from `request`, whose filter must carry the VIDs the bridge holds (lldpad ignores any other filter). The
+   * outcome is a `deassociated` event, or `failed` (timeout, rejection).
+   */
+  deassociateRequest(request: VsiRequest): VsiView | undefined {
+    this.checkOpen()
+    const normalized = normalizeRequest(request)
+    if (this.table.has(normalized.key)) return this.deassociate(request.vsiid)
+    if (this.table.size >= this.maxVsis) {
+      throw new VdpStationError('VSI_TABLE_FULL', `the station already holds ${this.maxVsis} VSIs; ${normalized.key} refused`)
+    }
+    const rec = new VsiRecord(normalized, 'assoc', this.clock.now())
+    rec.op = 'deassoc'
+    rec.mode = 'deassoc'
+    rec.state = 'deassociating'
+    this.table.set(normalized.key, rec)
+    this.enqueue(rec)
+    return this.view(rec)
+  }
+
+  /**
+   * The bridge restarted (its EVB TLV came back or changed) or stopped acknowledging: it may have lost every
+   * VSI. Send every established VSI's keep-alive now, and every unanswered request again (its response
+   * deadline stands, so a bridge that stays silent still fails it in time). The bridge's ECP sequence
+   * counter restarted too. Held stations only mark the work; it goes out at release().
+   */
+  resync(): void {
+    if (this.closed) return
+    this.stats.resyncs++
+    this.transport.resetReceiver()
+    this.bulk = true
+    try {
+      for (const rec of this.table.values()) {
+        if (rec.confirmed !== undefined) rec.resyncing = true
+        if (rec.queued) continue
+        if (rec.inFlight) {
+          this.stats.resent++
+          this.enqueue(rec)
+        } else if (rec.confirmed !== undefined && isEstablished(rec.state)) {
+          this.deadlines.cancel(rec)
+          rec.op = 'keepalive'
+          rec.mode = rec.confirmed.mode
+          this.enqueue(rec)
+        }
+      }
+    } finally {
+      this.bulk = false
+    }
+    this.pump()
+  }
+
+  /** Send nothing until release(): VDP waits for the EVB exchange (or the bridge went away). */
+  hold(): void {
+    this.held = true
+  }
+
+  release(): void {
+    if (!this.held) return
+    this.held = false
+    this.pump()
+  }
+
+  get isHeld(): boolean {
+    return this.held
   }
 
   associateMany(requests: readonly VsiRequest[]): BulkResult<VsiRequest> {
@@ -488,20 +581,27 @@ export class VdpStation {
 
   /** Hand the next VDPDU to ECP when none of ours is on the wire and the peer's window allows. */
   private pump(): void {
-    while (!this.closed && !this.pduOnWire && this.pdusAwaiting < this.peer.maxPdusAwaitingResponse) {
-      const packed = this.packer.take(this.peer.maxVsisPerPdu, (rec) => rec.encoded())
+    const maxAwaiting = this.peer.maxVsisAwaitingResponse ?? Infinity
+    while (!this.closed && !this.held && !this.pduOnWire && this.pdusAwaiting < this.peer.maxPdusAwaitingResponse) {
+      const packed = this.packer.take(Math.min(this.peer.maxVsisPerPdu, maxAwaiting - this.vsisAwaiting), (rec) => rec.encoded())
       if (packed === undefined) return
-      const pdu: PduOnWire = {unanswered: packed.items.length}
-      const deadline = this.clock.now() + respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd)
+      const pdu: PduOnWire = {unanswered: packed.items.length, parsed: false}
+      const now = this.clock.now()
       const sent: [VsiRecord, number][] = []
       for (const rec of packed.items) {
         rec.queued = false
-        rec.inFlight = true
+        if (rec.inFlight) {
+          // resync(): sent again, its response deadline stands; it now belongs to this VDPDU.
+          this.leavePdu(rec)
+        } else {
+          rec.inFlight = true
+          this.vsisAwaiting++
+          this.deadlines.schedule(rec, now + this.responseWait(rec.op))
+        }
         rec.sent = true
         rec.pdu = pdu
         rec.ecpFailure = undefined
         sent.push([rec, ++rec.txCount])
-        this.deadlines.schedule(rec, deadline)
         if (rec.op === 'keepalive') this.stats.keepalivesSent++
       }
       this.pdusAwaiting++
@@ -511,15 +611,63 @@ export class VdpStation {
       try {
         this.transport.enqueue(ECP_SUBTYPE_VDP, packed.ulpdu, (error) => {
           this.pduOnWire = false
-          if (error) this.noteEcpFailure(sent, error.message)
+          if (error) {
+            // Nothing to parse, or (only the ACKs lost) parsed long ago: it holds nothing back.
+            this.markParsed(pdu)
+            this.noteEcpFailure(sent, error.message)
+            if (!this.closed) this.onBridgeSilent()
+          } else this.afterAck(pdu)
           this.pump()
         })
       } catch (error) {
         // Refused at once (transport closed): nothing reached the wire.
         this.pduOnWire = false
+        this.markParsed(pdu)
         this.noteEcpFailure(sent, (error as Error).message)
       }
     }
+  }
+
+  /** ECP delivered the VDPDU: it stops holding others back once the peer has had time to parse it. */
+  private afterAck(pdu: PduOnWire): void {
+    const grace = this.peer.parseGraceMs ?? 0
+    if (pdu.parsed) return
+    if (grace <= 0) {
+      this.markParsed(pdu)
+      return
+    }
+    this.clock.setTimer(grace, () => {
+      if (this.closed || pdu.parsed) return
+      this.markParsed(pdu)
+      this.pump()
+    })
+  }
+
+  private markParsed(pdu: PduOnWire): void {
+    if (pdu.parsed) return
+    pdu.parsed = true
+    this.pdusAwaiting--
+  }
+
+  /** A VSI of this VDPDU was answered, timed out or re-sent elsewhere. */
+  private leavePdu(rec: VsiRecord): void {
+    const pdu = rec.pdu
+    rec.pdu = undefined
+    if (pdu === undefined) return
+    if (--pdu.unanswered === 0) this.markParsed(pdu)
+  }
+
+  /**
+   * How long a request waits for its answer: respWaitDelay (41.5.5.9), but for a keep-alive at most half of
+   * what the bridge's keep-alive timer leaves after T(RKA), (toutKeepAlive − T(RKA)) / 2: an unanswered
+   * keep-alive is noticed, and the VSI re-associated, well before the bridge drops it. A keep-alive needs no
+   * resources, so the bridge's T(RWD) does not bound it. At lldpad's defaults 2.63 s instead of 15.76 s
+   * (= toutKeepAlive); for a Cisco leaf 336 s instead of 505 s.
+   */
+  private responseWait(op: VsiOperation): number {
+    const {retries, rte, rwd, rka} = this.evb
+    const wait = respWaitDelay(retries, rte, rwd)
+    return op === 'keepalive' ? Math.min(wait, keepaliveWait(this.evb)) : wait
   }
 
   /** The VSIs stay in flight: a response may still come if only the ACKs were lost. The reason text says. */
@@ -550,14 +698,13 @@ export class VdpStation {
   }
 
   private onResponseTimeout(rec: VsiRecord): void {
+    const op = rec.op
     this.settle(rec)
     this.stats.timeouts++
-    const wait = respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd)
+    const wait = this.responseWait(op)
     const why = rec.ecpFailure ?? 'the bridge acknowledged the ECPDU but sent no VDP response'
-    const text =
-      `no VDP response within ${formatMs(wait)} (respWaitDelay for R=${this.evb.retries}, RTE=${this.evb.rte}, ` +
-      `RWD=${this.evb.rwd}): ${why}`
-    const op = rec.op
+    const bound = op === 'keepalive' && wait < respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd) ? `(toutKeepAlive − T(RKA)) / 2 for R=${this.evb.retries}, RTE=${this.evb.rte}, RKA=${this.evb.rka}` : `respWaitDelay for R=${this.evb.retries}, RTE=${this.evb.rte}, RWD=${this.evb.rwd}`
+    const text = `no VDP response within ${formatMs(wait)} (${bound}): ${why}`
     this.remove(rec)
     this.emitFailure(rec, op, 'timeout', text, {state: 'removed'})
     this.applyDeferred(rec)
@@ -612,6 +759,7 @@ export class VdpStation {
       this.stats.staleResponses++
       return
     }
+    if (rec.pdu !== undefined) this.markParsed(rec.pdu)
     this.settle(rec)
     this.stats.responses++
     const op = rec.op
@@ -671,13 +819,16 @@ export class VdpStation {
     this.enterState(rec, mode === 'assoc' ? 'associated' : 'preassociated')
     this.scheduleKeepalive(rec)
     const vids = filter.entries.map((e) => e.vid)
+    const resynced = rec.resyncing
+    rec.resyncing = false
     if (op === 'keepalive') {
       const from = previous?.filter.entries.map((e) => e.vid) ?? []
       if (from.some((vid, i) => vid !== vids[i])) {
         this.stats.vlanChanges++
         this.emit(rec, {type: 'vlan-changed', filter, from, to: vids})
       }
-      return
+      if (!resynced) return
+      // Confirmed again after a restart of either side: said as an association, so status can trust it again.
     }
     this.emit(rec, {
       type: mode === 'assoc' ? 'associated' : 'preassociated',
@@ -702,10 +853,11 @@ export class VdpStation {
   private settle(rec: VsiRecord): void {
     if (!rec.inFlight) return
     rec.inFlight = false
+    this.vsisAwaiting--
     this.deadlines.cancel(rec)
-    const pdu = rec.pdu
-    rec.pdu = undefined
-    if (pdu !== undefined && --pdu.unanswered === 0) this.pdusAwaiting--
+    this.leavePdu(rec)
+    // A re-send still queued (resync) is no longer needed: the answer is in.
+    if (rec.queued) rec.queued = false
   }
 
   private remove(rec: VsiRecord): void {
@@ -791,6 +943,11 @@ export class VdpStation {
   private checkOpen(): void {
     if (this.closed) throw new VdpStationError('STATION_CLOSED', 'the VDP station is closed')
   }
+}
+
+/** Half the slack the bridge's keep-alive timer leaves after T(RKA): (toutKeepAlive − T(RKA)) / 2, ms. */
+export function keepaliveWait(evb: EvbParams): number {
+  return (toutKeepAlive(evb.retries, evb.rte, evb.rka) - evbTime(evb.rka)) / 2
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
