@@ -282,13 +282,12 @@ export class VsiManager {
       this.deps.log.info({ifname: s.ifname, evb, was}, 'EVB negotiated with the bridge; VDP runs')
     }
     s.transport.acceptOnlyFrom(this.switchMac(s.lldpPort, false))
-    if (s.held !== null) {
-      // The bridge is (back): make sure it hears our EVB TLV, then confirm everything with it.
-      const resuming = was === 'negotiated' || was === 'fallback'
+    if (s.held !== null || was === 'fallback') {
+      // The bridge is (back), or speaks EVB at last: make sure it hears our EVB TLV, then (re)send to it.
       s.held = null
       this.deps.announceEvb?.(s.lldpPort)
-      if (resuming) this.scheduleResync(s, RESYNC_AFTER_LLDP_MS)
-      else s.station.release()
+      if (was === 'waiting') s.station.release()
+      else this.scheduleResync(s, RESYNC_AFTER_LLDP_MS)
     }
   }
 

@@ -717,6 +717,9 @@ function sameVsi(vsi: BridgeVsi, group: VsiTlvGroup): boolean {
 function sameFilterAsHeld(vsi: BridgeVsi, group: VsiTlvGroup): boolean {
   if (!sameVsi(vsi, group)) return false
   const asked = group.vsi.filter.entries
+  // Gentler than lldpad's debug build on one point: a De-Associate with VID 0 ends the VSI whatever VLAN it
+  // holds, because a station that crashed before the answer arrived cannot know the VLAN (docs/tor-simulator.md).
+  if (group.vsi.mode === 'deassoc' && asked.every((e) => e.vid === 0)) return true
   const equalVids = (held: VsiFilter) => held.entries.every((e, i) => e.vid === asked[i].vid)
   return equalVids(vsi.filter) || equalVids(vsi.announced)
 }
