@@ -350,6 +350,17 @@ export class VsiManager {
     const cfg = this.deps.config()
     const outcomes = recs.map((rec) => this.await(vsiidKey(this.vsiidOf(rec, cfg)), 'assoc', rec.portUuid))
     const requests = recs.map((rec) => vsiRequestFor(rec, cfg, requestedVid(rec, s.ifname)))
+    // A VSI sent to a switch before whose VLAN we never learned (a crash before the answer, another uplink):
+    // the switch may hold it with a VLAN we cannot name, and a strict one ignores VID 0 for it. End that life
+    // first (De-Associate with VID 0, as `deassociateRequest`); the association follows its answer.
+    const unknownLife = requests.filter((req, i) => recs[i].uplink !== null && req.filter.entries.every((e) => e.vid === 0) && !s.station.get(req.vsiid))
+    for (const req of unknownLife) {
+      try {
+        s.station.deassociateRequest(req)
+      } catch {
+        // table full: the association below reports it
+      }
+    }
     const {accepted, rejected} = s.station.associateMany(requests)
     for (const r of rejected) this.settle(vsiidKey(r.input.vsiid), {ok: false, reason: r.error.message, hard: true})
     // An identical association already in place produces no exchange: it stands as it is.
@@ -413,6 +424,8 @@ export class VsiManager {
         if (portUuid) this.deps.onNotice({type: 'vlan-changed', portUuid, from: e.from[0] ?? null, to: e.to[0] ?? null})
         return
       case 'deassociated':
+        // Our clean-up De-Associate before an association (associateMany): the association follows.
+        if (waiter?.op === 'assoc' && e.initiator === 'station') return
         if (waiter) this.settle(e.key, waiter.op === 'deassoc' ? {ok: true, vid: null} : {ok: false, reason: `the switch de-associated it: ${e.text}`, hard: false})
         else if (portUuid && e.initiator === 'bridge') this.deps.onNotice({type: 'lost', portUuid, reason: `de-associated by the switch: ${e.text}`, hard: false})
         this.ports.delete(e.key)
@@ -422,6 +435,7 @@ export class VsiManager {
           this.deps.log.warn({vsi: e.key, operation: e.operation, text: e.text, keep: e.keep}, 'VDP exchange failed; the association stands')
           return
         }
+        if (waiter?.op === 'assoc' && e.operation === 'deassoc') return // the clean-up De-Associate: the association follows
         if (waiter) {
           const unanswered = e.reason === 'timeout'
           this.settle(e.key, waiter.op === 'deassoc' && !unanswered ? {ok: true, vid: null} : {ok: false, reason: e.text, hard: e.hard, code: e.code, unanswered})
