@@ -200,6 +200,10 @@ class VsiRecord implements PackableVsi {
   deferred: Deferred | undefined
   /** resync() asked the bridge to confirm it again: the answer is reported as `associated` once more. */
   resyncing = false
+  /** Transmissions of the current request beyond the first (resync): the bridge may answer each. */
+  resends = 0
+  /** De-Associate answers still to come for the previous life's re-sent De-Associate: not about this life. */
+  lateDeassocAnswers = 0
   removed = false
   since: number
   private encodedCache: Buffer | undefined
@@ -353,6 +357,7 @@ export class VdpStation {
         if (rec.queued) continue
         if (rec.inFlight) {
           this.stats.resent++
+          rec.resends++
           this.enqueue(rec)
         } else if (rec.confirmed !== undefined && isEstablished(rec.state)) {
           this.deadlines.cancel(rec)
@@ -549,7 +554,8 @@ export class VdpStation {
       // (pre-)association starts a new life.
       if (next.op !== 'deassoc' && !this.table.has(rec.key)) {
         try {
-          this.create(next.op, next.request)
+          const created = this.create(next.op, next.request)
+          if (rec.op === 'deassoc') created.lateDeassocAnswers = rec.resends
         } catch (error) {
           this.emitFailure(rec, next.op, 'local', (error as Error).message, {state: 'removed'})
         }
@@ -595,6 +601,7 @@ export class VdpStation {
           this.leavePdu(rec)
         } else {
           rec.inFlight = true
+          rec.resends = 0
           this.vsisAwaiting++
           this.deadlines.schedule(rec, now + this.responseWait(rec.op))
         }
@@ -756,6 +763,11 @@ export class VdpStation {
     // A response answers what is on the wire; a De-Associate we sent is answered only by a De-Associate
     // (an Associate answer arriving then belongs to the request we superseded).
     if (!rec.inFlight || (rec.op === 'deassoc' && tlv.mode !== 'deassoc')) {
+      this.stats.staleResponses++
+      return
+    }
+    if (tlv.mode === 'deassoc' && rec.op !== 'deassoc' && tlv.status.error === 0 && rec.lateDeassocAnswers > 0) {
+      rec.lateDeassocAnswers-- // a second answer to the previous life's re-sent De-Associate
       this.stats.staleResponses++
       return
     }

@@ -159,15 +159,20 @@ describe('case 3: a station that restarted de-associates what the previous run l
     expect(t.station.size).toBe(0)
   })
 
-  it('with VID 0 the strict bridge ignores the De-Associate (why the recorded VLAN must be sent)', () => {
+  it('a De-Associate with VID 0 (the VLAN never learned: a crash before the answer) still ends it; another VID does not', () => {
     const t = lab()
     t.station.associate(dfaRequest(8))
     t.clock.advance(1)
     t.startStation()
-    t.station.deassociateRequest(dfaRequest(8))
+    t.station.deassociateRequest(dfaRequest(8, 20000, 999))
     t.clock.advance(RESP_WAIT + 1)
     expect(t.of('failed').at(-1)).toMatchObject({operation: 'deassoc', reason: 'timeout'})
+    expect(t.bridge.counters.ignoredMismatches).toBe(1)
     expect(t.bridge.size).toBe(1)
+    t.station.deassociateRequest(dfaRequest(8))
+    t.clock.advance(1)
+    expect(t.of('deassociated').at(-1)).toMatchObject({initiator: 'station'})
+    expect(t.bridge.size).toBe(0)
   })
 })
 
