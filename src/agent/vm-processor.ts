@@ -71,6 +71,10 @@ export class VmProcessor {
     const {store, log, clock} = this.deps
     if (notice.type === 'bridge-restarted') return this.unconfirmAll(notice.reason)
     const rec = store.vsis.get(notice.portUuid)
+    if (notice.type === 'deassociated') {
+      if (rec?.desired === 'down') this.removeDown(rec, null)
+      return
+    }
     if (!rec || rec.desired !== 'up') return
     const now = clock.now()
     if (notice.type === 'confirmed') {
@@ -180,7 +184,7 @@ export class VmProcessor {
       outcomes.map(async (p, i) => {
         const outcome = await p
         if (outcome.ok) await this.commitAssociated(recs[i], uplink, outcome.vid)
-        else if (outcome.interrupted) this.interrupted(recs[i], outcome.reason)
+        else if (outcome.interrupted || outcome.deferred) this.interrupted(recs[i], outcome.reason)
         else this.failedIfStillWanted(recs[i], outcome)
       }),
     )
@@ -223,7 +227,8 @@ export class VmProcessor {
   /** The session closed under the exchange (uplink down, stopping): nothing was decided; redone later. */
   private interrupted(rec: VsiRecord, reason: string): void {
     const current = this.deps.store.vsis.get(rec.portUuid)
-    if (current) this.deps.store.vsis.update(rec.portUuid, {state: 'pending', failReason: `interrupted: ${reason}`}, this.deps.clock.now())
+    // An uplink down has already said why it waits; otherwise say what cut the exchange short.
+    if (current?.desired === 'up' && current.state === 'associating') this.deps.store.vsis.update(rec.portUuid, {state: 'pending', failReason: reason}, this.deps.clock.now())
   }
 
   private failedIfStillWanted(rec: VsiRecord, outcome: Extract<VsiOutcome, {ok: false}>): void {
@@ -255,7 +260,7 @@ export class VmProcessor {
   }
 
   private async deassociate(portUuids: readonly string[]): Promise<void> {
-    const {store, manager, clock, log} = this.deps
+    const {store, manager, clock} = this.deps
     const recs = portUuids.map((p) => store.vsis.get(p)).filter((v): v is VsiRecord => v !== undefined && v.desired === 'down')
     for (const r of recs) this.cancelRetry(r.portUuid)
     await Promise.all(
@@ -271,25 +276,32 @@ export class VmProcessor {
         if (manager.uplink) {
           store.vsis.update(rec.portUuid, {state: 'deassociating'}, clock.now())
           const outcome = await manager.deassociate(rec)
-          if (!outcome.ok && outcome.interrupted) {
+          if (!outcome.ok && (outcome.interrupted || outcome.deferred)) {
+            // Redone at the next uplink up, or (deferred) completed by a `deassociated` notice.
             const row = store.vsis.get(rec.portUuid)
-            if (row?.desired === 'down') store.vsis.update(rec.portUuid, {state: 'pending', failReason: `de-association interrupted: ${outcome.reason}`}, clock.now())
+            if (row?.desired === 'down') store.vsis.update(rec.portUuid, {state: 'pending', failReason: `de-association ${outcome.deferred ? 'queued' : 'interrupted'}: ${outcome.reason}`}, clock.now())
             return
           }
           // Unanswered: the switch drops the VSI at its own keep-alive timeout, since nothing refreshes it.
           if (!outcome.ok) reason = outcome.unanswered ? `${outcome.reason}; the switch drops it at its keep-alive timeout` : outcome.reason
         }
-        const now = clock.now()
         const current = store.vsis.get(rec.portUuid)
         if (!current || current.desired !== 'down') return // brought up again meanwhile
-        store.transaction(() => {
-          store.vsis.delete(rec.portUuid)
-          store.journal.add('vsi-deassociated', rec.portUuid, {reason}, now)
-          this.report(rec, reason ? 'DELETE:FAIL' : 'SUCCESS', reason, null, now)
-        })
-        log.debug({port: rec.portUuid, reason}, 'VM port de-associated')
+        this.removeDown(rec, reason)
       }),
     )
+  }
+
+  /** The switch confirmed the De-Associate (reason null) or cannot: the row ends, reported. */
+  private removeDown(rec: VsiRecord, reason: string | null): void {
+    const {store, clock, log} = this.deps
+    const now = clock.now()
+    store.transaction(() => {
+      store.vsis.delete(rec.portUuid)
+      store.journal.add('vsi-deassociated', rec.portUuid, {reason}, now)
+      this.report(rec, reason ? 'DELETE:FAIL' : 'SUCCESS', reason, null, now)
+    })
+    log.debug({port: rec.portUuid, reason}, 'VM port de-associated')
   }
 
   /** The controller hears every result (update_vm_result, as the original agent sent it). */

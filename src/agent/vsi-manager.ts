@@ -40,14 +40,20 @@ export type VsiOutcome =
       unanswered?: boolean
       /** Cut short by the session closing (uplink down, daemon stopping): nothing was decided. */
       interrupted?: boolean
+      /** Queued while VDP is held (no EVB yet, or the switch away): it goes out then, and its end arrives as
+       * a `confirmed` / `deassociated` / `lost` notice. The caller must not wait for it (an uplink change
+       * waits for every event in flight). */
+      deferred?: boolean
     }
 
 /** Unsolicited news about an association (keep-alive failures, bridge De-Associate, VLAN change, re-confirmation). */
 export type VsiNotice =
   | {type: 'lost'; portUuid: string; reason: string; hard: boolean; unanswered?: boolean}
   | {type: 'vlan-changed'; portUuid: string; from: number | null; to: number | null}
-  /** The switch confirmed an association again after a resync (a restart of either side). */
+  /** The switch confirmed an association nobody waited for (after a resync, or one deferred while held). */
   | {type: 'confirmed'; portUuid: string; vid: number | null}
+  /** The switch confirmed a De-Associate nobody waited for (deferred while held). */
+  | {type: 'deassociated'; portUuid: string}
   /** The switch restarted or went away: every association needs its confirmation again. */
   | {type: 'bridge-restarted'; reason: string}
 
@@ -366,6 +372,7 @@ export class VsiManager {
     // An identical association already in place produces no exchange: it stands as it is.
     for (const view of accepted) {
       if (view.state === 'associated' && !view.pending) this.settle(view.key, {ok: true, vid: view.vids[0] ?? null})
+      else if (s.held !== null) this.settle(view.key, {ok: false, reason: `VDP is held: ${s.held}`, hard: false, deferred: true})
     }
     return outcomes
   }
@@ -389,6 +396,7 @@ export class VsiManager {
     }
     // The station does not know it (never associated here): nothing to tell the switch.
     if (!view) this.settle(key, {ok: true, vid: null})
+    else if (s.held !== null) this.settle(key, {ok: false, reason: `VDP is held: ${s.held}`, hard: false, deferred: true})
     return outcome
   }
 
@@ -426,6 +434,7 @@ export class VsiManager {
       case 'deassociated':
         // Our clean-up De-Associate before an association (associateMany): the association follows.
         if (waiter?.op === 'assoc' && e.initiator === 'station') return
+        if (!waiter && portUuid && e.initiator === 'station') this.deps.onNotice({type: 'deassociated', portUuid})
         if (waiter) this.settle(e.key, waiter.op === 'deassoc' ? {ok: true, vid: null} : {ok: false, reason: `the switch de-associated it: ${e.text}`, hard: false})
         else if (portUuid && e.initiator === 'bridge') this.deps.onNotice({type: 'lost', portUuid, reason: `de-associated by the switch: ${e.text}`, hard: false})
         this.ports.delete(e.key)

@@ -148,6 +148,7 @@ export class EcpTransport {
   private timer: TimerHandle | undefined
   private lastNewTxAt = -Infinity
   private acceptFrom: string | undefined
+  private lastRxAt = -Infinity
   private closed = false
   private readonly stats: EcpCounters = {
     txPdus: 0,
@@ -266,6 +267,7 @@ export class EcpTransport {
       this.stats.dropped++
       return 'dropped'
     }
+    this.lastRxAt = this.clock.now()
     if (ecp.operation === 'ack') return this.handleAck(ecp)
     if (ecp.operation !== 'request') {
       this.stats.dropped++
@@ -300,6 +302,11 @@ export class EcpTransport {
   acceptOnlyFrom(mac: string | undefined): void {
     if (mac !== undefined) parseMac(mac)
     this.acceptFrom = mac?.toLowerCase()
+  }
+
+  /** Clock time of the last valid ECP frame from the peer (ACK or request); -Infinity before any. */
+  get lastReceivedAt(): number {
+    return this.lastRxAt
   }
 
   /** The source MAC ECP frames are taken from (undefined: any). */

@@ -622,7 +622,8 @@ export class VdpStation {
             // Nothing to parse, or (only the ACKs lost) parsed long ago: it holds nothing back.
             this.markParsed(pdu)
             this.noteEcpFailure(sent, error.message)
-            if (!this.closed) this.onBridgeSilent()
+            // Silent only if nothing at all came from the bridge meanwhile (else just ACKs were lost).
+            if (!this.closed && this.transport.lastReceivedAt < now) this.onBridgeSilent()
           } else this.afterAck(pdu)
           this.pump()
         })

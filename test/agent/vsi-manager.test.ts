@@ -83,7 +83,8 @@ describe('VsiManager: VDP waits for EVB, takes ECP only from the switch, follows
     t.manager.open('eth0', HOST_MAC, null)
     expect(t.manager.status()).toMatchObject({evb: 'waiting', held: expect.stringMatching(/EVB TLV/), acceptFrom: null})
     expect(t.announced).toEqual(['eth0'])
-    const outcome = t.manager.associate(row(1))
+    // Held: the caller is not kept waiting (an uplink change waits for every event in flight).
+    expect(await t.manager.associate(row(1))).toMatchObject({ok: false, deferred: true, reason: expect.stringMatching(/held/)})
     await flush()
     t.clock.advance(t.cfg.vdp.evb_wait * 1000 - 1)
     await flush()
@@ -95,7 +96,8 @@ describe('VsiManager: VDP waits for EVB, takes ECP only from the switch, follows
       t.clock.advance(1)
     }
     await flush()
-    expect(await outcome).toEqual({ok: true, vid: 3628})
+    // Sent once released; its answer arrives as a notice.
+    expect(t.notices).toContainEqual({type: 'confirmed', portUuid: row(1).portUuid, vid: 3628})
   })
 
   it('runs at once when EVB is negotiated, and refuses ECP from any MAC but the EVB bridge neighbour', async () => {
