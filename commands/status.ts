@@ -24,6 +24,11 @@ export default class Status extends BaseCommand {
     this.log(`neighbors: ${status.neighbors.total} (${status.neighbors.evbBridges} EVB bridge)`)
     const states = Object.entries(status.vsis.byState).map(([s, n]) => `${s} ${n}`).join(', ')
     this.log(`vsis:      ${status.vsis.total}${states ? ` (${states})` : ''}`)
+    const v = status.vdp
+    if (v) {
+      const evb = {waiting: "waiting for the switch's EVB TLV", negotiated: 'EVB negotiated', fallback: 'no EVB TLV from the switch: configured EVB values'}[v.evb]
+      this.log(`vdp:       ${evb}${v.held ? `; held: ${v.held}` : ''}; ECP from ${v.acceptFrom ?? 'any source (no LLDP neighbour)'}, ${v.refusedFrames} refused`)
+    }
     if (status.queue) this.log(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)
     this.log(`outbox:    ${status.outbox.pending} pending`)
     return status
