@@ -356,17 +356,22 @@ export class VsiManager {
     const cfg = this.deps.config()
     const outcomes = recs.map((rec) => this.await(vsiidKey(this.vsiidOf(rec, cfg)), 'assoc', rec.portUuid))
     const requests = recs.map((rec) => vsiRequestFor(rec, cfg, requestedVid(rec, s.ifname)))
-    // A VSI sent to a switch before whose VLAN we never learned (a crash before the answer, another uplink):
-    // the switch may hold it with a VLAN we cannot name, and a strict one ignores VID 0 for it. End that life
-    // first (De-Associate with VID 0, as `deassociateRequest`); the association follows its answer.
-    const unknownLife = requests.filter((req, i) => recs[i].uplink !== null && req.filter.entries.every((e) => e.vid === 0) && !s.station.get(req.vsiid))
-    for (const req of unknownLife) {
+    // A VSI sent to a switch before, which this station does not hold (a restart, a failure, another uplink),
+    // and whose request would differ from what the switch may hold: a VLAN we never learned (a crash before
+    // the answer), or another VLAN than the one recorded. A strict switch ignores such a request (lldpad).
+    // End that life first with the VLAN it has (0 when unknown); the association follows the answer.
+    requests.forEach((req, i) => {
+      const rec = recs[i]
+      if (rec.uplink === null || s.station.get(req.vsiid)) return
+      const asked = req.filter.entries[0]?.vid ?? 0
+      const held = rec.vdpVlan ?? 0
+      if (asked !== 0 && asked === held) return
       try {
-        s.station.deassociateRequest(req)
+        s.station.deassociateRequest(vsiRequestFor(rec, cfg, held))
       } catch {
         // table full: the association below reports it
       }
-    }
+    })
     const {accepted, rejected} = s.station.associateMany(requests)
     for (const r of rejected) this.settle(vsiidKey(r.input.vsiid), {ok: false, reason: r.error.message, hard: true})
     // An identical association already in place produces no exchange: it stands as it is.

@@ -474,9 +474,12 @@ export class VdpStation {
       rec.deferred = {op, request}
       return rec
     }
-    if (!sameVsi && (rec.sent || rec.confirmed !== undefined)) {
-      // Manager, type, filter layout, MACs and groups are fixed for a VSI's life at the bridge (lldpad's
-      // bridge ignores a known VSI with another filter): end the old life first, then start the new one.
+    // Another non-zero VID than the bridge confirmed: lldpad's bridge ignores such a request too.
+    const confirmedVids = rec.confirmed?.filter.entries
+    const vidChange = sameVsi && confirmedVids !== undefined && request.filter.entries.some((e, i) => e.vid !== 0 && e.vid !== confirmedVids[i]?.vid)
+    if ((!sameVsi || vidChange) && (rec.sent || rec.confirmed !== undefined)) {
+      // Manager, type, filter (MACs, groups, VIDs) are fixed for a VSI's life at the bridge (lldpad's bridge
+      // ignores a known VSI with another filter): end the old life first, then start the new one.
       this.startDeassociate(rec)
       rec.deferred = {op, request}
       return rec

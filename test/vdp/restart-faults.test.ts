@@ -145,6 +145,19 @@ describe('case 2: one unanswered request never costs the other VSIs their associ
   })
 })
 
+describe('a VM port asking for another VLAN', () => {
+  it('ends the old life first (the strict bridge would ignore the request), then associates with the new VLAN', () => {
+    const t = lab()
+    t.station.associate(dfaRequest(9, 20000, 300))
+    t.clock.advance(1)
+    t.station.associate(dfaRequest(9, 20000, 301))
+    t.clock.advance(1)
+    expect(t.bridge.counters.ignoredMismatches).toBe(0)
+    expect(t.events.map((e) => e.type)).toEqual(['associated', 'deassociated', 'associated'])
+    expect(t.bridge.get(vsiidFor(9))?.vids).toEqual([301])
+  })
+})
+
 describe('case 3: a station that restarted de-associates what the previous run left', () => {
   it('deassociateRequest with the held VLAN is confirmed by the bridge, which then drops the VSI', () => {
     const t = lab()
