@@ -57,7 +57,6 @@ function setup(neighbors: NeighborRecord[] = [bridgeNeighbor()]) {
   const tor = new MemoryFrameIO('tor')
   new VirtualWire().attach(host, 'eth0', {mac: HOST_MAC}).attach(tor, 't0', {mac: TOR_MAC})
   const bridgeRx: Buffer[] = []
-  // eslint-disable-next-line prefer-const
   let bridge: VdpBridge
   const torSocket = tor.open('t0', ETHERTYPE_ECP, {multicast: ['01:80:c2:00:00:00'], onFrame: (f) => (bridgeRx.push(f), bridge.receive(f))})
   bridge = new VdpBridge({clock, send: (f) => torSocket.send(f), localMac: TOR_MAC, evb: LLDPAD_DEFAULT_EVB, strictFilter: true})

@@ -86,7 +86,6 @@ afterAll(async () => {
 
 describe('random restarts of agent and switch during bulk association', () => {
   it(`converges to the desired state, and status never over-claims for longer than toutKeepAlive (seed ${SEED})`, async () => {
-    // eslint-disable-next-line no-console
     console.log(`vdp-restart-random: seed ${SEED} (replay with VDP_RESTART_SEED=${SEED})`)
     const rnd = seededRandom(SEED)
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]
@@ -169,7 +168,6 @@ describe('random restarts of agent and switch during bulk association', () => {
     const convergedMs = Date.now() - t0
     sampling = false
     await sampler
-    // eslint-disable-next-line no-console
     const ignored = sim!.events.filter((e) => e.type === 'ignored')
     console.log(`vdp-restart-random: seed ${SEED} actions ${actions.join(' ')}: converged ${convergedMs} ms after the last disruption; worst over-claim ${worstOverClaim} ms; requests the switch ignored since its last start: ${ignored.length}`)
     if (process.env.VDP_RESTART_DEBUG) console.log(JSON.stringify(ignored), agent!.lines.filter((l) => /failed|lost|timeout/i.test(JSON.stringify(l))).slice(-20).map((l) => JSON.stringify(l)).join('\n'))

@@ -87,7 +87,6 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  // eslint-disable-next-line no-console
   console.log('issue 9 convergence (ms, default timers):', JSON.stringify(figures))
   await lab.destroy()
 })
@@ -184,6 +183,20 @@ describe('restarts and faults of either side converge fast, with nothing lost (s
       await probe.proc.stop()
     }
   })
+})
+
+describe('a switch that dies and stays away', () => {
+  it('status stops claiming its associations within one toutKeepAlive (15.76 s), without any LLDP goodbye', async () => {
+    const rows = await vsis()
+    expect(rows.filter((r) => r.state === 'associated').length).toBeGreaterThan(10)
+    process.kill(sim.pid, 'SIGKILL')
+    const t0 = Date.now()
+    await eventually('nothing claimed', vsis, (all) => all.every((r) => r.state !== 'associated'), 16_000, 200)
+    figures.deadSwitchUnclaimed = since(t0)
+    expect(Date.now() - t0).toBeLessThan(15_760)
+    await sim.stop().catch(() => undefined)
+    sim = await startSim()
+  }, 30_000)
 })
 
 describe('case 5: VDP waits for the EVB exchange with a static uplink', () => {
