@@ -9,7 +9,7 @@
  * - it parses until a type-0 TLV, past the received length into stale buffer contents, unless the VDPDU
  *   ends with an End TLV.
  */
-import {evbTime, respWaitDelay, type EvbParams} from './timers.js'
+import {evbTime, respWaitDelay, toutKeepAlive, type EvbParams} from './timers.js'
 
 export interface PeerProfile {
   /** Cap on VSI TLVs per VDPDU; Infinity = as many as fit the MTU. */
@@ -28,6 +28,16 @@ export interface PeerProfile {
   readonly parseGraceMs?: number
   /** VSI requests on the wire and unanswered, across VDPDUs; default unbounded (the VSI table bounds it). */
   readonly maxVsisAwaitingResponse?: number
+  /**
+   * How long the bridge keeps a VSI after confirming its De-Associate. A new life of that VSIID with another
+   * filter (VLAN, MAC, group) waits this long, since the bridge ignores it meanwhile. Default 0.
+   */
+  readonly deassocLingerMs?: number
+  /**
+   * Keep-alives wait respWaitDelay like any request, rather than (toutKeepAlive − T(RKA)) / 2: for a bridge
+   * that answers slowly (lldpad: one VSI per T(RTE)), a batch of keep-alives takes that long to answer.
+   */
+  readonly fullKeepaliveWait?: boolean
   /** End each VDPDU with an End TLV (2 octets, kept out of the packing budget). */
   readonly endTlv: boolean
 }
@@ -54,6 +64,10 @@ export function lldpadPeerProfile(evb: EvbParams): PeerProfile {
     maxPdusAwaitingResponse: 1,
     parseGraceMs: LLDPAD_PARSE_GRACE_MS,
     maxVsisAwaitingResponse: answerable,
+    // lldpad answers a De-Associate but drops the VSI only when its keep-alive timer runs out (lab-recipes §4.7);
+    // half as long again covers when its timer started and how late its event loop runs it.
+    deassocLingerMs: 1.5 * toutKeepAlive(evb.retries, evb.rte, evb.rka),
+    fullKeepaliveWait: true,
     endTlv: true,
   })
 }

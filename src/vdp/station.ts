@@ -247,6 +247,8 @@ export class VdpStation {
   private readonly peer: PeerProfile
   private readonly maxVsis: number
   private readonly table = new Map<string, VsiRecord>()
+  /** VSIs whose De-Associate the bridge confirmed but may still hold (PeerProfile.deassocLingerMs). */
+  private readonly lingering = new Map<string, {filter: VsiFilter; until: number}>()
   private readonly packer: VdpduPacker<VsiRecord>
   private readonly deadlines: DeadlineQueue<VsiRecord>
   private evb: EvbParams
@@ -494,8 +496,35 @@ export class VdpStation {
     }
     const rec = new VsiRecord(request, op, this.clock.now())
     this.table.set(request.key, rec)
-    this.enqueue(rec)
+    const wait = this.lingerWait(request)
+    if (wait > 0) {
+      // The bridge still holds the old life and would ignore this filter (lldpad): send once it let go.
+      this.clock.setTimer(wait, () => {
+        if (!this.closed && !rec.removed && !rec.sent && !rec.queued) this.enqueue(rec)
+      })
+    } else this.enqueue(rec)
     return rec
+  }
+
+  /** How long a new life must wait because the bridge still holds a de-associated one with another filter. */
+  private lingerWait(request: NormalizedRequest): number {
+    const old = this.lingering.get(request.key)
+    if (old === undefined) return 0
+    const left = old.until - this.clock.now()
+    if (left <= 0) {
+      this.lingering.delete(request.key)
+      return 0
+    }
+    const same = sameFilterLayout(request.filter, old.filter) && request.filter.entries.every((e, i) => e.vid === old.filter.entries[i].vid)
+    return same ? 0 : left
+  }
+
+  private noteLinger(rec: VsiRecord): void {
+    const linger = this.peer.deassocLingerMs ?? 0
+    if (linger <= 0) return
+    const now = this.clock.now()
+    if (this.lingering.size >= this.maxVsis) for (const [key, l] of this.lingering) if (l.until <= now) this.lingering.delete(key)
+    if (this.lingering.size < this.maxVsis) this.lingering.set(rec.key, {filter: rec.filter, until: now + linger})
   }
 
   /** Nothing to send: the VSI is (becoming) exactly what is asked. */
@@ -556,12 +585,16 @@ export class VdpStation {
       // The VSI ended (and its terminal event went out). A deferred De-Associate is thereby done; a deferred
       // (pre-)association starts a new life.
       if (next.op !== 'deassoc' && !this.table.has(rec.key)) {
-        try {
-          const created = this.create(next.op, next.request)
-          if (rec.op === 'deassoc') created.lateDeassocAnswers = rec.resends
-        } catch (error) {
-          this.emitFailure(rec, next.op, 'local', (error as Error).message, {state: 'removed'})
+        const startNewLife = () => {
+          if (this.closed || this.table.has(rec.key)) return // a newer request took over meanwhile
+          try {
+            const created = this.create(next.op, next.request)
+            if (rec.op === 'deassoc') created.lateDeassocAnswers = rec.resends
+          } catch (error) {
+            this.emitFailure(rec, next.op, 'local', (error as Error).message, {state: 'removed'})
+          }
         }
+        startNewLife()
       }
       return
     }
@@ -673,12 +706,13 @@ export class VdpStation {
    * what the bridge's keep-alive timer leaves after T(RKA), (toutKeepAlive − T(RKA)) / 2: an unanswered
    * keep-alive is noticed, and the VSI re-associated, well before the bridge drops it. A keep-alive needs no
    * resources, so the bridge's T(RWD) does not bound it. At lldpad's defaults 2.63 s instead of 15.76 s
-   * (= toutKeepAlive); for a Cisco leaf 336 s instead of 505 s.
+   * (= toutKeepAlive); for a Cisco leaf 336 s instead of 505 s. Not for a slow peer (fullKeepaliveWait: lldpad
+   * answers one VSI per T(RTE), so a batch of keep-alives needs the full respWaitDelay).
    */
   private responseWait(op: VsiOperation): number {
     const {retries, rte, rwd, rka} = this.evb
     const wait = respWaitDelay(retries, rte, rwd)
-    return op === 'keepalive' ? Math.min(wait, keepaliveWait(this.evb)) : wait
+    return op === 'keepalive' && !this.peer.fullKeepaliveWait ? Math.min(wait, keepaliveWait(this.evb)) : wait
   }
 
   /** The VSIs stay in flight: a response may still come if only the ACKs were lost. The reason text says. */
@@ -791,6 +825,7 @@ export class VdpStation {
     } else if (tlv.mode === 'deassoc') {
       this.remove(rec)
       const ours = op === 'deassoc'
+      if (ours) this.noteLinger(rec)
       this.emit(rec, {
         type: 'deassociated',
         initiator: ours ? 'station' : 'bridge',

@@ -158,6 +158,42 @@ describe('a VM port asking for another VLAN', () => {
   })
 })
 
+describe('a bridge that keeps a de-associated VSI a while (lldpad)', () => {
+  it('with the lldpad profile the new life with another VLAN waits 1.5 × toutKeepAlive after the De-Associate', () => {
+    const t = lab({peer: lldpadPeerProfile(EVB)})
+    t.station.associate(dfaRequest(10, 20000, 300))
+    t.clock.advance(1)
+    t.station.associate(dfaRequest(10, 20000, 301))
+    t.clock.advance(1)
+    const deassociatedAt = t.of('deassociated')[0].at
+    expect(t.station.get(vsiidFor(10))).toMatchObject({state: 'associating'})
+    expect(t.station.get(vsiidFor(10))?.pending).toBeUndefined() // not sent yet
+    t.clock.advance(1.5 * TOUT - 10)
+    expect(t.of('associated')).toHaveLength(1)
+    t.clock.advance(20)
+    expect(t.of('associated')[1]).toMatchObject({vids: [301]})
+    expect(t.of('associated')[1].at - deassociatedAt).toBeGreaterThanOrEqual(1.5 * TOUT)
+  })
+
+  it('so does a VM port taken down and brought up again with another VLAN; the same VLAN goes at once', () => {
+    const t = lab({peer: lldpadPeerProfile(EVB)})
+    t.station.associate(dfaRequest(11, 20000, 300))
+    t.clock.advance(1)
+    t.station.deassociate(vsiidFor(11))
+    t.clock.advance(1)
+    t.station.associate(dfaRequest(11, 20000, 300))
+    t.clock.advance(1)
+    expect(t.of('associated')).toHaveLength(2)
+    t.station.deassociate(vsiidFor(11))
+    t.clock.advance(1)
+    t.station.associate(dfaRequest(11, 20000, 302))
+    t.clock.advance(1.5 * TOUT - 10)
+    expect(t.of('associated')).toHaveLength(2)
+    t.clock.advance(20)
+    expect(t.of('associated')[2]).toMatchObject({vids: [302]})
+  })
+})
+
 describe('case 3: a station that restarted de-associates what the previous run left', () => {
   it('deassociateRequest with the held VLAN is confirmed by the bridge, which then drops the VSI', () => {
     const t = lab()
