@@ -96,7 +96,10 @@ export class Daemon {
       clock: systemClock,
       log: this.log,
       macOf: (name) => links.get(name)?.mac ?? undefined,
-      onNeighborEvents: (events) => uplink?.onNeighborEvents(events),
+      onNeighborEvents: (events) => {
+        uplink?.onNeighborEvents(events)
+        this.vsiManager?.onNeighborEvents(events) // a switch restart, seen in its LLDPDUs (issue 9)
+      },
       onEvbChange: (ifname) => uplink?.evbChanged(ifname),
     })
     uplink = new UplinkService({
@@ -111,6 +114,7 @@ export class Daemon {
     })
     this.uplink = uplink
     let vm: VmProcessor | undefined
+    const lldp = this.lldp
     this.vsiManager = new VsiManager({
       frames,
       clock: systemClock,
@@ -118,6 +122,8 @@ export class Daemon {
       config: () => this.config,
       onNotice: (n) => vm?.onNotice(n),
       observer: {answered: (op, seconds) => this.metrics?.observeAssociation(op, seconds), failed: (op, reason, code) => this.metrics?.countVdpError(op, reason, code)},
+      neighborsOn: (ifname) => lldp.table.onInterface(ifname),
+      announceEvb: (ifname) => lldp.announce(ifname),
     })
     vm = new VmProcessor({
       store: this.store,
@@ -209,6 +215,7 @@ export class Daemon {
       queue: {waiting: this.queue.waiting(), inFlight: this.queue.inFlight},
       override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
       lldpDiscards: discardTotals(this.lldp?.interfaceStats() ?? {}),
+      vdp: this.vsiManager?.status() ?? null,
     }
   }
 

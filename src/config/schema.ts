@@ -180,6 +180,12 @@ export const configSchema = {
       default: 'standard',
       doc: 'How hard to push the bridge: standard = full batches; lldpad = the limits an lldpad bridge needs (End TLV, one VDPDU awaiting answers, ECPDUs ≥ 3 ms apart).',
     }),
+    evb_wait: seconds({
+      default: 30,
+      min: 0.01,
+      max: 3600,
+      doc: "How long VDP waits for the bridge's EVB TLV on a new uplink before it runs with the [lldp] evb_* values instead (a switch that sends none); status shows which.",
+    }),
     retry_initial: seconds({default: 1, min: 0.01, max: 3600, doc: 'First retry delay of a failed association; doubles each time.'}),
     retry_max: seconds({default: 300, min: 0.01, max: 86400, doc: 'Largest retry delay.'}),
     retry_limit: int({

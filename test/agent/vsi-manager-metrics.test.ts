@@ -13,6 +13,9 @@ import type {VsiRecord} from '../../src/store/vsi-repo.js'
 import {ManualClock} from '../../src/vdp/clock.js'
 import {LLDPAD_DEFAULT_EVB} from '../../src/vdp/timers.js'
 
+// The bridge's EVB TLV is known: VDP runs at once (without it VDP waits for [vdp] evb_wait).
+const NEGOTIATED = {...LLDPAD_DEFAULT_EVB, groupIds: true, reflectiveRelay: false}
+
 const STATION = '02:00:00:00:01:01'
 
 function record(i: number): VsiRecord {
@@ -66,7 +69,7 @@ function setup() {
 describe('VSI manager → metrics', () => {
   it('reports each answered request with its latency on the clock, and failures with the bridge’s error', async () => {
     const t = setup()
-    t.manager.open('eth1', STATION, null)
+    t.manager.open('eth1', STATION, NEGOTIATED)
     const ok = t.manager.associate(record(1))
     t.clock.advance(100)
     expect(await ok).toMatchObject({ok: true})
@@ -80,14 +83,14 @@ describe('VSI manager → metrics', () => {
 
   it('ECP counters add up across sessions: a new uplink restarts the session, not the totals', async () => {
     const t = setup()
-    t.manager.open('eth1', STATION, null)
+    t.manager.open('eth1', STATION, NEGOTIATED)
     t.bridge.setFaults({dropAckRate: 1})
     const pending = t.manager.associate(record(1))
     t.clock.advance(20_000)
     await pending
     const first = t.manager.counters()!.transport
     expect(first.retransmissions).toBeGreaterThan(0)
-    t.manager.open('eth2', STATION, null) // the uplink moved
+    t.manager.open('eth2', STATION, NEGOTIATED) // the uplink moved
     expect(t.manager.counters()!.transport.retransmissions).toBe(0)
     expect(t.manager.totals().transport.retransmissions).toBe(first.retransmissions)
     t.manager.associate(record(3))
