@@ -1,0 +1,67 @@
+/**
+ * Issue 12 item 1: the uplink enslaved to a Linux bridge. The bridge's rx_handler consumes frames for
+ * 01:80:c2:00:00:00 before sockets bound to one ethertype see them; the agent's frame sockets tap ETH_P_ALL
+ * with a kernel filter (docs/net.md), so the EVB TLV and the ECP ACKs are still heard and the VM port
+ * associates. The ToR simulator is the switch.
+ */
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {Lab} from '../../src/lab/netns.js'
+import {type TorProcess, startTorSimulator} from '../../src/lab/tor-process.js'
+import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
+
+const lab = new Lab()
+let host = ''
+let agent: AgentProcess
+let sim: TorProcess
+let home: ReturnType<typeof makeAgentHome>
+
+const PORT = '5d1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e01'
+const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
+
+beforeAll(async () => {
+  host = await lab.addNamespace('host')
+  const tor = await lab.addNamespace('tor')
+  await lab.addVethPair({ns: host, ifname: 'eth0', mac: '02:00:00:00:01:01'}, {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:01'})
+  // The operator's bridge with STP off (the kernel default) and a VM port on it.
+  await lab.addBridge(host, 'br0')
+  await lab.setLink(host, 'eth0', {master: 'br0'})
+  const vm = await lab.addNamespace('vm')
+  await lab.addVethPair({ns: host, ifname: 'tap0', mac: '02:00:00:00:03:01'}, {ns: vm, ifname: 'vnic0', mac: '52:54:00:12:34:01'})
+  await lab.setLink(host, 'tap0', {master: 'br0'})
+  await lab.setLink(host, 'br0', {up: true})
+  await lab.waitForOperstate(host, 'eth0', 'up')
+  sim = await startTorSimulator(lab, tor, {ifname: 'sw0', args: ['--vlan-from-segment', '--bgid', '--system-name', 'leaf-7', '--min-tx-gap-ms', '0']})
+  home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 1\n')
+  agent = await AgentProcess.start(lab, host, home)
+}, 60_000)
+
+afterAll(async () => {
+  await lab.destroy()
+})
+
+describe('an uplink that is a Linux bridge port', () => {
+  it('is found by LLDP: the bridge port is a candidate and the EVB TLV is heard', async () => {
+    const links = await lab.links(host)
+    expect(links.find((l) => l.ifname === 'eth0')?.master).toBe('br0')
+    const u = await eventually('uplink up', () => cliJson<{ifname: string; state: string; reason: string}>(['uplink', 'show'], home.config), (u) => u.state === 'up')
+    expect(u).toMatchObject({ifname: 'eth0', state: 'up'})
+    expect(u.reason).toMatch(/EVB bridge leaf-7 .*on eth0/)
+  })
+
+  it('associates a VM port: the ECP ACKs and the VDP response are heard through the bridge', async () => {
+    const r = await cli(['vm', 'up', '--port', PORT, '--mac', '52:54:00:12:34:01', '--net', NET, '--segment', '20000', '--wait', '--json', '--config', home.config])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    const vsi = JSON.parse(r.stdout) as {state: string; vdpVlan: number; uplink: string}
+    expect(vsi).toMatchObject({state: 'associated', uplink: 'eth0'})
+    expect(vsi.vdpVlan).toBeGreaterThan(0)
+    const switchView = (await sim.call('vsis')) as {vsiid?: string; state?: string}[]
+    expect(switchView.length).toBe(1)
+  })
+
+  it('de-associates it again', async () => {
+    const r = await cli(['vm', 'down', '--port', PORT, '--wait', '--json', '--config', home.config])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    await eventually('switch forgot the VSI', async () => (await sim.call('vsis')) as unknown[], (v) => v.length === 0)
+  })
+})
