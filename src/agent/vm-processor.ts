@@ -1,5 +1,6 @@
 import type {AgentConfig} from '../config/schema.js'
 import type {Logger} from '../log/logger.js'
+import type {Dataplane} from '../dataplane/dataplane.js'
 import type {Store} from '../store/store.js'
 import type {VsiRecord} from '../store/vsi-repo.js'
 import type {Clock, TimerHandle} from '../vdp/clock.js'
@@ -16,6 +17,8 @@ export interface VmProcessorDeps {
   clock: Clock
   config: () => AgentConfig
   macOf: (ifname: string) => string | undefined
+  /** The host's datapath (issue 12): a result is committed only once its flows are in. */
+  dataplane?: Dataplane
 }
 
 /**
@@ -68,21 +71,34 @@ export class VmProcessor {
 
   /** Unsolicited news from the station. */
   onNotice(notice: VsiNotice): void {
-    const {store, log, clock} = this.deps
+    const {store, log} = this.deps
     const rec = store.vsis.get(notice.portUuid)
     if (!rec || rec.desired !== 'up') return
-    const now = clock.now()
     if (notice.type === 'vlan-changed') {
       log.warn({port: rec.portUuid, from: notice.from, to: notice.to}, 'the switch changed the VLAN of an association')
-      store.transaction(() => {
-        store.vsis.update(rec.portUuid, {vdpVlan: notice.to}, now)
-        store.journal.add('vsi-vlan-changed', rec.portUuid, {from: notice.from, to: notice.to}, now)
-        this.report(rec, 'SUCCESS', null, notice.to, now)
-      })
+      if (this.deps.dataplane && notice.to !== null) {
+        // dataplane: the flows move to the new VLAN first; the change is recorded and reported after
+        void this.deps.dataplane.portUp(rec, notice.to).then((r) => {
+          if (r.ok) this.recordVlanChange({...rec, localVlan: r.localVlan}, notice.from, notice.to)
+          else this.failedIfStillWanted(rec, {ok: false, reason: r.reason, hard: false})
+        })
+        return
+      }
+      this.recordVlanChange(rec, notice.from, notice.to)
       return
     }
     log.warn({port: rec.portUuid, reason: notice.reason}, 'association lost')
     this.failed(rec, {ok: false, reason: notice.reason, hard: notice.hard}, 'vsi-lost')
+  }
+
+  private recordVlanChange(rec: VsiRecord, from: number | null, to: number | null): void {
+    const {store, clock} = this.deps
+    const now = clock.now()
+    store.transaction(() => {
+      store.vsis.update(rec.portUuid, {vdpVlan: to, localVlan: rec.localVlan}, now)
+      store.journal.add('vsi-vlan-changed', rec.portUuid, {from, to}, now)
+      this.report(rec, 'SUCCESS', null, to, now)
+    })
   }
 
   private async uplinkUp(ifname: string): Promise<void> {
@@ -93,6 +109,7 @@ export class VmProcessor {
       return
     }
     manager.open(ifname, mac, store.uplink.get()?.evb)
+    await this.deps.dataplane?.uplinkUp(ifname)
     // Everything that should be associated goes to the switch again, in one batched bulk event.
     const now = clock.now()
     const up: VsiRecord[] = []
@@ -116,6 +133,7 @@ export class VmProcessor {
   private async uplinkDown(ifname: string, reason: string): Promise<void> {
     const {manager, store, clock} = this.deps
     manager.close(`uplink ${ifname} down`)
+    await this.deps.dataplane?.uplinkDown(ifname)
     const now = clock.now()
     store.transaction(() => {
       for (const v of store.vsis.list()) {
@@ -155,7 +173,14 @@ export class VmProcessor {
    * answers of one VDPDU): one transaction holding whole results (state, VLAN, journal, outbox), committed
    * before the event completes. Thousands of VSIs then cost tens of transactions, not thousands.
    */
-  private commitAssociated(rec: VsiRecord, uplink: string, vid: number | null): Promise<void> {
+  private async commitAssociated(rec: VsiRecord, uplink: string, vid: number | null): Promise<void> {
+    const {dataplane} = this.deps
+    if (dataplane && vid !== null) {
+      // the flows go in first: a port is reported associated (with its local VLAN) only once it can forward
+      const programmed = await dataplane.portUp(rec, vid)
+      if (!programmed.ok) return this.failedIfStillWanted(rec, {ok: false, reason: programmed.reason, hard: false})
+      rec = {...rec, localVlan: programmed.localVlan}
+    }
     return new Promise((done) => {
       this.results.push({rec, uplink, vid, done})
       this.flush ??= setImmediate(() => this.flushAssociated())
@@ -173,7 +198,7 @@ export class VmProcessor {
       for (const {rec, uplink, vid} of batch) {
         // A later "down" took over while the switch answered: its own event records the end.
         if (current.get(rec.portUuid)?.desired !== 'up') continue
-        store.vsis.update(rec.portUuid, {state: 'associated', vdpVlan: vid, uplink, attempts: 0, failReason: vid === null ? 'the switch assigned no VLAN' : null, nextRetryAt: null}, now)
+        store.vsis.update(rec.portUuid, {state: 'associated', vdpVlan: vid, localVlan: rec.localVlan, uplink, attempts: 0, failReason: vid === null ? 'the switch assigned no VLAN' : null, nextRetryAt: null}, now)
         store.journal.add('vsi-associated', rec.portUuid, {vlan: vid, uplink}, now)
         this.report(rec, 'SUCCESS', null, vid, now)
       }
@@ -230,6 +255,7 @@ export class VmProcessor {
           store.journal.add('vsi-deassociated', rec.portUuid, {reason}, now)
           this.report(rec, reason ? 'DELETE:FAIL' : 'SUCCESS', reason, null, now)
         })
+        await this.deps.dataplane?.portDown(rec)
         log.debug({port: rec.portUuid, reason}, 'VM port de-associated')
       }),
     )
