@@ -12,7 +12,7 @@ import {type FSWatcher, watch} from 'node:fs'
 import type {Logger} from '../log/logger.js'
 import {validateIfName} from '../net/ifname.js'
 import type {AuditResult, Dataplane, FlowsView, PortBinding, PortUpResult} from './dataplane.js'
-import {type BridgeRole, type Flow, type PatchPorts, addLine, checkVlan, deleteLine, desiredFlows, flowText, planAudit, translationFlows} from './flows.js'
+import {type BridgeRole, type Flow, FlowKind, type PatchPorts, addLine, checkVlan, deleteLine, desiredFlows, flowText, planAudit, translationFlows} from './flows.js'
 import type {OvsdbMonitor} from './ovsdb-monitor.js'
 import type {OvsTools} from './ovs-tools.js'
 
@@ -226,6 +226,11 @@ export class OvsDataplane implements Dataplane {
     return run
   }
 
+  private lvidOwner(lvid: number): Network | undefined {
+    for (const n of this.networks.values()) if (n.lvid === lvid) return n
+    return undefined
+  }
+
   private networkFor(netUuid: string, lvid: number, vdpVlan: number): Network {
     let net = this.networks.get(netUuid)
     if (!net) {
@@ -325,7 +330,8 @@ export class OvsDataplane implements Dataplane {
     const refused = new Map<PendingPort, string>()
     for (const p of batch) {
       const existing = this.networks.get(p.port.netUuid)
-      const clash = [...this.networks.values()].find((n) => n.netUuid !== p.port.netUuid && n.lvid === p.lvid)
+      const owner = this.lvidOwner(p.lvid)
+      const clash = owner && owner.netUuid !== p.port.netUuid ? owner : undefined
       if (clash) {
         refused.set(p, `local VLAN ${p.lvid} is already used by network ${clash.netUuid}`)
         continue
@@ -466,7 +472,8 @@ export class OvsDataplane implements Dataplane {
     const plan = planAudit(flows, installed)
     result.ok = plan.ok
     // one line per flow, tagged with its network, so a refused bundle can be narrowed down
-    const netOf = (f: Flow) => [...this.networks.values()].find((n) => translationFlows(n, this.topology!.patch).some((g) => g.cookie === f.cookie))?.netUuid ?? 'uplink'
+    const netByLvid = new Map([...this.networks.values()].map((n) => [n.lvid, n.netUuid]))
+    const netOf = (f: Flow) => ((f.cookie >> 24n) & 0xffn) !== BigInt(FlowKind.dropControl) ? (netByLvid.get(Number(f.cookie & 0xfffn)) ?? 'stale') : 'uplink'
     const ops = [...plan.remove.map((f) => ({bridge: f.bridge, line: deleteLine(f), net: netOf(f), kind: 'remove' as const})), ...plan.add.map((f) => ({bridge: f.bridge, line: addLine(f), net: netOf(f), kind: 'add' as const}))]
     const failed = await this.applyIsolated(ops)
     for (const op of ops) {

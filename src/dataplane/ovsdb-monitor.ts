@@ -124,6 +124,8 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
   private stopped = false
   private retryMs = 100
   private retryTimer?: NodeJS.Timeout
+  /** Lookups rebuilt lazily after each change: iface-id -> interface, interface -> port, port name -> bridge. */
+  private index?: {byIfaceId: Map<string, string>; portOfIface: Map<string, string>; bridgeOfPortName: Map<string, string>}
 
   constructor(private readonly socketPath: string) {
     super()
@@ -187,17 +189,31 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
 
   /** The bridge a port (by name) belongs to. */
   bridgeOfPort(portName: string): OvsBridge | undefined {
-    for (const b of this.bridges.values()) if (b.ports.some((p) => this.ports.get(p)?.name === portName)) return b
-    return undefined
+    const uuid = this.lookups().bridgeOfPortName.get(portName)
+    return uuid === undefined ? undefined : this.bridges.get(uuid)
   }
 
   /** Neutron's binding: the interface whose external_ids:iface-id is the port UUID, and its port. */
   portOfIfaceId(ifaceId: string): {iface: OvsInterface; port: OvsPort} | undefined {
-    for (const iface of this.interfaces.values()) {
-      if (iface.externalIds['iface-id'] !== ifaceId) continue
-      for (const port of this.ports.values()) if (port.interfaces.includes(iface.uuid)) return {iface, port}
+    const {byIfaceId, portOfIface} = this.lookups()
+    const iface = this.interfaces.get(byIfaceId.get(ifaceId) ?? '')
+    const port = iface && this.ports.get(portOfIface.get(iface.uuid) ?? '')
+    return iface && port ? {iface, port} : undefined
+  }
+
+  private lookups(): NonNullable<OvsdbMonitor['index']> {
+    if (this.index) return this.index
+    const byIfaceId = new Map<string, string>()
+    const portOfIface = new Map<string, string>()
+    const bridgeOfPortName = new Map<string, string>()
+    for (const iface of this.interfaces.values()) if (iface.externalIds['iface-id']) byIfaceId.set(iface.externalIds['iface-id'], iface.uuid)
+    for (const port of this.ports.values()) for (const i of port.interfaces) portOfIface.set(i, port.uuid)
+    for (const b of this.bridges.values()) for (const p of b.ports) {
+      const name = this.ports.get(p)?.name
+      if (name !== undefined) bridgeOfPortName.set(name, b.uuid)
     }
-    return undefined
+    this.index = {byIfaceId, portOfIface, bridgeOfPortName}
+    return this.index
   }
 
   private connect(): void {
@@ -254,6 +270,7 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
     if (msg.id === MONITOR_ID) {
       if (msg.error) throw new Error(`monitor refused: ${JSON.stringify(msg.error)}`)
       this.bridges.clear()
+      this.index = undefined
       this.ports.clear()
       this.interfaces.clear()
       this.apply(msg.result as Record<string, Record<string, {new?: Record<string, Json>}>>)
@@ -272,6 +289,7 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
 
   /** Applies table-updates (RFC 7047 §4.1.6): a row without "new" is deleted; "new" holds every monitored column. */
   private apply(updates: Record<string, Record<string, {new?: Record<string, Json>}>>): void {
+    this.index = undefined
     for (const [uuid, row] of Object.entries(updates.Bridge ?? {})) {
       if (!row.new) this.bridges.delete(uuid)
       else this.bridges.set(uuid, {uuid, name: String(row.new.name), ports: atoms(row.new.ports).map(String)})
