@@ -40,7 +40,7 @@ const vdpVlanOf = (n: number) => 1000 + n
 
 function exec(file: string, argv: string[], stdin?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(file, argv, {maxBuffer: 256 * 1024 * 1024}, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${argv.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)))
+    const child = execFile(file, argv, {maxBuffer: 256 * 1024 * 1024}, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${argv.slice(0, 6).join(' ')}…: ${(stderr || err.message).slice(0, 500)}`)) : resolve(stdout)))
     if (stdin !== undefined) child.stdin!.end(stdin)
   })
 }
@@ -56,13 +56,13 @@ async function main(): Promise<void> {
     await ovs.addBridge('br-ethd')
     await ovs.addPatchPair('br-int', 'int-br-ethd', 'br-ethd', 'phy-br-ethd')
     const db = `--db=unix:${ovs.dbSocket}`
-    for (let start = 0; start < PORTS; start += 500) {
+    for (let start = 0; start < PORTS; start += 250) {
       const batch: string[] = []
-      for (let i = start; i < Math.min(PORTS, start + 500); i++) {
+      for (let i = start; i < Math.min(PORTS, start + 250); i++) {
         const name = `vm${i.toString(36)}`
         batch.push('--', 'add-port', 'br-int', name, `tag=${lvidOf(netOf(i))}`, '--', 'set', 'interface', name, 'type=patch', `options:peer=none${i.toString(36)}`, `external_ids:iface-id=${portUuid(i)}`)
       }
-      await exec('ovs-vsctl', [db, '--timeout=60', ...batch])
+      await exec('ovs-vsctl', [db, '--timeout=600', ...batch])
     }
     const log = createLogger({level: 'warn', format: 'json'})
 
