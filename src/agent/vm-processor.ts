@@ -79,7 +79,7 @@ export class VmProcessor {
       if (this.deps.dataplane && notice.to !== null) {
         // dataplane: the flows move to the new VLAN first; the change is recorded and reported after
         void this.deps.dataplane.portUp(rec, notice.to).then((r) => {
-          if (r.ok) this.recordVlanChange({...rec, localVlan: r.localVlan}, notice.from, notice.to)
+          if (r.ok) this.recordVlanChange({...rec, localVlan: r.localVlan ?? rec.localVlan}, notice.from, notice.to)
           else this.failedIfStillWanted(rec, {ok: false, reason: r.reason, hard: false})
         })
         return
@@ -179,7 +179,7 @@ export class VmProcessor {
       // the flows go in first: a port is reported associated (with its local VLAN) only once it can forward
       const programmed = await dataplane.portUp(rec, vid)
       if (!programmed.ok) return this.failedIfStillWanted(rec, {ok: false, reason: programmed.reason, hard: false})
-      rec = {...rec, localVlan: programmed.localVlan}
+      rec = {...rec, localVlan: programmed.localVlan ?? rec.localVlan}
     }
     return new Promise((done) => {
       this.results.push({rec, uplink, vid, done})

@@ -68,14 +68,15 @@ export class AgentRunner {
   readonly lines: LogLine[] = []
   private partial = ''
 
-  private constructor(lab: Lab, ns: string, readonly home: AgentHome) {
-    this.proc = lab.spawn(ns, [process.execPath, CLI, 'daemon', '--config', home.config], {env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe']})
+  private constructor(lab: Lab, ns: string, readonly home: AgentHome, prefix: readonly string[]) {
+    this.proc = lab.spawn(ns, [...prefix, process.execPath, CLI, 'daemon', '--config', home.config], {env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe']})
     this.proc.child.stdout!.on('data', (d: Buffer) => this.take(d.toString()))
     this.proc.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()))
   }
 
-  static async start(lab: Lab, ns: string, home: AgentHome, timeoutMs = 15_000): Promise<AgentRunner> {
-    const agent = new AgentRunner(lab, ns, home)
+  /** `prefix`: argv run before node, e.g. setpriv to start the daemon as the hardened unit would. */
+  static async start(lab: Lab, ns: string, home: AgentHome, timeoutMs = 15_000, prefix: readonly string[] = []): Promise<AgentRunner> {
+    const agent = new AgentRunner(lab, ns, home, prefix)
     const deadline = Date.now() + timeoutMs
     while (!agent.output.includes('vdp-agent daemon started')) {
       if (agent.proc.child.exitCode !== null) throw new VdpAgentError('AGENT_EXITED', `daemon exited early (${agent.proc.child.exitCode}):\n${agent.output}`)
