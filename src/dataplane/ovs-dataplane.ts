@@ -243,7 +243,7 @@ export class OvsDataplane implements Dataplane {
   /** The uplink into the external bridge, the patch pair found, the ofports known (dfa-agent §4.2, with reasons). */
   private async setUpUplink(ifname: string): Promise<Topology> {
     const {monitor, tools, integrationBridge, externalBridge} = this.opts
-    if (!monitor.connected) await monitor.start()
+    if (!monitor.connected) await monitor.start(30_000) // a large database loads slowly on a busy host
     const missing = [integrationBridge, externalBridge].filter((b) => !monitor.bridgeByName(b))
     if (missing.length > 0) {
       const have = [...monitor.bridges.values()].map((b) => b.name).sort()

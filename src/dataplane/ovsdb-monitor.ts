@@ -133,7 +133,7 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
 
   async start(connectTimeoutMs = 5000): Promise<void> {
     this.stopped = false
-    this.connect()
+    if (!this.socket && this.retryTimer === undefined) this.connect() // else a connection is on its way
     await this.waitFor('the OVSDB server at ' + this.socketPath, () => this.connected || undefined, connectTimeoutMs).catch((err) => {
       throw new OvsdbError(`cannot read Open vSwitch's database at ${this.socketPath}: ${this.lastError ?? (err as Error).message}`)
     })
@@ -142,6 +142,7 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
   stop(): void {
     this.stopped = true
     clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
     this.socket?.destroy()
     this.socket = undefined
     this.connected = false
@@ -256,7 +257,10 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
       this.socket = undefined
       if (was) this.emit('disconnected', this.lastError ?? 'connection closed')
       if (this.stopped) return
-      this.retryTimer = setTimeout(() => this.connect(), this.retryMs)
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined
+        this.connect()
+      }, this.retryMs)
       this.retryTimer.unref()
       this.retryMs = Math.min(this.retryMs * 2, 5000)
     })
