@@ -114,6 +114,9 @@ describe('[dataplane] driver = ovs against Open vSwitch', () => {
     expect(vsi).toMatchObject({state: 'associated', vdpVlan: vid, localVlan: LVID})
     const view = await flows()
     expect(view.installed).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`dl_vlan=${LVID} actions=mod_vlan_vid:${vid},NORMAL`)), expect.stringMatching(new RegExp(`dl_vlan=${vid} actions=mod_vlan_vid:${LVID},NORMAL`))]))
+    // the switch's LLDPDUs and ECPDUs reached br-ethd and went nowhere: our drop flows took them
+    const drops = await hostOvs.ofctl(['dump-flows', hostOvs.mgmt('br-ethd'), 'cookie=0x7664706103000000/0xffffffffff000000'])
+    expect(drops.match(/n_packets=[1-9]\d*.*dl_type=0x(88cc|8940) actions=drop/g)).toHaveLength(2)
     await torAccessVlan(vid)
     await eventually('ping across the switch', pings, (ok) => ok, 10_000, 100).catch(async (err) => {
       for (const [o, b] of [[hostOvs, 'br-ethd'], [hostOvs, 'br-int'], [torOvs, 'br-tor']] as const) console.log(b, await o.ofctl(['dump-flows', o.mgmt(b)]), await o.ofctl(['dump-ports-desc', o.mgmt(b)]))
