@@ -7,11 +7,13 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {Lab} from '../../src/lab/netns.js'
+import {type ProbeClient, startProbe} from '../../src/lab/probe-client.js'
 import {type TorProcess, startTorSimulator} from '../../src/lab/tor-process.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
 const lab = new Lab()
 let host = ''
+let vmProbe: ProbeClient
 let agent: AgentProcess
 let sim: TorProcess
 let home: ReturnType<typeof makeAgentHome>
@@ -29,9 +31,11 @@ beforeAll(async () => {
   const vm = await lab.addNamespace('vm')
   await lab.addVethPair({ns: host, ifname: 'tap0', mac: '02:00:00:00:03:01'}, {ns: vm, ifname: 'vnic0', mac: '52:54:00:12:34:01'})
   await lab.setLink(host, 'tap0', {master: 'br0'})
+  vmProbe = await startProbe(lab, vm, 'frame-probe')
+  await vmProbe.request('open', {id: 'lldp', ifname: 'vnic0', ethertype: 0x88cc, multicast: ['01:80:c2:00:00:00']})
   await lab.setLink(host, 'br0', {up: true})
   await lab.waitForOperstate(host, 'eth0', 'up')
-  sim = await startTorSimulator(lab, tor, {ifname: 'sw0', args: ['--vlan-from-segment', '--bgid', '--system-name', 'leaf-7', '--min-tx-gap-ms', '0']})
+  sim = await startTorSimulator(lab, tor, {ifname: 'sw0', args: ['--vlan-from-segment', '--bgid', '--system-name', 'leaf-7', '--min-tx-gap-ms', '0', '--tx-interval', '1']})
   home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 1\n')
   agent = await AgentProcess.start(lab, host, home)
 }, 60_000)
@@ -64,4 +68,27 @@ describe('an uplink that is a Linux bridge port', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0)
     await eventually('switch forgot the VSI', async () => (await sim.call('vsis')) as unknown[], (v) => v.length === 0)
   })
+
+  it("with STP off (the default) the bridge floods the switch's EVB LLDPDUs to the VM port: what docs/net.md tells the operator to stop", async () => {
+    const from = vmProbe.mark()
+    const frame = await vmProbe.waitFor((m) => m.ev === 'frame' && m.src === '02:00:00:00:02:01', {from, timeoutMs: 5000, what: 'the switch LLDPDU on the VM port'})
+    expect(frame.dst).toBe('01:80:c2:00:00:00')
+  })
+
+  it('with STP on the bridge keeps them to itself, and the agent still hears the switch', async () => {
+    await lab.exec(host, ['ip', 'link', 'set', 'br0', 'type', 'bridge', 'stp_state', '1'])
+    await new Promise((r) => setTimeout(r, 500))
+    const from = vmProbe.mark()
+    const heardBefore = await neighborLastSeen()
+    await new Promise((r) => setTimeout(r, 3000))
+    expect(vmProbe.messages.slice(from).filter((m) => m.ev === 'frame' && m.src === '02:00:00:00:02:01')).toEqual([])
+    // the agent's tap keeps receiving the switch's LLDPDUs (1 s apart): the neighbour was seen again since
+    expect(await neighborLastSeen()).toBeGreaterThan(heardBefore + 2000)
+    expect((await cliJson<{state: string}>(['uplink', 'show'], home.config)).state).toBe('up')
+  })
 })
+
+async function neighborLastSeen(): Promise<number> {
+  const n = await cliJson<{neighbors: {ifname: string; lastSeen: number}[]}>(['neighbors'], home.config)
+  return n.neighbors.find((x) => x.ifname === 'eth0')!.lastSeen
+}
