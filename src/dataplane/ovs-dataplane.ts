@@ -12,8 +12,9 @@ import {type FSWatcher, watch} from 'node:fs'
 import type {Logger} from '../log/logger.js'
 import {validateIfName} from '../net/ifname.js'
 import type {AuditResult, Dataplane, FlowsView, PortBinding, PortUpResult} from './dataplane.js'
-import {type BridgeRole, type Flow, FlowKind, type PatchPorts, addLine, checkVlan, deleteLine, desiredFlows, flowText, planAudit, translationFlows} from './flows.js'
+import {type BridgeRole, type Flow, FlowKind, addLine, checkVlan, deleteLine, desiredFlows, flowText, planAudit, translationFlows} from './flows.js'
 import type {OvsdbMonitor} from './ovsdb-monitor.js'
+import {type PatchPair, findPatchPair, localVlanOf, ofportOf} from './ovs-topology.js'
 import type {OvsTools} from './ovs-tools.js'
 
 export interface OvsDataplaneOptions {
@@ -42,7 +43,7 @@ interface Network {
 
 interface Topology {
   uplinkOfport: number
-  patch: PatchPorts & {integrationName: string; externalName: string}
+  patch: PatchPair
 }
 
 interface PendingPort {
@@ -266,25 +267,11 @@ export class OvsDataplane implements Dataplane {
   }
 
   private ofportOf(bridge: string, ifname: string): number | undefined {
-    const {monitor} = this.opts
-    const b = monitor.bridgeByName(bridge)
-    if (!b) return undefined
-    const iface = monitor.interfacesOf(b).find((i) => i.name === ifname)
-    return iface?.ofport && iface.ofport > 0 ? iface.ofport : undefined
+    return ofportOf(this.opts.monitor, bridge, ifname)
   }
 
-  private findPatch(): Topology['patch'] | undefined {
-    const {monitor, integrationBridge, externalBridge} = this.opts
-    const ext = monitor.bridgeByName(externalBridge)
-    const int = monitor.bridgeByName(integrationBridge)
-    if (!ext || !int) return undefined
-    const intIfaces = monitor.interfacesOf(int)
-    for (const e of monitor.interfacesOf(ext)) {
-      if (e.type !== 'patch') continue
-      const peer = intIfaces.find((i) => i.type === 'patch' && i.name === e.options.peer && i.options.peer === e.name)
-      if (peer && e.ofport && e.ofport > 0 && peer.ofport && peer.ofport > 0) return {external: e.ofport, integration: peer.ofport, externalName: e.name, integrationName: peer.name}
-    }
-    return undefined
+  private findPatch(): PatchPair | undefined {
+    return findPatchPair(this.opts.monitor, this.opts.integrationBridge, this.opts.externalBridge)
   }
 
   private topologyChanged(): boolean {
@@ -300,12 +287,7 @@ export class OvsDataplane implements Dataplane {
     return monitor
       .waitFor(
         `the tag of port ${portUuid}`,
-        () => {
-          const found = monitor.portOfIfaceId(portUuid)
-          if (!found || found.port.tag === null) return undefined
-          const br = monitor.bridgeOfPort(found.port.name)
-          return br?.name === integrationBridge && found.port.tag >= 1 && found.port.tag <= 4094 ? found.port.tag : undefined
-        },
+        () => localVlanOf(monitor, integrationBridge, portUuid),
         tagTimeoutMs,
       )
       .catch(() => {

@@ -15,6 +15,7 @@ import {
   translationFlows,
 } from '../../src/dataplane/flows.js'
 import {JsonStreamSplitter} from '../../src/dataplane/ovsdb-monitor.js'
+import {findPatchPair, localVlanOf, ofportOf} from '../../src/dataplane/ovs-topology.js'
 
 const patch = {integration: 1, external: 1}
 
@@ -98,5 +99,33 @@ describe('OVSDB stream framing', () => {
     expect(s.push('{"id":1,"result":{"a":"}{"}}{"method":"up')).toEqual(['{"id":1,"result":{"a":"}{"}}'])
     expect(s.push('date","params":[null,{"x":"\\"}"}]}')).toEqual(['{"method":"update","params":[null,{"x":"\\"}"}]}'])
     expect(s.push('  ')).toEqual([])
+  })
+})
+
+describe('the OVS layout, from an OVSDB view', () => {
+  // a view as the OVSDB monitor builds it: br-int (patch int-br-ethd ofport 1, vm port tagged 5), br-ethd (patch, eth0)
+  const ifaces = {
+    i1: {uuid: 'i1', name: 'int-br-ethd', type: 'patch', ofport: 1, externalIds: {}, options: {peer: 'phy-br-ethd'}},
+    i2: {uuid: 'i2', name: 'tap0', type: '', ofport: 2, externalIds: {'iface-id': 'p-uuid'}, options: {}},
+    e1: {uuid: 'e1', name: 'phy-br-ethd', type: 'patch', ofport: 3, externalIds: {}, options: {peer: 'int-br-ethd'}},
+    e2: {uuid: 'e2', name: 'eth0', type: '', ofport: -1, externalIds: {}, options: {}},
+    e3: {uuid: 'e3', name: 'phy-other', type: 'patch', ofport: 4, externalIds: {}, options: {peer: 'nowhere'}},
+  }
+  const bridges = {'br-int': ['i1', 'i2'], 'br-ethd': ['e3', 'e1', 'e2']}
+  const view = {
+    bridgeByName: (name: string) => (name in bridges ? {uuid: name, name, ports: bridges[name as keyof typeof bridges]} : undefined),
+    interfacesOf: (b: {ports: string[]}) => b.ports.map((p) => ifaces[p as keyof typeof ifaces]),
+    portOfIfaceId: (id: string) => (id === 'p-uuid' ? {iface: ifaces.i2, port: {uuid: 'p2', name: 'tap0', tag: 5, interfaces: ['i2']}} : undefined),
+    bridgeOfPort: (name: string) => (name === 'tap0' ? {uuid: 'br-int', name: 'br-int', ports: bridges['br-int']} : undefined),
+  }
+
+  it('finds the patch pair pointing both ways, the ofports, and the local VLAN', () => {
+    expect(findPatchPair(view, 'br-int', 'br-ethd')).toEqual({integration: 1, integrationName: 'int-br-ethd', external: 3, externalName: 'phy-br-ethd'})
+    expect(findPatchPair(view, 'br-int', 'br-missing')).toBeUndefined()
+    expect(ofportOf(view, 'br-ethd', 'eth0')).toBeUndefined() // not attached (ofport -1)
+    expect(ofportOf(view, 'br-ethd', 'phy-br-ethd')).toBe(3)
+    expect(localVlanOf(view, 'br-int', 'p-uuid')).toBe(5)
+    expect(localVlanOf(view, 'br-ethd', 'p-uuid')).toBeUndefined() // only on the integration bridge
+    expect(localVlanOf(view, 'br-int', 'unknown')).toBeUndefined()
   })
 })
