@@ -2,7 +2,7 @@
 # Both set up a fresh machine first: Debian packages, npm dependencies (native addons built against the
 # system Node headers), TypeScript build. Setup steps are stamped so repeated runs are quick.
 
-DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump
+DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump rabbitmq-server python3-oslo.messaging
 STAMPS := .stamps
 
 .PHONY: setup build test test-unit demo run clean
