@@ -26,6 +26,8 @@ export default class Status extends BaseCommand {
     this.log(`vsis:      ${status.vsis.total}${states ? ` (${states})` : ''}`)
     if (status.queue) this.log(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)
     this.log(`outbox:    ${status.outbox.pending} pending`)
+    const rpc = status.rpc
+    if (rpc) this.log(`rpc:       ${rpc.transport === 'local' ? 'local (no controller)' : `${rpc.broker} ${rpc.connected ? 'connected' : 'NOT connected'}${rpc.lastHeartbeat ? `, heartbeat #${rpc.lastHeartbeat.seq} ${ago(Date.parse(rpc.lastHeartbeat.at))}` : ''}${rpc.lastError && !rpc.connected ? ` (${rpc.lastError})` : ''}`}`)
     return status
   }
 }

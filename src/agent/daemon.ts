@@ -6,6 +6,7 @@ import {LldpAgent} from '../lldp-agent/lldp-agent.js'
 import type {Logger} from '../log/logger.js'
 import {AfPacketFrameIO} from '../net/frames.js'
 import {LinkMonitor} from '../net/links.js'
+import {ControllerLink} from '../rpc/controller-link.js'
 import {Store, databasePath} from '../store/store.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
 import {UplinkService, type UplinkTransition, linkWatchOf} from '../uplink/service.js'
@@ -50,6 +51,8 @@ export class Daemon {
   private vsiManager?: VsiManager
   private vm?: VmProcessor
   private overrideWatch?: OverrideWatcher
+  /** The controller over oslo.messaging, with [rpc] transport = amqp. */
+  private controller?: ControllerLink
   private reconcileTimer?: NodeJS.Timeout
   private readonly startedAt = new Date()
   private stopping?: Promise<void>
@@ -86,7 +89,10 @@ export class Daemon {
       clock: systemClock,
       log: this.log,
       macOf: (name) => links.get(name)?.mac ?? undefined,
-      onNeighborEvents: (events) => uplink?.onNeighborEvents(events),
+      onNeighborEvents: (events) => {
+        uplink?.onNeighborEvents(events)
+        this.controller?.neighborsChanged()
+      },
       onEvbChange: (ifname) => uplink?.evbChanged(ifname),
     })
     uplink = new UplinkService({
@@ -119,11 +125,16 @@ export class Daemon {
     if (resumed?.state === 'up' && resumed.ifname && resumed.source && !this.queue.hasPort(UPLINK_QUEUE_KEY)) {
       this.queue.push('uplink', {kind: 'uplink-up', ifname: resumed.ifname, source: resumed.source}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
     }
-    if (cfg.rpc.transport === 'amqp') this.log.warn('[rpc] transport = amqp: the AMQP transport is not in this version yet; results are kept in the outbox for it')
+    if (cfg.rpc.transport === 'amqp') {
+      // VM events from the server take the control socket's intake path: validated, recorded, then queued
+      const intake = {vmUp: (p: unknown) => this.vmUp(p), vmDown: (p: unknown) => this.vmDown(p), vmBulk: (p: unknown) => this.vmBulk(p)}
+      this.controller = new ControllerLink({config: () => this.config, store: this.store, log: this.log, intake, version: VERSION, startedAt: this.startedAt.getTime()})
+    }
     this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => uplink.overrideChanged('override file changed'))
     this.overrideWatch.start()
     this.scheduleReconcile()
     this.ready = true
+    this.controller?.start()
     this.log.info({version: VERSION, config: this.configFile ?? '(embedded defaults)', socket: cfg.general.control_socket, db: this.store.path}, 'vdp-agent daemon started')
   }
 
@@ -138,6 +149,7 @@ export class Daemon {
     clearTimeout(this.reconcileTimer)
     this.overrideWatch?.stop()
     await this.control?.close()
+    await this.controller?.stop().catch((err: unknown) => this.log.warn({err: errorMessage(err)}, 'controller RPC did not stop cleanly'))
     this.vm?.stop()
     this.vsiManager?.close('the daemon is stopping')
     const drained = (await this.processor?.stop()) ?? true
@@ -182,6 +194,7 @@ export class Daemon {
       ...statusFromStore(store),
       queue: {waiting: this.queue.waiting(), inFlight: this.queue.inFlight},
       override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
+      rpc: this.controller?.status() ?? {transport: 'local'},
     }
   }
 
@@ -218,6 +231,7 @@ export class Daemon {
   }
 
   private onUplinkTransition({previous, current}: UplinkTransition): void {
+    this.controller?.uplinkChanged(current)
     if (previous?.ifname && previous.state === 'up' && (current.ifname !== previous.ifname || current.state !== 'up')) {
       this.queue.push('uplink', {kind: 'uplink-down', ifname: previous.ifname, reason: current.reason ?? 'uplink changed'}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
     }
@@ -297,6 +311,7 @@ export class Daemon {
       'vm.bulk': (params) => this.vmBulk(params),
       'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: null, transport: null, ...this.vsiManager?.counters()}),
       'config.reload': () => this.reload(),
+      'rpc.status': () => this.controller?.status() ?? {transport: 'local'},
     }
     // Nothing is answered while the daemon is starting or stopping.
     return Object.fromEntries(

@@ -26,6 +26,8 @@ export interface StatusView {
   outbox: {pending: number}
   queue?: {waiting: number; inFlight: number}
   override?: {path: string; ifname: string | null; error: string | null}
+  /** The controller link (src/rpc/controller-link.ts RpcStatus), or transport local. */
+  rpc?: {transport: 'local'} | import('../rpc/controller-link.js').RpcStatus
 }
 
 export function uplinkView(rec: UplinkRecord | undefined): UplinkView {

@@ -31,7 +31,7 @@ function decode(part: string, what: string): string {
 }
 
 export function parseBrokerUrl(url: string): BrokerAddress {
-  const m = /^(rabbit|amqp|amqps|kombu\+rabbit):\/\/([^/?#]*)(\/[^?#]*)?(\?[^#]*)?$/.exec(url.trim())
+  const m = /^(rabbit|amqp|amqps|kombu\+rabbit):\/\/([^/?#]*)(\/[^?#]*)?(\?[^#]*)?(#.*)?$/.exec(url.trim())
   if (!m) throw new BrokerUrlError('expected rabbit://user:pass@host:port[,user:pass@host:port...]/vhost or amqp(s)://user:pass@host:port/vhost')
   const [, scheme, netlocs, path = '', query = ''] = m
   if (!netlocs) throw new BrokerUrlError('no host')

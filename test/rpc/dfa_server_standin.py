@@ -140,7 +140,7 @@ class Endpoints:
             a["configurations"] = json.dumps({"uplink": args.get("uplink", ""), "veth_intf": args.get("veth_intf", "")})
             vms = list(self.srv.vms.get(agent, []))
         self.srv.record("save_uplink", context, {"msg": msg}, parsed=args, result=True)
-        if self.srv.react and args.get("uplink") and vms:
+        if self.srv.react and args.get("uplink"):
             self.srv.later(self.srv.call_agent, agent, "send_vm_info", {}, str(vms))
         return True
 
