@@ -1,11 +1,13 @@
 // Writes oclif.manifest.json after the build, so the CLI loads only the command it runs instead of importing
 // every command to list them (start-up time). Generated, not committed: `make build` and `npm run build` run it.
-import {writeFileSync} from 'node:fs'
+import {rmSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 import {Config} from '@oclif/core'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+// oclif still reads an existing manifest despite ignoreManifest: a command added since would be left out
+rmSync(new URL('../oclif.manifest.json', import.meta.url), {force: true})
 const config = await Config.load({root, ignoreManifest: true})
 const plugin = config.plugins.get(config.pjson.name)
 if (!plugin || Object.keys(plugin.manifest.commands).length === 0) throw new Error('no commands found: build first (tsc)')
