@@ -5,7 +5,7 @@
 DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump rabbitmq-server python3-oslo.messaging
 STAMPS := .stamps
 
-.PHONY: setup build test test-unit demo run clean
+.PHONY: setup build test test-unit demo demo-controller run clean
 
 setup: $(STAMPS)/debs $(STAMPS)/npm build
 
@@ -30,6 +30,10 @@ test-unit: $(STAMPS)/npm
 # The main job: a namespace lab (ToR simulator, the daemon, VM ports) shown end to end, then removed.
 demo: setup
 	./bin/run.js lab demo
+
+# The same lab with a controller: a private RabbitMQ and a stand-in DFA server (oslo.messaging) push the VMs.
+demo-controller: setup
+	./bin/run.js lab demo --controller
 
 # The daemon in the foreground on the embedded default configuration (Ctrl-C stops it).
 run: setup

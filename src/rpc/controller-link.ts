@@ -7,7 +7,7 @@ import type {OutboxMessage} from '../store/outbox-repo.js'
 import type {Store} from '../store/store.js'
 import type {UplinkRecord} from '../store/uplink-repo.js'
 import {ctime} from './ctime.js'
-import type {RpcContext} from './oslo-envelope.js'
+import {type RpcContext, pyJsonDumps} from './oslo-envelope.js'
 import {type BadMessage, OsloRpc, RpcEndpointError} from './oslo-rpc.js'
 import {OutboxSender} from './outbox-sender.js'
 import {RabbitTransport} from './rabbit-transport.js'
@@ -212,7 +212,7 @@ export class ControllerLink {
     // upstream passes update_vm_result's context {'agent': host}; the others an empty one
     const ctx: RpcContext = msg.method === 'update_vm_result' ? {agent: this.hostId} : {}
     const body = msg.method === 'save_topo_disc_params' ? {...payload, heartbeat: ctime(new Date())} : payload
-    return this.rpc.call(cfg.server_topic, msg.method, {msg: JSON.stringify(body)}, ctx, timeout)
+    return this.rpc.call(cfg.server_topic, msg.method, {msg: pyJsonDumps(body)}, ctx, timeout)
   }
 
   private delivered(msg: OutboxMessage, _result: unknown): void {
@@ -271,7 +271,7 @@ export class ControllerLink {
       vsis: counts,
     }
     this.rpc
-      .cast(config().rpc.server_topic, 'heartbeat', {msg: JSON.stringify(msg)})
+      .cast(config().rpc.server_topic, 'heartbeat', {msg: pyJsonDumps(msg)})
       .then(() => {
         this.heartbeatsSent++
         this.lastHeartbeat = {at: now.getTime(), seq}

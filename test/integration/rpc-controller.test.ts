@@ -11,10 +11,10 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {callDaemon} from '../../src/control/client.js'
-import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
 import {DfaStandin, type StandinRecord, type VmInfo, pyStr} from '../../src/lab/dfa-standin.js'
 import {Lab} from '../../src/lab/netns.js'
 import {PrivateBroker, brokerPortFor} from '../../src/lab/rabbitmq.js'
+import {startTorSimulator} from '../../src/lab/tor-process.js'
 import type {RpcStatus} from '../../src/rpc/controller-link.js'
 import type {JournalEntry} from '../../src/store/journal-repo.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
@@ -67,9 +67,8 @@ beforeAll(async () => {
   hostNs = await lab.addNamespace('host')
   const torNs = await lab.addNamespace('tor')
   await lab.addVethPair({ns: hostNs, ifname: 'eth1', mac: '02:00:00:00:01:01'}, {ns: torNs, ifname: 'tor1', mac: '02:00:00:00:02:01'})
-  const torSocket = join(await lab.tempDir('tor'), 'tor.sock')
-  lab.spawn(torNs, [process.execPath, CLI, 'lab', 'tor', '-i', 'tor1', '--control', torSocket, '--vlan-from-segment', '--bgid', '--rte', '8', '--rwd', '14', '--rka', '20', '--min-tx-gap-ms', '0', '--log-format', 'json'], {env: CHILD_ENV})
-  await eventually('simulator up', () => callDaemon(torSocket, 'status').then(() => true, () => false), (ok) => ok, 20_000)
+  // the helper reads the simulator's output: an unread pipe would fill and stop it
+  await startTorSimulator(lab, torNs, {ifname: 'tor1', args: ['--vlan-from-segment', '--bgid', '--rte', '8', '--rwd', '14', '--rka', '20', '--min-tx-gap-ms', '0', '--log-level', 'warn']})
   const port = brokerPortFor(2)
   broker = new PrivateBroker({port, netns: hostNs})
   await broker.start()
@@ -82,9 +81,8 @@ beforeAll(async () => {
     {logLevel: 'info'},
   )
   // the host id is the agent's identity on the bus (and in every payload, the heartbeat included)
-  const {appendFileSync, readFileSync, writeFileSync} = await import('node:fs')
+  const {readFileSync, writeFileSync} = await import('node:fs')
   writeFileSync(home.config, readFileSync(home.config, 'utf8').replace('[general]\n', `[general]\nhost_id = ${HOST}\n`))
-  void appendFileSync
   await startAgent()
 }, 180_000)
 

@@ -20,7 +20,7 @@ import {parseBrokerUrl} from '../../src/rpc/transport-url.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'vdp-rpc-oslo-'))
 const broker = new PrivateBroker({port: brokerPortFor(1)})
-const log = createLogger({level: 'silent'})
+const log = createLogger({level: 'fatal', format: 'json'})
 let standin: DfaStandin
 let transport: RabbitTransport
 let rpc: OsloRpc

@@ -11,7 +11,7 @@ import {Store} from '../../src/store/store.js'
 
 let dir: string
 let store: Store
-const log = createLogger({level: 'silent'})
+const log = createLogger({level: 'fatal', format: 'json'})
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'vdp-outbox-'))
