@@ -152,3 +152,29 @@ describe('a server before oslo.messaging 9.2 (replies to the reply_<uuid> exchan
     expect(bindings).toContain(`${rpc.replyQueue}\t${rpc.replyQueue}`)
   })
 })
+
+describe('recovery by itself', () => {
+  it('a client started before its broker, first host dead (failover list), connects when the broker comes up and its call goes through', async () => {
+    const late = new PrivateBroker({port: brokerPortFor(3)})
+    const url = `rabbit://guest:guest@127.0.0.1:1,guest:guest@127.0.0.1:${late.opts.port}/`
+    const t = new RabbitTransport({broker: parseBrokerUrl(url), publishExchanges: [{exchange: 'dfa', type: 'topic', durable: false, autoDelete: false}], retryLowMs: 200, retryHighMs: 2000})
+    const r = new OsloRpc({transport: t, log, exchange: 'dfa', durable: false})
+    let s: DfaStandin | undefined
+    try {
+      void r.startReplies()
+      await new Promise((res) => setTimeout(res, 1000))
+      expect(t.state.connected).toBe(false)
+      expect(t.state.lastError ?? '').not.toContain('guest:guest')
+      await late.start()
+      s = new DfaStandin({url: `rabbit://guest:guest@127.0.0.1:${late.opts.port}/`, record: join(dir, 'record-late.jsonl'), timeoutS: 5})
+      await s.started()
+      await s.waitFor('connected', () => t.state.connected, 30_000)
+      expect(await r.call('dfa_server_q', 'request_uplink_info', {agent: HOST}, {}, 10_000)).toBe(0)
+    } finally {
+      await r.close()
+      await t.close()
+      await s?.stop()
+      await late.destroy()
+    }
+  }, 120_000)
+})
