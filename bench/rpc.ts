@@ -74,9 +74,9 @@ async function endToEnd(): Promise<{seconds: number}> {
     broker = new PrivateBroker({port, netns: host})
     await broker.start()
     const url = `rabbit://guest:guest@127.0.0.1:${port}/`
-    standin = new DfaStandin({url, record: join(await lab.tempDir('standin'), 'record.jsonl'), react: false, spawnArgv: (a) => ['ip', 'netns', 'exec', host, ...a]})
+    standin = new DfaStandin({url, record: join(await lab.tempDir('standin'), 'record.jsonl'), react: true, spawnArgv: (a) => ['ip', 'netns', 'exec', host, ...a]})
     await standin.started()
-    const home = makeAgentHome(`[uplink]\nmode = auto\ncandidate_kinds = veth\n[rpc]\ntransport = amqp\nurl = ${url}\n`, {logLevel: 'warn'})
+    const home = makeAgentHome(`[uplink]\nmode = auto\ncandidate_kinds = veth\n[rpc]\ntransport = amqp\nurl = ${url}\n`, {logLevel: 'info'})
     const {readFileSync, writeFileSync} = await import('node:fs')
     writeFileSync(home.config, readFileSync(home.config, 'utf8').replace('[general]\n', `[general]\nhost_id = ${HOST}\n`))
     await AgentRunner.start(lab, host, home, 30_000)

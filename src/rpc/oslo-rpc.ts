@@ -83,7 +83,7 @@ export class OsloRpc {
   private readonly handles: {close(): Promise<void>}[] = []
 
   constructor(private readonly opts: OsloRpcOptions) {
-    opts.transport.onReturn((m) => opts.log.warn({routingKey: m.routingKey, replyText: m.replyText}, 'a reply could not be routed: its caller is gone'))
+    opts.transport.onReturn((m) => this.onReturned(m))
   }
 
   get controlExchange(): ExchangeDecl {
@@ -131,7 +131,7 @@ export class OsloRpc {
     result.catch(() => undefined) // observed below; a publish failure must not leave an unhandled rejection
     try {
       await withTimeout(this.startReplies(), timeoutMs, () => new RpcTimeoutError(method, timeoutMs))
-      await this.opts.transport.publish({exchange: this.opts.exchange, routingKey: topic, body, expirationMs: timeoutMs})
+      await this.opts.transport.publish({exchange: this.opts.exchange, routingKey: topic, body, expirationMs: timeoutMs, mandatory: true})
     } catch (err) {
       const p = this.pending.get(msgId)
       if (p) {
@@ -176,6 +176,29 @@ export class OsloRpc {
       this.pending.delete(id)
     }
     await Promise.allSettled(this.handles.map((h) => h.close()))
+  }
+
+  /**
+   * A message the broker could not route. Our calls are published mandatory (oslo's are not, and a call to a
+   * topic nobody has declared yet, e.g. a server reconnecting after a broker restart, then just times out):
+   * a returned call fails at once, so the outbox retries in seconds instead of after the call timeout.
+   */
+  private onReturned(m: {exchange: string; routingKey: string; replyText: string; body: Buffer}): void {
+    if (m.exchange === this.opts.exchange) {
+      let msgId: unknown
+      try {
+        msgId = unwrapEnvelope(m.body)._msg_id
+      } catch {
+        // not one of our calls
+      }
+      const p = typeof msgId === 'string' ? this.pending.get(msgId) : undefined
+      if (p && typeof msgId === 'string') {
+        this.settle(msgId, p)
+        p.reject(new VdpAgentError('RPC_NO_ROUTE', `${p.method}: no server listens on ${m.routingKey} (the broker returned the call: ${m.replyText})`, {method: p.method, routingKey: m.routingKey}))
+      }
+      return
+    }
+    this.opts.log.warn({routingKey: m.routingKey, replyText: m.replyText}, 'a reply could not be routed: its caller is gone')
   }
 
   private async onReply(msg: InboundMessage): Promise<Disposition> {

@@ -31,7 +31,7 @@ export class RabbitTransport implements AmqpTransport {
   private readonly publisher: Publisher
   private readonly consumers = new Set<Consumer>()
   private readonly stateListeners: ((s: TransportState) => void)[] = []
-  private readonly returnListeners: ((m: {exchange: string; routingKey: string; replyText: string}) => void)[] = []
+  private readonly returnListeners: ((m: {exchange: string; routingKey: string; replyText: string; body: Buffer}) => void)[] = []
   private readonly poll: NodeJS.Timeout
 
   constructor(opts: RabbitTransportOptions) {
@@ -63,7 +63,8 @@ export class RabbitTransport implements AmqpTransport {
     this.publisher = this.conn.createPublisher({confirm: true, exchanges: opts.publishExchanges.map(exchangeParams)})
     // rabbitmq-client 5.0.8 ignores the onReturn option; the event works
     this.publisher.on('basic.return', (msg) => {
-      for (const l of this.returnListeners) l({exchange: msg.exchange, routingKey: msg.routingKey, replyText: msg.replyText})
+      const body = Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(typeof msg.body === 'string' ? msg.body : JSON.stringify(msg.body))
+      for (const l of this.returnListeners) l({exchange: msg.exchange, routingKey: msg.routingKey, replyText: msg.replyText, body})
     })
   }
 
@@ -119,7 +120,7 @@ export class RabbitTransport implements AmqpTransport {
     this.stateListeners.push(listener)
   }
 
-  onReturn(listener: (m: {exchange: string; routingKey: string; replyText: string}) => void): void {
+  onReturn(listener: (m: {exchange: string; routingKey: string; replyText: string; body: Buffer}) => void): void {
     this.returnListeners.push(listener)
   }
 

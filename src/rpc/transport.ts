@@ -74,6 +74,6 @@ export interface AmqpTransport {
   /** Connection up/down news. */
   onStateChange(listener: (state: TransportState) => void): void
   /** A mandatory message the broker could not route (the caller of a reply is gone). */
-  onReturn(listener: (msg: {exchange: string; routingKey: string; replyText: string}) => void): void
+  onReturn(listener: (msg: {exchange: string; routingKey: string; replyText: string; body: Buffer}) => void): void
   close(): Promise<void>
 }

@@ -82,6 +82,13 @@ describe('agent -> oslo.messaging server', () => {
     expect((err2 as RemoteRpcError).failure).toMatchObject({class: 'RuntimeError', message: 'injected failure in update_vm_result'})
   })
 
+  it('a call to a topic nobody listens on fails at once (mandatory; oslo would wait for its timeout)', async () => {
+    const t0 = Date.now()
+    const err = await rpc.call('dfa_nobody_q', 'request_uplink_info', {agent: HOST}, {}, 20_000).catch((e: unknown) => e)
+    expect((err as {code: string}).code).toBe('RPC_NO_ROUTE')
+    expect(Date.now() - t0).toBeLessThan(10_000)
+  })
+
   it('a server slower than the timeout gives RPC_TIMEOUT, and the late reply is dropped quietly', async () => {
     await standin.fault('update_vm_result', 'sleep', {seconds: 2, count: 1})
     const err = await rpc.call('dfa_server_q', 'update_vm_result', {msg: '{"port_uuid": "y", "result": "SUCCESS"}'}, {}, 800).catch((e: unknown) => e)
