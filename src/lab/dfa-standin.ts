@@ -119,7 +119,7 @@ export class DfaStandin {
     return this.command({op: 'set_vms', host, vms})
   }
 
-  fault(method: string, mode: 'raise' | 'sleep' | 'false' | 'none', opts: {seconds?: number; count?: number} = {}): Promise<unknown> {
+  fault(method: string, mode: 'raise' | 'sleep' | 'false' | 'none' | 'nobulk', opts: {seconds?: number; count?: number} = {}): Promise<unknown> {
     return this.command({op: 'fault', method, mode, seconds: opts.seconds ?? 1, count: opts.count ?? -1})
   }
 

@@ -79,6 +79,8 @@ export class ControllerLink {
   private bulkReceived = 0
   private bulkLastAt: number | null = null
   private bulkRequests = 0
+  /** When the last save_uplink went out: a bulk list after that answers it (it may beat the call's reply). */
+  private saveUplinkSentAt = 0
   private badMessages = 0
   private readonly topoSent = new Map<string, {key: string; at: number}>()
   private stopped = false
@@ -208,6 +210,7 @@ export class ControllerLink {
     const cfg = this.deps.config().rpc
     const timeout = cfg.call_timeout * 1000
     const payload = msg.payload as Record<string, unknown>
+    if (msg.method === 'save_uplink') this.saveUplinkSentAt = Date.now()
     if (msg.method === 'request_uplink_info') return this.rpc.call(cfg.server_topic, msg.method, {agent: this.hostId}, {}, timeout)
     // upstream passes update_vm_result's context {'agent': host}; the others an empty one
     const ctx: RpcContext = msg.method === 'update_vm_result' ? {agent: this.hostId} : {}
@@ -224,7 +227,7 @@ export class ControllerLink {
 
   private armBulkWatchdog(): void {
     clearTimeout(this.bulkTimer)
-    const since = Date.now()
+    const since = this.saveUplinkSentAt
     this.bulkTimer = setTimeout(() => {
       if (this.stopped || (this.bulkLastAt !== null && this.bulkLastAt >= since)) return
       const uplink = this.deps.store.uplink.get()

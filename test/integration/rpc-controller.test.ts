@@ -155,6 +155,22 @@ describe('VM events from the server', () => {
     expect(await standin.call(HOST, 'send_vm_info', pyStr(vm(2, 3)))).toMatchObject({result: null})
   })
 
+  it('a server remembering another uplink is recorded, never adopted, and told ours; a missing bulk list is asked for again', async () => {
+    await standin.fault('save_uplink', 'nobulk', {count: 1})
+    const before = standin.records('save_uplink').length
+    const bulksBefore = standin.records('->send_vm_info').length
+    expect(await standin.call(HOST, 'send_msg_to_agent', JSON.stringify({uplink: 'eth9', veth_intf: ''}), {type: 1002})).toMatchObject({result: null})
+    const s = await cliJson<RpcStatus>(['rpc', 'status'], home.config)
+    expect(s.serverUplink).toMatchObject({uplink: 'eth9', agrees: false})
+    expect((await cliJson<{ifname: string}>(['uplink', 'show'], home.config)).ifname).toBe('eth1')
+    // ours goes back to the server at once; it stores it but "forgets" the bulk list
+    await standin.waitFor('save_uplink eth1 again', () => standin.records('save_uplink').slice(before).find((r) => r.parsed?.uplink === 'eth1'), 30_000)
+    // the watchdog asks again (about 20 s later) and the list comes
+    await standin.waitFor('a second save_uplink', () => standin.records('save_uplink').slice(before).filter((r) => r.parsed?.uplink === 'eth1').length >= 2 || undefined, 60_000)
+    await standin.waitFor('a bulk list', () => standin.records('->send_vm_info').length > bulksBefore || undefined, 30_000)
+    expect((await journal()).map((j) => j.kind)).toContain('rpc-uplink-disagreement')
+  }, 120_000)
+
   it('a raising or slow server delays results but never stalls VDP work; nothing is lost', async () => {
     await standin.fault('update_vm_result', 'raise', {count: 5})
     await standin.fault('save_uplink', 'sleep', {seconds: 7, count: 1})

@@ -13,7 +13,8 @@ Every request is appended to the record file as one JSON line. Commands arrive o
 a line, and are answered on stdout as one JSON line with the same "id":
   {"op": "set_vms", "host": h, "vms": [vm_info dicts]}
   {"op": "call", "host": h, "method": m, "msg": text, "ctxt": {...}, "timeout": s}   (server -> agent)
-  {"op": "fault", "method": m, "mode": "raise"|"sleep"|"false"|"none", "seconds": s, "count": n}
+  {"op": "fault", "method": m, "mode": "raise"|"sleep"|"false"|"none"|"nobulk", "seconds": s, "count": n}
+                         (nobulk: save_uplink is stored but no bulk VM list follows, the upstream race)
   {"op": "ping"}
 Options: --pre92-replies publishes replies to a `reply_<uuid>` direct exchange as oslo.messaging < 9.2 did.
 """
@@ -140,7 +141,7 @@ class Endpoints:
             a["configurations"] = json.dumps({"uplink": args.get("uplink", ""), "veth_intf": args.get("veth_intf", "")})
             vms = list(self.srv.vms.get(agent, []))
         self.srv.record("save_uplink", context, {"msg": msg}, parsed=args, result=True)
-        if self.srv.react and args.get("uplink"):
+        if self.srv.react and args.get("uplink") and mode != "nobulk":
             self.srv.later(self.srv.call_agent, agent, "send_vm_info", {}, str(vms))
         return True
 
