@@ -400,8 +400,8 @@ export class ControllerLink {
     if (!this.serverUplink) return
     const ours = this.deps.store.uplink.get()
     const ourName = ours?.state === 'up' ? ours.ifname : null
-    if (ourName === null) {
-      this.serverUplink.agrees = null // nothing of our own yet: the server's memory is only shown
+    if (ourName === null || this.serverUplink.uplink === null) {
+      this.serverUplink.agrees = null // nothing to compare: the server's memory is only shown
       return
     }
     const agrees = this.serverUplink.uplink === ourName
