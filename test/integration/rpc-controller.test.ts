@@ -27,6 +27,7 @@ let home: ReturnType<typeof makeAgentHome>
 let broker: PrivateBroker
 let standin: DfaStandin
 let hostNs = ''
+let sim: Awaited<ReturnType<typeof startTorSimulator>>
 
 const portId = (block: number, i: number) => `9e2d0b61-7c4a-4f1e-${String(8000 + block).padStart(4, '0')}-${String(i).padStart(12, '0')}`
 const macOf = (block: number, i: number) => `52:54:${block.toString(16).padStart(2, '0')}:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
@@ -68,7 +69,7 @@ beforeAll(async () => {
   const torNs = await lab.addNamespace('tor')
   await lab.addVethPair({ns: hostNs, ifname: 'eth1', mac: '02:00:00:00:01:01'}, {ns: torNs, ifname: 'tor1', mac: '02:00:00:00:02:01'})
   // the helper reads the simulator's output: an unread pipe would fill and stop it
-  await startTorSimulator(lab, torNs, {ifname: 'tor1', args: ['--vlan-from-segment', '--bgid', '--rte', '8', '--rwd', '14', '--rka', '20', '--min-tx-gap-ms', '0', '--log-level', 'warn']})
+  sim = await startTorSimulator(lab, torNs, {ifname: 'tor1', args: ['--vlan-from-segment', '--bgid', '--rte', '8', '--rwd', '14', '--rka', '20', '--min-tx-gap-ms', '0', '--log-level', 'warn']})
   const port = brokerPortFor(2)
   broker = new PrivateBroker({port, netns: hostNs})
   await broker.start()
@@ -204,4 +205,13 @@ describe('never losing a result', () => {
     await standin.waitFor('all 1000 results', () => successCount(5) === 1000 || undefined, 240_000)
     expect(successCount(5)).toBe(1000)
   }, 400_000)
+
+  it('the switch goes away: the no-neighbour topology and the uplink loss reach the server', async () => {
+    const before = standin.records('save_topo_disc_params').length
+    await sim.stop() // a shutdown LLDPDU (TTL 0): the neighbour goes at once
+    const gone = await standin.waitFor('no-neighbour topology', () => standin.records('save_topo_disc_params').slice(before).find((r) => r.parsed?.remote_evb_cfgd === false), 60_000)
+    expect(gone.parsed).toMatchObject({host: HOST, protocol_interface: 'eth1', remote_system_name: null, remote_chassis_id_mac: null})
+    const lost = await standin.waitFor('uplink lost', () => standin.records('save_uplink').reverse().find((r) => r.parsed?.uplink === ''), 60_000)
+    expect(String(lost.parsed!.fail_reason)).not.toBe('')
+  }, 120_000)
 })

@@ -137,3 +137,18 @@ describe('time.ctime()', () => {
     expect(ctime(new Date(2026, 10, 30, 15, 10, 7))).toBe('Mon Nov 30 15:10:07 2026')
   })
 })
+
+describe('Python literal parser against real Python str()', () => {
+  it('reads what /usr/bin/python3 writes for tricky values (quotes, escapes, unicode, big ints, floats)', async () => {
+    const {execFileSync} = await import('node:child_process')
+    const script = [
+      'import json, sys',
+      'vals = [{"q": "it\'s \\"x\\"", "nl": "a\\nb\\tc\\\\d", "u": "\\u00e9\\u4e2d\\U0001F600", "ctl": "\\x00\\x07\\x7f", "big": 2**53 - 1, "neg": -30001,',
+      '         "f": 1.5e-07, "g": 1e22, "t": (1, "two", None), "nested": [{"a": [True, False]}], 1: "int key"}]',
+      'print(str(vals))',
+      'print(json.dumps(vals, default=list))',
+    ].join('\n')
+    const [pyText, jsonText] = execFileSync('/usr/bin/python3', ['-c', script], {encoding: 'utf8'}).trim().split('\n')
+    expect(parsePyLiteral(pyText)).toEqual(JSON.parse(jsonText))
+  })
+})
