@@ -176,7 +176,11 @@ export class Daemon {
       (k) => next.config.general[k] !== this.config.general[k],
     )
     if (restartNeeded.length > 0) this.log.warn({keys: restartNeeded}, 'these [general] keys take effect at the next restart')
-    this.config = {...next.config, general: this.config.general}
+    // the controller link's identity and broker are fixed while it runs; its timers follow the file
+    const rpcRestart = (['transport', 'url', 'exchange', 'server_topic', 'agent_topic_prefix', 'durable_queues'] as const).filter((k) => next.config.rpc[k] !== this.config.rpc[k])
+    if (rpcRestart.length > 0) this.log.warn({keys: rpcRestart}, 'these [rpc] keys take effect at the next restart')
+    const {heartbeat_interval, call_timeout, topology_interval} = next.config.rpc
+    this.config = {...next.config, general: this.config.general, rpc: {...this.config.rpc, heartbeat_interval, call_timeout, topology_interval}}
     this.configFile = next.file
     this.scheduleReconcile()
     this.lldp?.updateSettings(lldpSettings(this.config))

@@ -91,9 +91,15 @@ export class OutboxSender {
     const now = this.now()
     let after = 0
     let scanned = 0
+    let exhausted = false
+    const seen = new Set<number>()
     while (this.inFlight.size < window && scanned < SCAN_LIMIT) {
       const rows = this.deps.outbox.pending(Math.min(500, SCAN_LIMIT - scanned), after)
-      if (rows.length === 0) break
+      if (rows.length === 0) {
+        exhausted = true
+        break
+      }
+      for (const r of rows) seen.add(r.id)
       scanned += rows.length
       after = rows[rows.length - 1].id
       for (const msg of rows) {
@@ -109,6 +115,8 @@ export class OutboxSender {
         this.dispatch(msg)
       }
     }
+    // backoff state of messages that are no longer pending (superseded or delivered) is forgotten
+    if (exhausted) for (const id of this.retryAt.keys()) if (!seen.has(id) && !this.inFlight.has(id)) this.retryAt.delete(id)
     // subjects blocked only by a backing-off message are free again for the next pass
     this.busySubjects.clear()
     for (const s of this.inFlight.values()) if (s !== null) this.busySubjects.add(s)
