@@ -2,10 +2,13 @@
 # Both set up a fresh machine first: Debian packages, npm dependencies (native addons built against the
 # system Node headers), TypeScript build. Setup steps are stamped so repeated runs are quick.
 
-DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump rabbitmq-server python3-oslo.messaging
+# dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db, systemd: `make deb` and its test (man pages from the
+# oclif manifest and schema; systemd-analyze verify and security on the installed unit).
+# rabbitmq-server, python3-oslo.messaging: the controller tests, bench/rpc and `make demo-controller`.
+DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd rabbitmq-server python3-oslo.messaging
 STAMPS := .stamps
 
-.PHONY: setup build test test-unit demo demo-controller run clean
+.PHONY: setup build lint test test-unit demo demo-controller run clean deb
 
 setup: $(STAMPS)/debs $(STAMPS)/npm build
 
@@ -20,9 +23,15 @@ $(STAMPS)/npm: package.json package-lock.json
 build: $(STAMPS)/npm
 	npm run build --silent
 
-# Every test: unit, then integration (namespaces and real peers; needs root).
-test: setup
+# Every test: the guard rails (lint), then unit, then integration (namespaces and real peers; needs root).
+test: setup lint
 	npx vitest run
+
+# Guard rails: sources, tests and benchmarks type-checked together (unused locals and parameters are errors),
+# and no import cycle, type-only ones included.
+lint: $(STAMPS)/npm
+	npx tsc -p tsconfig.test.json
+	npx dpdm --no-warning --no-tree --exit-code circular:1 'src/**/*.ts' 'commands/**/*.ts' 'bench/**/*.ts' 'test/**/*.ts'
 
 test-unit: $(STAMPS)/npm
 	npx vitest run --project unit
@@ -38,6 +47,10 @@ demo-controller: setup
 # The daemon in the foreground on the embedded default configuration (Ctrl-C stops it).
 run: setup
 	./bin/run.js daemon
+
+# The Debian package build/deb/vdp-agent_<version>_amd64.deb (scripts/build-deb.sh; lintian errors fail it).
+deb: setup
+	scripts/build-deb.sh
 
 clean:
 	rm -rf dist build $(STAMPS)

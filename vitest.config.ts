@@ -5,6 +5,8 @@ import {defineConfig} from 'vitest/config'
 // machine's namespaces list and its two cores.
 export default defineConfig({
   test: {
+    // One line when the shared third-party corpus is absent (its tests skip); under CI it must be there.
+    globalSetup: ['test/helpers/corpus-setup.ts'],
     projects: [
       {
         test: {

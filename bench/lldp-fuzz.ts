@@ -27,7 +27,7 @@ const fixtures = `${repo}test/lldp/fixtures`
 if (!existsSync(corpus)) throw new Error(`no corpus at ${corpus} (use --corpus)`)
 
 const seeds = loadSeedFrames([corpus, fixtures])
-const captures = [`${fixtures}/tcpdump/evb.pcap`, `${fixtures}/tcpdump/dcb_pfc.pcap`, `${corpus}/generated/lldpd-plus-lldpad-vdp22.pcap`]
+const captures = [`${corpus}/third-party/tcpdump/evb.pcap`, `${corpus}/third-party/tcpdump/dcb_pfc.pcap`, `${corpus}/generated/lldpd-plus-lldpad-vdp22.pcap`]
   .filter(existsSync)
   .map((p) => readFileSync(p))
 const outcome = newOutcome()

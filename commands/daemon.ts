@@ -2,8 +2,10 @@ import {Command, Flags} from '@oclif/core'
 
 import {Daemon} from '../src/agent/daemon.js'
 import {ConfigError, EXIT_CONFIG, loadConfig} from '../src/config/load.js'
-import {errorMessage} from '../src/errors.js'
+import {VdpAgentError, errorMessage} from '../src/errors.js'
 import {type LogLevel, createLogger} from '../src/log/logger.js'
+import {EXIT_NO_PERMISSION} from '../src/net/raw-capability.js'
+import {EXIT_STORE_CORRUPT} from '../src/store/store.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
 
@@ -51,9 +53,17 @@ control socket. SIGTERM or SIGINT drain in-flight work and stop cleanly; SIGHUP 
     try {
       await daemon.start()
     } catch (err) {
-      log.fatal({err: errorMessage(err)}, 'vdp-agent daemon failed to start')
+      log.fatal({err: errorMessage(err), code: err instanceof VdpAgentError ? err.code : undefined}, 'vdp-agent daemon failed to start')
       await daemon.stop().catch(() => {})
-      process.exit(1)
+      process.exit(startFailureExitCode(err))
     }
   }
+}
+
+/** Failures a restart cannot fix get their own codes (the systemd unit does not restart on them); else 1. */
+function startFailureExitCode(err: unknown): number {
+  const code = err instanceof VdpAgentError ? err.code : ''
+  if (code === 'STORE_CORRUPT') return EXIT_STORE_CORRUPT
+  if (code === 'NO_RAW_SOCKETS') return EXIT_NO_PERMISSION
+  return 1
 }

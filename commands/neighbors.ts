@@ -1,45 +1,28 @@
-import {BaseCommand} from '../src/cli/base-command.js'
-import {ago, renderTable} from '../src/cli/table.js'
-import type {NeighborRecord} from '../src/store/neighbor-repo.js'
+import {Flags} from '@oclif/core'
 
-interface EvbView {
-  mode?: string
-  retries?: number
-  rte?: number
-  rwd?: number
-  rka?: number
-}
+import {BaseCommand} from '../src/cli/base-command.js'
+import {formatNeighborTlvs, neighborTlvsJson} from '../src/cli/neighbor-tlvs.js'
+import {outputWidth} from '../src/cli/table.js'
+import {type NeighborView, neighborDetails, neighborTable} from '../src/cli/views.js'
 
 export default class Neighbors extends BaseCommand {
   static override summary = 'LLDP neighbours: chassis, port, system name, management address, EVB mode and values, age.'
-  static override examples = ['<%= config.bin %> neighbors', '<%= config.bin %> neighbors --json']
+  static override description = 'With -v, every TLV of each neighbour’s last LLDPDU, like `lldpcli show neighbors details` (from a running daemon; its database keeps only the table’s fields).'
+  static override examples = ['<%= config.bin %> neighbors', '<%= config.bin %> neighbors -v', '<%= config.bin %> neighbors --json']
+  static override flags = {
+    verbose: Flags.boolean({char: 'v', summary: 'Every TLV of each neighbour (with --json: `frame` in hex and the decoded `tlvs`).'}),
+  }
 
-  async run(): Promise<{source: 'daemon' | 'database'; neighbors: NeighborRecord[]}> {
+  async run(): Promise<{source: 'daemon' | 'database'; neighbors: NeighborView[]}> {
     const {flags} = await this.parse(Neighbors)
-    const {source, data} = await this.daemonOrDatabase(flags.config, 'neighbors', (store) => store.neighbors.list())
+    const {source, data} = await this.daemonOrDatabase<NeighborView[]>(flags.config, 'neighbors', (store) => store.neighbors.list(), flags.verbose ? {frames: true} : undefined)
     this.noteSource(source)
-    if (data.length === 0) {
-      this.log('no LLDP neighbours')
-    } else {
-      const now = Date.now()
-      this.log(
-        renderTable(
-          ['INTERFACE', 'CHASSIS', 'PORT', 'SYSTEM', 'MGMT', 'EVB', 'AGE', 'EXPIRES'],
-          data.map((n) => [n.ifname, n.chassisId, n.portId, n.systemName, mgmtText(n.mgmtAddresses), evbText(n.evb as EvbView | null), ago(n.firstSeen, now), `${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`]),
-        ),
-      )
-    }
-    return {source, neighbors: data}
+    this.log(flags.verbose ? neighborDetails(data, formatNeighborTlvs) : neighborTable(data, Date.now(), outputWidth()))
+    return {source, neighbors: flags.verbose ? withTlvs(data) : data}
   }
 }
 
-function mgmtText(addresses: unknown[]): string {
-  return addresses
-    .map((a) => (typeof a === 'object' && a !== null && 'address' in a ? String((a as {address: unknown}).address) : String(a)))
-    .join(',')
-}
-
-function evbText(evb: EvbView | null): string {
-  if (!evb) return '-'
-  return `${evb.mode} R=${evb.retries} RTE=${evb.rte} RWD=${evb.rwd} RKA=${evb.rka}`
+/** `neighbors -v --json`: each neighbour with the decoded TLVs of its last frame (when the daemon has it). */
+export function withTlvs(list: NeighborView[]): NeighborView[] {
+  return list.map((n) => (n.frame ? {...n, tlvs: neighborTlvsJson(n.frame)} : n))
 }

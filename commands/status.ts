@@ -1,7 +1,7 @@
 import type {StatusView} from '../src/agent/status.js'
 import {statusFromStore} from '../src/agent/status.js'
 import {BaseCommand} from '../src/cli/base-command.js'
-import {ago} from '../src/cli/table.js'
+import {statusLines} from '../src/cli/views.js'
 
 export default class Status extends BaseCommand {
   static override summary = 'Is the daemon running, which uplink, how many neighbours and VSIs by state.'
@@ -16,18 +16,7 @@ export default class Status extends BaseCommand {
       ...statusFromStore(store),
     }))
     const status = {...data, source}
-    const u = status.uplink
-    this.log(`daemon:    ${status.daemon.running ? `running (pid ${status.daemon.pid}, since ${status.daemon.startedAt})` : 'not running (state from its database)'}`)
-    this.log(`uplink:    ${u.ifname ?? 'none'}  ${u.state}${u.source ? `  via ${u.source}` : ''}${u.reason ? `  (${u.reason})` : ''}`)
-    if (u.changedAt) this.log(`           last change ${ago(Date.parse(u.changedAt))}`)
-    if (status.override?.error) this.log(`override:  INVALID: ${status.override.error}`)
-    this.log(`neighbors: ${status.neighbors.total} (${status.neighbors.evbBridges} EVB bridge)`)
-    const states = Object.entries(status.vsis.byState).map(([s, n]) => `${s} ${n}`).join(', ')
-    this.log(`vsis:      ${status.vsis.total}${states ? ` (${states})` : ''}`)
-    if (status.queue) this.log(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)
-    this.log(`outbox:    ${status.outbox.pending} pending`)
-    const rpc = status.rpc
-    if (rpc) this.log(`rpc:       ${rpc.transport === 'local' ? 'local (no controller)' : `${rpc.broker} ${rpc.connected ? 'connected' : 'NOT connected'}${rpc.lastHeartbeat ? `, heartbeat #${rpc.lastHeartbeat.seq} ${ago(Date.parse(rpc.lastHeartbeat.at))}` : ''}${rpc.lastError && !rpc.connected ? ` (${rpc.lastError})` : ''}`}`)
+    for (const line of statusLines(status)) this.log(line)
     return status
   }
 }

@@ -25,7 +25,8 @@
  * and its async context are still on the stack. An environment cleanup hook closes sockets still open
  * when a worker thread or the process ends, so libuv never sees a live handle on a closing loop.
  *
- * Differences from the PoC in docs/npm-stack.md Appendix A (all faults found on review):
+ * Differences from the proof of concept of the stack survey (docs/net.md "The addon's history"; all faults
+ * found on review):
  * - start() twice leaked a reference and an async context (created before the state check); now rejected
  *   before anything is allocated.
  * - socket() was created with the ethertype, which hooks it to every interface until bind(); now created

@@ -6,7 +6,7 @@ import {fileURLToPath} from 'node:url'
 import {Config} from '@oclif/core'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-// oclif still reads an existing manifest despite ignoreManifest: a command added since would be left out
+// oclif reads an existing manifest even with ignoreManifest, so a new command would never be listed.
 rmSync(new URL('../oclif.manifest.json', import.meta.url), {force: true})
 const config = await Config.load({root, ignoreManifest: true})
 const plugin = config.plugins.get(config.pjson.name)

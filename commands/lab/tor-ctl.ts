@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {renderTable} from '../../src/cli/table.js'
+import {outputWidth, renderTable} from '../../src/cli/table.js'
 import {callDaemon, DaemonUnreachableError} from '../../src/control/client.js'
 import {VdpAgentError} from '../../src/errors.js'
 import {TorLabCommand} from '../../src/lab/tor-command.js'
@@ -134,5 +134,6 @@ function vsiTable(vsis: BridgeVsiView[]): string {
       v.filter.entries.map((e) => e.groupId ?? '').filter((g) => g !== '').join(','),
       v.vids.join(','),
     ]),
+    {maxWidth: outputWidth(), shrink: [3, 0, 4, 5], more: '--json'},
   )
 }

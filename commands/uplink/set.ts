@@ -1,14 +1,19 @@
 import {Args} from '@oclif/core'
 
+import type {UplinkView} from '../../src/agent/status.js'
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {DaemonUnreachableError, callDaemon} from '../../src/control/client.js'
+import {VdpAgentError} from '../../src/errors.js'
 import {validateIfName} from '../../src/net/ifname.js'
 import {writeOverrideFile} from '../../src/uplink/override-file.js'
+
+type Reevaluated = UplinkView & {requested?: {ifname: string; exists: boolean; carrier: boolean}}
 
 export default class UplinkSet extends BaseCommand {
   static override summary = 'Pin the uplink to IF (writes the static override file atomically).'
   static override description = `The override wins over [uplink] static_interface and LLDP detection until \`vdp-agent uplink clear\`.
-A running daemon applies it at once, without a restart.`
+A running daemon applies it at once, without a restart, and the command checks that the uplink became IF:
+exit 1 (the pin stays) when the daemon cannot use it, for example when IF does not exist on this host.`
   static override args = {ifname: Args.string({required: true, description: 'Interface name (a bond slave resolves to its bond).'})}
   static override examples = ['<%= config.bin %> uplink set eth5']
 
@@ -19,14 +24,31 @@ A running daemon applies it at once, without a restart.`
     const file = config.general.uplink_override_file
     writeOverrideFile(file, ifname)
     this.log(`uplink override set to ${ifname} (${file})`)
+    let uplink: Reevaluated
     try {
-      const uplink = await callDaemon(config.general.control_socket, 'uplink.reevaluate')
-      this.log('the running daemon applied it')
-      return {ifname, file, applied: true, uplink}
+      uplink = (await callDaemon(config.general.control_socket, 'uplink.reevaluate', {ifname})) as Reevaluated
     } catch (err) {
       if (!(err instanceof DaemonUnreachableError)) throw err
       this.log('the daemon is not running; it will use the override when it starts')
       return {ifname, file, applied: false}
     }
+    const became = uplink.source === 'override' && (uplink.ifname === ifname || uplink.bondMembers.includes(ifname))
+    if (!became) {
+      throw new VdpAgentError(
+        'UPLINK_NOT_APPLIED',
+        `the daemon did not take the override: its uplink is ${uplink.ifname ?? 'none'} (${uplink.state}${uplink.reason ? `, ${uplink.reason}` : ''}); see vdp-agent status and the daemon's log`,
+        {ifname, file, uplink},
+      )
+    }
+    if (uplink.requested && !uplink.requested.exists) {
+      throw new VdpAgentError(
+        'UPLINK_NOT_APPLIED',
+        `interface ${ifname} does not exist on this host, so the daemon has no working uplink (the pin in ${file} stays until \`vdp-agent uplink clear\`): check the name with \`ip link\``,
+        {ifname, file, uplink},
+      )
+    }
+    if (uplink.state === 'up') this.log(`the running daemon now uses ${uplink.ifname} as its uplink`)
+    else this.log(`the running daemon now uses ${uplink.ifname} as its uplink, but it is ${uplink.state}: ${uplink.reason ?? 'no reason given'}`)
+    return {ifname, file, applied: true, uplink}
   }
 }

@@ -1,9 +1,11 @@
-import {readFileSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {callDaemon} from '../../src/control/client.js'
+import {MAX_LINE_BYTES} from '../../src/control/protocol.js'
+import {fileKind} from '../../src/config/regular-file.js'
 import {VdpAgentError} from '../../src/errors.js'
 
 export default class VmBulk extends BaseCommand {
@@ -20,12 +22,39 @@ optionally vmName, vmUuid, ipv4, vlan; "down" lists port UUIDs. FILE "-" reads s
     const {config} = this.agentConfig(flags.config)
     let list: unknown
     try {
-      list = JSON.parse(readFileSync(args.file === '-' ? 0 : args.file, 'utf8'))
+      list = JSON.parse(readBulkInput(args.file))
     } catch (err) {
+      if (err instanceof VdpAgentError) throw err
       throw new VdpAgentError('BAD_ARGUMENT', `${args.file}: not a readable JSON file (${(err as Error).message})`)
     }
     const result = (await callDaemon(config.general.control_socket, 'vm.bulk', list, flags.timeout * 1000)) as {up: number; down: number; queued: number}
     this.log(`recorded ${result.up} up and ${result.down} down; ${result.queued} queued for the switch (see vdp-agent vsi list)`)
     return result
+  }
+}
+
+/**
+ * The list, read with a bound: it travels as one control-socket request line, so more than MAX_LINE_BYTES
+ * cannot be sent anyway. A regular file, a pipe or standard input; a device or directory is refused (reading
+ * /dev/zero would never end).
+ */
+function readBulkInput(file: string): string {
+  const fd = file === '-' ? 0 : openSync(file, 'r')
+  try {
+    const st = fstatSync(fd)
+    if (!st.isFile() && !st.isFIFO() && !st.isSocket() && !(file === '-' && st.isCharacterDevice())) {
+      throw new VdpAgentError('BAD_ARGUMENT', `${file} is ${fileKind(st)}: give a JSON file, a pipe or - for standard input`)
+    }
+    const buf = Buffer.alloc(MAX_LINE_BYTES + 1)
+    let length = 0
+    for (;;) {
+      const n = readSync(fd, buf, length, buf.length - length, null)
+      if (n === 0) break
+      length += n
+      if (length > MAX_LINE_BYTES) throw new VdpAgentError('BAD_ARGUMENT', `${file} is larger than ${MAX_LINE_BYTES} bytes, more than one request may carry: split the list`)
+    }
+    return buf.subarray(0, length).toString('utf8')
+  } finally {
+    if (fd !== 0) closeSync(fd)
   }
 }

@@ -1,3 +1,4 @@
+import {discardTotals} from '../cli/lldp-stats.js'
 import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
 import {type ControlHandler, ControlServer} from '../control/server.js'
@@ -6,8 +7,10 @@ import {LldpAgent} from '../lldp-agent/lldp-agent.js'
 import type {Logger} from '../log/logger.js'
 import {AfPacketFrameIO} from '../net/frames.js'
 import {LinkMonitor} from '../net/links.js'
+import {assertRawSocketsAllowed} from '../net/raw-capability.js'
 import {ControllerLink} from '../rpc/controller-link.js'
 import {Store, databasePath} from '../store/store.js'
+import {parseJournalQuery} from '../store/journal-repo.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
 import {UplinkService, type UplinkTransition, linkWatchOf} from '../uplink/service.js'
 import {systemClock} from '../vdp/clock.js'
@@ -16,7 +19,7 @@ import {EventQueue, type QueueItem} from './event-queue.js'
 import {type AgentEvent, UPLINK_QUEUE_KEY} from './events.js'
 import {lldpSettings} from './lldp-settings.js'
 import {Processor} from './processor.js'
-import {type StatusView, statusFromStore} from './status.js'
+import {type StatusView, statusFromStore, storeView, uplinkView} from './status.js'
 import {VmProcessor} from './vm-processor.js'
 import {parsePortUuid, parseVmBulk, parseVmUp} from './vm-port.js'
 import {VsiManager} from './vsi-manager.js'
@@ -70,7 +73,10 @@ export class Daemon {
     // Claim the control socket first: a second daemon must fail before it touches the database.
     this.control = new ControlServer(cfg.general.control_socket, this.controlHandlers(), this.log)
     await this.control.listen()
+    const frames = new AfPacketFrameIO()
+    assertRawSocketsAllowed(frames) // without CAP_NET_RAW, fail now rather than wait forever for a neighbour
     this.store = Store.open(databasePath(cfg.general.state_dir))
+    this.watchStoreWrites(this.store)
     const capacity = cfg.general.queue_capacity
     this.queue = new EventQueue<AgentEvent>({capacity: {uplink: 1024, vm: capacity, bulk: Math.max(16, Math.ceil(capacity / 100))}})
     this.processor = new Processor(this.queue, (item) => this.handleEvent(item), this.log)
@@ -82,7 +88,6 @@ export class Daemon {
     links.on('resync', ({reason, events}) => this.log.info({reason, events}, 'link inventory re-read'))
     await links.start()
     this.links = links
-    const frames = new AfPacketFrameIO()
     let uplink: UplinkService | undefined
     this.lldp = new LldpAgent(lldpSettings(cfg), {
       frames,
@@ -157,7 +162,9 @@ export class Daemon {
     this.uplink?.stop()
     this.links?.stop()
     if (!drained) this.log.warn('in-flight events did not finish in time; they will be redone at the next start')
-    this.store?.close()
+    this.store?.close() // one last try at the kept writes
+    const lost = this.store?.health().pending ?? 0
+    if (lost > 0) this.log.error({db: this.store?.path, lost}, 'database writes were still failing at stop: these changes are lost; the next start re-learns neighbours and the uplink, and re-drives VM ports from their recorded desired state')
     this.log.info('vdp-agent daemon stopped')
   }
 
@@ -196,9 +203,13 @@ export class Daemon {
       daemon: {running: true, pid: process.pid, startedAt: this.startedAt.toISOString(), version: VERSION, configFile: this.configFile ?? null},
       hostId: this.config.general.host_id,
       ...statusFromStore(store),
+      // The live decision: while database writes fail, the recorded one may lag behind.
+      ...(this.uplink.current ? {uplink: uplinkView(this.uplink.current)} : {}),
+      store: storeView(store),
       queue: {waiting: this.queue.waiting(), inFlight: this.queue.inFlight},
       override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
       rpc: this.controller?.status() ?? {transport: 'local'},
+      lldpDiscards: discardTotals(this.lldp?.interfaceStats() ?? {}),
     }
   }
 
@@ -209,6 +220,40 @@ export class Daemon {
       override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
       lldp: {listening: this.lldp?.listening() ?? [], transmitting: this.lldp?.transmitting() ?? []},
     }
+  }
+
+  /** `neighbors`; with {frames: true} each one carries the hex of its last LLDP frame (`neighbors -v`). */
+  private neighbors(params: unknown) {
+    const list = this.requireStore().neighbors.list()
+    if ((params as {frames?: unknown} | undefined)?.frames !== true) return list
+    return list.map((n) => ({...n, frame: this.lldp?.lastFrame(n.ifname, n.destAddress, n.srcMac)?.toString('hex')}))
+  }
+
+  /** Refused database writes are logged once (with what to do), retried, and their recovery logged. */
+  private watchStoreWrites(store: Store): void {
+    store.writes.configure({
+      clock: systemClock,
+      listener: (change) => {
+        const db = store.path
+        if (change.type === 'failing') this.log.error({db, err: change.error, sqliteCode: change.sqliteCode, write: change.what}, `database writes are failing: ${change.advice}; the daemon keeps running on its in-memory state, keeps VDP going, and retries the writes in order`)
+        else if (change.type === 'still-failing') this.log.error({db, err: change.error, pending: change.pending, failingForS: Math.round(change.failedForMs / 1000)}, 'database writes are still failing; writes kept in memory')
+        else if (change.type === 'recovered') this.log.warn({db, flushed: change.flushed, failedForS: Math.round(change.failedForMs / 1000)}, 'database writes work again; the kept writes are committed')
+        else this.log.error({db, write: change.what, err: change.error}, 'a kept database write failed for a reason other than the storage and was dropped')
+      },
+    })
+  }
+
+  /**
+   * `uplink set`/`clear`: re-read the override and decide now. Answers like `uplink show` (ISO times), plus,
+   * for `{ifname}`, whether that interface exists and has carrier here, so the CLI can say whether the
+   * uplink really became that port.
+   */
+  private uplinkReevaluate(params: unknown) {
+    this.uplink.overrideChanged('requested by the CLI')
+    const asked = (params as {ifname?: unknown} | null | undefined)?.ifname
+    if (typeof asked !== 'string') return this.uplinkShow()
+    const link = this.links?.get(asked)
+    return {...this.uplinkShow(), requested: {ifname: asked, exists: link !== undefined, carrier: link?.carrier ?? false}}
   }
 
   private scheduleReconcile(): void {
@@ -230,8 +275,11 @@ export class Daemon {
   /** Bounded history: the newest journal entries, and delivered outbox messages for a week. */
   private pruneHistory(): void {
     const store = this.requireStore()
-    store.journal.prune(JOURNAL_KEEP)
-    store.outbox.prune(Date.now() - 7 * 24 * 3600 * 1000)
+    if (!store.health().writable) return // nothing to prune while writes wait; next round
+    store.persist('history pruning', () => {
+      store.journal.prune(JOURNAL_KEEP)
+      store.outbox.prune(Date.now() - 7 * 24 * 3600 * 1000)
+    }, 'prune')
   }
 
   private onUplinkTransition({previous, current}: UplinkTransition): void {
@@ -254,7 +302,7 @@ export class Daemon {
     const port = parseVmUp(params)
     const store = this.requireStore()
     const now = Date.now()
-    const rec = store.transaction(() => {
+    const rec = store.record(`VM port ${port.portUuid} up`, () => {
       const r = store.vsis.requestUp(port, now)
       store.journal.add('vm-up', port.portUuid, {mac: port.mac, segment: port.segmentationId, vlan: port.vlan ?? null}, now)
       return r
@@ -269,7 +317,7 @@ export class Daemon {
     const {up, down} = parseVmBulk(params)
     const store = this.requireStore()
     const now = Date.now()
-    const {recorded, known} = store.transaction(() => {
+    const {recorded, known} = store.record(`a bulk of ${up.length} up and ${down.length} down VM ports`, () => {
       const recorded = up.map((p) => store.vsis.requestUp(p, now))
       const known = down.filter((id) => store.vsis.requestDown(id, now) !== undefined)
       store.journal.add('vm-bulk', null, {up: up.length, down: known.length}, now)
@@ -286,12 +334,12 @@ export class Daemon {
     const portUuid = parsePortUuid(params)
     const store = this.requireStore()
     const now = Date.now()
-    const rec = store.transaction(() => {
+    const rec = store.record(`VM port ${portUuid} down`, () => {
       const r = store.vsis.requestDown(portUuid, now)
       if (r) store.journal.add('vm-down', portUuid, {}, now)
       return r
     })
-    if (!rec) throw new VdpAgentError('UNKNOWN_PORT', `no VM port ${portUuid}`, {portUuid})
+    if (!rec) throw new VdpAgentError('UNKNOWN_PORT', `no VM port ${portUuid} is recorded, so there is nothing to take down (see vdp-agent vsi list)`, {portUuid})
     this.queue.push('vm', {kind: 'vm-down', portUuid}, {ports: [portUuid]})
     return {...rec, queued: true}
   }
@@ -305,10 +353,11 @@ export class Daemon {
     const handlers: Record<string, ControlHandler> = {
       status: () => this.status(),
       'uplink.show': () => this.uplinkShow(),
-      'uplink.reevaluate': () => this.uplink.overrideChanged('requested by the CLI'),
-      neighbors: () => this.requireStore().neighbors.list(),
+      'uplink.reevaluate': (params) => this.uplinkReevaluate(params),
+      neighbors: (params) => this.neighbors(params),
       'lldp.stats': () => ({listening: this.lldp?.listening() ?? [], transmitting: this.lldp?.transmitting() ?? [], interfaces: this.lldp?.interfaceStats() ?? {}}),
       'vsi.list': () => this.requireStore().vsis.list(),
+      journal: (params) => this.requireStore().journal.list(parseJournalQuery(params)),
       'vsi.get': (params) => this.requireStore().vsis.get(parsePortUuid(params)) ?? null,
       'vm.up': (params) => this.vmUp(params),
       'vm.down': (params) => this.vmDown(params),

@@ -28,6 +28,23 @@ export interface StatusView {
   override?: {path: string; ifname: string | null; error: string | null}
   /** The controller link (src/rpc/controller-link.ts RpcStatus), or transport local. */
   rpc?: {transport: 'local'} | import('../rpc/controller-link.js').RpcStatus
+  /** LLDPDUs the running daemon discarded since its start, by the rule they broke (`vdp-agent lldp stats`). */
+  lldpDiscards?: {total: number; byRule: Record<string, number>}
+  /** Whether the daemon's database writes succeed; when not, since when, why, and how many writes wait. */
+  store?: StoreView
+}
+
+export interface StoreView {
+  path: string
+  writable: boolean
+  failingSince: string | null
+  lastError: string | null
+  pending: number
+}
+
+export function storeView(store: Store): StoreView {
+  const h = store.health()
+  return {path: store.path, writable: h.writable, failingSince: h.failingSince === null ? null : new Date(h.failingSince).toISOString(), lastError: h.lastError, pending: h.pending}
 }
 
 export function uplinkView(rec: UplinkRecord | undefined): UplinkView {

@@ -1,10 +1,12 @@
 import {VdpAgentError} from '../errors.js'
 import type {VmPort} from '../store/vsi-repo.js'
+import {previewValue} from '../value-preview.js'
 
 /** A VM event's port failed validation (from the CLI or the controller): nothing is recorded or queued. */
 export class VmPortError extends VdpAgentError {
   constructor(field: string, value: unknown, expected: string) {
-    super('BAD_ARGUMENT', `${field} = ${JSON.stringify(value)}: expected ${expected}`, {field})
+    // A preview, not the value: an error reply never echoes a whole (maybe huge or deeply nested) input.
+    super('BAD_ARGUMENT', `${field} = ${previewValue(value)}: expected ${expected}`, {field})
   }
 }
 
@@ -44,10 +46,19 @@ function isUnicast(mac: string): boolean {
   return (first & 1) === 0 && mac !== '00:00:00:00:00:00'
 }
 
+/** The fields of a VM-up request; any other key is refused (a misspelt optional field must not vanish). */
+const VM_UP_FIELDS = new Set(['portUuid', 'mac', 'netUuid', 'segmentationId', 'vmName', 'vmUuid', 'ipv4', 'vlan'])
+
+function refuseUnknownKeys(p: object, known: ReadonlySet<string>, where: string): void {
+  const unknown = Object.keys(p).filter((k) => !known.has(k))
+  if (unknown.length > 0) throw new VmPortError(where, unknown.length === 1 ? unknown[0] : unknown.slice(0, 5).join(', '), `only the keys ${[...known].join(', ')} (unknown key${unknown.length === 1 ? '' : 's'})`)
+}
+
 /** Validate a VM-up request from untrusted input (control socket, RPC). */
 export function parseVmUp(input: unknown): VmUpRequest {
-  if (typeof input !== 'object' || input === null) throw new VmPortError('params', input, 'an object')
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new VmPortError('params', input, 'an object')
   const p = input as Record<string, unknown>
+  refuseUnknownKeys(p, VM_UP_FIELDS, 'key')
   const mac = str(p, 'mac', MAC, 'a MAC address aa:bb:cc:dd:ee:ff')!.toLowerCase()
   if (!isUnicast(mac)) throw new VmPortError('mac', mac, 'a unicast MAC address (not multicast, broadcast or all-zero)')
   return {
@@ -74,11 +85,15 @@ export const MAX_BULK_PORTS = 20_000
 
 /** A bulk VM list: ports to associate and port UUIDs to de-associate. */
 export function parseVmBulk(input: unknown): {up: VmUpRequest[]; down: string[]} {
-  if (typeof input !== 'object' || input === null) throw new VmPortError('params', input, 'an object {up: [...], down: [...]}')
+  const shape = 'an object {"up": [ports...], "down": [port UUIDs...]} (either list may be left out, not both)'
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new VmPortError('the bulk list', input, shape)
   const p = input as {up?: unknown; down?: unknown}
+  refuseUnknownKeys(p, new Set(['up', 'down']), 'key')
+  if (p.up === undefined && p.down === undefined) throw new VmPortError('the bulk list', input, shape)
   const up = p.up ?? []
   const down = p.down ?? []
-  if (!Array.isArray(up) || !Array.isArray(down)) throw new VmPortError('up/down', input, 'arrays')
+  if (!Array.isArray(up)) throw new VmPortError('up', up, 'an array of ports')
+  if (!Array.isArray(down)) throw new VmPortError('down', down, 'an array of port UUIDs')
   if (up.length + down.length > MAX_BULK_PORTS) throw new VmPortError('up/down', `${up.length + down.length} ports`, `at most ${MAX_BULK_PORTS} ports per request`)
   const parsedUp = up.map((u, i) => {
     try {

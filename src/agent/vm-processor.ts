@@ -1,4 +1,5 @@
 import type {AgentConfig} from '../config/schema.js'
+import {errorMessage} from '../errors.js'
 import type {Logger} from '../log/logger.js'
 import type {Store} from '../store/store.js'
 import type {VsiRecord} from '../store/vsi-repo.js'
@@ -74,7 +75,7 @@ export class VmProcessor {
     const now = clock.now()
     if (notice.type === 'vlan-changed') {
       log.warn({port: rec.portUuid, from: notice.from, to: notice.to}, 'the switch changed the VLAN of an association')
-      store.transaction(() => {
+      store.persist('a VLAN change', () => {
         store.vsis.update(rec.portUuid, {vdpVlan: notice.to}, now)
         store.journal.add('vsi-vlan-changed', rec.portUuid, {from: notice.from, to: notice.to}, now)
         this.report(rec, 'SUCCESS', null, notice.to, now)
@@ -98,7 +99,7 @@ export class VmProcessor {
     const up: VsiRecord[] = []
     const gone: string[] = []
     for (const v of store.vsis.list()) (v.desired === 'up' ? up.push(v) : gone.push(v.portUuid))
-    store.transaction(() => {
+    store.persist('the VM ports on a new uplink', () => {
       // Ports taken down while there was no uplink: nothing of them is on this uplink's switch.
       for (const port of gone) {
         store.vsis.delete(port)
@@ -117,7 +118,7 @@ export class VmProcessor {
     const {manager, store, clock} = this.deps
     manager.close(`uplink ${ifname} down`)
     const now = clock.now()
-    store.transaction(() => {
+    store.persist('the VM ports of a closed VDP session', () => {
       for (const v of store.vsis.list()) {
         if (v.desired === 'up' && v.state !== 'failed') store.vsis.update(v.portUuid, {state: 'pending', failReason: `waiting for the uplink (${reason})`}, now)
       }
@@ -133,13 +134,13 @@ export class VmProcessor {
     for (const r of recs) this.cancelRetry(r.portUuid)
     const ids = recs.map((r) => r.portUuid)
     if (!manager.uplink) {
-      store.transaction(() => {
+      store.persist('VM ports waiting for the uplink', () => {
         for (const id of ids) store.vsis.update(id, {state: 'pending', failReason: 'waiting for the uplink'}, clock.now())
       })
       return
     }
     const uplink = manager.uplink
-    store.vsis.markMany(ids, 'associating', uplink, clock.now())
+    store.persist('VM ports associating', () => store.vsis.markMany(ids, 'associating', uplink, clock.now()))
     const outcomes = manager.associateMany(recs)
     await Promise.all(
       outcomes.map(async (p, i) => {
@@ -166,10 +167,24 @@ export class VmProcessor {
     this.flush = undefined
     const batch = this.results
     this.results = []
-    const {store, clock, log} = this.deps
+    const {clock, log} = this.deps
     const now = clock.now()
+    try {
+      this.commitBatch(batch, now)
+    } catch (err) {
+      // Runs from setImmediate: a throw here would kill the daemon. The events still complete.
+      log.error({err: errorMessage(err), results: batch.length}, 'association results could not be committed')
+    }
+    for (const b of batch) {
+      log.debug({port: b.rec.portUuid, vlan: b.vid, uplink: b.uplink}, 'VM port associated')
+      b.done()
+    }
+  }
+
+  private commitBatch(batch: {rec: VsiRecord; uplink: string; vid: number | null}[], now: number): void {
+    const {store} = this.deps
     const current = store.vsis.getMany(batch.map((b) => b.rec.portUuid))
-    store.transaction(() => {
+    store.persist('association results', () => {
       for (const {rec, uplink, vid} of batch) {
         // A later "down" took over while the switch answered: its own event records the end.
         if (current.get(rec.portUuid)?.desired !== 'up') continue
@@ -178,10 +193,6 @@ export class VmProcessor {
         this.report(rec, 'SUCCESS', null, vid, now)
       }
     })
-    for (const b of batch) {
-      log.debug({port: b.rec.portUuid, vlan: b.vid, uplink: b.uplink}, 'VM port associated')
-      b.done()
-    }
   }
 
   private failedIfStillWanted(rec: VsiRecord, outcome: Extract<VsiOutcome, {ok: false}>): void {
@@ -192,7 +203,7 @@ export class VmProcessor {
   private failed(rec: VsiRecord, outcome: Extract<VsiOutcome, {ok: false}>, kind: string): void {
     const {store, log, clock, config} = this.deps
     if (this.stopping) {
-      store.vsis.update(rec.portUuid, {state: 'pending', failReason: 'the daemon stopped before the switch answered'}, clock.now())
+      store.persist('an interrupted association', () => store.vsis.update(rec.portUuid, {state: 'pending', failReason: 'the daemon stopped before the switch answered'}, clock.now()))
       return
     }
     const cfg = config().vdp
@@ -201,7 +212,7 @@ export class VmProcessor {
     const now = clock.now()
     const due = decision.retry ? now + decision.delayMs : null
     const reason = decision.retry ? outcome.reason : `${outcome.reason}; ${decision.why}`
-    store.transaction(() => {
+    store.persist('a failed association', () => {
       store.vsis.update(rec.portUuid, {state: decision.retry ? 'pending' : 'failed', failReason: reason, attempts, vdpVlan: null, nextRetryAt: due}, now)
       store.journal.add(kind, rec.portUuid, {reason, attempts, retryInMs: decision.retry ? decision.delayMs : null}, now)
       this.report(rec, 'CREATE:FAIL', reason, null, now)
@@ -218,14 +229,14 @@ export class VmProcessor {
       recs.map(async (rec) => {
         let reason: string | null = null
         if (manager.uplink) {
-          store.vsis.update(rec.portUuid, {state: 'deassociating'}, clock.now())
+          store.persist('a VM port de-associating', () => store.vsis.update(rec.portUuid, {state: 'deassociating'}, clock.now()))
           const outcome = await manager.deassociate(rec)
           if (!outcome.ok) reason = outcome.reason
         }
         const now = clock.now()
         const current = store.vsis.get(rec.portUuid)
         if (!current || current.desired !== 'down') return // brought up again meanwhile
-        store.transaction(() => {
+        store.persist('a de-association result', () => {
           store.vsis.delete(rec.portUuid)
           store.journal.add('vsi-deassociated', rec.portUuid, {reason}, now)
           this.report(rec, reason ? 'DELETE:FAIL' : 'SUCCESS', reason, null, now)

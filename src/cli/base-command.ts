@@ -46,10 +46,11 @@ export abstract class BaseCommand extends Command {
     configPath: string | undefined,
     method: string,
     fromStore: (store: Store) => T,
+    params?: unknown,
   ): Promise<{source: 'daemon' | 'database'; data: T}> {
     const {config} = this.agentConfig(configPath)
     try {
-      return {source: 'daemon', data: (await callDaemon(config.general.control_socket, method)) as T}
+      return {source: 'daemon', data: (await callDaemon(config.general.control_socket, method, params)) as T}
     } catch (err) {
       if (!(err instanceof DaemonUnreachableError)) throw err
     }
@@ -79,10 +80,11 @@ export abstract class BaseCommand extends Command {
   }
 }
 
-/** 2: bad usage or argument, 3: daemon not reachable, 78: bad configuration, 1: anything else. */
+/** 2: bad usage or argument, 3: daemon not reachable, 77: no permission, 78: bad configuration, 1: anything else. */
 export function exitCodeFor(code: string): number {
   if (code === 'CONFIG_INVALID') return EXIT_CONFIG
   if (code === 'INVALID_IFNAME' || code === 'BAD_ARGUMENT' || code === 'UNKNOWN_PORT') return 2
   if (code === 'DAEMON_UNREACHABLE' || code === 'DAEMON_TIMEOUT') return 3
+  if (code === 'DAEMON_ACCESS_DENIED') return 77 // EX_NOPERM (sysexits.h)
   return 1
 }

@@ -1,15 +1,18 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {isAbsolute} from 'node:path'
 
 import {VdpAgentError} from '../errors.js'
 import {validateIfName} from '../net/ifname.js'
 import {parseIni} from './ini.js'
+import {FileReadError, readRegularFile} from './regular-file.js'
 import {type AgentConfig, type KeySpec, type SectionName, configSchema, sectionNames, sectionSpecs} from './schema.js'
 
 export const DEFAULT_CONFIG_PATH = '/etc/vdp-agent/agent.ini'
 /** sysexits.h EX_CONFIG: what systemd and operators expect from a daemon refusing its configuration. */
 export const EXIT_CONFIG = 78
+/** A config file is a few KB; a bigger "config" is something else (and is not read without end). */
+export const MAX_CONFIG_BYTES = 1 << 20
 
 export interface ConfigProblem {
   file: string
@@ -70,8 +73,9 @@ export function loadConfig(file?: string): LoadedConfig {
   }
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
+    text = readRegularFile(path, MAX_CONFIG_BYTES, 'config file').toString('utf8')
   } catch (err) {
+    if (err instanceof FileReadError) throw new ConfigError([{file: path, expected: `a regular config file of at most ${MAX_CONFIG_BYTES} bytes (it ${String(err.details.problem)})`}])
     throw new ConfigError([{file: path, expected: `a readable config file (${(err as Error).message})`}])
   }
   return {...parseConfigText(text, path), file: path}

@@ -1,6 +1,6 @@
 import {type KeySpec, type SectionName, sectionNames, sectionSpecs} from './schema.js'
 
-const SECTION_DOCS: Record<SectionName, string> = {
+export const SECTION_DOCS: Record<SectionName, string> = {
   general: 'Identity, state and the local control surface.',
   uplink: 'How the uplink to the top-of-rack switch is chosen.\nPrecedence: the override file ([general] uplink_override_file) > static_interface (mode = static) > LLDP auto detection.',
   lldp: 'Our own LLDP agent: neighbours on candidate ports, and the EVB station TLV on the uplink\n(sent to the nearest-customer-bridge address 01:80:c2:00:00:00, like lldpad).',
@@ -10,12 +10,12 @@ const SECTION_DOCS: Record<SectionName, string> = {
   log: 'Logging (pino). JSON lines to stdout for journald; readable on a terminal.',
 }
 
-function defaultText(spec: KeySpec): string {
+export function defaultText(spec: KeySpec): string {
   if (spec.kind === 'list') return spec.default.join(', ')
   return String(spec.default)
 }
 
-function typeText(spec: KeySpec): string {
+export function typeText(spec: KeySpec): string {
   switch (spec.kind) {
     case 'enum':
       return `one of ${spec.values.join(' | ')}`

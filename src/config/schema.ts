@@ -137,7 +137,7 @@ export const configSchema = {
   lldp: {
     mode: oneOf(['rxtx', 'rx', 'off'] as const, {
       default: 'rxtx',
-      doc: 'rxtx: receive and transmit (EVB station TLV on the uplink). rx: receive only (another LLDP daemon transmits). off: no LLDP (static uplink only).',
+      doc: 'rxtx: receive and transmit (EVB station TLV on the uplink; at start and when a carrier returns, one LLDPDU without EVB TLV on each candidate port so the switch answers at once). rx: receive only (another LLDP daemon transmits); the cost: the uplink is found only at the switch\'s next periodic LLDPDU (up to its tx interval, 30 s on most switches) after start or a carrier flap. off: no LLDP (static uplink only).',
     }),
     tx_interval: int({default: 30, min: 1, max: 3600, doc: 'msgTxInterval (s) between LLDPDUs on the uplink.'}),
     tx_hold: int({default: 4, min: 1, max: 100, doc: 'msgTxHold: the advertised TTL is tx_interval × tx_hold + 1 s.'}),

@@ -6,7 +6,21 @@ import type {ControlResponse} from './protocol.js'
 /** The daemon is not running (or its socket is unreachable): callers fall back to the database. */
 export class DaemonUnreachableError extends VdpAgentError {
   constructor(path: string, cause: string) {
-    super('DAEMON_UNREACHABLE', `no vdp-agent daemon answers on ${path} (${cause})`, {path})
+    super('DAEMON_UNREACHABLE', `no vdp-agent daemon answers on ${path} (${cause}): start it (systemctl start vdp-agent, or vdp-agent daemon), or check [general] control_socket`, {path})
+  }
+}
+
+/**
+ * The control socket is there but this user may not use it (EACCES/EPERM): the daemon may well be running.
+ * Not a DaemonUnreachableError, so nothing falls back to "daemon not running". Code DAEMON_ACCESS_DENIED.
+ */
+export class DaemonAccessError extends VdpAgentError {
+  constructor(path: string, cause: string) {
+    super(
+      'DAEMON_ACCESS_DENIED',
+      `permission denied on the control socket ${path} (${cause}): only root and members of the socket's group (vdp-agent when installed as a service) may use it; run with sudo or join that group`,
+      {path},
+    )
   }
 }
 
@@ -32,7 +46,9 @@ export function callDaemon(path: string, method: string, params?: unknown, timeo
     )
     socket.setEncoding('utf8')
     socket.once('connect', () => socket.write(JSON.stringify({id: 1, method, params}) + '\n'))
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(() => reject(new DaemonUnreachableError(path, err.code ?? err.message))))
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      finish(() => reject(err.code === 'EACCES' || err.code === 'EPERM' ? new DaemonAccessError(path, err.code) : new DaemonUnreachableError(path, err.code ?? err.message))),
+    )
     socket.on('data', (chunk: string) => {
       buffer += chunk
       const nl = buffer.indexOf('\n')

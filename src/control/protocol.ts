@@ -19,6 +19,9 @@ export type ControlResponse = {id: number; ok: true; result: unknown} | {id: num
 /** A request line longer than this is refused: the protocol carries commands, not bulk data. */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024
 
+/** Request params nesting deeper than this are refused before any handler sees them (a VM event is 3 deep). */
+export const MAX_PARAMS_DEPTH = 32
+
 export function isControlRequest(v: unknown): v is ControlRequest {
   if (typeof v !== 'object' || v === null) return false
   const r = v as Record<string, unknown>

@@ -68,14 +68,15 @@ export class AgentRunner {
   readonly lines: LogLine[] = []
   private partial = ''
 
-  private constructor(lab: Lab, ns: string, readonly home: AgentHome) {
-    this.proc = lab.spawn(ns, [process.execPath, CLI, 'daemon', '--config', home.config], {env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe']})
+  private constructor(lab: Lab, ns: string, readonly home: AgentHome, argvPrefix: readonly string[] = []) {
+    this.proc = lab.spawn(ns, [...argvPrefix, process.execPath, CLI, 'daemon', '--config', home.config], {env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe']})
     this.proc.child.stdout!.on('data', (d: Buffer) => this.take(d.toString()))
     this.proc.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()))
   }
 
-  static async start(lab: Lab, ns: string, home: AgentHome, timeoutMs = 15_000): Promise<AgentRunner> {
-    const agent = new AgentRunner(lab, ns, home)
+  /** `argvPrefix` runs the daemon through a wrapper (nsenter into a private mount namespace, setpriv...). */
+  static async start(lab: Lab, ns: string, home: AgentHome, timeoutMs = 15_000, argvPrefix: readonly string[] = []): Promise<AgentRunner> {
+    const agent = new AgentRunner(lab, ns, home, argvPrefix)
     const deadline = Date.now() + timeoutMs
     while (!agent.output.includes('vdp-agent daemon started')) {
       if (agent.proc.child.exitCode !== null) throw new VdpAgentError('AGENT_EXITED', `daemon exited early (${agent.proc.child.exitCode}):\n${agent.output}`)

@@ -1,7 +1,7 @@
 /**
- * Real LLDP/EVB/VDP peers inside a lab namespace, following docs/lab-recipes.md §3 (lldpd) and §4 (lldpad):
- * private control sockets, config files and logs in a lab temp dir, readiness polled (never slept on), and
- * stop() by PID. Config values reaching a file or argv are validated first.
+ * Real LLDP/EVB/VDP peers inside a lab namespace, following docs/net.md "lldpd in a namespace" and "lldpad in
+ * a namespace": private control sockets, config files and logs in a lab temp dir, readiness polled (never
+ * slept on), and stop() by PID. Config values reaching a file or argv are validated first.
  */
 import {closeSync, openSync} from 'node:fs'
 import {chmod, readFile, writeFile} from 'node:fs/promises'

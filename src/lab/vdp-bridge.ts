@@ -623,7 +623,7 @@ function withVids(filter: VsiFilter, vidOf: (e: FilterEntry) => number): VsiFilt
   return {format: filter.format, entries: filter.entries.map((e) => ({...e, vid: vidOf(e)}))}
 }
 
-/** lldpad's request checks (protocol.md 4.7): error 5 for a bad VID, MAC or group, 1 for a bad layout. */
+/** lldpad's checks (docs/wire-notes.md §Filter info): error 5 for a bad VID, MAC or group, 1 for a bad layout. */
 function invalidFilter(filter: VsiFilter): number | undefined {
   if (filter.format === 1 && filter.entries.length > 1 && filter.entries.some((e) => e.vid === 0)) {
     return VDP_ERROR.invalidFormat

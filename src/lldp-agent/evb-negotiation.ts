@@ -29,9 +29,9 @@ export interface EvbNegotiation {
 }
 
 /**
- * 802.1Qbg EVB negotiation from the station's side (protocol.md 2.2; same results as lldpad, checked against
- * its own test vectors): R, RTE, RWD and RKA are the larger of ours and the bridge's, a ROL bit says the
- * bridge's value won (or tied); the bridge-status octet is echoed; RRSTAT is 3 ("don't know") until a
+ * 802.1Qbg EVB negotiation from the station's side (docs/wire-notes.md §EVB negotiation; same results as lldpad,
+ * checked against its own test vectors): R, RTE, RWD and RKA are the larger of ours and the bridge's, a ROL bit
+ * says the bridge's value won (or tied); the bridge-status octet is echoed; RRSTAT is 3 ("don't know") until a
  * bridge TLV arrives, then whether the bridge enabled reflective relay.
  */
 export function negotiateEvb(policy: EvbPolicy, bridge?: EvbTlv): EvbNegotiation {

@@ -1,8 +1,10 @@
 import {errorMessage} from '../errors.js'
 import {ETHERTYPE_LLDP, type EvbTlv, LLDP_MULTICAST, LldpDecodeError, buildLldpFrame, decodeLldpFrame, scanLldpHeader} from '../lldp/index.js'
 import type {Logger} from '../log/logger.js'
+import {formatMac} from '../net/ethernet.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
 import type {Clock, TimerHandle} from '../vdp/clock.js'
+import {DiscardLog} from './discard-log.js'
 import {type EvbNegotiation, type EvbPolicy, negotiateEvb} from './evb-negotiation.js'
 import {type NeighborEvent, NeighborTable, isEvbBridgeNeighbor, neighborKey} from './neighbor-table.js'
 import {TxSchedule, advertisedTtl} from './tx-schedule.js'
@@ -11,8 +13,22 @@ import {TxSchedule, advertisedTtl} from './tx-schedule.js'
 const NEAREST_CUSTOMER_BRIDGE = LLDP_MULTICAST.nearestCustomerBridge
 /** Station Only (802.1AB capability bit 0x0080): what a host is. */
 const STATION_ONLY = 0x0080
-/** Bound of the receive fast-path cache (one entry per interface and sender). */
+/** Bound of the receive fast-path cache (one entry per interface, agent and sender). */
 const MAX_FAST_PATH_ENTRIES = 1024
+/** The destination group addresses of the three 802.1AB LLDP agents; anything else reaches none of them. */
+const AGENT_ADDRESSES: ReadonlySet<string> = new Set(Object.values(LLDP_MULTICAST))
+
+/**
+ * Why the agent drops an LLDPDU besides the decoder's rules (src/lldp/rules.ts, e.g. `mandatory-tlv-order`):
+ * the keys of LldpInterfaceStats.rxDiscardedByRule are these or a decoder rule name.
+ */
+export const LLDP_AGENT_DISCARD_RULES = {
+  'own-frame': 'our own LLDPDU looped back (a hairpinning bridge, loopback)',
+  'unknown-destination': 'not addressed to an 802.1AB LLDP agent (01:80:c2:00:00:00, :03 or :0e)',
+  'too-many-neighbors': 'the port already holds the bound of neighbours and the sender is not an EVB bridge (802.1AB tooManyNeighbors)',
+  'receive-queue-full': 'dropped by the kernel before we read it: the socket receive queue was full (PACKET_STATISTICS tp_drops)',
+  'frame-too-large': 'larger than the 64 KiB receive buffer (no LLDPDU is)',
+} as const
 
 export interface LldpAgentSettings {
   mode: 'rxtx' | 'rx' | 'off'
@@ -63,6 +79,11 @@ export class LldpAgent {
   private readonly stats = new Map<string, LldpInterfaceStats>()
   private readonly fastPath = new Map<string, {frame: Buffer; key: string}>()
   private readonly negotiations = new Map<string, EvbNegotiation>()
+  private readonly discardLog: DiscardLog
+  /** Ports to announce ourselves on at the next turn (see announce()). */
+  private readonly helloDue = new Set<string>()
+  private readonly closedSocketDrops = new Map<string, Record<'receive-queue-full' | 'frame-too-large', number>>()
+  private helloTimer?: TimerHandle
   private txTimer?: TimerHandle
   private expiryTimer?: TimerHandle
   private stopped = false
@@ -70,18 +91,15 @@ export class LldpAgent {
   constructor(
     private settings: LldpAgentSettings,
     private readonly deps: LldpAgentDeps,
-  ) {}
+  ) {
+    this.discardLog = new DiscardLog(deps.log)
+  }
 
   /** Listen on exactly these ports (opens new sockets, closes the others). */
   setListenPorts(ports: readonly string[]): void {
     if (this.settings.mode === 'off' || this.stopped) return
     const want = new Set(ports)
-    for (const [ifname, socket] of this.rx) {
-      if (!want.has(ifname)) {
-        socket.close()
-        this.rx.delete(ifname)
-      }
-    }
+    for (const ifname of [...this.rx.keys()]) if (!want.has(ifname)) this.closeSocket(ifname)
     for (const ifname of want) {
       if (this.rx.has(ifname)) continue
       try {
@@ -91,10 +109,37 @@ export class LldpAgent {
           onError: (err) => this.deps.log.debug({ifname, err: err.message}, 'LLDP socket error'),
         })
         this.rx.set(ifname, socket)
+        this.announce(ifname)
       } catch (err) {
         this.deps.log.warn({ifname, err: errorMessage(err)}, 'cannot listen for LLDP on this interface')
       }
     }
+  }
+
+  /**
+   * Make a switch that is already talking answer now rather than at its next msgTxInterval: one LLDPDU
+   * without the EVB TLV to the nearest-customer-bridge address (the agent EVB uses). A new neighbour makes
+   * the peer's agent transmit at once (802.1AB-2009 §9.2.7.7 newNeighbor → txFast; lldpad does, see
+   * docs/lldp.md). Sent on a listened (candidate) port at start-up and when its carrier returns; never in
+   * `rx` mode, and not on ports we transmit on anyway (the uplink carries the EVB TLV from its first LLDPDU).
+   */
+  announce(ifname: string): void {
+    if (this.settings.mode !== 'rxtx' || this.stopped) return
+    this.helloDue.add(ifname)
+    // On the next turn: the uplink decision made in the same turn (start-up) puts the uplink in `tx` first.
+    this.helloTimer ??= this.deps.clock.setTimer(0, () => {
+      this.helloTimer = undefined
+      for (const port of this.helloDue) if (this.rx.has(port) && !this.tx.has(port)) this.send(port, advertisedTtl(this.settings.txIntervalSeconds, this.settings.txHold), false)
+      this.helloDue.clear()
+    })
+  }
+
+  /**
+   * The last LLDP frame heard from `srcMac` on `ifname` for the LLDP agent at `destAddress` (kept for the
+   * receive fast path), for `neighbors -v`.
+   */
+  lastFrame(ifname: string, destAddress: string, srcMac: string): Buffer | undefined {
+    return this.fastPath.get(`${ifname}|${destAddress}|${srcMac}`)?.frame
   }
 
   listening(): string[] {
@@ -128,13 +173,45 @@ export class LldpAgent {
     return this.negotiations.get(ifname)
   }
 
+  /** Per interface, with the drops the socket counted before a frame reached us (kernel queue, oversize). */
   interfaceStats(): Record<string, LldpInterfaceStats> {
-    return Object.fromEntries(this.stats)
+    const out: Record<string, LldpInterfaceStats> = {}
+    for (const ifname of new Set([...this.stats.keys(), ...this.rx.keys()])) {
+      const own = this.statsOf(ifname)
+      const byRule = {...own.rxDiscardedByRule}
+      let dropped = 0
+      const socket = this.socketDrops(ifname)
+      for (const [rule, n] of Object.entries(socket)) {
+        if (n > 0) byRule[rule] = (byRule[rule] ?? 0) + n
+        dropped += n
+      }
+      out[ifname] = {...own, rxDiscarded: own.rxDiscarded + dropped, rxDiscardedByRule: byRule}
+    }
+    return out
+  }
+
+  /** Socket-level drops: those of the open socket plus those of sockets closed before (kept at close). */
+  private socketDrops(ifname: string): Record<'receive-queue-full' | 'frame-too-large', number> {
+    const closed = this.closedSocketDrops.get(ifname) ?? {'receive-queue-full': 0, 'frame-too-large': 0}
+    const st = this.rx.get(ifname)?.stats()
+    return {
+      'receive-queue-full': closed['receive-queue-full'] + (st?.kernelDrops ?? 0),
+      'frame-too-large': closed['frame-too-large'] + ((st as {framesOversize?: number} | undefined)?.framesOversize ?? 0),
+    }
+  }
+
+  private closeSocket(ifname: string): void {
+    const socket = this.rx.get(ifname)
+    if (!socket) return
+    this.closedSocketDrops.set(ifname, this.socketDrops(ifname))
+    socket.close()
+    this.rx.delete(ifname)
   }
 
   /** The port lost carrier or vanished: forget what was heard there. */
   dropInterface(ifname: string, reason: 'link-down' | 'interface-gone'): void {
     for (const key of this.fastPath.keys()) if (key.startsWith(`${ifname}|`)) this.fastPath.delete(key)
+    if (reason === 'interface-gone') this.discardLog.forget(ifname)
     this.apply(this.table.dropInterface(ifname, reason))
   }
 
@@ -155,8 +232,8 @@ export class LldpAgent {
     this.stopped = true
     if (this.txTimer) this.deps.clock.clearTimer(this.txTimer)
     if (this.expiryTimer) this.deps.clock.clearTimer(this.expiryTimer)
-    for (const s of this.rx.values()) s.close()
-    this.rx.clear()
+    if (this.helloTimer) this.deps.clock.clearTimer(this.helloTimer)
+    for (const ifname of [...this.rx.keys()]) this.closeSocket(ifname)
     this.tx.clear()
   }
 
@@ -166,32 +243,38 @@ export class LldpAgent {
     stats.rxFrames++
     const now = this.deps.clock.now()
     const scan = scanLldpHeader(frame)
-    if (!scan) return this.discard(stats, 'not-an-lldpdu')
+    if (!scan) return this.discard(ifname, stats, brokenRule(frame), frame)
     // Our own LLDPDU looped back (loopback, a hairpinning bridge): never a neighbour.
-    if (scan.src === this.deps.macOf(ifname)) return this.discard(stats, 'own-frame')
-    // The same bytes from the same sender: only the TTL restarts, no decode (the receive hot path).
-    const senderKey = `${ifname}|${scan.src}`
+    if (scan.src === this.deps.macOf(ifname)) return this.discard(ifname, stats, 'own-frame', frame)
+    if (!AGENT_ADDRESSES.has(scan.dst)) return this.discard(ifname, stats, 'unknown-destination', frame)
+    // The same bytes from the same sender to the same agent: only the TTL restarts, no decode (the receive hot path).
+    const senderKey = `${ifname}|${scan.dst}|${scan.src}`
     const last = this.fastPath.get(senderKey)
     if (last && this.table.has(last.key) && last.frame.equals(frame)) return this.apply(this.table.refresh(last.key, now))
     let pdu
     try {
       pdu = decodeLldpFrame(frame)
     } catch (err) {
-      return this.discard(stats, err instanceof LldpDecodeError ? err.rule : 'decode-error')
+      return this.discard(ifname, stats, err instanceof LldpDecodeError ? err.rule : 'internal-error', frame)
     }
-    if (pdu.discardRequired) return this.discard(stats, pdu.warnings.find((w) => w.action === 'discard-lldpdu')?.rule ?? 'discard')
+    if (pdu.discardRequired) return this.discard(ifname, stats, pdu.warnings.find((w) => w.action === 'discard-lldpdu')?.rule ?? 'internal-error', frame)
+    const refusedBefore = this.table.tooManyNeighbors
     const events = this.table.receive(ifname, scan.src, pdu, now)
-    const first = events[0]
-    if (first && first.type !== 'removed') {
+    if (this.table.tooManyNeighbors !== refusedBefore) return this.discard(ifname, stats, 'too-many-neighbors', frame)
+    const current = events.at(-1)
+    if (current && current.type !== 'removed') {
       if (this.fastPath.size >= MAX_FAST_PATH_ENTRIES) this.fastPath.delete(this.fastPath.keys().next().value!)
-      this.fastPath.set(senderKey, {frame, key: neighborKey(first.neighbor)})
+      this.fastPath.set(senderKey, {frame, key: neighborKey(current.neighbor)})
     } else this.fastPath.delete(senderKey)
     this.apply(events)
   }
 
-  private discard(stats: LldpInterfaceStats, rule: string): void {
+  /** Count under the rule broken and log it (rate-limited): no LLDPDU is dropped without a trace. */
+  private discard(ifname: string, stats: LldpInterfaceStats, rule: string, frame: Buffer): void {
     stats.rxDiscarded++
     stats.rxDiscardedByRule[rule] = (stats.rxDiscardedByRule[rule] ?? 0) + 1
+    const src = frame.length >= 12 ? formatMac(frame.subarray(6, 12)) : undefined
+    this.discardLog.note(this.deps.clock.now(), ifname, rule, {src, length: frame.length})
   }
 
   private apply(events: NeighborEvent[]): void {
@@ -245,7 +328,8 @@ export class LldpAgent {
     this.send(ifname, 0)
   }
 
-  private send(ifname: string, ttl: number): void {
+  /** `withEvb` false: the announcement of a candidate port that is not the uplink (no EVB station TLV). */
+  private send(ifname: string, ttl: number, withEvb = true): void {
     const stats = this.statsOf(ifname)
     const mac = this.deps.macOf(ifname)
     if (!mac) return
@@ -264,7 +348,7 @@ export class LldpAgent {
             systemName: s.systemName,
             systemDescription: s.systemDescription,
             capabilities: {supported: STATION_ONLY, enabled: STATION_ONLY},
-            evb: this.negotiations.get(ifname)?.station ?? negotiateEvb(s.evb).station,
+            ...(withEvb ? {evb: this.negotiations.get(ifname)?.station ?? negotiateEvb(s.evb).station} : {}),
           }),
     })
     try {
@@ -303,5 +387,19 @@ export class LldpAgent {
       this.stats.set(ifname, s)
     }
     return s
+  }
+}
+
+/**
+ * The rule a frame the header scan refused breaks, as the decoder names it (what `lldp decode --strict`
+ * reports): the first rule that discards the whole LLDPDU, or the decoder's error.
+ */
+function brokenRule(frame: Buffer): string {
+  try {
+    const pdu = decodeLldpFrame(frame)
+    return pdu.warnings.find((w) => w.action === 'discard-lldpdu')?.rule ?? 'not-lldp'
+  } catch (err) {
+    if (!(err instanceof LldpDecodeError)) return 'internal-error'
+    return err.partial?.warnings.find((w) => w.action === 'discard-lldpdu')?.rule ?? err.rule
   }
 }

@@ -1,7 +1,8 @@
 import type {LldpId, Lldpdu} from '../lldp/index.js'
 import type {NeighborRecord} from '../store/neighbor-repo.js'
 
-export type NeighborRemovalReason = 'shutdown' | 'aged' | 'link-down' | 'interface-gone'
+/** `evicted`: made room for an EVB bridge on a full port (MAX_NEIGHBORS_PER_INTERFACE). */
+export type NeighborRemovalReason = 'shutdown' | 'aged' | 'link-down' | 'interface-gone' | 'evicted'
 
 export type NeighborEvent =
   | {type: 'added'; neighbor: NeighborRecord}
@@ -9,7 +10,10 @@ export type NeighborEvent =
   | {type: 'updated'; neighbor: NeighborRecord; changed: boolean}
   | {type: 'removed'; neighbor: NeighborRecord; reason: NeighborRemovalReason}
 
-/** 802.1AB's tooManyNeighbors: a port is point to point; more than this is a flood or a misconfiguration. */
+/**
+ * 802.1AB's tooManyNeighbors: a port is point to point; more than this is a flood or a misconfiguration.
+ * The bound counts every LLDP agent of the port together.
+ */
 export const MAX_NEIGHBORS_PER_INTERFACE = 16
 
 /** A neighbour whose EVB TLV says it is a bridge: the kind of neighbour an uplink is found by. */
@@ -21,18 +25,20 @@ export function idText(id: LldpId): string {
   return typeof id.value === 'string' ? id.value : id.value.address
 }
 
-function msapKey(ifname: string, chassisSubtype: number, chassisId: string, portSubtype: number, portId: string): string {
-  return `${ifname}\u0000${chassisSubtype}:${chassisId}\u0000${portSubtype}:${portId}`
+/** One remote-database entry: local port, LLDP agent (destination group address), MSAP. */
+function msapKey(ifname: string, destAddress: string, chassisSubtype: number, chassisId: string, portSubtype: number, portId: string): string {
+  return `${ifname}\u0000${destAddress}\u0000${chassisSubtype}:${chassisId}\u0000${portSubtype}:${portId}`
 }
 
-export function neighborKey(n: Pick<NeighborRecord, 'ifname' | 'chassisSubtype' | 'chassisId' | 'portSubtype' | 'portId'>): string {
-  return msapKey(n.ifname, n.chassisSubtype, n.chassisId, n.portSubtype, n.portId)
+export function neighborKey(n: Pick<NeighborRecord, 'ifname' | 'destAddress' | 'chassisSubtype' | 'chassisId' | 'portSubtype' | 'portId'>): string {
+  return msapKey(n.ifname, n.destAddress, n.chassisSubtype, n.chassisId, n.portSubtype, n.portId)
 }
 
 /** JSON-safe copies of the parts we keep (decoded values may be views into a reused receive buffer). */
-function toRecord(ifname: string, srcMac: string, pdu: Lldpdu, now: number, firstSeen: number): NeighborRecord {
+function toRecord(ifname: string, destAddress: string, srcMac: string, pdu: Lldpdu, now: number, firstSeen: number): NeighborRecord {
   return {
     ifname,
+    destAddress,
     chassisId: idText(pdu.chassisId),
     portId: idText(pdu.portId),
     chassisSubtype: pdu.chassisId.subtype,
@@ -51,6 +57,16 @@ function toRecord(ifname: string, srcMac: string, pdu: Lldpdu, now: number, firs
   }
 }
 
+/** The neighbour a full port gives up for an EVB bridge: a non-EVB one, heard least recently, then expiring last. */
+function evictionCandidate(onPort: NeighborRecord[]): NeighborRecord | undefined {
+  let victim: NeighborRecord | undefined
+  for (const n of onPort) {
+    if (isEvbBridgeNeighbor(n)) continue
+    if (!victim || n.lastSeen < victim.lastSeen || (n.lastSeen === victim.lastSeen && n.expiresAt > victim.expiresAt)) victim = n
+  }
+  return victim
+}
+
 function sameContent(a: NeighborRecord, b: NeighborRecord): boolean {
   return (
     a.srcMac === b.srcMac &&
@@ -65,8 +81,11 @@ function sameContent(a: NeighborRecord, b: NeighborRecord): boolean {
 }
 
 /**
- * The LLDP remote MIB: neighbours per local interface, keyed by MSAP (chassis ID + port ID), aged by
- * their TTL, dropped at once on a shutdown LLDPDU (TTL 0) or when the link goes down. Pure: the caller
+ * The LLDP remote MIB: neighbours per local interface and LLDP agent (802.1AB-2009 §7.1: each agent, named by
+ * its destination group address, keeps its own remote database), keyed by MSAP (chassis ID + port ID), aged
+ * by their TTL, dropped at once on a shutdown LLDPDU (TTL 0) to the same agent or when the link goes down.
+ * A port holds at most MAX_NEIGHBORS_PER_INTERFACE; when full, an EVB bridge still gets in by evicting the
+ * non-EVB neighbour heard least recently (spoofed neighbours must not lock the switch out). Pure: the caller
  * passes the time and applies the events (persistence, uplink detection).
  */
 export class NeighborTable {
@@ -74,9 +93,24 @@ export class NeighborTable {
   /** Frames refused because a port already had MAX_NEIGHBORS_PER_INTERFACE neighbours. */
   tooManyNeighbors = 0
 
-  /** Seed from the database at start-up (records whose TTL has not run out). */
-  restore(records: NeighborRecord[], now: number): void {
-    for (const r of records) if (r.expiresAt > now) this.byKey.set(neighborKey(r), r)
+  /**
+   * Seed from the database at start-up: records whose TTL has not run out, at most the bound per port (EVB
+   * bridges first, then the most recently heard). Returns the records left out, for the caller to delete.
+   */
+  restore(records: NeighborRecord[], now: number): NeighborRecord[] {
+    const ranked = [...records].sort((a, b) => Number(isEvbBridgeNeighbor(b)) - Number(isEvbBridgeNeighbor(a)) || b.lastSeen - a.lastSeen)
+    const perPort = new Map<string, number>()
+    const skipped: NeighborRecord[] = []
+    for (const r of ranked) {
+      const count = perPort.get(r.ifname) ?? 0
+      if (r.expiresAt <= now || count >= MAX_NEIGHBORS_PER_INTERFACE) {
+        skipped.push(r)
+        continue
+      }
+      perPort.set(r.ifname, count + 1)
+      this.byKey.set(neighborKey(r), r)
+    }
+    return skipped
   }
 
   list(): NeighborRecord[] {
@@ -91,23 +125,32 @@ export class NeighborTable {
     return this.byKey.has(key)
   }
 
-  /** Apply a received LLDPDU. */
-  receive(ifname: string, srcMac: string, pdu: Lldpdu, now: number): NeighborEvent[] {
-    const key = msapKey(ifname, pdu.chassisId.subtype, idText(pdu.chassisId), pdu.portId.subtype, idText(pdu.portId))
+  /** Apply a received LLDPDU; `pdu.dst` (its destination group address) names the LLDP agent. */
+  receive(ifname: string, srcMac: string, pdu: Lldpdu & {dst: string}, now: number): NeighborEvent[] {
+    const key = msapKey(ifname, pdu.dst, pdu.chassisId.subtype, idText(pdu.chassisId), pdu.portId.subtype, idText(pdu.portId))
     const existing = this.byKey.get(key)
     if (pdu.isShutdown) {
       if (!existing) return []
       this.byKey.delete(key)
       return [{type: 'removed', neighbor: existing, reason: 'shutdown'}]
     }
-    if (!existing && this.onInterface(ifname).length >= MAX_NEIGHBORS_PER_INTERFACE) {
-      this.tooManyNeighbors++
-      return []
+    const record = toRecord(ifname, pdu.dst, srcMac, pdu, now, existing?.firstSeen ?? now)
+    const events: NeighborEvent[] = []
+    if (!existing) {
+      const onPort = this.onInterface(ifname)
+      if (onPort.length >= MAX_NEIGHBORS_PER_INTERFACE) {
+        const victim = isEvbBridgeNeighbor(record) ? evictionCandidate(onPort) : undefined
+        if (!victim) {
+          this.tooManyNeighbors++
+          return []
+        }
+        this.byKey.delete(neighborKey(victim))
+        events.push({type: 'removed', neighbor: victim, reason: 'evicted'})
+      }
     }
-    const record = toRecord(ifname, srcMac, pdu, now, existing?.firstSeen ?? now)
     this.byKey.set(key, record)
-    if (!existing) return [{type: 'added', neighbor: record}]
-    return [{type: 'updated', neighbor: record, changed: !sameContent(existing, record)}]
+    events.push(existing ? {type: 'updated', neighbor: record, changed: !sameContent(existing, record)} : {type: 'added', neighbor: record})
+    return events
   }
 
   /** An identical LLDPDU again: only the expiry moves (the receive fast path skips the decode). */

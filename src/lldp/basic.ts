@@ -38,17 +38,32 @@ export const ADDRESS_FAMILY_IPV4 = 1
 export const ADDRESS_FAMILY_IPV6 = 2
 export const ADDRESS_FAMILY_802 = 6
 
-/** [familyAt, end): the family octet followed by the address. */
-export function decodeNetworkAddress(buf: Buffer, familyAt: number, end: number): NetworkAddress {
+/** The address length a family fixes (IANA address family numbers), or undefined when it does not fix one. */
+export function networkAddressLength(family: number): number | undefined {
+  return family === ADDRESS_FAMILY_IPV4 ? 4 : family === ADDRESS_FAMILY_IPV6 ? 16 : family === ADDRESS_FAMILY_802 ? 6 : undefined
+}
+
+/**
+ * [familyAt, end): the family octet followed by the address. An address whose length does not fit its family
+ * (or that is empty) is kept as hex octets and reported as 'network-address-length' when a context is given.
+ */
+export function decodeNetworkAddress(buf: Buffer, familyAt: number, end: number, ctx?: DecodeContext, what = 'network address'): NetworkAddress {
   const family = buf[familyAt]
   const start = familyAt + 1
   const n = end - start
+  const familyName = addressFamilyName(family)
+  const expected = networkAddressLength(family)
   let address: string
   if (family === ADDRESS_FAMILY_IPV4 && n === 4) address = formatIpv4(buf, start)
   else if (family === ADDRESS_FAMILY_IPV6 && n === 16) address = formatIpv6(buf, start)
   else if (family === ADDRESS_FAMILY_802 && n === 6) address = formatMac(buf, start)
-  else address = hex(buf, start, end)
-  return {family, familyName: addressFamilyName(family), address}
+  else {
+    address = hex(buf, start, end)
+    if (expected !== undefined || n === 0) {
+      ctx?.report('network-address-length', familyAt, `${what}: ${familyName} address of ${n} octets, expected ${expected ?? 'at least 1'}`)
+    }
+  }
+  return {family, familyName, address}
 }
 
 /** The address octets (without the family octet); the text form decides the layout, as decodeNetworkAddress chose it. */
@@ -69,7 +84,7 @@ function decodeIdValue(buf: Buffer, start: number, end: number, isPort: boolean,
     if (end - v === 6) return {subtype, subtypeName, encoding: 'mac', value: formatMac(buf, v)}
     ctx.report('id-value-format', start, `${isPort ? 'Port' : 'Chassis'} ID MAC address has ${end - v} octets, not 6`)
   } else if (subtype === addressSubtype) {
-    return {subtype, subtypeName, encoding: 'address', value: decodeNetworkAddress(buf, v, end)}
+    return {subtype, subtypeName, encoding: 'address', value: decodeNetworkAddress(buf, v, end, ctx, `${isPort ? 'Port' : 'Chassis'} ID`)}
   } else if (subtype === 0 || subtype > 7) {
     ctx.report('reserved-id-subtype', start, `${isPort ? 'Port' : 'Chassis'} ID subtype ${subtype} is reserved`)
   } else if (!(isPort && subtype === PORT_SUBTYPE_AGENT_CIRCUIT_ID) && isPrintableText(buf, v, end)) {
@@ -145,6 +160,10 @@ export function decodeCapabilitiesTlv(buf: Buffer, tlvAt: number, start: number,
   }
   const supported = (buf[start] << 8) | buf[start + 1]
   const enabled = (buf[start + 2] << 8) | buf[start + 3]
+  const unsupported = enabled & ~supported
+  if (unsupported !== 0) {
+    ctx.report('capabilities-not-supported', tlvAt, `System Capabilities: enabled ${capabilityNames(unsupported).join(', ')} (0x${unsupported.toString(16).padStart(4, '0')}) not among the supported ones`)
+  }
   return {
     kind: 'systemCapabilities',
     type: 7,
@@ -156,8 +175,9 @@ export function decodeCapabilitiesTlv(buf: Buffer, tlvAt: number, start: number,
 }
 
 /**
- * Management Address (protocol.md §1.6): address string length M (2..32), subtype + address, interface
- * numbering subtype, interface number, OID length, OID. The information string is 9..167 octets.
+ * Management Address (802.1AB-2009; docs/wire-notes.md §Management Address TLV): address string length M (2..32),
+ * subtype + address, interface numbering subtype, interface number, OID length, OID. The information string is
+ * 9..167 octets.
  */
 export function decodeManagementAddressTlv(buf: Buffer, tlvAt: number, start: number, end: number, ctx: DecodeContext): LldpTlv {
   const len = end - start
@@ -176,7 +196,7 @@ export function decodeManagementAddressTlv(buf: Buffer, tlvAt: number, start: nu
   return {
     kind: 'managementAddress',
     type: 8,
-    address: decodeNetworkAddress(buf, start + 1, addressEnd),
+    address: decodeNetworkAddress(buf, start + 1, addressEnd, ctx, 'Management Address'),
     interfaceSubtype,
     interfaceSubtypeName: interfaceSubtypeName(interfaceSubtype),
     interfaceNumber: buf.readUInt32BE(addressEnd + 1),

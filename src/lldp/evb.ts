@@ -1,5 +1,5 @@
 /**
- * 802.1Qbg-2012 EVB (00-80-C2 / 0x0D) and CDCP (00-80-C2 / 0x0E) TLVs, protocol.md §2.1 and §2.6.
+ * 802.1Qbg-2012 EVB (00-80-C2 / 0x0D) and CDCP (00-80-C2 / 0x0E) TLVs, docs/wire-notes.md §EVB TLV and §CDCP TLV.
  * The body decoders read the octets after OUI+subtype; decodeEvbTlv/encodeEvbTlv work on the whole
  * 9-octet information string, which is what the VDP station negotiates with.
  */

@@ -2,6 +2,7 @@
  * Human rendering of decoded LLDP frames, used by `vdp-agent lldp decode`: a one-line summary per frame and
  * a tcpdump-like tree (-v). Pure: frames in, strings out.
  */
+import {networkAddressLength} from './basic.js'
 import {encodeTlv} from './encode.js'
 import {IEEE8021_SUBTYPES} from './ieee8021.js'
 import {IEEE8023_SUBTYPES} from './ieee8023.js'
@@ -17,7 +18,13 @@ export function quote(text: string): string {
   return JSON.stringify(displayText(text))
 }
 
+/** An address that does not fit its family (decodeNetworkAddress kept it as hex) is shown as octets, never as one. */
 function formatAddress(a: NetworkAddress): string {
+  const expected = networkAddressLength(a.family)
+  const octets = /^[0-9a-f]*$/.test(a.address) ? a.address.length / 2 : undefined
+  if (octets !== undefined && (octets === 0 || (expected !== undefined && octets !== expected))) {
+    return `${a.familyName} (${octets} octets, expected ${expected ?? 'at least 1'}) 0x${a.address}`
+  }
   return `${a.familyName} ${a.address}`
 }
 
@@ -26,7 +33,7 @@ export function formatId(id: LldpId): string {
   return `${id.subtypeName} ${value}`
 }
 
-/** 10 µs × 2^exponent, the unit of every EVB/ECP/VDP timer (protocol.md §2.4). */
+/** 10 µs × 2^exponent, the unit of every EVB/ECP/VDP timer (docs/wire-notes.md §EVB timers). */
 export function formatTimerExponent(exponent: number): string {
   const us = 10 * 2 ** exponent
   if (us < 1000) return `${us} µs`

@@ -17,7 +17,7 @@ export function tlvTypeName(type: number): string {
   return TLV_TYPE_NAMES[type] ?? `Reserved type ${type}`
 }
 
-// 802.1AB Table 8-2 / 8-3; protocol.md §1.4
+// 802.1AB-2009 Tables 8-2 / 8-3; docs/wire-notes.md §LLDP ID subtypes
 const CHASSIS_ID_SUBTYPES = ['reserved', 'chassis component', 'interface alias', 'port component', 'MAC address', 'network address', 'interface name', 'local']
 const PORT_ID_SUBTYPES = ['reserved', 'interface alias', 'port component', 'MAC address', 'network address', 'interface name', 'agent circuit ID', 'local']
 
@@ -54,7 +54,7 @@ export function addressFamilyName(family: number): string {
   return ADDRESS_FAMILIES[family] ?? `family ${family}`
 }
 
-// protocol.md §1.5
+// 802.1AB-2009 system capabilities; docs/wire-notes.md §System capabilities
 export const SYSTEM_CAPABILITY_BITS: ReadonlyArray<readonly [number, string]> = [
   [0x0001, 'Other'],
   [0x0002, 'Repeater'],

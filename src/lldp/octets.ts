@@ -5,6 +5,7 @@
  */
 import {isUtf8} from 'node:buffer'
 import {LldpEncodeError} from './errors.js'
+import type {TextEncoding} from './types.js'
 
 const HEX2: string[] = []
 for (let i = 0; i < 256; i++) HEX2.push(i.toString(16).padStart(2, '0'))
@@ -125,7 +126,6 @@ export function parseIpv6(text: string): Buffer {
   return out
 }
 
-export type TextEncoding = 'utf8' | 'latin1'
 
 /** Buffer's internal slice decoders: the same as toString(encoding, start, end) without its argument checks. */
 interface FastSlices {

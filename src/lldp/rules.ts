@@ -1,14 +1,16 @@
 /**
  * The validation rules the LLDP decoder applies, named so that errors and warnings can say which one fired.
  *
- * IEEE 802.1AB-2009 §9.2.7.7 splits receive errors into two kinds: those that make the receiver discard the
- * whole LLDPDU (bad mandatory TLVs, a TLV running past the end of the frame) and those that discard only the
- * offending TLV (a known optional TLV with an impossible length, a malformed organizationally specific TLV).
- * The standard's text is not in our research corpus (protocol.md §1.8 marks that column [STD?]); the actions
- * below follow protocol.md §1.8 and lldpad's verified behaviour. 'note' rules are not violations: they
- * describe something worth knowing (a missing End TLV, optional since 802.1AB-2016) and never fail a decode.
+ * IEEE 802.1AB-2009 §9.2.7.7 splits receive errors into two kinds: those that make the receiver discard the whole
+ * LLDPDU (bad mandatory TLVs, a TLV running past the end of the frame) and those that discard only the offending
+ * TLV (a known optional TLV with an impossible length, a malformed organizationally specific TLV). The standard's
+ * text was not at hand (docs/wire-notes.md §LLDP receive validation says which parts are unverified); the actions
+ * below follow that section and lldpad's receiver. 'note' rules are not violations: they describe something worth
+ * knowing (a missing End TLV, optional since 802.1AB-2016) and never fail a decode.
+ * 'warning' rules are values that contradict their own fields (an address length that does not fit its
+ * family): a lenient decode keeps the TLV with its octets shown as such, a strict decode refuses the frame.
  */
-export type LldpRuleAction = 'discard-lldpdu' | 'discard-tlv' | 'note'
+export type LldpRuleAction = 'discard-lldpdu' | 'discard-tlv' | 'warning' | 'note'
 
 export interface LldpRuleInfo {
   readonly action: LldpRuleAction
@@ -71,8 +73,16 @@ export const LLDP_RULES = {
     description: 'Chassis ID or Port ID subtype 0 or 8..255 is reserved; the value is kept as opaque octets',
   },
   'id-value-format': {
-    action: 'note',
+    action: 'warning',
     description: 'a Chassis ID or Port ID value does not fit its subtype (e.g. a MAC address that is not 6 octets); kept as octets',
+  },
+  'network-address-length': {
+    action: 'warning',
+    description: 'a network address (Chassis ID, Port ID or Management Address) whose length does not fit its address family (IPv4 4, IPv6 16, IEEE 802 6 octets, at least 1); kept as octets',
+  },
+  'capabilities-not-supported': {
+    action: 'warning',
+    description: 'System Capabilities: an enabled capability that is not among the supported ones (802.1AB-2009 §8.5.8.2)',
   },
   'internal-error': {
     action: 'discard-lldpdu',

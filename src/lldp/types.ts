@@ -6,10 +6,10 @@
  * Binary fields are Buffers that are views into the decoded input (no copies); copy them if you keep them
  * after the input buffer is reused.
  */
-import type {TextEncoding} from './octets.js'
 import type {LldpRule, LldpRuleAction} from './rules.js'
 
-export type {TextEncoding}
+/** How a string TLV's octets were read: UTF-8 when valid, Latin-1 otherwise (docs/lldp.md). */
+export type TextEncoding = 'utf8' | 'latin1'
 
 /** 'aa:bb:cc:dd:ee:ff', lower case. */
 export type MacAddress = string
@@ -248,7 +248,7 @@ export interface ApplicationPriorityTlv extends OrgTlvBase {
   entries: ApplicationPriorityEntry[]
 }
 
-/** 802.1Qbg-2012 EVB TLV (protocol.md §2.1). Booleans are the single-bit flags. */
+/** 802.1Qbg-2012 EVB TLV (docs/wire-notes.md §EVB TLV). Booleans are the single-bit flags. */
 export interface EvbTlv {
   bgid: boolean
   rrcap: boolean
@@ -280,9 +280,9 @@ export interface CdcpChannel {
   svid: number
 }
 
-/** 802.1Qbg-2012 CDCP TLV (protocol.md §2.6). */
+/** 802.1Qbg-2012 CDCP TLV (docs/wire-notes.md §CDCP TLV). */
 export interface CdcpTlv {
-  /** Role bit as sent; 802.1Qbg names the roles, our sources do not (protocol.md §7 item 15). */
+  /** Role bit as sent; 802.1Qbg names the roles, our sources do not (docs/wire-notes.md §CDCP TLV). */
   role: 0 | 1
   scomp: boolean
   /** Channel capacity (12 bits). */

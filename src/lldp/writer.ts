@@ -1,5 +1,5 @@
 import {LldpEncodeError} from './errors.js'
-import type {TextEncoding} from './octets.js'
+import type {TextEncoding} from './types.js'
 
 /** A growable big-endian octet writer with range checks, used by every TLV encoder. */
 export class OctetWriter {

@@ -12,30 +12,14 @@ import {VdpAgentError} from '../errors.js'
 import {compareBondMembers, parseProcBonding, type BondMembersCheck} from './bonding.js'
 import {validateIfName} from './ifname.js'
 import {applyLinkMessage, diffLinkTables, emptyLinkTable, linkTableFromMessages, type LinkEvent, type LinkInfo, type LinkTable} from './link-table.js'
+import type {LinkMessageSource} from './link-source.js'
 import type {RtLinkMessage} from './rtnetlink.js'
 
 export * from './link-table.js'
 export type {RtLinkMessage} from './rtnetlink.js'
 export type {BondMembersCheck} from './bonding.js'
+export type {LinkMessageSink, LinkMessageSource} from './link-source.js'
 
-/** Where LinkMonitor's messages come from: rtnetlink in production, a fake in unit tests. */
-export interface LinkMessageSource {
-  /** Starts delivering RTNLGRP_LINK notifications to `sink`. */
-  subscribe(sink: LinkMessageSink): void
-  /** Every link now (RTM_GETLINK dump). */
-  dump(): Promise<RtLinkMessage[]>
-  close(): void
-}
-
-export interface LinkMessageSink {
-  messages(messages: RtLinkMessage[]): void
-  /** Notifications were lost (ENOBUFS). */
-  overrun(): void
-  /** A malformed message was skipped. */
-  warning(err: VdpAgentError): void
-  /** The source failed. */
-  error(err: Error): void
-}
 
 export type ResyncReason = 'overrun' | 'requested'
 

@@ -6,7 +6,7 @@
 import {randomInt} from 'node:crypto'
 import {VdpAgentError} from '../errors.js'
 import {loadAfPacketAddon, type AfPacketAddon} from './frames.js'
-import type {LinkMessageSink, LinkMessageSource} from './links.js'
+import type {LinkMessageSink, LinkMessageSource} from './link-source.js'
 import {
   decodeLinkMessage,
   decodeNetlinkErrno,

@@ -109,6 +109,44 @@ export const migrations: Migration[] = [
   },
   {
     version: 4,
+    description: 'LLDP neighbours kept per LLDP agent (destination group address), as 802.1AB keeps them',
+    up(db) {
+      // The primary key changes, so the table is rebuilt. Rows from before had no agent: one with an EVB TLV
+      // came from the nearest-customer-bridge agent (the only one EVB uses), the others are taken as
+      // nearest-bridge LLDP (01:80:c2:00:00:0e).
+      db.exec(`
+        CREATE TABLE lldp_neighbors_v4 (
+          ifname             TEXT NOT NULL,
+          dest_address       TEXT NOT NULL,
+          chassis_id         TEXT NOT NULL,
+          port_id            TEXT NOT NULL,
+          chassis_subtype    INTEGER NOT NULL,
+          port_subtype       INTEGER NOT NULL,
+          src_mac            TEXT NOT NULL,
+          ttl                INTEGER NOT NULL,
+          expires_at         INTEGER NOT NULL,
+          system_name        TEXT,
+          system_description TEXT,
+          port_description   TEXT,
+          mgmt_addresses     TEXT NOT NULL DEFAULT '[]',
+          capabilities       TEXT,
+          evb                TEXT,
+          first_seen         INTEGER NOT NULL,
+          last_seen          INTEGER NOT NULL,
+          PRIMARY KEY (ifname, dest_address, chassis_id, port_id)
+        ) STRICT;
+        INSERT INTO lldp_neighbors_v4
+          SELECT ifname, CASE WHEN evb IS NULL THEN '01:80:c2:00:00:0e' ELSE '01:80:c2:00:00:00' END, chassis_id, port_id,
+            chassis_subtype, port_subtype, src_mac, ttl, expires_at, system_name, system_description, port_description,
+            mgmt_addresses, capabilities, evb, first_seen, last_seen
+          FROM lldp_neighbors;
+        DROP TABLE lldp_neighbors;
+        ALTER TABLE lldp_neighbors_v4 RENAME TO lldp_neighbors;
+      `)
+    },
+  },
+  {
+    version: 5,
     description: 'outbox subjects (a port, the uplink, an interface): in order per subject, superseded messages collapse',
     up(db) {
       db.exec(`

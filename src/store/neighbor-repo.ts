@@ -2,9 +2,15 @@ import type Database from 'better-sqlite3'
 
 import {parseJsonColumn} from './json.js'
 
-/** One LLDP neighbour (an MSAP: chassis ID + port ID) heard on one local interface. */
+/**
+ * One LLDP neighbour (an MSAP: chassis ID + port ID) heard on one local interface by one LLDP agent: 802.1AB
+ * keeps a remote database per agent, named by the destination group address its LLDPDUs were sent to
+ * (01:80:c2:00:00:0e nearest bridge, :03 nearest non-TPMR bridge, :00 nearest customer bridge).
+ */
 export interface NeighborRecord {
   ifname: string
+  /** The LLDP agent: the group address the neighbour's LLDPDUs were sent to. */
+  destAddress: string
   chassisId: string
   portId: string
   chassisSubtype: number
@@ -25,6 +31,7 @@ export interface NeighborRecord {
 
 interface Row {
   ifname: string
+  dest_address: string
   chassis_id: string
   port_id: string
   chassis_subtype: number
@@ -44,6 +51,7 @@ interface Row {
 
 const fromRow = (r: Row): NeighborRecord => ({
   ifname: r.ifname,
+  destAddress: r.dest_address,
   chassisId: r.chassis_id,
   portId: r.port_id,
   chassisSubtype: r.chassis_subtype,
@@ -70,19 +78,19 @@ export class NeighborRepo {
 
   constructor(db: Database.Database) {
     this.upsertStmt = db.prepare(`
-      INSERT INTO lldp_neighbors (ifname, chassis_id, port_id, chassis_subtype, port_subtype, src_mac, ttl, expires_at,
+      INSERT INTO lldp_neighbors (ifname, dest_address, chassis_id, port_id, chassis_subtype, port_subtype, src_mac, ttl, expires_at,
         system_name, system_description, port_description, mgmt_addresses, capabilities, evb, first_seen, last_seen)
-      VALUES (@ifname, @chassisId, @portId, @chassisSubtype, @portSubtype, @srcMac, @ttl, @expiresAt, @systemName,
+      VALUES (@ifname, @destAddress, @chassisId, @portId, @chassisSubtype, @portSubtype, @srcMac, @ttl, @expiresAt, @systemName,
         @systemDescription, @portDescription, @mgmtAddresses, @capabilities, @evb, @firstSeen, @lastSeen)
-      ON CONFLICT (ifname, chassis_id, port_id) DO UPDATE SET chassis_subtype = excluded.chassis_subtype,
+      ON CONFLICT (ifname, dest_address, chassis_id, port_id) DO UPDATE SET chassis_subtype = excluded.chassis_subtype,
         port_subtype = excluded.port_subtype, src_mac = excluded.src_mac, ttl = excluded.ttl,
         expires_at = excluded.expires_at, system_name = excluded.system_name,
         system_description = excluded.system_description, port_description = excluded.port_description,
         mgmt_addresses = excluded.mgmt_addresses, capabilities = excluded.capabilities, evb = excluded.evb,
         last_seen = excluded.last_seen`)
-    this.deleteStmt = db.prepare('DELETE FROM lldp_neighbors WHERE ifname = ? AND chassis_id = ? AND port_id = ?')
+    this.deleteStmt = db.prepare('DELETE FROM lldp_neighbors WHERE ifname = ? AND dest_address = ? AND chassis_id = ? AND port_id = ?')
     this.deleteIfStmt = db.prepare('DELETE FROM lldp_neighbors WHERE ifname = ?')
-    this.listStmt = db.prepare('SELECT * FROM lldp_neighbors ORDER BY ifname, chassis_id, port_id')
+    this.listStmt = db.prepare('SELECT * FROM lldp_neighbors ORDER BY ifname, dest_address, chassis_id, port_id')
     this.countStmt = db.prepare('SELECT count(*) AS n FROM lldp_neighbors')
   }
 
@@ -98,8 +106,8 @@ export class NeighborRepo {
     })
   }
 
-  delete(ifname: string, chassisId: string, portId: string): void {
-    this.deleteStmt.run(ifname, chassisId, portId)
+  delete(n: Pick<NeighborRecord, 'ifname' | 'destAddress' | 'chassisId' | 'portId'>): void {
+    this.deleteStmt.run(n.ifname, n.destAddress, n.chassisId, n.portId)
   }
 
   deleteInterface(ifname: string): void {

@@ -1,6 +1,8 @@
-import {closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
+import {ensureDirectory} from '../config/ensure-dir.js'
+import {FileReadError, readRegularFile} from '../config/regular-file.js'
 import {VdpAgentError} from '../errors.js'
 import {validateIfName} from '../net/ifname.js'
 
@@ -22,11 +24,10 @@ const MAX_SIZE = 4096
 export function readOverrideFile(path: string): string | undefined {
   let text: Buffer
   try {
-    if (statSync(path).size > MAX_SIZE) throw new OverrideFileError(path, `larger than ${MAX_SIZE} bytes, not an override file`)
-    text = readFileSync(path)
+    text = readRegularFile(path, MAX_SIZE, 'uplink override file')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    if (err instanceof OverrideFileError) throw err
+    if (err instanceof FileReadError) throw new OverrideFileError(path, String(err.details.problem))
     throw new OverrideFileError(path, `cannot be read (${(err as Error).message})`)
   }
   return parseOverride(path, text)
@@ -52,18 +53,39 @@ export function parseOverride(path: string, bytes: Buffer): string {
 export function writeOverrideFile(path: string, ifname: string, now = new Date()): void {
   const name = validateIfName(ifname)
   const dir = dirname(path)
-  mkdirSync(dir, {recursive: true, mode: 0o755})
   const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`)
   const content = `# vdp-agent static uplink override, written by \`vdp-agent uplink set\` at ${now.toISOString()}\n${name}\n`
-  const fd = openSync(tmp, 'w', 0o644)
   try {
-    writeSync(fd, content)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
+    ensureDirectory(dir, 0o755, '[general] uplink_override_file')
+    const fd = openSync(tmp, 'w', 0o644)
+    try {
+      writeSync(fd, content)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, path)
+    syncDirectory(dir)
+  } catch (err) {
+    if (err instanceof VdpAgentError) throw err
+    rmSync(tmp, {force: true})
+    throw overrideWriteError(path, err)
   }
-  renameSync(tmp, path)
-  syncDirectory(dir)
+}
+
+/** A failed write of the override file, worded by what the system said (read-only, permission, full). */
+export function overrideWriteError(path: string, err: unknown): VdpAgentError {
+  const e = err as NodeJS.ErrnoException
+  const why: Record<string, string> = {
+    EROFS: 'the file system is read-only; make it writable, or set [general] uplink_override_file to a writable place',
+    EACCES: 'permission denied; run as root or as the daemon\'s user',
+    EPERM: 'permission denied; run as root or as the daemon\'s user',
+    ENOSPC: 'no space left on the file system',
+    EISDIR: 'a directory is in the way; remove it',
+    ENOTDIR: 'a part of the path is not a directory',
+  }
+  const problem = why[e.code ?? ''] ?? e.message
+  return new VdpAgentError('OVERRIDE_WRITE_FAILED', `cannot write the uplink override file ${path}: ${problem} (${e.code ?? 'error'})`, {path, errno: e.code ?? null})
 }
 
 /** Remove the override. Returns false when there was none. */
@@ -73,8 +95,12 @@ export function clearOverrideFile(path: string): boolean {
   } catch {
     return false
   }
-  rmSync(path, {force: true})
-  syncDirectory(dirname(path))
+  try {
+    rmSync(path, {force: true})
+    syncDirectory(dirname(path))
+  } catch (err) {
+    throw overrideWriteError(path, err)
+  }
   return true
 }
 

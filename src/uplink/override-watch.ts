@@ -1,5 +1,7 @@
-import {type FSWatcher, mkdirSync, watch} from 'node:fs'
+import {type FSWatcher, watch} from 'node:fs'
 import {basename, dirname} from 'node:path'
+
+import {ensureDirectory} from '../config/ensure-dir.js'
 
 /**
  * Calls `onChange` shortly after the override file is created, replaced, edited or removed. It watches
@@ -17,7 +19,7 @@ export class OverrideWatcher {
 
   start(): void {
     const dir = dirname(this.path)
-    mkdirSync(dir, {recursive: true, mode: 0o755})
+    ensureDirectory(dir, 0o755, '[general] uplink_override_file')
     const name = basename(this.path)
     this.watcher = watch(dir, {persistent: false}, (_event, file) => {
       if (file !== null && file !== name) return

@@ -84,7 +84,9 @@ export class UplinkService {
 
   start(): void {
     const {store, lldp, links, clock} = this.deps
-    lldp.table.restore(store.neighbors.list(), clock.now())
+    // What the table leaves out (aged out while we were down, beyond the per-port bound) leaves the database too.
+    const stale = lldp.table.restore(store.neighbors.list(), clock.now())
+    if (stale.length > 0) store.transaction(() => stale.forEach((n) => store.neighbors.delete(n)))
     this.decider = new UplinkDecider(store.uplink.get())
     this.readOverride()
     this.unsubscribe = links.subscribe((change) => this.onLinkChange(change))
@@ -142,13 +144,21 @@ export class UplinkService {
 
   /** Persist neighbour changes and re-decide when one could matter. */
   onNeighborEvents(events: NeighborEvent[]): void {
-    const {store} = this.deps
-    store.transaction(() => {
-      for (const e of events) {
-        if (e.type === 'removed') store.neighbors.delete(e.neighbor.ifname, e.neighbor.chassisId, e.neighbor.portId)
-        else store.neighbors.upsert(e.neighbor)
-      }
-    })
+    const {store, lldp} = this.deps
+    if (store.health().writable) {
+      store.persist('LLDP neighbour changes', () => {
+        for (const e of events) {
+          if (e.type === 'removed') store.neighbors.delete(e.neighbor)
+          else store.neighbors.upsert(e.neighbor)
+        }
+      })
+    } else {
+      // Writes are failing: one pending write that makes the table equal the live one, however many frames come.
+      store.persist('the LLDP neighbour table', () => {
+        for (const n of store.neighbors.list()) store.neighbors.delete(n)
+        for (const n of lldp.table.list()) store.neighbors.upsert(n)
+      }, 'neighbors')
+    }
     if (events.some((e) => e.type !== 'updated' || e.changed)) this.evaluate('LLDP neighbour change')
   }
 
@@ -170,6 +180,7 @@ export class UplinkService {
     if (change.type === 'removed') lldp.dropInterface(link.name, 'interface-gone')
     else if (change.type === 'renamed' && previous) lldp.dropInterface(previous.name, 'interface-gone')
     else if (previous && linkUsable(previous) && !linkUsable(link)) lldp.dropInterface(link.name, 'link-down')
+    else if (previous && !linkUsable(previous) && linkUsable(link)) lldp.announce(link.name) // the switch answers at once
     log.debug({change: change.type, ifname: link.name, carrier: link.carrier, operstate: link.operstate}, 'link change')
     this.refreshListening()
     this.evaluate(`link ${link.name} ${change.type}`)
@@ -210,10 +221,10 @@ export class UplinkService {
     lldp.setTransmitPorts(record.state === 'up' && record.ifname ? (record.bondMembers.length > 0 ? record.bondMembers : [record.ifname]) : [])
     record.evb = record.state === 'up' && record.ifname ? (lldp.negotiation(record.detectedOn ?? record.ifname)?.negotiated ?? null) : null
     const changed = !previous || previous.ifname !== record.ifname || previous.state !== record.state || previous.source !== record.source
-    store.transaction(() => {
+    store.persist('the uplink state', () => {
       store.uplink.put(record)
       if (changed) store.journal.add('uplink', record.ifname, {state: record.state, source: record.source, reason: record.reason, why}, record.changedAt)
-    })
+    }, changed ? undefined : 'uplink')
     if (this.recheckTimer) clock.clearTimer(this.recheckTimer)
     this.recheckTimer = undefined
     if (recheckAt !== undefined) this.recheckTimer = clock.setTimer(Math.max(0, recheckAt - clock.now()), () => this.evaluate('debounce elapsed'))

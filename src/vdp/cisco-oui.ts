@@ -1,6 +1,7 @@
 /**
- * Cisco organisational TLVs inside a VDPDU (protocol.md 5.3), OUI 00-00-0C, sent after the VSI TLV they
- * describe. lldpad sends them as two separate TLVs "to be compatible with Cisco switch implementation":
+ * Cisco organisational TLVs inside a VDPDU (docs/wire-notes.md §Organisational TLVs in a VDPDU), OUI 00-00-0C,
+ * sent after the VSI TLV they describe. lldpad sends them as two separate TLVs "to be compatible with Cisco switch
+ * implementation":
  *
  *   0xF1 VM name: VSIID format(1) VSIID(16) VM-ID format(1)=5 VM UUID(16) name(n, ASCII, no NUL)
  *   0xF2 L3 address: VSIID format(1) VSIID(16) AFI(2)=1 IPv4(4)

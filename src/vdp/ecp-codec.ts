@@ -1,7 +1,7 @@
 /**
- * ECP22 framing (802.1Qbg-2012 cl. 43; protocol.md 3.1–3.2): Ethernet header, EtherType 0x8940, a 4-octet
- * ECP header (version 4 bits | operation 2 bits | subtype 10 bits, then a 16-bit sequence number), then the
- * ULPDU. Pure: bytes in, objects out.
+ * ECP22 framing (802.1Qbg-2012 cl. 43; docs/wire-notes.md §ECP framing, §ECP header): Ethernet header, EtherType
+ * 0x8940, a 4-octet ECP header (version 4 bits | operation 2 bits | subtype 10 bits, then a 16-bit sequence
+ * number), then the ULPDU. Pure: bytes in, objects out.
  *
  * The decoder is structural only. Whether a version or subtype is acceptable is the transport's decision
  * (it must drop such frames without an ACK), so both are returned as numbers.
@@ -11,7 +11,7 @@ import {formatMac, parseMac} from './mac.js'
 
 export const ECP_ETHERTYPE = 0x8940
 export const ECP_VERSION = 1
-/** ECP subtypes (protocol.md 3.2). */
+/** ECP subtypes (docs/wire-notes.md §ECP header). */
 export const ECP_SUBTYPE_VDP = 1
 export const ECP_SUBTYPE_PECSP = 2
 
@@ -102,7 +102,7 @@ export function encodeEcpFrame(init: EcpFrameInit): Buffer {
 
 /**
  * The ULPDU budget for a link MTU: the Ethernet payload minus the ECP header and the 2 octets lldpad keeps
- * for an End TLV (protocol.md 3.1: 1500 → 1494).
+ * for an End TLV (docs/wire-notes.md §ECP framing: 1500 → 1494).
  */
 export function ulpduBudget(mtu: number): number {
   return mtu - ECP_HEADER_LENGTH - 2

@@ -1,6 +1,6 @@
 /**
- * ECP22 transport (802.1Qbg-2012 cl. 43; protocol.md 3.3–3.4): reliable, in-order delivery of ULPDUs to one
- * peer, stop-and-wait in each direction, multiplexed by ECP subtype.
+ * ECP22 transport (802.1Qbg-2012 cl. 43; docs/wire-notes.md §ECP transmitter, §ECP receiver): reliable,
+ * in-order delivery of ULPDUs to one peer, stop-and-wait in each direction, multiplexed by ECP subtype.
  *
  * Transmit: a FIFO of ULPDUs, one ECPDU outstanding. Each gets a new sequence number (0 skipped on wrap), is
  * retransmitted every T(RTE) and abandoned after 1 + R transmissions (the submitter gets EcpTimeoutError).
@@ -13,6 +13,7 @@
  *
  * Pure: frames in through `receive`, frames out through the injected `send`, time from the injected clock.
  */
+import {VdpAgentError} from '../errors.js'
 import type {Clock, TimerHandle} from './clock.js'
 import {
   decodeEcpFrame,
@@ -98,6 +99,11 @@ export interface EcpCounters {
   duplicates: number
   acksSent: number
   dropped: number
+  /**
+   * `dropped` by the rule the frame broke: the decoder's error code (ECP_TRUNCATED...), or `ecp-version`,
+   * `ecp-subtype` (not one this end accepts), `ecp-operation` (reserved).
+   */
+  droppedByRule: Record<string, number>
   /** Accepted requests of a subtype nobody registered for (ACKed, then discarded). */
   undeliverable: number
   sendErrors: number
@@ -150,6 +156,7 @@ export class EcpTransport {
     duplicates: 0,
     acksSent: 0,
     dropped: 0,
+    droppedByRule: {},
     undeliverable: 0,
     sendErrors: 0,
     handlerErrors: 0,
@@ -177,7 +184,7 @@ export class EcpTransport {
   }
 
   get counters(): Readonly<EcpCounters> {
-    return {...this.stats}
+    return {...this.stats, droppedByRule: {...this.stats.droppedByRule}}
   }
 
   /** ULPDUs waiting behind the outstanding one. */
@@ -235,26 +242,26 @@ export class EcpTransport {
     this.pump()
   }
 
+  private drop(rule: string): 'dropped' {
+    this.stats.dropped++
+    this.stats.droppedByRule[rule] = (this.stats.droppedByRule[rule] ?? 0) + 1
+    return 'dropped'
+  }
+
   /** Feed one received Ethernet frame (EtherType 0x8940). Never throws. */
   receive(frame: Uint8Array): EcpReceiveOutcome {
     if (this.closed) return 'dropped'
     let ecp: EcpFrame
     try {
       ecp = decodeEcpFrame(frame)
-    } catch {
-      this.stats.dropped++
-      return 'dropped'
+    } catch (error) {
+      return this.drop(error instanceof VdpAgentError ? error.code : 'ecp-malformed')
     }
     if (ecp.src === this.localMac) return 'own'
-    if (ecp.version !== ECP_VERSION || !this.accepted.has(ecp.subtype)) {
-      this.stats.dropped++
-      return 'dropped'
-    }
+    if (ecp.version !== ECP_VERSION) return this.drop('ecp-version')
+    if (!this.accepted.has(ecp.subtype)) return this.drop('ecp-subtype')
     if (ecp.operation === 'ack') return this.handleAck(ecp)
-    if (ecp.operation !== 'request') {
-      this.stats.dropped++
-      return 'dropped'
-    }
+    if (ecp.operation !== 'request') return this.drop('ecp-operation')
     const duplicate = ecp.sequence === this.lastRxSequence
     this.sendAck(ecp)
     if (duplicate) {

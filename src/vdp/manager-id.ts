@@ -1,6 +1,6 @@
 /**
- * VSI Manager IDs (protocol.md 4.3): 16 octets. Text conversion follows vdptool's `mgrid2=` rules so a value
- * from agent.ini produces the same octets lldpad would send.
+ * VSI Manager IDs (docs/wire-notes.md §Manager ID TLV): 16 octets. Text conversion follows vdptool's
+ * `mgrid2=` rules so a value from agent.ini produces the same octets lldpad would send.
  */
 import {VdpEncodeError} from './errors.js'
 

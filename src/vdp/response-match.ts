@@ -1,5 +1,6 @@
 /**
- * Does a VSI TLV from the bridge answer our request? protocol.md 4.10.2, as lldpad does it, except for VIDs:
+ * Does a VSI TLV from the bridge answer our request? As lldpad decides (docs/wire-notes.md §Response matching),
+ * except for VIDs:
  *
  *   manager ID, type ID, type version, VSIID (format and value), filter format: must be equal, otherwise the
  *   TLV is about some other VSI and is ignored (lldpad's lookup key).

@@ -1,5 +1,6 @@
 /**
- * VdpStation: the station side of VDP22 for many VSIs on one uplink (802.1Qbg-2012 cl. 41; protocol.md 4).
+ * VdpStation: the station side of VDP22 for many VSIs on one uplink (802.1Qbg-2012 cl. 41; docs/wire-notes.md
+ * from §VDPDU on).
  *
  * Per VSI a small state machine (docs/vdp.md has the diagram):
  *

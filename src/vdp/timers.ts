@@ -1,13 +1,13 @@
 /**
- * EVB timer arithmetic (protocol.md 2.4 and 4.11). Every EVB timer is 10 µs × 2^exponent; results are in
- * milliseconds (fractions kept: T(8) = 2.56 ms).
+ * EVB timer arithmetic (docs/wire-notes.md §EVB timers, §VDP timers). Every EVB timer is 10 µs × 2^exponent;
+ * results are in milliseconds (fractions kept: T(8) = 2.56 ms).
  *
  * Note: lldpad's ECP comment says "milliseconds" but computes microseconds; the captures confirm
  * microseconds (RTE 14 → retransmissions 163.84 ms apart).
  */
 import {EvbParamError} from './errors.js'
 
-/** The values EVB negotiation settled on (each side advertises max(local, received), protocol.md 2.2). */
+/** The values EVB negotiation settled on (each side advertises max(local, received): docs/wire-notes.md). */
 export interface EvbParams {
   /** R: ECP maximum retries (0–7); an ECPDU goes out at most 1 + R times. */
   readonly retries: number

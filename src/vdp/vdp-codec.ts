@@ -1,6 +1,6 @@
 /**
- * VDP22 TLV codec (802.1Qbg-2012 cl. 41; protocol.md 4.1–4.8 and 5.3). A VDPDU is the ULPDU of an ECPDU
- * with subtype 1: a sequence of TLVs with LLDP's 7-bit type / 9-bit length header.
+ * VDP22 TLV codec (802.1Qbg-2012 cl. 41; docs/wire-notes.md §VDPDU to §Organisational TLVs in a VDPDU). A
+ * VDPDU is the ULPDU of an ECPDU with subtype 1: a sequence of TLVs with LLDP's 7-bit type / 9-bit length header.
  *
  *   type 5   VSI Manager ID (16 octets); must come first, applies to the VSI TLVs after it
  *   type 1–4 VSI TLV: Pre-Associate, Pre-Associate with RR, Associate, De-Associate
@@ -102,7 +102,7 @@ export function groupVsiTlvs(tlvs: readonly VdpTlv[]): VsiTlvGroup[] {
 
 const HEADER = 2
 const MAX_INFO = 0x1ff
-/** Fixed part of a VSI TLV before the filter entries (protocol.md 4.4). */
+/** Fixed part of a VSI TLV before the filter entries (docs/wire-notes.md §VSI TLV). */
 const VSI_FIXED = 1 + 3 + 1 + 1 + VSIID_LENGTH + 1 + 2
 
 export function decodeVdpdu(bytes: Uint8Array): DecodedVdpdu {

@@ -1,5 +1,5 @@
 /**
- * VSI filter info (protocol.md 4.7): a format octet, a 2-octet entry count N ≥ 1, then N entries of
+ * VSI filter info (docs/wire-notes.md §Filter info): format octet, 2-octet entry count N ≥ 1, then N entries of
  *   format 1 VID · 2 MAC+VID · 3 GroupID+VID · 4 GroupID+MAC+VID  (E = 2 / 8 / 6 / 12 octets)
  * with the VID field PS(1) | PCP(3) | VID(12); VID 0 asks the bridge to assign one.
  */

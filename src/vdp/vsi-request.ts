@@ -1,7 +1,7 @@
 /**
  * What a caller asks the station to do for one VSI, and the checks a request must pass before anything is
- * sent. The checks follow what lldpad refuses (protocol.md 4.7) so a request we accept is one a bridge will
- * not reject as malformed.
+ * sent. The checks follow what lldpad refuses (docs/wire-notes.md §Filter info) so a request we accept is one
+ * a bridge will not reject as malformed.
  */
 import {CISCO_MAX_VM_NAME} from './cisco-oui.js'
 import {VdpEncodeError, VdpStationError} from './errors.js'

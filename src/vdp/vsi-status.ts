@@ -1,5 +1,6 @@
 /**
- * The VSI TLV status octet (protocol.md 4.5) and the bridge's error codes.
+ * The VSI TLV status octet (802.1Qbg-2012 cl. 41; docs/wire-notes.md §VSI status octet) and the bridge's
+ * error codes.
  *
  *   bit 7 reserved · bit 6 Req/Ack (1 = response)
  *   request:  bit 5 S ("migrating from" / suspended) · bit 4 M ("migrating to") · bits 3..0 reason

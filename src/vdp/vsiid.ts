@@ -1,6 +1,6 @@
 /**
- * VSIIDs (protocol.md 4.6): a format octet plus 16 octets. Typed per format so callers never handle raw
- * octets; `vsiidKey` gives the canonical text the engine keys its tables by.
+ * VSIIDs (docs/wire-notes.md §VSIID formats): a format octet plus 16 octets. Typed per format so callers never
+ * handle raw octets; `vsiidKey` gives the canonical text the engine keys its tables by.
  */
 import {isIPv4, isIPv6} from 'node:net'
 import {VdpDecodeError, VdpEncodeError} from './errors.js'

@@ -53,6 +53,41 @@ describe('bulk VM list validation', () => {
   it('names the bad item and rejects duplicates', () => {
     expect(() => parseVmBulk({up: [good, {...good, portUuid: 'x'}]})).toThrow(/up\[1\]/)
     expect(() => parseVmBulk({up: [good], down: [good.portUuid]})).toThrow(/each port once per request/)
-    expect(() => parseVmBulk({up: 'all'})).toThrow(/arrays/)
+    expect(() => parseVmBulk({up: 'all'})).toThrow(/up = "all": expected an array of ports/)
+  })
+
+  // Issue 10 item 10: each of these was accepted as an empty bulk ("recorded 0 up", exit 0).
+  const shapes: [string, unknown, RegExp][] = [
+    ['{"ports": [...]}', {ports: [good]}, /key = "ports": expected only the keys up, down \(unknown key\)/],
+    ['{"Up": [...]}', {Up: [good]}, /key = "Up": expected only the keys up, down/],
+    ['{}', {}, /the bulk list = an empty object \{\}: expected an object \{"up": \[ports\.\.\.\], "down": \[port UUIDs\.\.\.\]\}/],
+    ['a JSON array', [good], /the bulk list = an array of 1 item: expected an object/],
+    ['a string', 'up', /the bulk list = "up": expected an object/],
+    ['down not a list', {down: {a: 1}}, /down = an object with key "a": expected an array of port UUIDs/],
+    ['an item with a misspelt key', {up: [{...good, vlanId: 100}]}, /up\[0\] = an object with keys .*: expected key = "vlanId": expected only the keys portUuid, mac/],
+  ]
+  for (const [name, input, message] of shapes) {
+    it(`refuses ${name} with BAD_ARGUMENT`, () => {
+      expect(() => parseVmBulk(input)).toThrow(expect.objectContaining({code: 'BAD_ARGUMENT', message: expect.stringMatching(message)}))
+    })
+  }
+  it('still takes an explicitly empty list', () => {
+    expect(parseVmBulk({up: []})).toEqual({up: [], down: []})
+  })
+})
+
+describe('error messages about bad values (issue 10 item 11)', () => {
+  it('never echo the whole value, and survive a value nested 10,000 deep', () => {
+    let deep: unknown = 'x'
+    for (let i = 0; i < 10_000; i++) deep = {a: deep}
+    let err: Error | undefined
+    try {
+      parseVmUp({...good, vmName: deep})
+    } catch (e) {
+      err = e as Error
+    }
+    expect(err?.message).toBe('vmName = an object with key "a": expected a printable name of at most 100 characters')
+    const long = 'z'.repeat(100_000)
+    expect(() => parseVmUp({...good, netUuid: long})).toThrow(/^netUuid = "z{60}"… \(100000 characters\): expected a UUID$/)
   })
 })

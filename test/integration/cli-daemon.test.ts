@@ -84,6 +84,24 @@ describe('CLI against a real daemon process', () => {
     expect((await cli(['vsi', 'list', '--config', home.config])).stdout).toContain('no VSIs')
   })
 
+  it('journal shows what the daemon recorded (the uplink changes above), oldest first; a bad --since exits 2', async () => {
+    const r = await cli(['journal', '--json', '--since', '1h', '--config', home.config])
+    expect(r.code).toBe(0)
+    const {source, entries} = JSON.parse(r.stdout) as {source: string; entries: {kind: string; subject: string | null; at: number}[]}
+    expect(source).toBe('daemon')
+    const uplink = entries.filter((e) => e.kind === 'uplink' && e.subject === 'lo')
+    expect(uplink.length).toBeGreaterThanOrEqual(2)
+    expect(entries.map((e) => e.at)).toEqual([...entries.map((e) => e.at)].sort((x, y) => x - y))
+    const text = await cli(['journal', '--limit', '1', '--config', home.config])
+    expect(text.stdout.trim().split('\n')).toHaveLength(1)
+    expect(text.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}  \S+  /)
+    const future = JSON.parse((await cli(['journal', '--json', '--since', '2999-01-01T00:00:00Z', '--config', home.config])).stdout)
+    expect(future.entries).toEqual([])
+    const bad = await cli(['journal', '--since', 'yesterday', '--config', home.config])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('expected a duration such as 90s')
+  })
+
   it('SIGHUP with a broken config keeps the daemon running on the old one', async () => {
     const original = readFileSync(home.config, 'utf8')
     writeFileSync(home.config, original + '[uplink]\nmode = sideways\n')
@@ -110,6 +128,14 @@ describe('CLI against a real daemon process', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({source: 'database', daemon: {running: false}, uplink: {ifname: 'lo', source: 'override'}})
     const text = await cli(['uplink', 'show', '--config', home.config])
     expect(text.stdout).toContain('daemon not running')
+  })
+
+  it('journal answers from the database when the daemon is down', async () => {
+    const r = await cli(['journal', '--json', '--config', home.config])
+    expect(r.code).toBe(0)
+    const {source, entries} = JSON.parse(r.stdout) as {source: string; entries: {kind: string; subject: string | null}[]}
+    expect(source).toBe('database')
+    expect(entries.some((e) => e.kind === 'uplink' && e.subject === 'lo')).toBe(true)
   })
 })
 

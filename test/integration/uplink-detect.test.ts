@@ -104,11 +104,19 @@ describe('uplink detection against lldpd and lldpad', () => {
       header + '02ff' + '00'.repeat(40), // hostile length
       header + '0403056574683000', // port ID first: chassis missing
       header + 'fe09' + '0080c20d'.repeat(3), // starts with an org TLV
+      // issue 10 item 6: the TTL TLV comes fourth
+      '0180c200000002000000020088cc020704020000000200040c0745746865726e6574312f370a0c746f72312e6578616d706c65060200780e0400140014fe090080c20d00006854140000',
     ]
     for (const hex of garbage) await probe.request('send', {id: 'g', hex})
     await probe.close()
     const counted = await eventually('garbage counted on hc', lldpStatsOf, (s) => (s.hc?.rxDiscarded ?? 0) >= garbage.length)
     expect(counted.hc.rxFrames).toBeGreaterThanOrEqual(garbage.length)
+    // every discard under the rule it broke, in the CLI (lldp stats, status)
+    const stats = await cliJson<{interfaces: Record<string, {rxDiscardedByRule: Record<string, number>}>}>(['lldp', 'stats'], home.config)
+    expect(stats.interfaces.hc.rxDiscardedByRule).toMatchObject({'tlv-overrun': 2, 'mandatory-tlv-order': 2})
+    expect(Object.keys(stats.interfaces.hc.rxDiscardedByRule)).not.toContain('not-an-lldpdu')
+    expect((await cli(['lldp', 'stats', '--config', home.config])).stdout).toMatch(/hc\s+mandatory-tlv-order\s+2/)
+    expect((await cli(['status', '--config', home.config])).stdout).toMatch(/lldp: +\d+ LLDPDUs discarded \(.*mandatory-tlv-order 2/)
     expect(JSON.parse((await cli(['status', '--json', '--config', home.config])).stdout).daemon.running).toBe(true)
     expect((await uplink()).state).toBe('up')
   })

@@ -14,7 +14,6 @@ import type {VsiRecord} from '../../src/store/vsi-repo.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
 const lab = new Lab()
-let agent: AgentProcess
 let home: ReturnType<typeof makeAgentHome>
 let torSocket = ''
 let sim: LabProcess
@@ -35,7 +34,7 @@ beforeAll(async () => {
   sim = lab.spawn(torNs, [process.execPath, CLI, 'lab', 'tor', '-i', 'tor1', '--control', torSocket, '--vlan-from-segment', '--bgid', '--rte', '8', '--rwd', '14', '--rka', '14', '--min-tx-gap-ms', '0', '--log-format', 'json'], {env: CHILD_ENV})
   await eventually('simulator up', () => tor('status').then(() => true, () => false), (ok) => ok, 20_000)
   home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\nevb_rwd = 14\nevb_rka = 14\n[vdp]\nretry_initial = 0.2\nretry_max = 1\nretry_limit = 30\n')
-  agent = await AgentProcess.start(lab, host, home)
+  await AgentProcess.start(lab, host, home)
   await eventually('uplink up', () => cliJson<{state: string}>(['uplink', 'show'], home.config), (u) => u.state === 'up', 30_000)
 }, 60_000)
 

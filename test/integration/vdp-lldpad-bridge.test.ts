@@ -14,7 +14,6 @@ const lab = new Lab()
 let host = ''
 let tor = ''
 let lldpad: LldpadHandle
-let agent: AgentProcess
 let home: ReturnType<typeof makeAgentHome>
 
 const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
@@ -30,7 +29,7 @@ beforeAll(async () => {
   // Small exponents so keep-alives come every T(16) = 0.66 s; both sides propose the same values.
   await configureEvb(lldpad, 'tor1', 'bridge', {ecpRetries: 3, ecpRte: 8, vdpRwd: 16, vdpRka: 16})
   home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 2\nevb_rwd = 16\nevb_rka = 16\n[vdp]\nbridge_profile = lldpad\nfilter_format = mac-vid\n')
-  agent = await AgentProcess.start(lab, host, home)
+  await AgentProcess.start(lab, host, home)
   await eventually('uplink up', () => cliJson<{state: string; ifname: string}>(['uplink', 'show'], home.config), (u) => u.state === 'up', 30_000)
 }, 60_000)
 

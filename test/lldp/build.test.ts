@@ -1,4 +1,4 @@
-/** The builder for what the agent transmits: byte-exact against protocol.md's hand-written examples. */
+/** The builder for what the agent transmits: byte-exact against docs/wire-notes.md §LLDPDU worked example. */
 import {describe, expect, it} from 'vitest'
 import {buildLldpFrame, decodeLldpFrame, encodeTlv, LldpEncodeError, type LldpTlv} from '../../src/lldp/index.js'
 
@@ -13,7 +13,7 @@ const station = {
 const hex = (s: string): string => s.replace(/\s+/g, '')
 
 describe('buildLldpFrame', () => {
-  it('protocol.md §1.9: station LLDPDU to the NCB with an EVB TLV, zero-padded to 60 octets', () => {
+  it('wire-notes §LLDPDU worked example: station LLDPDU to the NCB with an EVB TLV, zero-padded to 60 octets', () => {
     const frame = buildLldpFrame({
       ...station,
       evb: {
@@ -31,7 +31,7 @@ describe('buildLldpFrame', () => {
       ${'00 '.repeat(60 - 49)}`))
   })
 
-  it('protocol.md §1.9: the other TLV encodings', () => {
+  it('wire-notes §LLDPDU worked example: the other TLV encodings', () => {
     const frame = decodeLldpFrame(buildLldpFrame({
       ...station,
       systemName: 'host1',

@@ -1,13 +1,23 @@
 /**
- * Where the test captures live and how to read them. The shared corpus sits next to the checkout
- * (test/corpus, copied with its README and MANIFEST); our own small fixtures are under test/lldp/fixtures.
+ * The LLDP tests' captures and how to read them. Paths come from test/helpers/corpus.ts: our own captures
+ * (test/corpus/generated), frames we construct (test/lldp/fixtures/constructed), and other projects'
+ * captures in the shared corpus (third-party/, tcpdump's own test captures under third-party/tcpdump), which
+ * are listed only when it is there.
  */
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {readPcapRecords} from '../../src/pcap/index.js'
+import {HAVE_THIRD_PARTY, OWN_CORPUS_DIR, THIRD_PARTY_DIR} from '../helpers/corpus.js'
 
-export const CORPUS_DIR = fileURLToPath(new URL('../corpus/', import.meta.url))
+export {HAVE_THIRD_PARTY, OWN_CORPUS_DIR, THIRD_PARTY_DIR}
 export const FIXTURES_DIR = fileURLToPath(new URL('./fixtures/', import.meta.url))
+/** tcpdump's own test captures and their `.out` oracles, in the shared corpus. */
+export const TCPDUMP_CAPTURES_DIR = `${THIRD_PARTY_DIR}tcpdump/`
+
+/** The folders whose captures the corpus-wide tests walk: ours, and the shared ones when present. */
+export function captureDirs(): string[] {
+  return HAVE_THIRD_PARTY ? [OWN_CORPUS_DIR, FIXTURES_DIR, THIRD_PARTY_DIR] : [OWN_CORPUS_DIR, FIXTURES_DIR]
+}
 
 export interface CapturedFrame {
   /** 1-based, as tcpdump -# and tshark number them. */
@@ -48,12 +58,14 @@ const TCPDUMP_FIXTURE_ORACLES: Record<string, string> = {
 /** Every capture that ships with an independent decode (tcpdump and/or tshark text). */
 export function oracleCaptures(): OracleCapture[] {
   const out: OracleCapture[] = []
-  for (const pcap of walk(CORPUS_DIR).filter((p) => p.endsWith('.pcap'))) {
+  const sources = HAVE_THIRD_PARTY ? [OWN_CORPUS_DIR, THIRD_PARTY_DIR] : [OWN_CORPUS_DIR]
+  const walked = sources.flatMap((dir) => walk(dir).map((pcap) => ({dir, pcap})))
+  for (const {dir, pcap} of walked.filter((w) => w.pcap.endsWith('.pcap') && !w.pcap.startsWith(TCPDUMP_CAPTURES_DIR))) {
     const tcpdump = `${pcap}.tcpdump-4.99.3.txt`
     const tshark = `${pcap}.tshark.txt`
     if (!existsSync(tcpdump) && !existsSync(tshark)) continue
     out.push({
-      name: pcap.slice(CORPUS_DIR.length),
+      name: (dir === THIRD_PARTY_DIR ? 'third-party/' : '') + pcap.slice(dir.length),
       pcap,
       tcpdump: existsSync(tcpdump) ? tcpdump : undefined,
       tshark: existsSync(tshark) ? tshark : undefined,
@@ -61,16 +73,17 @@ export function oracleCaptures(): OracleCapture[] {
   }
   const constructed = `${FIXTURES_DIR}constructed/lldp-constructed.pcap`
   out.push({name: 'fixtures/constructed/lldp-constructed.pcap', pcap: constructed, tcpdump: `${constructed}.tcpdump-4.99.3.txt`, tshark: `${constructed}.tshark.txt`})
+  if (!HAVE_THIRD_PARTY) return out
   for (const [pcap, oracle] of Object.entries(TCPDUMP_FIXTURE_ORACLES)) {
-    const path = `${FIXTURES_DIR}tcpdump/${pcap}`
-    out.push({name: `fixtures/tcpdump/${pcap}`, pcap: path, tcpdump: `${FIXTURES_DIR}tcpdump/${oracle}`, tshark: existsSync(`${path}.tshark.txt`) ? `${path}.tshark.txt` : undefined})
+    const path = `${TCPDUMP_CAPTURES_DIR}${pcap}`
+    out.push({name: `third-party/tcpdump/${pcap}`, pcap: path, tcpdump: `${TCPDUMP_CAPTURES_DIR}${oracle}`, tshark: existsSync(`${path}.tshark.txt`) ? `${path}.tshark.txt` : undefined})
   }
   return out
 }
 
-/** Every pcap in the corpus and fixtures, oracle or not. */
+/** Every pcap in the corpus folders and fixtures, oracle or not. */
 export function allCaptures(): string[] {
-  return [...walk(CORPUS_DIR), ...walk(FIXTURES_DIR)].filter((p) => p.endsWith('.pcap')).sort()
+  return captureDirs().flatMap(walk).filter((p) => p.endsWith('.pcap')).sort()
 }
 
 export async function readFrames(pcap: string): Promise<CapturedFrame[]> {
@@ -94,8 +107,10 @@ export function isLldpFrame(f: CapturedFrame): boolean {
   return false
 }
 
+/** A JSON file under the shared third-party corpus (`lldpd/...`), or under ours (`generated/...`). */
 export function readJson<T>(relative: string): T {
-  return JSON.parse(readFileSync(`${CORPUS_DIR}${relative}`, 'utf8')) as T
+  const base = relative.startsWith('generated/') ? OWN_CORPUS_DIR : THIRD_PARTY_DIR
+  return JSON.parse(readFileSync(`${base}${relative.replace(/^third-party\//, '')}`, 'utf8')) as T
 }
 
 export function readText(path: string): string {

@@ -1,8 +1,8 @@
-/** EVB and CDCP TLVs: protocol.md §2 worked examples, tcpdump's evb.pcap, and every bit pattern. */
+/** EVB and CDCP TLVs: the worked examples of docs/wire-notes.md, tcpdump's evb.pcap, and every bit pattern. */
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {decodeEvbTlv, decodeLldpFrame, encodeEvbTlv, encodeTlv, LldpDecodeError, type EvbTlv} from '../../src/lldp/index.js'
-import {FIXTURES_DIR, readFrames} from './corpus.js'
+import {HAVE_THIRD_PARTY, readFrames, TCPDUMP_CAPTURES_DIR} from './corpus.js'
 
 const evb = (body: string): EvbTlv => decodeEvbTlv(Buffer.from(`0080c20d${body}`, 'hex'))
 
@@ -12,20 +12,20 @@ const base: EvbTlv = {
 }
 
 describe('EVB TLV (802.1Qbg-2012, 00-80-C2/0x0D)', () => {
-  it('protocol.md §2.3: lldpad station/bridge exchange', () => {
+  it('wire-notes §EVB worked examples: lldpad station/bridge exchange', () => {
     expect(evb('0200004000')).toEqual({...base, rrcap: true, mode: 'bridge'})
     expect(evb('0204688808')).toEqual({...base, rrcap: true, rrreq: true, rrstat: 0, retries: 3, rte: 8, mode: 'station', rwd: 8, rka: 8})
     expect(evb('0304000000')).toEqual({...base, rrcap: true, rrctr: true, rrreq: true})
     expect(evb('0305688808')).toEqual({...base, rrcap: true, rrctr: true, rrreq: true, rrstat: 1, retries: 3, rte: 8, mode: 'station', rwd: 8, rka: 8})
   })
 
-  it('protocol.md §2.3: the keepalive capture (RTE 14, RWD/RKA 20, ROL bits)', () => {
+  it('wire-notes §EVB worked examples: the keepalive capture (RTE 14, RWD/RKA 20, ROL bits)', () => {
     expect(evb('00076e9414')).toMatchObject({rrreq: true, rrstat: 3, retries: 3, rte: 14, mode: 'station', rolRwd: false, rwd: 20, rka: 20})
     expect(evb('03046e7434')).toMatchObject({rrcap: true, rrctr: true, mode: 'bridge', rolRwd: true, rwd: 20, rolRka: true, rka: 20})
   })
 
-  it('tcpdump evb.pcap: a real bridge TLV and CDCP TLV', async () => {
-    const frames = await readFrames(`${FIXTURES_DIR}tcpdump/evb.pcap`)
+  it.skipIf(!HAVE_THIRD_PARTY)('tcpdump evb.pcap: a real bridge TLV and CDCP TLV', async () => {
+    const frames = await readFrames(`${TCPDUMP_CAPTURES_DIR}evb.pcap`)
     const f = decodeLldpFrame(frames[3].data, {strict: true})
     expect(f.evb).toEqual({...base, rrcap: true, retries: 7, rte: 20, mode: 'bridge', rwd: 31, rka: 31})
     const cdcp = f.tlvs.find((t) => t.kind === 'cdcp')
@@ -58,7 +58,7 @@ describe('EVB TLV (802.1Qbg-2012, 00-80-C2/0x0D)', () => {
 })
 
 describe('CDCP TLV (00-80-C2/0x0E)', () => {
-  it('protocol.md §2.6 example, and channels and reserved bits round-trip', () => {
+  it('wire-notes §CDCP TLV example, and channels and reserved bits round-trip', () => {
     const info = Buffer.from('0080c20e' + '000000a7' + '001001', 'hex')
     const f = decodeLldpFrame(Buffer.concat([
       Buffer.from('0180c2000000525400502440' + '88cc' + '02070452540050244004050565746830' + '06020078', 'hex'),

@@ -1,7 +1,7 @@
 /** encode(decode(frame)) is the frame, for every LLDP frame in the corpus and the fixtures. */
 import {describe, expect, it} from 'vitest'
 import {decodeLldpFrame, encodeLldpdu, encodeLldpFrame, LldpDecodeError} from '../../src/lldp/index.js'
-import {allCaptures, isLldpFrame, readFrames} from './corpus.js'
+import {allCaptures, HAVE_THIRD_PARTY, isLldpFrame, readFrames} from './corpus.js'
 
 describe('byte-exact round trip', () => {
   it('every LLDP frame in the corpus decodes and re-encodes to the same octets', async () => {
@@ -26,8 +26,9 @@ describe('byte-exact round trip', () => {
         expect(encodeLldpdu(frame).toString('hex')).toBe(f.data.subarray(14 + 4 * frame.vlanTags.length).toString('hex'))
       }
     }
-    expect(decoded).toBeGreaterThan(500)
-    expect(rejected).toBe(6)
-    expect(kinds.size).toBeGreaterThan(30)
+    // The six rejected frames and most TLV kinds are in the shared corpus; our own captures are LLDP/EVB only.
+    expect(decoded).toBeGreaterThan(HAVE_THIRD_PARTY ? 500 : 40)
+    expect(rejected).toBe(HAVE_THIRD_PARTY ? 6 : 0)
+    expect(kinds.size).toBeGreaterThan(HAVE_THIRD_PARTY ? 30 : 5)
   })
 })

@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {decodeLldpFrame, LldpDecodeError, scanLldpHeader} from '../../src/lldp/index.js'
-import {allCaptures, readFrames} from './corpus.js'
+import {allCaptures, HAVE_THIRD_PARTY, readFrames} from './corpus.js'
 import {CHASSIS, END, frame, PORT, TTL, tlv} from './frames.js'
 
 describe('scanLldpHeader', () => {
@@ -37,8 +37,9 @@ describe('scanLldpHeader', () => {
         expect(scan.tlvChainComplete, where).toBe(!full.warnings.some((w) => w.rule === 'tlv-overrun'))
       }
     }
-    expect(scanned).toBeGreaterThan(500)
-    expect(withEvb).toBeGreaterThan(300)
+    // Our own captures alone have about 50 frames; with the shared corpus there are over 500.
+    expect(scanned).toBeGreaterThan(HAVE_THIRD_PARTY ? 500 : 40)
+    expect(withEvb).toBeGreaterThan(HAVE_THIRD_PARTY ? 300 : 10)
   })
 
   it('returns null for non-LLDP frames and bad mandatory TLVs', () => {

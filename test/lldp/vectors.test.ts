@@ -8,7 +8,8 @@ import {decodeEvbTlv, decodeLldpFrame, encodeTlv, LldpDecodeError, type LldpFram
 import {networkAddressOctets} from '../../src/lldp/basic.js'
 import {mauTypeName} from '../../src/lldp/names.js'
 import {displayText} from '../../src/lldp/octets.js'
-import {CORPUS_DIR, readFrames, readJson} from './corpus.js'
+import {describeWithThirdParty} from '../helpers/corpus.js'
+import {OWN_CORPUS_DIR, readFrames, readJson, THIRD_PARTY_DIR} from './corpus.js'
 
 const decodeHex = (hex: string): LldpFrame => decodeLldpFrame(Buffer.from(hex, 'hex'))
 
@@ -35,7 +36,7 @@ function expectError(run: () => unknown, rule: string): void {
   throw new Error(`expected LldpDecodeError ${rule}`)
 }
 
-describe('lldpd tests/check_lldp.c', () => {
+describeWithThirdParty('lldpd tests/check_lldp.c', () => {
   interface Vector {
     name: string
     frame_hex: string
@@ -102,12 +103,12 @@ describe('lldpd tests/check_lldp.c', () => {
 
   it('the fuzz seed files are these two frames, byte for byte', async () => {
     const {readFileSync} = await import('node:fs')
-    const seeds = [0, 1].map((i) => readFileSync(`${CORPUS_DIR}third-party/lldpd/fuzz_seed_lldp.${i}.raw`).toString('hex'))
+    const seeds = [0, 1].map((i) => readFileSync(`${THIRD_PARTY_DIR}lldpd/fuzz_seed_lldp.${i}.raw`).toString('hex'))
     expect(seeds).toEqual(vectors.map((v) => v.frame_hex))
   })
 })
 
-describe('lldpd tests/integration (lldpcli keyvalue on the upstream pcaps)', () => {
+describeWithThirdParty('lldpd tests/integration (lldpcli keyvalue on the upstream pcaps)', () => {
   interface Expectation {
     pcap: string
     expected_keyvalue?: Record<string, string>
@@ -117,7 +118,7 @@ describe('lldpd tests/integration (lldpcli keyvalue on the upstream pcaps)', () 
   }
   const expectations = readJson<{integration_pcap_expectations: Expectation[]}>('third-party/lldpd/lldpd-vectors-and-expectations.json').integration_pcap_expectations
   const byPcap = Object.fromEntries(expectations.map((e) => [e.pcap, e]))
-  const firstFrame = async (pcap: string): Promise<LldpFrame> => decodeLldpFrame((await readFrames(`${CORPUS_DIR}third-party/lldpd/${pcap}`))[0].data)
+  const firstFrame = async (pcap: string): Promise<LldpFrame> => decodeLldpFrame((await readFrames(`${THIRD_PARTY_DIR}lldpd/${pcap}`))[0].data)
 
   it('sg200.pcap', async () => {
     const f = await firstFrame('sg200.pcap')
@@ -212,7 +213,7 @@ describe('lldpd tests/integration (lldpcli keyvalue on the upstream pcaps)', () 
   })
 })
 
-describe('NetworkManager src/core/devices/tests/test-lldp.c', () => {
+describeWithThirdParty('NetworkManager src/core/devices/tests/test-lldp.c', () => {
   interface Vector {
     name: string
     frame_hex: string
@@ -286,7 +287,7 @@ describe('NetworkManager src/core/devices/tests/test-lldp.c', () => {
   })
 })
 
-describe('systemd src/libsystemd-network/test-lldp-rx.c', () => {
+describeWithThirdParty('systemd src/libsystemd-network/test-lldp-rx.c', () => {
   interface Data {
     vectors: Array<{name: string; frame_hex: string; expected: Record<string, unknown> & {tlv_sequence?: string[]}}>
     multiple_neighbors_sorted: {frames_hex: string[]; expected_order_chassis_port: [string, string][]}
@@ -335,7 +336,7 @@ describe('systemd src/libsystemd-network/test-lldp-rx.c', () => {
   })
 })
 
-describe('scapy test/contrib/lldp.uts', () => {
+describeWithThirdParty('scapy test/contrib/lldp.uts', () => {
   const vectors = readJson<{vectors: Array<{name: string; frame_hex: string; expected: Record<string, string | number>}>}>('third-party/scapy/lldp-uts-vectors.json').vectors
   const byName = (name: string): (typeof vectors)[number] => vectors.find((v) => v.name === name)!
 
@@ -385,7 +386,7 @@ describe('lldpcli (lldpd 1.0.16) on the generated captures', () => {
     return (Array.isArray(iface) ? iface : [iface]).map((i: Json) => i['veth-h0'])
   }
   const frames = async (pcap: string): Promise<LldpFrame[]> =>
-    (await readFrames(`${CORPUS_DIR}generated/${pcap}`)).filter((f) => f.data.readUInt16BE(12) === 0x88cc).map((f) => decodeLldpFrame(f.data))
+    (await readFrames(`${OWN_CORPUS_DIR}generated/${pcap}`)).filter((f) => f.data.readUInt16BE(12) === 0x88cc).map((f) => decodeLldpFrame(f.data))
 
   const unknownTlvBytes = (n: Json): string => String(n['unknown-tlvs']['unknown-tlv'].value).split(',').join('').toLowerCase()
 
@@ -446,7 +447,7 @@ describe('lldpcli (lldpd 1.0.16) on the generated captures', () => {
     expect(customer.portId).toMatchObject({subtypeName: 'MAC address', value: ncb.port.id.value})
     expect(String(customer.ttl)).toBe(ncb.port.ttl)
     expect(encodeTlv(customer.tlvs.find((t) => t.kind === 'evb')!).subarray(6).toString('hex')).toBe(unknownTlvBytes(ncb))
-    // 03 05 68 74 34: lldpad's bridge after negotiation (protocol.md §2.3).
+    // 03 05 68 74 34: lldpad's bridge after negotiation (docs/wire-notes.md §EVB worked examples).
     expect(customer.evb).toEqual({
       bgid: false, rrcap: true, rrctr: true, sgid: false, rrreq: true, rrstat: 1, retries: 3, rte: 8,
       mode: 'bridge', rolRwd: true, rwd: 20, rolRka: true, rka: 20,
@@ -454,7 +455,7 @@ describe('lldpcli (lldpd 1.0.16) on the generated captures', () => {
   })
 })
 
-describe('lldpad test/qbg22 EVB vectors: replies decode to the negotiated values', () => {
+describeWithThirdParty('lldpad test/qbg22 EVB vectors: replies decode to the negotiated values', () => {
   interface Frame {payload_hex: string; expected_reply_tlvs_hex: string[]}
   interface Test {test: string; has_remote_shell_step: boolean; lldpad_conf: {tlvid0080c20d?: Record<string, string>} | null; frames: Frame[]}
   const tests = readJson<{tests: Test[]}>('third-party/openlldp-qbg22/evb22.json').tests
@@ -478,9 +479,9 @@ describe('lldpad test/qbg22 EVB vectors: replies decode to the negotiated values
     expect(n).toBeGreaterThan(300)
   })
 
-  // lldpad advertises max(local policy, last received) for R, RTE, RWD, RKA, sets ROL when the peer's value
-  // was used, copies the peer's status octet and sends its own mode (protocol.md §2.2). Checking that the
-  // expected replies decode that way pins every field position against lldpad's own test expectations.
+  // lldpad advertises max(local policy, last received) for R, RTE, RWD, RKA, sets ROL when the peer's value was
+  // used, copies the peer's status octet and sends its own mode (docs/wire-notes.md §EVB negotiation). Checking
+  // that the expected replies decode that way pins every field position against lldpad's own test expectations.
   const exchanges = (t: Test): Frame[] => t.frames.filter((fr) => evbIn(fr.payload_hex) && fr.expected_reply_tlvs_hex.some(evbIn))
   const stable = tests.filter((t) => !t.has_remote_shell_step && t.lldpad_conf?.tlvid0080c20d?.evbmode && exchanges(t).length > 0)
   for (const t of stable) {

@@ -35,7 +35,7 @@ function tcpdumpTime(ns: bigint): string {
 }
 
 describe('reading the corpus', () => {
-  const withTcpdump = oracleCaptures().filter((c) => c.tcpdump && !c.name.startsWith('fixtures/'))
+  const withTcpdump = oracleCaptures().filter((c) => c.tcpdump && !c.name.startsWith('third-party/tcpdump/'))
 
   it.each(withTcpdump.map((c) => [c.name, c] as const))('%s: count, timestamps and lengths match tcpdump', async (_name, cap) => {
     const records = await collect(cap.pcap)

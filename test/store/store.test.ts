@@ -32,11 +32,26 @@ describe('store migrations', () => {
       expect(schemaVersion(old)).toBe(m.version)
       old.prepare("INSERT INTO event_journal (at, kind, subject, detail) VALUES (1, 'probe', 'x', '{}')").run()
       old.prepare("INSERT INTO uplink_state (id, ifname, source, state, changed_at, updated_at) VALUES (1, 'eth5', 'config', 'up', 7, 8)").run()
+      // Neighbour rows: before version 4 they had no LLDP agent; one with an EVB TLV came from the nearest customer bridge agent.
+      const agentColumn = m.version >= 4 ? ', dest_address' : ''
+      const insertNeighbor = old.prepare(`INSERT INTO lldp_neighbors (ifname${agentColumn}, chassis_id, port_id, chassis_subtype, port_subtype, src_mac, ttl, expires_at, evb, first_seen, last_seen)
+        VALUES ('eth5'${m.version >= 4 ? ', ?' : ''}, 'tor1', ?, 7, 5, '02:00:00:00:02:01', 120, 120000, ?, 1, 1)`)
+      if (m.version >= 4) {
+        insertNeighbor.run('01:80:c2:00:00:0e', 'plain', null)
+        insertNeighbor.run('01:80:c2:00:00:00', 'evb', '{"mode":"bridge"}')
+      } else {
+        insertNeighbor.run('plain', null)
+        insertNeighbor.run('evb', '{"mode":"bridge"}')
+      }
       old.close()
       const store = Store.open(path)
       expect(schemaVersion(store.db)).toBe(LATEST_SCHEMA_VERSION)
       expect(store.journal.recent(10).map((e) => e.kind)).toEqual(['probe'])
       expect(store.uplink.get()).toMatchObject({ifname: 'eth5', source: 'config', state: 'up', changedAt: 7, evb: null})
+      expect(store.neighbors.list().map((n) => [n.portId, n.destAddress, n.evb])).toEqual([
+        ['evb', '01:80:c2:00:00:00', {mode: 'bridge'}],
+        ['plain', '01:80:c2:00:00:0e', null],
+      ])
       store.close()
     })
   }
@@ -106,11 +121,16 @@ describe('store repositories', () => {
     store.uplink.put({...up, evb})
     expect(store.uplink.get()?.evb).toEqual(evb)
 
-    const n = {ifname: 'eth1', chassisId: '02:00:00:00:02:01', portId: 'Ethernet1/7', chassisSubtype: 4, portSubtype: 7, srcMac: '02:00:00:00:02:01', ttl: 120, expiresAt: 120_000, systemName: 'tor1', systemDescription: null, portDescription: null, mgmtAddresses: [{family: 'ipv4', address: '192.0.2.254'}], capabilities: null, evb: {mode: 'bridge', rte: 14}, firstSeen: 1, lastSeen: 1}
+    const n = {ifname: 'eth1', destAddress: '01:80:c2:00:00:00', chassisId: '02:00:00:00:02:01', portId: 'Ethernet1/7', chassisSubtype: 4, portSubtype: 7, srcMac: '02:00:00:00:02:01', ttl: 120, expiresAt: 120_000, systemName: 'tor1', systemDescription: null, portDescription: null, mgmtAddresses: [{family: 'ipv4', address: '192.0.2.254'}], capabilities: null, evb: {mode: 'bridge', rte: 14}, firstSeen: 1, lastSeen: 1}
     store.neighbors.upsert(n)
     store.neighbors.upsert({...n, ttl: 4, lastSeen: 2, firstSeen: 99})
     expect(store.neighbors.list()).toEqual([{...n, ttl: 4, lastSeen: 2}])
-    store.neighbors.delete('eth1', n.chassisId, n.portId)
+    // the same MSAP on another LLDP agent is another row
+    store.neighbors.upsert({...n, destAddress: '01:80:c2:00:00:0e', evb: null})
+    expect(store.neighbors.count()).toBe(2)
+    store.neighbors.delete(n)
+    expect(store.neighbors.list().map((x) => x.destAddress)).toEqual(['01:80:c2:00:00:0e'])
+    store.neighbors.delete({...n, destAddress: '01:80:c2:00:00:0e'})
     expect(store.neighbors.count()).toBe(0)
 
     const id = store.outbox.add('update_vm_result', {port_uuid: 'p', result: 'SUCCESS'}, 1)

@@ -152,4 +152,31 @@ describe('UplinkService', () => {
     expect(again.transitions).toEqual([]) // the neighbour was restored with its remaining TTL: nothing flapped
     again.store.close()
   })
+
+  it('a read-only remount: neighbour and uplink writes are kept, the decision goes on, and the database catches up', async () => {
+    const h = harness()
+    h.store.writes.configure({clock: h.clock, retryMs: 5000, listener: () => {}})
+    h.links.add('eth1', '02:00:00:00:01:01')
+    h.links.add('eth2', '02:00:00:00:01:02')
+    h.service.start()
+    // The database refuses every write from here on (SQLITE_READONLY), as after a read-only remount.
+    h.store.db.pragma('query_only = 1')
+    h.announce('t1', false)
+    h.announce('t2', true)
+    await tick() // before the fix: "attempt to write a readonly database" thrown out of the frame handler
+    expect(h.service.current).toMatchObject({ifname: 'eth2', state: 'up'})
+    expect(h.lldp.transmitting()).toEqual(['eth2'])
+    expect(h.store.health()).toMatchObject({writable: false, sqliteCode: expect.stringMatching(/^SQLITE_READONLY/)})
+    for (let i = 0; i < 50; i++) h.announce('t1', false) // more frames: the pending neighbour write is coalesced
+    await tick()
+    const pending = h.store.health().pending
+    expect(pending).toBeLessThanOrEqual(4)
+    expect(h.store.uplink.get()?.ifname ?? null).toBe(null) // the last good state on disk
+    h.store.db.pragma('query_only = 0')
+    h.clock.advance(5000)
+    expect(h.store.health()).toMatchObject({writable: true, pending: 0})
+    expect(h.store.uplink.get()).toMatchObject({ifname: 'eth2', source: 'lldp', state: 'up'})
+    expect(h.store.neighbors.list().map((n) => n.ifname).sort()).toEqual(['eth1', 'eth2'])
+    h.store.close()
+  })
 })

@@ -5,6 +5,7 @@ import {decodeEcpFrame, encodeEcpFrame} from '../../src/vdp/ecp-codec.js'
 import {EcpTransport, nextSequence, type EcpTransportOptions} from '../../src/vdp/ecp-transport.js'
 import {EcpTimeoutError, EcpTransportError} from '../../src/vdp/errors.js'
 import {ackTimer} from '../../src/vdp/timers.js'
+import {describeWithThirdParty} from '../helpers/corpus.js'
 import {ECP22_VECTORS} from './helpers/corpus.js'
 
 const LOCAL = '02:00:00:00:00:aa'
@@ -199,6 +200,8 @@ describe('EcpTransport: receive', () => {
     expect(transport.receive(Buffer.alloc(10))).toBe('dropped')
     expect(sent).toHaveLength(0)
     expect(transport.counters.dropped).toBe(4)
+    // issue 10 item 6's kind: each drop counted under the rule it broke
+    expect(transport.counters.droppedByRule).toEqual({'ecp-version': 1, 'ecp-subtype': 1, 'ecp-operation': 1, ECP_TRUNCATED: 1})
   })
 
   it('ignores its own frames looped back by capture', () => {
@@ -219,7 +222,7 @@ describe('EcpTransport: receive', () => {
   })
 })
 
-describe('EcpTransport against the openlldp ECP22 vectors (ecp22.json)', () => {
+describeWithThirdParty('EcpTransport against the openlldp ECP22 vectors (ecp22.json)', () => {
   interface VectorFrame {
     ethertype: string
     payload_hex: string

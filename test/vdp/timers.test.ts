@@ -3,7 +3,7 @@ import {ackTimer, evbTime, evbTimers, LLDPAD_DEFAULT_EVB, reinitKeepAlive, respW
 import {EvbParamError} from '../../src/vdp/errors.js'
 import {KEEPALIVE_PCAP, ecpFrames} from './helpers/corpus.js'
 
-describe('EVB timer arithmetic (protocol.md 2.4, 4.11)', () => {
+describe('EVB timer arithmetic (wire-notes §EVB timers, §VDP timers)', () => {
   it('T(exp) is 10 µs × 2^exp, in ms', () => {
     expect(evbTime(0)).toBeCloseTo(0.01, 9)
     expect(evbTime(8)).toBeCloseTo(2.56, 9)
@@ -22,7 +22,7 @@ describe('EVB timer arithmetic (protocol.md 2.4, 4.11)', () => {
     expect(all.reinitKeepAliveMs).toBeCloseTo(10485.76, 6)
   })
 
-  it('gives ≈ 505 s against a Cisco leaf advertising RWD 25 (protocol.md 4.11)', () => {
+  it('gives ≈ 505 s against a Cisco leaf advertising RWD 25 (wire-notes §VDP timers)', () => {
     expect(respWaitDelay(3, 14, 25) / 1000).toBeCloseTo(505.0, 0)
   })
 

@@ -24,7 +24,7 @@ function vsiOf(frame: Buffer): VsiTlv {
 describe('VDP22 codec against the lldpad captures', () => {
   const assoc = ecpFrames(ASSOC_DEASSOC_PCAP).filter((r) => r.frame.length > 18)
 
-  it('reads the Associate request of protocol.md 4.9: type id 4711, VID 100, the UUID, MAC/VID filter', () => {
+  it('reads the Associate request of wire-notes §VDP worked examples: type id 4711, VID 100, the UUID, MAC/VID filter', () => {
     const pdu = vdpduOf(assoc[0].frame)
     expect(pdu.endTlv).toBe(false) // lldpad sends no End TLV
     expect(pdu.tlvs).toHaveLength(2)
@@ -84,7 +84,7 @@ describe('VDP22 codec against the lldpad captures', () => {
   })
 })
 
-describe('VDP22 codec against the worked examples of protocol.md', () => {
+describe('VDP22 codec against docs/wire-notes.md §VDP worked examples', () => {
   const uuid = '00000000-1111-2222-3333-444455556666'
   const dfaRequest: VsiTlv = {
     kind: 'vsi',

@@ -127,14 +127,16 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
   })
 
   it('Hard and Keep errors as lldpad and vdptool show them', async () => {
-    // protocol.md 7.11: with the Hard (or Keep) bit set vdptool finds no text for the status and prints none
+    // docs/wire-notes.md §vdptool output: with the Hard (or Keep) bit set vdptool finds no text for the status and
+    // prints none
     await sim.call('set-faults', {reject: {code: 5, hard: true, match: {vsiids: [uuid(11)]}}})
     const hard = await vdpRequest(lldpad, 'h0', 'assoc', {uuid: uuid(11), filter: `0-${mac(11)}-1100`})
     expect(responseLines(hard)).toContain('\tmode = deassoc')
     expect(hard.stdout).not.toContain('Error returned by Bridge')
 
-    // Keep on a brand-new VSI: lldpad holds it as associated and says nothing (protocol.md 4.10.4); its first
-    // keep-alive meets the Keep error again, so it de-associates (4.12) and reports a "Keepalive Timeout".
+    // docs/wire-notes.md §lldpad station behaviour: on a Keep error lldpad holds a brand-new VSI as associated and
+    // says nothing; its first keep-alive meets the Keep error again, so it de-associates and reports a "Keepalive
+    // Timeout".
     const from = sim.mark()
     await sim.call('set-faults', {reject: {code: 3, keep: true, match: {vsiids: [uuid(12)]}}})
     try {
@@ -162,7 +164,8 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     expect(responseLines(run)).toContain(`\tfilter = 300-${mac(4)}-0`)
     const from = sim.mark()
     expect(await sim.call('change-vlan', {vsiid: uuid(4), vid: 301})).toEqual({changed: 1})
-    // protocol.md 4.10.6: lldpad compares the answer's VID with the one it holds, fails the VSI, and says nothing
+    // docs/wire-notes.md §lldpad station behaviour: lldpad compares the answer's VID with the one it holds, fails
+    // the VSI, and says nothing
     await lab.waitFor('lldpad to drop the VSI', async () => !(await listedVsis(lldpad, 'h0')).has(uuid(4)), {timeoutMs: 5000})
     // so the bridge learns of it only when the keep-alives stop
     await sim.waitForEvent((e) => e.type === 'deassociated' && e.vsiid === `uuid:${uuid(4)}`, {from, what: 'the keep-alive timeout'})

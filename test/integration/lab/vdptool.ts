@@ -1,7 +1,7 @@
 /**
- * Reading vdptool's output (protocol.md 6.6, lab-recipes 4.2). vdptool exits 0 when the bridge refuses or
- * nothing answers within -W's 5 s, and 1 when lldpad refuses the command itself ("FAILED: …"): both are
- * outcomes a test looks at, so neither throws here.
+ * Reading vdptool's output (docs/wire-notes.md §vdptool output; docs/net.md "lldpad in a namespace"). vdptool
+ * exits 0 when the bridge refuses or nothing answers within -W's 5 s, and 1 when lldpad refuses the command itself
+ * ("FAILED: …"): both are outcomes a test looks at, so neither throws here.
  */
 import {LabCommandError} from '../../../src/lab/netns.js'
 import type {LldpadHandle} from '../../../src/lab/peers.js'

@@ -81,8 +81,9 @@ describe.skipIf(!isRoot)('Lab (namespaces, links, children)', () => {
   })
 
   it('stops a child that ignores SIGTERM with SIGKILL after the grace period', async () => {
-    const stubborn = lab.spawn(host, [process.execPath, '-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'])
-    await new Promise((r) => setTimeout(r, 300))
+    // The child says when its handler is in place: a fixed sleep lost the race on a loaded machine.
+    const stubborn = lab.spawn(host, [process.execPath, '-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000); console.log("ready")'])
+    await new Promise<void>((resolve) => stubborn.child.stdout!.once('data', () => resolve()))
     await stubborn.stop(200)
     expect(await stubborn.exited).toMatchObject({signal: 'SIGKILL'})
     expect(lab.runningProcesses).not.toContain(stubborn)

@@ -1,7 +1,7 @@
 /**
- * The real peers of src/lab/peers.ts, per lab-recipes §3–4: two lldpd instances see each other; two
- * lldpad instances (each with its private /dev/shm) negotiate EVB22 as bridge and station and associate
- * a VSI over ECP/VDP22.
+ * The real peers of src/lab/peers.ts (docs/net.md "lldpd in a namespace", "lldpad in a namespace"): two lldpd
+ * instances see each other; two lldpad instances (each with its private /dev/shm) negotiate EVB22 as bridge and
+ * station and associate a VSI over ECP/VDP22.
  */
 import {existsSync, readdirSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'

@@ -1,0 +1,108 @@
+/**
+ * The start-up fast path of the read-only commands (status, uplink show, neighbors, vsi list) against a
+ * running daemon: bin/run.js tries it before loading oclif. It loads only the config loader, the control
+ * client and the shared views (src/cli/views.ts), so a query costs about one bare Node.js start instead of
+ * oclif + SQLite + pino (figures: bench/cli.ts, README).
+ *
+ * It answers only what it fully understands: one of those commands with the flags it knows, a valid config
+ * and a daemon that answers. Anything else (--help, an unknown or bad flag, a config error, the daemon down,
+ * an error from the daemon) returns false before printing a byte, and oclif then runs the command as usual,
+ * with the same messages and exit codes as ever. Output is byte for byte what the oclif commands print
+ * (test/cli/fast-path.test.ts and the CLI integration test compare both).
+ */
+import {loadConfig} from '../config/load.js'
+import {callDaemon} from '../control/client.js'
+import {outputWidth} from './table.js'
+import {type NeighborView, type UplinkShowData, type VsiFilter, VSI_STATES, filterVsis, neighborDetails, neighborTable, statusLines, uplinkLines, vsiTable} from './views.js'
+import type {StatusView} from '../agent/status.js'
+import type {VsiRecord, VsiState} from '../store/vsi-repo.js'
+
+interface Parsed {
+  command: 'status' | 'uplink:show' | 'neighbors' | 'vsi:list'
+  json: boolean
+  config?: string
+  verbose: boolean
+  filter: VsiFilter
+}
+
+const COMMANDS: Record<string, Parsed['command']> = {status: 'status', 'uplink show': 'uplink:show', neighbors: 'neighbors', 'vsi list': 'vsi:list'}
+
+/** argv (after the script) -> what to run, or undefined when oclif must handle it. */
+export function parseFastPath(argv: string[], env: NodeJS.ProcessEnv = process.env): Parsed | undefined {
+  const words = argv[0] === 'uplink' || argv[0] === 'vsi' ? 2 : 1
+  const command = COMMANDS[argv.slice(0, words).join(' ')]
+  if (!command) return undefined
+  const parsed: Parsed = {command, json: false, verbose: false, filter: {}, config: env.VDP_AGENT_CONFIG || undefined}
+  const rest = argv.slice(words)
+  for (let i = 0; i < rest.length; i++) {
+    const [flag, inline] = rest[i].startsWith('--') && rest[i].includes('=') ? [rest[i].slice(0, rest[i].indexOf('=')), rest[i].slice(rest[i].indexOf('=') + 1)] : [rest[i], undefined]
+    const value = (): string | undefined => {
+      if (inline !== undefined) return inline
+      const v = rest[++i]
+      return v === undefined || v.startsWith('-') ? undefined : v
+    }
+    let v: string | undefined
+    if (flag === '--json' && inline === undefined) parsed.json = true
+    else if (flag === '--config' || flag === '-c') {
+      if ((v = value()) === undefined || v === '') return undefined
+      parsed.config = v
+    } else if (command === 'neighbors' && (flag === '-v' || flag === '--verbose') && inline === undefined) parsed.verbose = true
+    else if (command === 'vsi:list' && flag === '--state') {
+      if ((v = value()) === undefined || !VSI_STATES.includes(v as VsiState)) return undefined
+      ;(parsed.filter.state ??= []).push(v as VsiState)
+    } else if (command === 'vsi:list' && (flag === '--network' || flag === '--port')) {
+      if ((v = value()) === undefined) return undefined
+      parsed.filter[flag === '--network' ? 'network' : 'port'] = v
+    } else return undefined
+  }
+  return parsed
+}
+
+const METHODS: Record<Parsed['command'], string> = {status: 'status', 'uplink:show': 'uplink.show', neighbors: 'neighbors', 'vsi:list': 'vsi.list'}
+
+/** The result and the lines a command prints, from the daemon's answer (same as the oclif commands). */
+export async function renderFromDaemon(p: Parsed, data: unknown, now = Date.now()): Promise<{result: unknown; text: string}> {
+  switch (p.command) {
+    case 'status': {
+      const status = {...(data as StatusView), source: 'daemon' as const}
+      return {result: status, text: statusLines(status, now).join('\n')}
+    }
+    case 'uplink:show': {
+      const d = data as UplinkShowData
+      return {result: {...d, answeredBy: 'daemon'}, text: uplinkLines(d, now).join('\n')}
+    }
+    case 'neighbors': {
+      const list = data as NeighborView[]
+      if (!p.verbose) return {result: {source: 'daemon', neighbors: list}, text: neighborTable(list, now, outputWidth())}
+      const {formatNeighborTlvs, neighborTlvsJson} = await import('./neighbor-tlvs.js')
+      return {
+        result: {source: 'daemon', neighbors: list.map((n) => (n.frame ? {...n, tlvs: neighborTlvsJson(n.frame)} : n))},
+        text: neighborDetails(list, formatNeighborTlvs, now),
+      }
+    }
+    case 'vsi:list': {
+      const vsis = filterVsis(data as VsiRecord[], p.filter)
+      return {result: {source: 'daemon', vsis}, text: vsiTable(vsis, now, outputWidth(), {more: '--port PREFIX or --json'})}
+    }
+  }
+}
+
+/** Runs the command if the fast path can; false (having printed nothing) when oclif must. */
+export async function runFastPath(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  if (env.VDP_AGENT_NO_FAST_PATH) return false
+  const p = parseFastPath(argv, env)
+  if (!p) return false
+  let out: {result: unknown; text: string}
+  let warnings: string[]
+  try {
+    const loaded = loadConfig(p.config)
+    warnings = loaded.warnings
+    const data = await callDaemon(loaded.config.general.control_socket, METHODS[p.command], p.command === 'neighbors' && p.verbose ? {frames: true} : undefined)
+    out = await renderFromDaemon(p, data)
+  } catch {
+    return false
+  }
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`)
+  process.stdout.write(p.json ? `${JSON.stringify(out.result, null, 2)}\n` : `${out.text}\n`)
+  return true
+}

@@ -1,0 +1,11 @@
+import {decodeLldpFrame, formatLldpTree, toJsonValue} from '../lldp/index.js'
+
+/** Every TLV of a neighbour's last LLDP frame (hex), in the `lldp decode -v` tree (src/lldp/format.ts). */
+export function formatNeighborTlvs(frameHex: string): string {
+  return formatLldpTree(decodeLldpFrame(Buffer.from(frameHex, 'hex')))
+}
+
+/** The same TLVs as JSON (`neighbors -v --json`): the decoder's objects, octets as hex. */
+export function neighborTlvsJson(frameHex: string): unknown[] {
+  return toJsonValue(decodeLldpFrame(Buffer.from(frameHex, 'hex')).tlvs) as unknown[]
+}
