@@ -2,10 +2,10 @@
 # Both set up a fresh machine first: Debian packages, npm dependencies (native addons built against the
 # system Node headers), TypeScript build. Setup steps are stamped so repeated runs are quick.
 
-# dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db, systemd: `make deb` and its test (man pages from the
-# oclif manifest and schema; systemd-analyze verify and security on the installed unit).
+# dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db: `make deb` (man pages from the oclif manifest and the
+# config schema); systemd (systemd-analyze) and python3-seccomp: the package's and the unit sandbox's tests.
+DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd python3-seccomp rabbitmq-server python3-oslo.messaging
 # rabbitmq-server, python3-oslo.messaging: the controller tests, bench/rpc and `make demo-controller`.
-DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd rabbitmq-server python3-oslo.messaging
 STAMPS := .stamps
 
 .PHONY: setup build lint test test-unit demo demo-controller run clean deb
@@ -23,7 +23,8 @@ $(STAMPS)/npm: package.json package-lock.json
 build: $(STAMPS)/npm
 	npm run build --silent
 
-# Every test: the guard rails (lint), then unit, then integration (namespaces and real peers; needs root).
+# Every test: the guard rails (lint), then unit, then integration (namespaces and real peers; needs root). Unit
+# tests include the man pages and completion generated from the build (oclif.manifest.json), hence `setup`.
 test: setup lint
 	npx vitest run
 
@@ -33,7 +34,7 @@ lint: $(STAMPS)/npm
 	npx tsc -p tsconfig.test.json
 	npx dpdm --no-warning --no-tree --exit-code circular:1 'src/**/*.ts' 'commands/**/*.ts' 'bench/**/*.ts' 'test/**/*.ts'
 
-test-unit: $(STAMPS)/npm
+test-unit: build
 	npx vitest run --project unit
 
 # The main job: a namespace lab (ToR simulator, the daemon, VM ports) shown end to end, then removed.

@@ -1,12 +1,12 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../src/cli/base-command.js'
-import {formatNeighborTlvs, neighborTlvsJson} from '../src/cli/neighbor-tlvs.js'
+import {formatNeighborTlvs, withTlvs} from '../src/cli/neighbor-tlvs.js'
 import {outputWidth} from '../src/cli/table.js'
 import {type NeighborView, neighborDetails, neighborTable} from '../src/cli/views.js'
 
 export default class Neighbors extends BaseCommand {
-  static override summary = 'LLDP neighbours: chassis, port, system name, management address, EVB mode and values, age.'
+  static override summary = 'LLDP neighbours: chassis, port, system name, management address, EVB mode, age; -v: every TLV.'
   static override description = 'With -v, every TLV of each neighbour’s last LLDPDU, like `lldpcli show neighbors details` (from a running daemon; its database keeps only the table’s fields).'
   static override examples = ['<%= config.bin %> neighbors', '<%= config.bin %> neighbors -v', '<%= config.bin %> neighbors --json']
   static override flags = {
@@ -22,7 +22,3 @@ export default class Neighbors extends BaseCommand {
   }
 }
 
-/** `neighbors -v --json`: each neighbour with the decoded TLVs of its last frame (when the daemon has it). */
-export function withTlvs(list: NeighborView[]): NeighborView[] {
-  return list.map((n) => (n.frame ? {...n, tlvs: neighborTlvsJson(n.frame)} : n))
-}

@@ -40,10 +40,17 @@ cp agent.ini "$src/etc/vdp-agent/agent.ini"
 cp package.json package-lock.json oclif.manifest.json binding.gyp "$app/"
 cp -R bin "$app/bin"
 sed -i '1s|^#!/usr/bin/env node$|#!/usr/bin/node|' "$app/bin/run.js"
-cp -R dist/src dist/commands "$app/dist/"
-find "$app/dist" -name '*.map' -delete
-# Lab probes: JSON-lines children that only tests and benchmarks start (README, Installing as a service).
-for probe in frame-probe link-probe probe-client afpacket-stress; do rm "$app/dist/src/lab/$probe.js"; done
+# Only the modules the commands and the fast path can reach, by the TypeScript compiler's own import graph:
+# what only tests and benchmarks use (the lab probes, the lldpd/lldpad peer drivers) stays out.
+entries=$(find commands -name '*.ts' | sort)
+npx tsc --ignoreConfig --listFilesOnly --module nodenext --moduleResolution nodenext --target es2022 --types node \
+  --skipLibCheck $entries src/cli/fast-path.ts |
+  sed "s|^$PWD/||" | grep -E '^(src|commands)/.*\.ts$' | sort -u > "$out/modules.txt"
+while read -r module; do
+  mkdir -p "$app/dist/$(dirname "$module")"
+  cp "dist/${module%.ts}.js" "$app/dist/${module%.ts}.js"
+done < "$out/modules.txt"
+echo "left out (not reachable from a command):" $(find src commands -name '*.ts' | sort | comm -23 - "$out/modules.txt")
 cp build/Release/afpacket.node "$app/build/Release/"
 
 # Production dependencies only, from the already built tree (no network, same native build).

@@ -34,17 +34,21 @@ export function parseFastPath(argv: string[], env: NodeJS.ProcessEnv = process.e
   if (!command) return undefined
   const parsed: Parsed = {command, json: false, verbose: false, filter: {}, config: env.VDP_AGENT_CONFIG || undefined}
   const rest = argv.slice(words)
+  const seen = new Set<string>()
   for (let i = 0; i < rest.length; i++) {
     const [flag, inline] = rest[i].startsWith('--') && rest[i].includes('=') ? [rest[i].slice(0, rest[i].indexOf('=')), rest[i].slice(rest[i].indexOf('=') + 1)] : [rest[i], undefined]
+    // Only --state may repeat; oclif decides what a repeated or empty flag means.
+    const name = flag === '-c' ? '--config' : flag === '-v' ? '--verbose' : flag
+    if (name !== '--state' && seen.has(name)) return undefined
+    seen.add(name)
     const value = (): string | undefined => {
-      if (inline !== undefined) return inline
-      const v = rest[++i]
-      return v === undefined || v.startsWith('-') ? undefined : v
+      const v = inline ?? rest[++i]
+      return v === undefined || v === '' || v.startsWith('-') ? undefined : v
     }
     let v: string | undefined
     if (flag === '--json' && inline === undefined) parsed.json = true
     else if (flag === '--config' || flag === '-c') {
-      if ((v = value()) === undefined || v === '') return undefined
+      if ((v = value()) === undefined) return undefined
       parsed.config = v
     } else if (command === 'neighbors' && (flag === '-v' || flag === '--verbose') && inline === undefined) parsed.verbose = true
     else if (command === 'vsi:list' && flag === '--state') {
@@ -74,11 +78,8 @@ export async function renderFromDaemon(p: Parsed, data: unknown, now = Date.now(
     case 'neighbors': {
       const list = data as NeighborView[]
       if (!p.verbose) return {result: {source: 'daemon', neighbors: list}, text: neighborTable(list, now, outputWidth())}
-      const {formatNeighborTlvs, neighborTlvsJson} = await import('./neighbor-tlvs.js')
-      return {
-        result: {source: 'daemon', neighbors: list.map((n) => (n.frame ? {...n, tlvs: neighborTlvsJson(n.frame)} : n))},
-        text: neighborDetails(list, formatNeighborTlvs, now),
-      }
+      const {formatNeighborTlvs, withTlvs} = await import('./neighbor-tlvs.js')
+      return {result: {source: 'daemon', neighbors: withTlvs(list)}, text: neighborDetails(list, formatNeighborTlvs, now)}
     }
     case 'vsi:list': {
       const vsis = filterVsis(data as VsiRecord[], p.filter)

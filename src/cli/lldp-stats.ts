@@ -33,10 +33,10 @@ export function renderLldpStats(view: LldpStatsView): string {
   if (names.length === 0) return `no LLDP traffic yet (listening on ${view.listening.join(', ') || 'nothing'})`
   const lines = [
     renderTable(
-      ['INTERFACE', 'LISTEN', 'TX', 'RX FRAMES', 'DISCARDED', 'TX FRAMES', 'TX ERRORS'],
+      ['INTERFACE', 'LISTEN', 'TX', 'RX FRAMES', 'DISCARDED', 'AGEOUTS', 'EVICTIONS', 'TX FRAMES', 'TX ERRORS'],
       names.map((n) => {
         const s = view.interfaces[n]
-        return [n, view.listening.includes(n) ? 'yes' : 'no', view.transmitting.includes(n) ? 'yes' : 'no', s.rxFrames, s.rxDiscarded, s.txFrames, s.txErrors]
+        return [n, view.listening.includes(n) ? 'yes' : 'no', view.transmitting.includes(n) ? 'yes' : 'no', s.rxFrames, s.rxDiscarded, s.ageouts, s.evictions, s.txFrames, s.txErrors]
       }),
     ),
   ]

@@ -9,3 +9,8 @@ export function formatNeighborTlvs(frameHex: string): string {
 export function neighborTlvsJson(frameHex: string): unknown[] {
   return toJsonValue(decodeLldpFrame(Buffer.from(frameHex, 'hex')).tlvs) as unknown[]
 }
+
+/** `neighbors -v --json`: each neighbour with the decoded TLVs of its last frame (when the daemon has it). */
+export function withTlvs<N extends {frame?: string}>(list: N[]): (N & {tlvs?: unknown[]})[] {
+  return list.map((n) => (n.frame ? {...n, tlvs: neighborTlvsJson(n.frame)} : n))
+}

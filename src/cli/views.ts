@@ -88,10 +88,21 @@ interface EvbView {
 export function neighborTable(list: NeighborView[], now = Date.now(), maxWidth?: number): string {
   if (list.length === 0) return 'no LLDP neighbours'
   return renderTable(
-    ['IFNAME', 'CHASSIS', 'PORT', 'SYSTEM', 'MGMT', 'EVB', 'AGE', 'EXPIRES'],
-    list.map((n) => [n.ifname, n.chassisId, n.portId, n.systemName, mgmtText(n.mgmtAddresses), evbMode(n.evb), ago(n.firstSeen, now), `${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`]),
-    {maxWidth, shrink: [3, 4, 2, 1], more: '-v (every TLV) or --json'},
+    ['IFNAME', 'AGENT', 'CHASSIS', 'PORT', 'SYSTEM', 'MGMT', 'EVB', 'AGE', 'EXPIRES'],
+    list.map((n) => [n.ifname, agentName(n.destAddress), n.chassisId, n.portId, n.systemName, mgmtText(n.mgmtAddresses), evbMode(n.evb), ago(n.firstSeen, now), `${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`]),
+    {maxWidth, shrink: [4, 5, 3, 2], more: '-v (every TLV) or --json'},
   )
+}
+
+/** The 802.1AB LLDP agent a neighbour was heard on (its LLDPDUs' destination group address), short. */
+export function agentName(destAddress: string): string {
+  return AGENT_NAMES[destAddress] ?? destAddress
+}
+
+const AGENT_NAMES: Record<string, string> = {
+  '01:80:c2:00:00:0e': 'bridge',
+  '01:80:c2:00:00:03': 'non-tpmr',
+  '01:80:c2:00:00:00': 'customer',
 }
 
 function mgmtText(addresses: unknown[]): string {
@@ -115,7 +126,7 @@ export function neighborDetails(list: NeighborView[], formatTlvs: (frameHex: str
   const rule = '-'.repeat(78)
   const out = [rule, 'LLDP neighbors:', rule]
   for (const n of list) {
-    out.push(`Interface:    ${n.ifname}, via: LLDP, source MAC ${n.srcMac}, age ${ago(n.firstSeen, now).replace(' ago', '')}, expires in ${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`)
+    out.push(`Interface:    ${n.ifname}, via: LLDP (nearest ${agentName(n.destAddress)} agent), source MAC ${n.srcMac}, age ${ago(n.firstSeen, now).replace(' ago', '')}, expires in ${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`)
     if (n.frame) out.push(formatTlvs(n.frame))
     else {
       out.push(`  Chassis ID: ${n.chassisId}`, `  Port ID: ${n.portId}`, `  TTL: ${n.ttl}s`)

@@ -6,7 +6,9 @@
  * (negotiateEvbBridge, lldpad's bridge rules); a change is sent at once, followed by a few fast LLDPDUs.
  *
  * One station per port: the most recent sender of a station-mode EVB TLV. It goes away with a shutdown LLDPDU
- * (TTL 0), when its TTL runs out, or when its LLDPDUs stop carrying the EVB TLV.
+ * (TTL 0), when its TTL runs out, or when its LLDPDUs stop carrying the EVB TLV. As lldpad: only LLDPDUs to
+ * the nearest-customer-bridge group count (EVB22's agent), and a new neighbour there gets an LLDPDU at once
+ * (802.1AB fast start).
  */
 import {buildLldpFrame, encodeEvbTlv, LLDP_MULTICAST, scanLldpHeader, type EvbTlv} from '../lldp/index.js'
 import {negotiateEvbBridge, type EvbBridgePolicy, type EvbNegotiated} from '../lldp-agent/evb-negotiation.js'
@@ -92,6 +94,8 @@ export class TorLldp {
   private readonly onStation: (change: StationChange) => void
   private readonly schedule: TxSchedule
   private station: Station | undefined
+  /** The neighbour the nearest-customer-bridge agent holds (for fast start on a new one). */
+  private neighbor: {msap: string; expiresAt: number} | undefined
   private advertised: EvbTlv
   private txTimer: TimerHandle | undefined
   private expiryTimer: TimerHandle | undefined
@@ -168,7 +172,13 @@ export class TorLldp {
       return
     }
     if (scan.src === this.localMac) return // our own frame, where the socket shows transmissions
+    // As lldpad: EVB22 runs on the nearest-customer-bridge agent only; the other agents' LLDPDUs are theirs.
+    if (scan.dst !== LLDP_MULTICAST.nearestCustomerBridge) {
+      this.stats.rxIgnored++
+      return
+    }
     const msap = scan.msapKey
+    this.noteNeighbor(msap, scan.ttl)
     const fromStation = this.station?.msap === msap
     const evb = scan.evb
     if (scan.isShutdown) {
@@ -192,6 +202,23 @@ export class TorLldp {
     this.stats.stationChanges++
     const negotiated = this.negotiated as EvbNegotiated
     this.onStation({change: fromStation ? 'changed' : 'appeared', station: this.heardStation as HeardStation, negotiated})
+  }
+
+  /**
+   * 802.1AB fast start (newNeighbor → txFast), as lldpad does it: an MSAP the agent does not hold (lldpad
+   * keeps one neighbour per agent) makes it transmit at once, then fast for a while. A shutdown forgets it.
+   */
+  private noteNeighbor(msap: string, ttl: number): void {
+    const now = this.clock.now()
+    const known = this.neighbor !== undefined && this.neighbor.msap === msap && this.neighbor.expiresAt > now
+    if (ttl === 0) {
+      if (known) this.neighbor = undefined
+      return
+    }
+    this.neighbor = {msap, expiresAt: now + ttl * 1000}
+    if (known) return
+    this.schedule.changed(now)
+    this.scheduleTx()
   }
 
   private forgetStation(reason: 'shutdown' | 'expired' | 'evb-withdrawn'): void {

@@ -13,7 +13,8 @@ export class DiscardLog {
 
   constructor(private readonly log: Logger) {}
 
-  note(now: number, ifname: string, rule: string, details: Record<string, unknown>): void {
+  /** `level` debug for drops that are no fault (our own frame looped back by a hairpinning bridge). */
+  note(now: number, ifname: string, rule: string, details: Record<string, unknown>, level: 'warn' | 'debug' = 'warn'): void {
     const key = `${ifname}\u0000${rule}`
     const entry = this.last.get(key)
     if (entry && now - entry.at < DISCARD_LOG_INTERVAL_MS) {
@@ -22,7 +23,7 @@ export class DiscardLog {
     }
     const suppressed = entry?.suppressed ?? 0
     this.last.set(key, {at: now, suppressed: 0})
-    this.log.warn({ifname, rule, ...details, ...(suppressed > 0 ? {suppressed} : {})}, 'LLDPDU discarded')
+    this.log[level]({ifname, rule, ...details, ...(suppressed > 0 ? {suppressed} : {})}, 'LLDPDU discarded')
   }
 
   /** The interface went away: forget its entries (bounded by interfaces × rules). */

@@ -55,9 +55,16 @@ export interface LldpAgentDeps {
 
 export interface LldpInterfaceStats {
   rxFrames: number
-  /** LLDPDUs 802.1AB says to discard (bad first TLVs, overruns...), by rule. */
+  /**
+   * LLDPDUs dropped, by the rule they broke: a decoder rule (src/lldp/rules.ts) or one of
+   * LLDP_AGENT_DISCARD_RULES (own frame, not to an LLDP agent, full table, socket drops).
+   */
   rxDiscarded: number
   rxDiscardedByRule: Record<string, number>
+  /** Neighbours whose TTL ran out (802.1AB statsAgeoutsTotal). */
+  ageouts: number
+  /** Non-EVB neighbours evicted to make room for an EVB bridge on a full port. */
+  evictions: number
   txFrames: number
   txErrors: number
 }
@@ -80,7 +87,7 @@ export class LldpAgent {
   private readonly fastPath = new Map<string, {frame: Buffer; key: string}>()
   private readonly negotiations = new Map<string, EvbNegotiation>()
   private readonly discardLog: DiscardLog
-  /** Ports to announce ourselves on at the next turn (see announce()). */
+  /** Ports to greet the switch on at the next turn (see greet()). */
   private readonly helloDue = new Set<string>()
   private readonly closedSocketDrops = new Map<string, Record<'receive-queue-full' | 'frame-too-large', number>>()
   private helloTimer?: TimerHandle
@@ -109,7 +116,7 @@ export class LldpAgent {
           onError: (err) => this.deps.log.debug({ifname, err: err.message}, 'LLDP socket error'),
         })
         this.rx.set(ifname, socket)
-        this.announce(ifname)
+        this.greet(ifname)
       } catch (err) {
         this.deps.log.warn({ifname, err: errorMessage(err)}, 'cannot listen for LLDP on this interface')
       }
@@ -123,7 +130,7 @@ export class LldpAgent {
    * docs/lldp.md). Sent on a listened (candidate) port at start-up and when its carrier returns; never in
    * `rx` mode, and not on ports we transmit on anyway (the uplink carries the EVB TLV from its first LLDPDU).
    */
-  announce(ifname: string): void {
+  greet(ifname: string): void {
     if (this.settings.mode !== 'rxtx' || this.stopped) return
     this.helloDue.add(ifname)
     // On the next turn: the uplink decision made in the same turn (start-up) puts the uplink in `tx` first.
@@ -216,7 +223,9 @@ export class LldpAgent {
   }
 
   updateSettings(settings: LldpAgentSettings): void {
+    const startsTransmitting = this.settings.mode !== 'rxtx' && settings.mode === 'rxtx'
     this.settings = settings
+    if (startsTransmitting) for (const ifname of this.rx.keys()) this.greet(ifname)
     const now = this.deps.clock.now()
     for (const port of this.tx.values()) {
       port.schedule.setTimers(this.txTimers(), now)
@@ -274,11 +283,16 @@ export class LldpAgent {
     stats.rxDiscarded++
     stats.rxDiscardedByRule[rule] = (stats.rxDiscardedByRule[rule] ?? 0) + 1
     const src = frame.length >= 12 ? formatMac(frame.subarray(6, 12)) : undefined
-    this.discardLog.note(this.deps.clock.now(), ifname, rule, {src, length: frame.length})
+    this.discardLog.note(this.deps.clock.now(), ifname, rule, {src, length: frame.length}, rule === 'own-frame' ? 'debug' : 'warn')
   }
 
   private apply(events: NeighborEvent[]): void {
     if (events.length === 0) return
+    for (const e of events) {
+      if (e.type !== 'removed') continue
+      if (e.reason === 'aged') this.statsOf(e.neighbor.ifname).ageouts++
+      else if (e.reason === 'evicted') this.statsOf(e.neighbor.ifname).evictions++
+    }
     this.scheduleExpiry()
     for (const e of events) {
       if (this.tx.has(e.neighbor.ifname) && (e.type !== 'updated' || e.changed)) this.updateNegotiation(e.neighbor.ifname)
@@ -383,7 +397,7 @@ export class LldpAgent {
   private statsOf(ifname: string): LldpInterfaceStats {
     let s = this.stats.get(ifname)
     if (!s) {
-      s = {rxFrames: 0, rxDiscarded: 0, rxDiscardedByRule: {}, txFrames: 0, txErrors: 0}
+      s = {rxFrames: 0, rxDiscarded: 0, rxDiscardedByRule: {}, ageouts: 0, evictions: 0, txFrames: 0, txErrors: 0}
       this.stats.set(ifname, s)
     }
     return s

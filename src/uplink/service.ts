@@ -180,7 +180,7 @@ export class UplinkService {
     if (change.type === 'removed') lldp.dropInterface(link.name, 'interface-gone')
     else if (change.type === 'renamed' && previous) lldp.dropInterface(previous.name, 'interface-gone')
     else if (previous && linkUsable(previous) && !linkUsable(link)) lldp.dropInterface(link.name, 'link-down')
-    else if (previous && !linkUsable(previous) && linkUsable(link)) lldp.announce(link.name) // the switch answers at once
+    else if (previous && !linkUsable(previous) && linkUsable(link)) lldp.greet(link.name) // the switch answers at once
     log.debug({change: change.type, ifname: link.name, carrier: link.carrier, operstate: link.operstate}, 'link change')
     this.refreshListening()
     this.evaluate(`link ${link.name} ${change.type}`)

@@ -216,3 +216,42 @@ function negotiateEvbBridgeTlv(): EvbTlv {
     retries: 3, rte: 8, mode: 'bridge', rolRwd: true, rwd: 20, rolRka: true, rka: 20,
   }
 }
+
+describe('TorLldp behaves as lldpad does (issue 10 items 4 and 8)', () => {
+  it('a new neighbour on the nearest-customer-bridge agent makes it transmit at once (802.1AB fast start)', () => {
+    const {lldp, clock, sent} = setup()
+    lldp.start()
+    clock.advance(30_000) // past the fast start: every 5 s now
+    const before = sent.length
+    clock.advance(1000) // the next periodic LLDPDU is ~4 s away
+    expect(sent.length).toBe(before)
+    lldp.receive(stationFrame({evb: null})) // a new neighbour, no EVB TLV (the daemon's start-up announcement)
+    clock.advance(0)
+    expect(sent.length).toBe(before + 1)
+    lldp.receive(stationFrame({evb: null})) // the same neighbour again: nothing new
+    clock.advance(0)
+    expect(sent.length).toBe(before + 1)
+  })
+
+  it('takes the EVB TLV only from the nearest-customer-bridge agent (lldpad runs EVB22 there only)', () => {
+    const {lldp, changes} = setup()
+    lldp.start()
+    const toNearestBridge = stationFrame()
+    toNearestBridge[5] = 0x0e // 01:80:c2:00:00:0e
+    lldp.receive(toNearestBridge)
+    expect(changes).toEqual([])
+    expect(lldp.heardStation).toBeUndefined()
+    lldp.receive(stationFrame())
+    expect(changes.map((c) => c.change)).toEqual(['appeared'])
+  })
+
+  it('plain LLDP from the station to another agent does not withdraw its EVB TLV', () => {
+    const {lldp, changes} = setup()
+    lldp.start()
+    lldp.receive(stationFrame())
+    const plain = stationFrame({evb: null})
+    plain[5] = 0x0e
+    lldp.receive(plain)
+    expect(changes.map((c) => c.change)).toEqual(['appeared'])
+  })
+})

@@ -62,6 +62,7 @@ describe('LldpAgent', () => {
     expect(events.map((e) => e.type)).toEqual(['added'])
     clock.advance(1)
     expect(events.at(-1)).toMatchObject({type: 'removed', reason: 'aged'})
+    expect(agent.interfaceStats().eth1.ageouts).toBe(1)
   })
 
   it('counts and drops garbage; a repeated identical LLDPDU takes the no-decode fast path', async () => {

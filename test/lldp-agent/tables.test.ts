@@ -57,6 +57,35 @@ describe('NeighborTable', () => {
     expect(t.tooManyNeighbors).toBe(5)
   })
 
+  it('a full port takes an EVB bridge by evicting the non-EVB neighbour heard least recently; never an EVB one', () => {
+    const t = new NeighborTable()
+    for (let i = 0; i < MAX_NEIGHBORS_PER_INTERFACE; i++) t.receive('eth1', TOR, pdu({port: `p${i}`}), 1000 + i)
+    t.receive('eth1', TOR, pdu({port: 'p0'}), 5000) // p0 heard again: p1 is now the least recently heard
+    const events = t.receive('eth1', TOR, pdu({port: 'bridge', evb: true}), 6000)
+    expect(events.map((e) => e.type)).toEqual(['removed', 'added'])
+    expect(events[0]).toMatchObject({reason: 'evicted', neighbor: {portId: 'p1'}})
+    expect(t.tooManyNeighbors).toBe(0)
+    // a second bridge evicts another non-EVB neighbour; a non-EVB newcomer is refused
+    t.receive('eth1', TOR, pdu({port: 'bridge2', evb: true}), 7000)
+    expect(t.receive('eth1', TOR, pdu({port: 'late'}), 8000)).toEqual([])
+    expect(t.tooManyNeighbors).toBe(1)
+    expect(t.onInterface('eth1').filter((n) => n.evb)).toHaveLength(2)
+    // the neighbour database of another agent on the same port is separate, but shares the bound
+    expect(t.receive('eth1', TOR, {...pdu({port: 'p5'}), dst: '01:80:c2:00:00:00'}, 9000)).toEqual([])
+  })
+
+  it('restore() keeps at most the bound per port, EVB bridges first, and returns what it left out', () => {
+    const t = new NeighborTable()
+    for (let i = 0; i < MAX_NEIGHBORS_PER_INTERFACE; i++) t.receive('eth9', TOR, pdu({port: `q${i}`}), i)
+    const full = t.list()
+    const bridge = {...full[0], portId: 'bridge', evb: {mode: 'bridge'}, lastSeen: 0}
+    const t2 = new NeighborTable()
+    const skipped = t2.restore([...full, bridge, {...full[1], portId: 'extra', lastSeen: -1}], 0)
+    expect(t2.onInterface('eth9')).toHaveLength(MAX_NEIGHBORS_PER_INTERFACE)
+    expect(t2.onInterface('eth9').some((n) => n.portId === 'bridge')).toBe(true)
+    expect(skipped.map((n) => n.portId).sort()).toEqual(['extra', full[0].portId].sort())
+  })
+
   it('refresh() moves only the expiry; restore() skips expired records', () => {
     const t = new NeighborTable()
     const [added] = t.receive('eth1', TOR, pdu(), 0)

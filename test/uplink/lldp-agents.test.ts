@@ -162,6 +162,7 @@ describe('item 5: the table bound never costs the EVB bridge its place', () => {
     expect(h.lldp.table.onInterface('eth1').filter((n) => n.evb)).toHaveLength(1)
     expect(h.store.neighbors.list()).toHaveLength(MAX_NEIGHBORS_PER_INTERFACE)
     expect(h.lldp.interfaceStats().eth1.rxDiscardedByRule['too-many-neighbors'] ?? 0).toBe(0)
+    expect(h.lldp.interfaceStats().eth1.evictions).toBe(1)
 
     // The switch restarts again, a 16th fake fills the table, and the daemon restarts (everything persisted).
     h.send('t1', SWITCH_SHUTDOWN)
@@ -262,6 +263,10 @@ describe('item 8: start-up against a switch already talking', () => {
     }
     expect(h.service.current).toMatchObject({ifname: 'eth2', state: 'up'})
     expect(h.heard.get('t2')).toEqual([])
+    // a reload to rxtx: the candidate port that is not the uplink announces itself then
+    h.lldp.updateSettings({...SETTINGS, mode: 'rxtx'})
+    await run(h.clock, 1)
+    expect(h.heard.get('t1')!.map((f) => decodeLldpFrame(f).evb)).toEqual([undefined])
     h.stop()
   })
 })
