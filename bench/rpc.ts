@@ -7,8 +7,8 @@
  *    to the daemon; the daemon associates them with the ToR simulator over VDP and reports every result
  *    (update_vm_result through the outbox); timed until the server has recorded N SUCCESS results.
  * 2. The original design's reporting, run: one blocking update_vm_result call per result, one after the
- *    other (its single worker thread), against the same kind of server. Its 10 s sleep per VM event (study
- *    §9.2) is computed, not run.
+ *    other (its single worker thread), against the same kind of server. Its 10 s sleep per VM event (upstream
+ *    ovs_vdp.py waits 10 s per port for the br-int tag) is computed, not run.
  * 3. The outbox alone: N messages delivered into a running broker, and N queued during a broker outage,
  *    timed from the broker being ready again.
  */

@@ -59,7 +59,7 @@ export interface RpcStatus {
 }
 
 /**
- * The agent's side of the DFA controller protocol (dfa-agent study §6; docs/rpc.md) over oslo.messaging:
+ * The agent's side of the DFA controller protocol (upstream networking-cisco dfa_agent.py and dfa_server.py; docs/rpc.md) over oslo.messaging:
  * heartbeat casts, the outbox's calls (update_vm_result, save_uplink, save_topo_disc_params,
  * request_uplink_info), and the RPC server on `dfa_agent_<host_id>` (send_vm_info, send_msg_to_agent,
  * update_ip_rule). Everything but the heartbeat goes through the SQLite outbox.
@@ -309,7 +309,7 @@ export class ControllerLink {
     }
   }
 
-  /** The upstream field set (study §5, §6.2 item 5); `heartbeat` is stamped when the message is sent. */
+  /** The upstream field set (upstream topo_disc and dfa_server.py save_topo_disc_params; docs/rpc.md); `heartbeat` is stamped when the message is sent. */
   private topologyPayload(ifname: string, n: NeighborRecord | undefined): Record<string, unknown> {
     const uplink = this.deps.store.uplink.get()
     const bond = uplink?.detectedOn === ifname && uplink.ifname && uplink.ifname !== ifname ? uplink.ifname : null

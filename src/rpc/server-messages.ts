@@ -5,7 +5,7 @@ import {isObject} from './oslo-envelope.js'
 import {parsePayload} from './py-literal.js'
 
 /**
- * Schemas of the server -> agent messages (dfa-agent study §6.3; docs/rpc.md): the `msg` argument of
+ * Schemas of the server -> agent messages (upstream agent/dfa_agent.py RpcCallBacks; docs/rpc.md): the `msg` argument of
  * `send_vm_info` (one vm_info dict or a bulk list, Python `str()` text or JSON) and of `send_msg_to_agent`
  * type 1002 (the uplink the server remembers, JSON). Pure: text in, validated values out.
  */
