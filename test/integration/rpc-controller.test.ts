@@ -5,9 +5,10 @@
  * restarted and the agent killed in the middle of 1,000-VM bulk lists; the server is slow or raising;
  * hostile payloads are refused.
  */
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {Ajv2020} from 'ajv/dist/2020.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {callDaemon} from '../../src/control/client.js'
@@ -119,6 +120,8 @@ describe('start-up sequence as upstream', () => {
     const s = await cliJson<RpcStatus & {source: string}>(['rpc', 'status'], home.config)
     expect(s).toMatchObject({connected: true, agentTopic: `dfa_agent_${HOST}`, broker: expect.stringMatching(/^amqp:\/\/127\.0\.0\.1:\d+\/$/)})
     expect(s.lastHeartbeat).not.toBeNull()
+    const validate = new Ajv2020({strict: true, validateFormats: false}).compile(JSON.parse(readFileSync(new URL('../../docs/json/rpc-status.schema.json', import.meta.url), 'utf8')) as object)
+    expect(validate(s), JSON.stringify(validate.errors)).toBe(true)
     const text = await cli(['status', '--config', home.config])
     expect(text.stdout).toMatch(/rpc: +amqp:\/\/127\.0\.0\.1:\d+\/ connected/)
     expect(text.stdout + JSON.stringify(s)).not.toContain('guest:guest')
