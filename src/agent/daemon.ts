@@ -11,6 +11,7 @@ import {MetricsServer, parseMetricsListen} from '../metrics/server.js'
 import {AfPacketFrameIO} from '../net/frames.js'
 import {LinkMonitor} from '../net/links.js'
 import {assertRawSocketsAllowed} from '../net/raw-capability.js'
+import {ControllerLink} from '../rpc/controller-link.js'
 import {Store, databasePath} from '../store/store.js'
 import {parseJournalQuery} from '../store/journal-repo.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
@@ -57,6 +58,8 @@ export class Daemon {
   private vm?: VmProcessor
   private dataplane?: Dataplane
   private overrideWatch?: OverrideWatcher
+  /** The controller over oslo.messaging, with [rpc] transport = amqp. */
+  private controller?: ControllerLink
   private reconcileTimer?: NodeJS.Timeout
   private metrics?: DaemonMetrics
   private metricsServer?: MetricsServer
@@ -101,6 +104,7 @@ export class Daemon {
       onNeighborEvents: (events) => {
         uplink?.onNeighborEvents(events)
         this.vsiManager?.onNeighborEvents(events) // a switch restart, seen in its LLDPDUs (issue 9)
+        this.controller?.neighborsChanged()
       },
       onEvbChange: (ifname) => uplink?.evbChanged(ifname),
     })
@@ -148,12 +152,17 @@ export class Daemon {
     if (resumed?.state === 'up' && resumed.ifname && resumed.source && !this.queue.hasPort(UPLINK_QUEUE_KEY)) {
       this.queue.push('uplink', {kind: 'uplink-up', ifname: resumed.ifname, source: resumed.source}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
     }
-    if (cfg.rpc.transport === 'amqp') this.log.warn('[rpc] transport = amqp: the AMQP transport is not in this version yet; results are kept in the outbox for it')
+    if (cfg.rpc.transport === 'amqp') {
+      // VM events from the server take the control socket's intake path: validated, recorded, then queued
+      const intake = {vmUp: (p: unknown) => this.vmUp(p), vmDown: (p: unknown) => this.vmDown(p), vmBulk: (p: unknown) => this.vmBulk(p)}
+      this.controller = new ControllerLink({config: () => this.config, store: this.store, log: this.log, intake, version: VERSION, startedAt: this.startedAt.getTime()})
+    }
     this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => uplink.overrideChanged('override file changed'))
     this.overrideWatch.start()
     this.scheduleReconcile()
     await this.startMetricsServer()
     this.ready = true
+    this.controller?.start()
     this.log.info({version: VERSION, config: this.configFile ?? '(embedded defaults)', socket: cfg.general.control_socket, db: this.store.path}, 'vdp-agent daemon started')
   }
 
@@ -168,6 +177,7 @@ export class Daemon {
     clearTimeout(this.reconcileTimer)
     this.overrideWatch?.stop()
     await this.control?.close()
+    await this.controller?.stop().catch((err: unknown) => this.log.warn({err: errorMessage(err)}, 'controller RPC did not stop cleanly'))
     await this.metricsServer?.close()
     this.vm?.stop()
     this.vsiManager?.close('the daemon is stopping')
@@ -199,7 +209,11 @@ export class Daemon {
     )
     if (restartNeeded.length > 0) this.log.warn({keys: restartNeeded}, 'these [general] keys take effect at the next restart')
     const metricsMoved = next.config.metrics.listen !== this.config.metrics.listen
-    this.config = {...next.config, general: this.config.general}
+    // the controller link's identity and broker are fixed while it runs; its timers follow the file
+    const rpcRestart = (['transport', 'url', 'exchange', 'server_topic', 'agent_topic_prefix', 'durable_queues'] as const).filter((k) => next.config.rpc[k] !== this.config.rpc[k])
+    if (rpcRestart.length > 0) this.log.warn({keys: rpcRestart}, 'these [rpc] keys take effect at the next restart')
+    const {heartbeat_interval, call_timeout, topology_interval} = next.config.rpc
+    this.config = {...next.config, general: this.config.general, rpc: {...this.config.rpc, heartbeat_interval, call_timeout, topology_interval}}
     this.configFile = next.file
     if (metricsMoved) void this.metricsServer?.close().then(() => this.startMetricsServer())
     this.scheduleReconcile()
@@ -221,6 +235,7 @@ export class Daemon {
       store: storeView(store),
       queue: {waiting: this.queue.waiting(), inFlight: this.queue.inFlight},
       override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
+      rpc: this.controller?.status() ?? {transport: 'local'},
       lldpDiscards: discardTotals(this.lldp?.interfaceStats() ?? {}),
       vdp: this.vsiManager?.status() ?? null,
     }
@@ -300,6 +315,7 @@ export class Daemon {
   }
 
   private onUplinkTransition({previous, current}: UplinkTransition): void {
+    this.controller?.uplinkChanged(current)
     if (previous?.ifname && previous.state === 'up' && (current.ifname !== previous.ifname || current.state !== 'up')) {
       this.queue.push('uplink', {kind: 'uplink-down', ifname: previous.ifname, reason: current.reason ?? 'uplink changed'}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
     }
@@ -373,7 +389,10 @@ export class Daemon {
       },
       vsisByState: () => this.store?.vsis.countsByState() ?? {},
       queue: () => ({waiting: {uplink: this.queue.waiting('uplink'), vm: this.queue.waiting('vm'), bulk: this.queue.waiting('bulk')}, inFlight: this.queue.inFlight}),
-      outbox: () => ({pending: this.store?.outbox.pendingCount() ?? 0, oldestCreatedAt: this.store?.outbox.oldestPendingAt() ?? null}),
+      outbox: () => {
+        const depth = this.store?.outbox.depth()
+        return {pending: depth?.pending ?? 0, oldestCreatedAt: depth?.oldestAt ?? null}
+      },
       lldpRejectedByRule: () => Object.fromEntries(Object.entries(this.lldp?.interfaceStats() ?? {}).map(([ifname, st]) => [ifname, st.rxDiscardedByRule])),
       ecp: () => {
         const t = this.vsiManager?.totals().transport ?? {}
@@ -422,6 +441,7 @@ export class Daemon {
       'config.reload': () => this.reload(),
       'dataplane.flows': () => this.dataplane?.view() ?? null,
       'dataplane.audit': () => this.dataplane?.audit('requested by the CLI') ?? null,
+      'rpc.status': () => this.controller?.status() ?? {transport: 'local'},
     }
     // Nothing is answered while the daemon is starting or stopping.
     return Object.fromEntries(

@@ -27,6 +27,8 @@ export interface StatusView {
   outbox: {pending: number}
   queue?: {waiting: number; inFlight: number}
   override?: {path: string; ifname: string | null; error: string | null}
+  /** The controller link (src/rpc/controller-link.ts RpcStatus), or transport local. */
+  rpc?: {transport: 'local'} | import('../rpc/controller-link.js').RpcStatus
   /** LLDPDUs the running daemon discarded since its start, by the rule they broke (`vdp-agent lldp stats`). */
   lldpDiscards?: {total: number; byRule: Record<string, number>}
   /** Whether the daemon's database writes succeed; when not, since when, why, and how many writes wait. */

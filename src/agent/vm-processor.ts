@@ -393,7 +393,12 @@ export class VmProcessor {
       if (at > now) continue
       this.retryAt.delete(port)
       const rec = this.deps.store.vsis.get(port)
-      if (!rec || this.deps.queue.hasPort(port)) continue
+      if (!rec) continue
+      // still queued (e.g. inside a running bulk event): try again shortly rather than dropping the retry
+      if (this.deps.queue.hasPort(port)) {
+        this.retryAt.set(port, now + 1000)
+        continue
+      }
       try {
         if (rec.desired === 'up') this.deps.queue.push('vm', {kind: 'vm-up', port: rec}, {ports: [port]})
         else this.deps.queue.push('vm', {kind: 'vm-down', portUuid: port}, {ports: [port]})

@@ -43,6 +43,12 @@ export function statusLines(status: StatusView, now = Date.now()): string[] {
   }
   if (status.queue) out.push(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)
   out.push(`outbox:    ${status.outbox.pending} pending`)
+  const rpc = status.rpc
+  if (rpc) {
+    out.push(
+      `rpc:       ${rpc.transport === 'local' ? 'local (no controller)' : `${rpc.broker} ${rpc.connected ? 'connected' : 'NOT connected'}${rpc.lastHeartbeat ? `, heartbeat #${rpc.lastHeartbeat.seq} ${ago(Date.parse(rpc.lastHeartbeat.at), now)}` : ''}${rpc.lastError && !rpc.connected ? ` (${rpc.lastError})` : ''}`}`,
+    )
+  }
   const st = status.store
   if (st && !st.writable) out.push(`store:     WRITES FAILING since ${st.failingSince ?? '?'} (${st.lastError ?? 'unknown error'}), ${st.pending} pending; database ${st.path}`)
   return out

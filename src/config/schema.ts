@@ -202,9 +202,9 @@ export const configSchema = {
     }),
     url: str({
       default: 'amqp://guest:guest@localhost:5672/',
-      pattern: /^amqps?:\/\/\S+$/,
-      expected: 'an amqp:// or amqps:// URL',
-      doc: 'Broker URL for transport = amqp.',
+      pattern: /^(amqps?|rabbit):\/\/\S+$/,
+      expected: 'an amqp://, amqps:// or oslo rabbit:// transport URL',
+      doc: 'Broker for transport = amqp: amqp(s)://user:pass@host:port/vhost, or the server\'s oslo transport_url (rabbit://user:pass@host1:5672,user:pass@host2:5672/vhost; several hosts for failover). The password never appears in logs or CLI output.',
     }),
     exchange: str({default: 'dfa', pattern: /^[A-Za-z0-9_.-]{1,64}$/, expected: 'an exchange name', doc: 'Topic exchange.'}),
     server_topic: str({
@@ -219,6 +219,15 @@ export const configSchema = {
       expected: 'a topic prefix',
       doc: 'The agent listens on <agent_topic_prefix><host_id>.',
     }),
+    heartbeat_interval: seconds({default: 30, min: 1, max: 3600, doc: 'Period of the heartbeat cast to the server (upstream: 30 s).'}),
+    call_timeout: seconds({default: 60, min: 0.5, max: 3600, doc: 'How long a call waits for the server\'s reply (oslo rpc_response_timeout); the outbox retries after it.'}),
+    topology_interval: seconds({
+      default: 90,
+      min: 5,
+      max: 3600,
+      doc: 'Longest gap between two save_topo_disc_params of an LLDP interface (sent at once on a change).',
+    }),
+    durable_queues: bool({default: false, doc: 'Mirror the server\'s oslo amqp_durable_queues: the exchange and topic queues are durable (flags must match the server\'s).'}),
   },
   dataplane: {
     driver: oneOf(['none', 'ovs'] as const, {default: 'none', doc: 'none: no datapath programming. ovs: Open vSwitch flows.'}),

@@ -93,6 +93,8 @@ describe('--json output matches docs/json schemas', () => {
     const vsis = await json(['vsi', 'list'])
     expectSchema('vsi-list', vsis)
     expect(vsis.vsis).toHaveLength(3)
+    expectSchema('rpc-status', await json(['rpc', 'status']))
+    expectSchema('outbox-list', await json(['outbox', 'list']))
   })
 
   it('commands that change state, config check and lldp decode', async () => {
