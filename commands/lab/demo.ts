@@ -1,8 +1,8 @@
-import {Command} from '@oclif/core'
+import {VdpCommand} from '../../src/cli/vdp-command.js'
 
 import {runDemo} from '../../src/lab/demo.js'
 
-export default class LabDemo extends Command {
+export default class LabDemo extends VdpCommand {
   static override summary = 'Run the lab demo: ToR simulator, the daemon, uplink found, VLANs assigned, all in namespaces.'
   static override description = `Needs root (it creates network namespaces and veth pairs, never touching the host's interfaces) and
 removes everything it created when it ends or on Ctrl-C.`

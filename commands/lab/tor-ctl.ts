@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {outputWidth, renderTable} from '../../src/cli/table.js'
-import {callDaemon, DaemonUnreachableError} from '../../src/control/client.js'
+import {callControl, DaemonUnreachableError} from '../../src/control/client.js'
 import {VdpAgentError} from '../../src/errors.js'
-import {TorLabCommand} from '../../src/lab/tor-command.js'
+import {VdpCommand} from '../../src/cli/vdp-command.js'
 import {TOR_CONTROL_METHODS} from '../../src/lab/tor-control.js'
 import {faultsFromFlags, hasFaultFlags, torFaultFlags} from '../../src/lab/tor-flags.js'
 import {faultsToJson, parseGroupId, parseVid, parseVsiid, TorOptionError, type FaultsJson} from '../../src/lab/tor-options.js'
@@ -11,7 +11,7 @@ import type {TorStatus} from '../../src/lab/tor-simulator.js'
 import type {BridgeVsiView} from '../../src/lab/vdp-bridge.js'
 import {vsiidKey} from '../../src/vdp/vsiid.js'
 
-export default class LabTorCtl extends TorLabCommand {
+export default class LabTorCtl extends VdpCommand {
   static override summary = 'Steer a running ToR simulator: status, VSIs, unsolicited De-Associate, VLAN change, faults.'
   static override description = [
     'Talks to `vdp-agent lab tor --control PATH` over its control socket.',
@@ -42,7 +42,7 @@ export default class LabTorCtl extends TorLabCommand {
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(LabTorCtl)
     const call = (params?: unknown) =>
-      callDaemon(flags.control, args.method, params).catch((err: unknown) => {
+      callControl(flags.control, args.method, params).catch((err: unknown) => {
         if (err instanceof DaemonUnreachableError) {
           throw new VdpAgentError('DAEMON_UNREACHABLE', `no ToR simulator answers on ${flags.control} (is \`vdp-agent lab tor --control ${flags.control}\` running?)`)
         }

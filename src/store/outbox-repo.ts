@@ -1,10 +1,12 @@
 import type Database from 'better-sqlite3'
 
+import type {JsonValue} from './json.js'
+
 /** A message for the controller, kept until delivered (at least once; receivers are idempotent). */
 export interface OutboxMessage {
   id: number
   method: string
-  payload: unknown
+  payload: JsonValue
   createdAt: number
   attempts: number
   lastError: string | null
@@ -36,7 +38,7 @@ export class OutboxRepo {
     this.pruneStmt = db.prepare('DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?')
   }
 
-  add(method: string, payload: unknown, now: number): number {
+  add(method: string, payload: JsonValue, now: number): number {
     return Number(this.addStmt.run(method, JSON.stringify(payload), Math.round(now)).lastInsertRowid)
   }
 
@@ -44,7 +46,7 @@ export class OutboxRepo {
     return this.pendingStmt.all(limit).map((r) => ({
       id: r.id,
       method: r.method,
-      payload: JSON.parse(r.payload) as unknown,
+      payload: JSON.parse(r.payload) as JsonValue,
       createdAt: r.created_at,
       attempts: r.attempts,
       lastError: r.last_error,

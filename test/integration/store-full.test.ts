@@ -13,7 +13,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {StatusView} from '../../src/agent/status.js'
-import {callDaemon} from '../../src/control/client.js'
+import {callControl, callDaemon} from '../../src/control/client.js'
 import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
 import {Lab, type LabProcess, run} from '../../src/lab/netns.js'
 import type {VsiRecord} from '../../src/store/vsi-repo.js'
@@ -34,7 +34,7 @@ const CHECKPOINT = "const D = require(process.argv[1]); const db = new D(process
 const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
 const port = (i: number) => `7e2d0b61-7c4a-4f1e-8b3d-${String(i).padStart(12, '0')}`
 const mac = (i: number) => `52:54:00:02:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
-const tor = (method: string, params?: unknown) => callDaemon(torSocket, method, params)
+const tor = (method: string, params?: unknown) => callControl(torSocket, method, params)
 const status = () => cliJson<StatusView>(['status'], home.config)
 const inHolder = (argv: string[]) => run(['nsenter', '-t', String(holder.pid), '-m', '--', ...argv])
 const keepalives = async () => ((await tor('status')) as {counters: {bridge: {keepalives: number}}}).counters.bridge.keepalives
