@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 
 import {VdpAgentError} from '../errors.js'
-import {parseJsonColumn} from './json.js'
+import {type JsonValue, parseJsonColumn} from './json.js'
 
 /** What happened and when: uplink changes, associations, failures. Bounded by pruning. */
 export interface JournalEntry {
@@ -12,8 +12,8 @@ export interface JournalEntry {
   detail: JournalDetail
 }
 
-/** What a journal entry records besides its kind and subject: flat key=value pairs (`vdp-agent journal` prints them so). */
-export type JournalDetail = Record<string, string | number | boolean | null>
+/** What a journal entry records besides its kind and subject: key=value pairs (`vdp-agent journal` prints them so). */
+export type JournalDetail = Record<string, JsonValue>
 
 /** What `vdp-agent journal` asks for: entries at or after `since` (epoch ms), the newest `limit` of them. */
 export interface JournalQuery {

@@ -108,7 +108,7 @@ describe('item 2: a control-socket client that pipelines and never reads', () =>
   })
 
   it('a second client is served as well while the greedy one still holds its connection', async () => {
-    const list = (await callDaemon(home.socket, 'vsi.list')) as unknown[]
+    const list = await callDaemon(home.socket, 'vsi.list')
     expect(list).toHaveLength(PORTS)
   })
 })

@@ -16,7 +16,6 @@ import type {StatusView} from '../../src/agent/status.js'
 import {callControl, callDaemon} from '../../src/control/client.js'
 import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
 import {Lab, type LabProcess, run} from '../../src/lab/netns.js'
-import type {VsiRecord} from '../../src/store/vsi-repo.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
 const lab = new Lab()
@@ -113,7 +112,7 @@ describe('a full disk under a running daemon', () => {
     const s = await eventually('writes work again', status, (v) => v.store?.writable === true, 30_000)
     expect(s.store).toMatchObject({writable: true, pending: 0, failingSince: null})
     await agent.waitForLog('database writes work again')
-    const list = await eventually('all associated in the database', () => callDaemon(home.socket, 'vsi.list') as Promise<VsiRecord[]>, (l) => l.filter((v) => v.state === 'associated').length === PORTS, 20_000)
+    const list = await eventually('all associated in the database', () => callDaemon(home.socket, 'vsi.list'), (l) => l.filter((v) => v.state === 'associated').length === PORTS, 20_000)
     expect(list.filter((v) => v.vdpVlan !== null)).toHaveLength(PORTS)
     // And a client can record again.
     const r = await cli(['vm', 'up', '--port', port(999), '--mac', mac(999), '--net', NET, '--segment', '31999', '--config', home.config])
