@@ -64,12 +64,18 @@ export interface ControlMethods {
   'config.reload': {params: void; result: ConfigReloadResult}
 }
 
+/** The shape of a method map: ControlMethods, or another server's (the lab's ToR simulator: TorControlMethods). */
+export type MethodMap<Map> = {[M in keyof Map]: {params: unknown; result: unknown}}
+
+/** A server's handler table for a method map: one handler per method, params as unknown JSON (validated by its parser). */
+export type HandlersOf<Map extends MethodMap<Map>> = {[M in keyof Map]: (params: unknown) => Map[M]['result'] | Promise<Map[M]['result']>}
+
 export type ControlMethod = keyof ControlMethods
 export type ControlParams<M extends ControlMethod> = ControlMethods[M]['params']
 export type ControlResult<M extends ControlMethod> = ControlMethods[M]['result']
 
 /** The daemon's handler table: one handler per method, params as unknown JSON (validated by its parser). */
-export type DaemonHandlers = {[M in ControlMethod]: (params: unknown) => ControlResult<M> | Promise<ControlResult<M>>}
+export type DaemonHandlers = HandlersOf<ControlMethods>
 
 /** `uplink.reevaluate`: like `uplink.show`, plus for {ifname} whether it exists and has carrier here. */
 export type UplinkReevaluated = UplinkShowData & {requested?: {ifname: string; exists: boolean; carrier: boolean}}
