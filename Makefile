@@ -3,8 +3,9 @@
 # system Node headers), TypeScript build. Setup steps are stamped so repeated runs are quick.
 
 # dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db: `make deb` (man pages from the oclif manifest and the
-# config schema); systemd (systemd-analyze) and python3-seccomp: the package's and the unit sandbox's tests.
-DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd python3-seccomp
+# config schema); systemd (systemd-analyze) and python3-seccomp: the package's and the unit sandbox's tests;
+# tshark: the ECP header oracle of `vdp decode`'s tests.
+DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd python3-seccomp tshark
 STAMPS := .stamps
 
 .PHONY: setup build lint test test-unit demo run clean deb

@@ -115,6 +115,10 @@ export const ERROR_CODES = {
   VSI_UNKNOWN: {meaning: 'The VDP station has no such VSI.', exit: F},
   STATION_CLOSED: {meaning: 'The VDP station is closed.', exit: F},
 
+  // Metrics (src/metrics)
+  METRICS_LISTEN_INVALID: {meaning: 'The [metrics] listen value is not off, on, PORT, :PORT, HOST:PORT or [IPv6]:PORT.', exit: F},
+  METRICS_LISTEN_FAILED: {meaning: 'The metrics endpoint cannot listen on its address (the daemon runs on without it).', exit: F},
+
   // The agent (src/agent)
   QUEUE_FULL: {meaning: 'The event queue is full; retry later.', exit: F},
 
@@ -136,6 +140,7 @@ export const ERROR_CODES = {
   LAB_PEER_EXITED: {meaning: 'Lab: a peer process (lldpd, lldpad, the ToR simulator) exited.', exit: F},
   LAB_SPAWN_FAILED: {meaning: 'Lab: a process could not be started.', exit: F},
   TOR_NOT_RUNNING: {meaning: 'Lab: the ToR simulator is not running.', exit: F},
+  TOR_STATE_FILE: {meaning: 'Lab: the ToR simulator cannot read its state file.', exit: F},
   VLAN_INVALID: {meaning: 'Lab: the simulated bridge was given an invalid VLAN.', exit: F},
   VLAN_POOL_INVALID: {meaning: 'Lab: the simulated bridge was given an invalid VLAN pool.', exit: F},
   AGENT_EXITED: {meaning: 'Test helper: the daemon under test exited.', exit: F},

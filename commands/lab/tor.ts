@@ -63,6 +63,12 @@ export default class LabTor extends VdpCommand {
       max: 1000,
     }),
     'expire-vsis': Flags.boolean({summary: 'Drop VSIs whose keep-alives stop, with an unsolicited De-Associate.', default: true, allowNo: true}),
+    'state-file': Flags.string({summary: 'Keep the VSIs in this JSON file across restarts, as a switch does (loaded at start, rewritten on every change).'}),
+    'strict-filter': Flags.boolean({
+      summary: 'Ignore, without an answer, a request for a known VSI whose filter (VIDs included) differs from the held one, as lldpad does.',
+      default: true,
+      allowNo: true,
+    }),
     control: Flags.string({summary: `Control socket for run-time control (methods: ${TOR_CONTROL_METHODS.join(', ')}).`}),
     'json-events': Flags.boolean({summary: 'Print each event (station, associations, rejections, …) as a JSON line on stdout; logs go to stderr.'}),
     'log-level': Flags.option({options: LEVELS, summary: 'Log level (default info).'})(),
@@ -105,6 +111,8 @@ export default class LabTor extends VdpCommand {
       requireStationEvb: !flags['ecp-before-evb'],
       ...(flags['min-tx-gap-ms'] !== undefined ? {minTxGapMs: flags['min-tx-gap-ms']} : {}),
       expireVsis: flags['expire-vsis'],
+      strictFilter: flags['strict-filter'],
+      ...(flags['state-file'] !== undefined ? {stateFile: flags['state-file']} : {}),
       log,
       onEvent: (event) => {
         logEvent(log, event)

@@ -5,6 +5,7 @@ import {exitCodeFor} from '../../src/error-codes.js'
 import {decodeLldpFrame, LldpDecodeError, type LldpFrame} from '../../src/lldp/index.js'
 import {formatLldpSummary, formatLldpTree, toJsonValue} from '../../src/lldp/format.js'
 import {LINKTYPE_ETHERNET, PcapFormatError, readPcapBatches, type PcapRecord} from '../../src/pcap/index.js'
+import {formatCaptureTime} from '../../src/pcap/time.js'
 
 interface Totals {
   frames: number
@@ -16,12 +17,6 @@ interface Totals {
   rejectedByRule: Record<string, number>
 }
 
-/** UTC time with the capture's full precision. */
-function formatTime(ns: bigint): string {
-  const seconds = ns / 1_000_000_000n
-  const iso = new Date(Number(seconds) * 1000).toISOString().slice(0, 19)
-  return `${iso}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`
-}
 
 function isLldpEthernet(r: PcapRecord): boolean {
   if (r.linkType !== LINKTYPE_ETHERNET || r.data.length < 14) return false
@@ -92,7 +87,7 @@ export default class LldpDecode extends VdpCommand {
   }
 
   private decodeOne(number: number, record: PcapRecord, flags: {json: boolean; strict: boolean; verbose: boolean}, totals: Totals, out: string[]): void {
-    const time = formatTime(record.timestampNs)
+    const time = formatCaptureTime(record.timestampNs)
     const cut = record.originalLength > record.data.length ? record.originalLength - record.data.length : 0
     let frame: LldpFrame
     try {

@@ -6,6 +6,8 @@ import {type ControlHandler, ControlServer} from '../control/server.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import {LldpAgent} from '../lldp-agent/lldp-agent.js'
 import type {Logger} from '../log/logger.js'
+import {DaemonMetrics} from '../metrics/daemon-metrics.js'
+import {MetricsServer, parseMetricsListen} from '../metrics/server.js'
 import {AfPacketFrameIO} from '../net/frames.js'
 import {LinkMonitor} from '../net/links.js'
 import {assertRawSocketsAllowed} from '../net/raw-capability.js'
@@ -55,6 +57,8 @@ export class Daemon {
   private vm?: VmProcessor
   private overrideWatch?: OverrideWatcher
   private reconcileTimer?: NodeJS.Timeout
+  private metrics?: DaemonMetrics
+  private metricsServer?: MetricsServer
   private readonly startedAt = new Date()
   private stopping?: Promise<void>
   /** Control requests are answered only between a complete start and the beginning of stop. */
@@ -79,6 +83,7 @@ export class Daemon {
     this.queue = new EventQueue<AgentEvent>({capacity: {uplink: 1024, vm: capacity, bulk: Math.max(16, Math.ceil(capacity / 100))}})
     this.processor = new Processor(this.queue, (item) => this.handleEvent(item), this.log)
     this.processor.start()
+    this.metrics = this.createMetrics()
 
     const links = new LinkMonitor()
     links.on('warning', (err) => this.log.warn({err: err.message}, 'link monitor warning'))
@@ -92,7 +97,10 @@ export class Daemon {
       clock: systemClock,
       log: this.log,
       macOf: (name) => links.get(name)?.mac ?? undefined,
-      onNeighborEvents: (events) => uplink?.onNeighborEvents(events),
+      onNeighborEvents: (events) => {
+        uplink?.onNeighborEvents(events)
+        this.vsiManager?.onNeighborEvents(events) // a switch restart, seen in its LLDPDUs (issue 9)
+      },
       onEvbChange: (ifname) => uplink?.evbChanged(ifname),
     })
     uplink = new UplinkService({
@@ -107,7 +115,17 @@ export class Daemon {
     })
     this.uplink = uplink
     let vm: VmProcessor | undefined
-    this.vsiManager = new VsiManager({frames, clock: systemClock, log: this.log, config: () => this.config, onNotice: (n) => vm?.onNotice(n)})
+    const lldp = this.lldp
+    this.vsiManager = new VsiManager({
+      frames,
+      clock: systemClock,
+      log: this.log,
+      config: () => this.config,
+      onNotice: (n) => vm?.onNotice(n),
+      observer: {answered: (op, seconds) => this.metrics?.observeAssociation(op, seconds), failed: (op, reason, code) => this.metrics?.countVdpError(op, reason, code)},
+      neighborsOn: (ifname) => lldp.table.onInterface(ifname),
+      announceEvb: (ifname) => lldp.announce(ifname),
+    })
     vm = new VmProcessor({
       store: this.store,
       manager: this.vsiManager,
@@ -129,6 +147,7 @@ export class Daemon {
     this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => uplink.overrideChanged('override file changed'))
     this.overrideWatch.start()
     this.scheduleReconcile()
+    await this.startMetricsServer()
     this.ready = true
     this.log.info({version: VERSION, config: this.configFile ?? '(embedded defaults)', socket: cfg.general.control_socket, db: this.store.path}, 'vdp-agent daemon started')
   }
@@ -144,6 +163,7 @@ export class Daemon {
     clearTimeout(this.reconcileTimer)
     this.overrideWatch?.stop()
     await this.control?.close()
+    await this.metricsServer?.close()
     this.vm?.stop()
     this.vsiManager?.close('the daemon is stopping')
     const drained = (await this.processor?.stop()) ?? true
@@ -172,8 +192,10 @@ export class Daemon {
       (k) => next.config.general[k] !== this.config.general[k],
     )
     if (restartNeeded.length > 0) this.log.warn({keys: restartNeeded}, 'these [general] keys take effect at the next restart')
+    const metricsMoved = next.config.metrics.listen !== this.config.metrics.listen
     this.config = {...next.config, general: this.config.general}
     this.configFile = next.file
+    if (metricsMoved) void this.metricsServer?.close().then(() => this.startMetricsServer())
     this.scheduleReconcile()
     this.lldp?.updateSettings(lldpSettings(this.config))
     this.uplink.configChanged()
@@ -194,6 +216,7 @@ export class Daemon {
       queue: {waiting: this.queue.waiting(), inFlight: this.queue.inFlight},
       override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
       lldpDiscards: discardTotals(this.lldp?.interfaceStats() ?? {}),
+      vdp: this.vsiManager?.status() ?? null,
     }
   }
 
@@ -245,9 +268,13 @@ export class Daemon {
     const period = this.config.uplink.detection_interval * 1000
     this.reconcileTimer = setTimeout(() => {
       try {
-        void this.links?.resync('requested')
-        this.uplink.reconcile()
-        this.pruneHistory()
+        const reconcile = () => {
+          void this.links?.resync('requested')
+          this.uplink.reconcile()
+          this.pruneHistory()
+        }
+        if (this.metrics) this.metrics.runTask('reconcile', reconcile)
+        else reconcile()
       } catch (err) {
         this.log.error({err: errorMessage(err)}, 'reconciliation failed')
       }
@@ -327,6 +354,46 @@ export class Daemon {
     return {...rec, queued: true}
   }
 
+  /** The metrics read the daemon's state when scraped (src/metrics); RPC and OVS metrics register on `metrics.registry`. */
+  private createMetrics(): DaemonMetrics {
+    // process_*/nodejs_* metrics keep an event-loop delay monitor running: only when the endpoint is on.
+    const processMetrics = parseMetricsListen(this.config.metrics.listen) !== undefined
+    const metrics = new DaemonMetrics({
+      uplink: () => this.uplink?.current ?? {ifname: null, source: null, state: 'none'},
+      neighborsByInterface: () => {
+        const counts: Record<string, number> = {}
+        for (const n of this.store?.neighbors.list() ?? []) counts[n.ifname] = (counts[n.ifname] ?? 0) + 1
+        return counts
+      },
+      vsisByState: () => this.store?.vsis.countsByState() ?? {},
+      queue: () => ({waiting: {uplink: this.queue.waiting('uplink'), vm: this.queue.waiting('vm'), bulk: this.queue.waiting('bulk')}, inFlight: this.queue.inFlight}),
+      outbox: () => ({pending: this.store?.outbox.pendingCount() ?? 0, oldestCreatedAt: this.store?.outbox.oldestPendingAt() ?? null}),
+      lldpRejectedByRule: () => Object.fromEntries(Object.entries(this.lldp?.interfaceStats() ?? {}).map(([ifname, st]) => [ifname, st.rxDiscardedByRule])),
+      ecp: () => {
+        const t = this.vsiManager?.totals().transport ?? {}
+        return {retransmissions: t.retransmissions ?? 0, timeouts: t.giveUps ?? 0}
+      },
+      now: () => Date.now(),
+    }, {processMetrics})
+    metrics.declareTask('reconcile')
+    return metrics
+  }
+
+  /** `[metrics] listen`: a port that cannot be opened is logged; the daemon runs on without metrics. */
+  private async startMetricsServer(): Promise<void> {
+    const at = parseMetricsListen(this.config.metrics.listen)
+    const metrics = this.metrics
+    if (!at || !metrics) return
+    const server = new MetricsServer(async () => ({body: await metrics.scrape(), contentType: metrics.contentType}))
+    try {
+      const port = await server.listen(at)
+      this.metricsServer = server
+      this.log.info({host: at.host, port}, 'metrics endpoint listening (GET /metrics)')
+    } catch (err) {
+      this.log.error({err: errorMessage(err)}, 'metrics endpoint not started; the daemon runs on without it')
+    }
+  }
+
   private requireStore(): Store {
     if (!this.ready || !this.store) throw new VdpAgentError('NOT_READY', 'the daemon is starting or stopping; try again')
     return this.store
@@ -345,7 +412,7 @@ export class Daemon {
       'vm.up': (params) => this.vmUp(params),
       'vm.down': (params) => this.vmDown(params),
       'vm.bulk': (params) => this.vmBulk(params),
-      'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: null, transport: null, ...this.vsiManager?.counters()}),
+      'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: null, transport: null, ...this.vsiManager?.counters(), totals: this.vsiManager?.totals() ?? null}),
       'config.reload': () => this.reload(),
     }
     // Nothing is answered while the daemon is starting or stopping.

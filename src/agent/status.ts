@@ -2,6 +2,7 @@ import {isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Store} from '../store/store.js'
 import type {UplinkRecord} from '../store/uplink-repo.js'
 import type {VsiState} from '../store/vsi-repo.js'
+import type {VdpSessionStatus} from './vsi-manager.js'
 
 export interface UplinkView {
   ifname: string | null
@@ -30,6 +31,8 @@ export interface StatusView {
   lldpDiscards?: {total: number; byRule: Record<string, number>}
   /** Whether the daemon's database writes succeed; when not, since when, why, and how many writes wait. */
   store?: StoreView
+  /** The VDP session on the uplink (running daemon only): EVB state, the switch's MAC, refused ECP frames. */
+  vdp?: VdpSessionStatus | null
 }
 
 export interface StoreView {

@@ -70,9 +70,23 @@ export class VmProcessor {
   /** Unsolicited news from the station. */
   onNotice(notice: VsiNotice): void {
     const {store, log, clock} = this.deps
+    if (notice.type === 'bridge-restarted') return this.unconfirmAll(notice.reason)
     const rec = store.vsis.get(notice.portUuid)
+    if (notice.type === 'deassociated') {
+      if (rec?.desired === 'down') this.removeDown(rec, null)
+      return
+    }
     if (!rec || rec.desired !== 'up') return
     const now = clock.now()
+    if (notice.type === 'confirmed') {
+      if (rec.state === 'associated' && rec.vdpVlan === notice.vid) return
+      store.persist('a confirmed association', () => {
+        store.vsis.update(rec.portUuid, {state: 'associated', vdpVlan: notice.vid, failReason: null}, now)
+        store.journal.add('vsi-confirmed', rec.portUuid, {vlan: notice.vid}, now)
+        if (rec.vdpVlan !== notice.vid) this.report(rec, 'SUCCESS', null, notice.vid, now)
+      })
+      return
+    }
     if (notice.type === 'vlan-changed') {
       log.warn({port: rec.portUuid, from: notice.from, to: notice.to}, 'the switch changed the VLAN of an association')
       store.persist('a VLAN change', () => {
@@ -83,7 +97,24 @@ export class VmProcessor {
       return
     }
     log.warn({port: rec.portUuid, reason: notice.reason}, 'association lost')
-    this.failed(rec, {ok: false, reason: notice.reason, hard: notice.hard}, 'vsi-lost')
+    this.failed(rec, {ok: false, reason: notice.reason, hard: notice.hard, unanswered: notice.unanswered}, 'vsi-lost')
+  }
+
+  /**
+   * The switch restarted or went away: what it holds is unknown until it answers again (the station re-sends
+   * everything; each answer comes back as a `confirmed` notice). Status says "associating" meanwhile rather
+   * than claim associations the switch may not hold.
+   */
+  private unconfirmAll(reason: string): void {
+    const {store, clock, log} = this.deps
+    const now = clock.now()
+    const rows = store.vsis.list().filter((v) => v.desired === 'up' && v.state === 'associated')
+    if (rows.length === 0) return
+    store.persist('associations to re-confirm', () => {
+      for (const v of rows) store.vsis.update(v.portUuid, {state: 'associating', failReason: `re-confirming with the switch: ${reason}`}, now)
+      store.journal.add('vdp-bridge-restarted', null, {reason, vsis: rows.length}, now)
+    })
+    log.warn({reason, vsis: rows.length}, 'associations await the switch\'s confirmation')
   }
 
   private async uplinkUp(ifname: string): Promise<void> {
@@ -93,24 +124,32 @@ export class VmProcessor {
       log.warn({ifname}, 'uplink up but its MAC is unknown; VDP waits for the next uplink event')
       return
     }
-    manager.open(ifname, mac, store.uplink.get()?.evb)
-    // Everything that should be associated goes to the switch again, in one batched bulk event.
+    const uplinkRec = store.uplink.get()
+    manager.open(ifname, mac, uplinkRec?.evb, uplinkRec?.detectedOn ?? ifname)
+    // Everything that should be associated goes to the switch again, and everything taken down is
+    // de-associated there (a switch that remembers still holds what a previous run left), in one bulk event.
     const now = clock.now()
     const up: VsiRecord[] = []
-    const gone: string[] = []
-    for (const v of store.vsis.list()) (v.desired === 'up' ? up.push(v) : gone.push(v.portUuid))
+    const down: string[] = []
+    const neverSent: string[] = []
+    for (const v of store.vsis.list()) {
+      if (v.desired === 'up') up.push(v)
+      else if (v.uplink === null) neverSent.push(v.portUuid)
+      else down.push(v.portUuid)
+    }
     store.persist('the VM ports on a new uplink', () => {
-      // Ports taken down while there was no uplink: nothing of them is on this uplink's switch.
-      for (const port of gone) {
+      // Taken down before any request left for a switch: nothing of them is anywhere.
+      for (const port of neverSent) {
         store.vsis.delete(port)
-        store.journal.add('vsi-removed', port, {why: 'taken down while the uplink was down'}, now)
+        store.journal.add('vsi-removed', port, {why: 'taken down before it was ever sent to a switch'}, now)
       }
       for (const v of up) if (v.state === 'failed') store.vsis.update(v.portUuid, {state: 'pending', attempts: 0, nextRetryAt: null}, now)
     })
     for (const v of up) this.cancelRetry(v.portUuid)
-    if (up.length > 0) {
-      log.info({ifname, vsis: up.length}, 'associating the VM ports on the new uplink')
-      this.deps.queue.push('bulk', {kind: 'vm-bulk', up, down: []}, {ports: up.map((v) => v.portUuid)})
+    for (const port of down) this.cancelRetry(port)
+    if (up.length > 0 || down.length > 0) {
+      log.info({ifname, up: up.length, down: down.length}, 'bringing the switch on the new uplink to the desired state')
+      this.deps.queue.push('bulk', {kind: 'vm-bulk', up, down}, {ports: [...up.map((v) => v.portUuid), ...down]})
     }
   }
 
@@ -146,6 +185,7 @@ export class VmProcessor {
       outcomes.map(async (p, i) => {
         const outcome = await p
         if (outcome.ok) await this.commitAssociated(recs[i], uplink, outcome.vid)
+        else if (outcome.interrupted || outcome.deferred) this.interrupted(recs[i], outcome.reason)
         else this.failedIfStillWanted(recs[i], outcome)
       }),
     )
@@ -195,6 +235,15 @@ export class VmProcessor {
     })
   }
 
+  /** The session closed under the exchange (uplink down, stopping): nothing was decided; redone later. */
+  private interrupted(rec: VsiRecord, reason: string): void {
+    const current = this.deps.store.vsis.get(rec.portUuid)
+    // An uplink down has already said why it waits; otherwise say what cut the exchange short.
+    if (current?.desired === 'up' && current.state === 'associating') {
+      this.deps.store.persist('an interrupted association', () => this.deps.store.vsis.update(rec.portUuid, {state: 'pending', failReason: reason}, this.deps.clock.now()))
+    }
+  }
+
   private failedIfStillWanted(rec: VsiRecord, outcome: Extract<VsiOutcome, {ok: false}>): void {
     const current = this.deps.store.vsis.get(rec.portUuid)
     if (current?.desired === 'up') this.failed(current, outcome, 'vsi-failed')
@@ -212,8 +261,10 @@ export class VmProcessor {
     const now = clock.now()
     const due = decision.retry ? now + decision.delayMs : null
     const reason = decision.retry ? outcome.reason : `${outcome.reason}; ${decision.why}`
+    // Unanswered: the switch may still hold the VSI with its VLAN; the retry asks for that one (requestedVid).
+    const vdpVlan = outcome.unanswered ? rec.vdpVlan : null
     store.persist('a failed association', () => {
-      store.vsis.update(rec.portUuid, {state: decision.retry ? 'pending' : 'failed', failReason: reason, attempts, vdpVlan: null, nextRetryAt: due}, now)
+      store.vsis.update(rec.portUuid, {state: decision.retry ? 'pending' : 'failed', failReason: reason, attempts, vdpVlan, nextRetryAt: due}, now)
       store.journal.add(kind, rec.portUuid, {reason, attempts, retryInMs: decision.retry ? decision.delayMs : null}, now)
       this.report(rec, 'CREATE:FAIL', reason, null, now)
     })
@@ -222,28 +273,51 @@ export class VmProcessor {
   }
 
   private async deassociate(portUuids: readonly string[]): Promise<void> {
-    const {store, manager, clock, log} = this.deps
+    const {store, manager, clock} = this.deps
     const recs = portUuids.map((p) => store.vsis.get(p)).filter((v): v is VsiRecord => v !== undefined && v.desired === 'down')
     for (const r of recs) this.cancelRetry(r.portUuid)
     await Promise.all(
       recs.map(async (rec) => {
         let reason: string | null = null
+        // A desired-down row is ended at the switch, never just deleted: without an uplink (or when the
+        // session closes under the exchange) it waits, and the next uplink up de-associates it. Only a row
+        // never sent to any switch has nothing to end.
+        if (!manager.uplink && rec.uplink !== null) {
+          store.persist('a VM port waiting to be de-associated', () => store.vsis.update(rec.portUuid, {state: 'pending', failReason: 'waiting for the uplink to de-associate it'}, clock.now()))
+          return
+        }
         if (manager.uplink) {
           store.persist('a VM port de-associating', () => store.vsis.update(rec.portUuid, {state: 'deassociating'}, clock.now()))
           const outcome = await manager.deassociate(rec)
-          if (!outcome.ok) reason = outcome.reason
+          if (!outcome.ok && (outcome.interrupted || outcome.deferred)) {
+            // Redone at the next uplink up, or (deferred) completed by a `deassociated` notice.
+            const row = store.vsis.get(rec.portUuid)
+            if (row?.desired === 'down') {
+              const failReason = `de-association ${outcome.deferred ? 'queued' : 'interrupted'}: ${outcome.reason}`
+              store.persist('a VM port waiting to be de-associated', () => store.vsis.update(rec.portUuid, {state: 'pending', failReason}, clock.now()))
+            }
+            return
+          }
+          // Unanswered: the switch drops the VSI at its own keep-alive timeout, since nothing refreshes it.
+          if (!outcome.ok) reason = outcome.unanswered ? `${outcome.reason}; the switch drops it at its keep-alive timeout` : outcome.reason
         }
-        const now = clock.now()
         const current = store.vsis.get(rec.portUuid)
         if (!current || current.desired !== 'down') return // brought up again meanwhile
-        store.persist('a de-association result', () => {
-          store.vsis.delete(rec.portUuid)
-          store.journal.add('vsi-deassociated', rec.portUuid, {reason}, now)
-          this.report(rec, reason ? 'DELETE:FAIL' : 'SUCCESS', reason, null, now)
-        })
-        log.debug({port: rec.portUuid, reason}, 'VM port de-associated')
+        this.removeDown(rec, reason)
       }),
     )
+  }
+
+  /** The switch confirmed the De-Associate (reason null) or cannot: the row ends, reported. */
+  private removeDown(rec: VsiRecord, reason: string | null): void {
+    const {store, clock, log} = this.deps
+    const now = clock.now()
+    store.persist('a de-association result', () => {
+      store.vsis.delete(rec.portUuid)
+      store.journal.add('vsi-deassociated', rec.portUuid, {reason}, now)
+      this.report(rec, reason ? 'DELETE:FAIL' : 'SUCCESS', reason, null, now)
+    })
+    log.debug({port: rec.portUuid, reason}, 'VM port de-associated')
   }
 
   /** The controller hears every result (update_vm_result, as the original agent sent it). */

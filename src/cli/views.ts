@@ -37,6 +37,11 @@ export function statusLines(status: StatusView, now = Date.now()): string[] {
     .map(([s, n]) => `${s} ${n}`)
     .join(', ')
   out.push(`vsis:      ${status.vsis.total}${states ? ` (${states})` : ''}`)
+  const v = status.vdp
+  if (v) {
+    const evb = {waiting: "waiting for the switch's EVB TLV", negotiated: 'EVB negotiated', fallback: 'no EVB TLV from the switch: configured EVB values'}[v.evb]
+    out.push(`vdp:       ${evb}${v.held ? `; held: ${v.held}` : ''}; ECP from ${v.acceptFrom ?? 'any source (no LLDP neighbour)'}, ${v.refusedFrames} refused`)
+  }
   if (status.queue) out.push(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)
   out.push(`outbox:    ${status.outbox.pending} pending`)
   const st = status.store

@@ -66,6 +66,10 @@ const list = (s: Omit<ListSpec, 'kind'>): ListSpec => ({kind: 'list', ...s})
 const ifname = (s: Omit<IfNameSpec, 'kind'>): IfNameSpec => ({kind: 'ifname', ...s})
 
 const GLOB = /^[A-Za-z0-9_.:@*?[\]!-]{1,64}$/
+/** TCP port 1–65535. */
+const PORT = '([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])'
+/** off | on (and the boolean spellings) | PORT | :PORT | HOST:PORT | [IPv6]:PORT (src/metrics/server.ts). */
+const METRICS_LISTEN = new RegExp(`^(off|on|false|true|no|yes|:?${PORT}|([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):${PORT})$`, 'i')
 
 export const configSchema = {
   general: {
@@ -176,6 +180,12 @@ export const configSchema = {
       default: 'standard',
       doc: 'How hard to push the bridge: standard = full batches; lldpad = the limits an lldpad bridge needs (End TLV, one VDPDU awaiting answers, ECPDUs ≥ 3 ms apart).',
     }),
+    evb_wait: seconds({
+      default: 30,
+      min: 0.01,
+      max: 3600,
+      doc: "How long VDP waits for the bridge's EVB TLV on a new uplink before it runs with the [lldp] evb_* values instead (a switch that sends none); status shows which.",
+    }),
     retry_initial: seconds({default: 1, min: 0.01, max: 3600, doc: 'First retry delay of a failed association; doubles each time.'}),
     retry_max: seconds({default: 300, min: 0.01, max: 86400, doc: 'Largest retry delay.'}),
     retry_limit: int({
@@ -214,6 +224,14 @@ export const configSchema = {
     driver: oneOf(['none', 'ovs'] as const, {default: 'none', doc: 'none: no datapath programming. ovs: Open vSwitch flows.'}),
     integration_bridge: ifname({default: 'br-int', doc: 'OVS integration bridge.'}),
     external_bridge: ifname({default: 'br-ethd', doc: 'OVS bridge that holds the uplink.'}),
+  },
+  metrics: {
+    listen: str({
+      default: 'off',
+      pattern: METRICS_LISTEN,
+      expected: 'off, on (127.0.0.1:9477), PORT or :PORT (on 127.0.0.1), HOST:PORT or [IPv6]:PORT',
+      doc: 'Prometheus endpoint (GET /metrics). off: none. on, PORT or :PORT: loopback only (127.0.0.1, port 9477 for on). HOST:PORT: that address (0.0.0.0:9477 for every interface).',
+    }),
   },
   log: {
     level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, {

@@ -4,6 +4,7 @@
  */
 import type {StatusView} from '../agent/status.js'
 import type {VmUpRequest} from '../agent/vm-port.js'
+import type {VdpTotals} from '../agent/vsi-manager.js'
 import type {ErrorCode} from '../error-codes.js'
 import type {LldpStatsView} from '../cli/lldp-stats.js'
 import type {NeighborView, UplinkShowData} from '../cli/views.js'
@@ -99,6 +100,8 @@ export interface VdpStatsView {
   uplink: string | null
   station: Readonly<VdpStationCounters> | null
   transport: Readonly<EcpCounters> | null
+  /** Counters added up over every session since the daemon started (the metrics read these). */
+  totals: VdpTotals | null
 }
 
 /** `config.reload` (also SIGHUP): whether the file was taken, and the keys that wait for a restart. */

@@ -27,6 +27,7 @@ export class OutboxRepo {
   private readonly deliveredStmt: Database.Statement
   private readonly failedStmt: Database.Statement
   private readonly countStmt: Database.Statement<[], {n: number}>
+  private readonly oldestStmt: Database.Statement<[], {at: number | null}>
   private readonly pruneStmt: Database.Statement
 
   constructor(db: Database.Database) {
@@ -35,6 +36,7 @@ export class OutboxRepo {
     this.deliveredStmt = db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?')
     this.failedStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?')
     this.countStmt = db.prepare('SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL')
+    this.oldestStmt = db.prepare('SELECT min(created_at) AS at FROM outbox WHERE delivered_at IS NULL')
     this.pruneStmt = db.prepare('DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?')
   }
 
@@ -63,6 +65,11 @@ export class OutboxRepo {
 
   pendingCount(): number {
     return this.countStmt.get()!.n
+  }
+
+  /** Creation time (ms since the epoch) of the oldest undelivered message; null when none is pending. */
+  oldestPendingAt(): number | null {
+    return this.oldestStmt.get()!.at
   }
 
   /** Forget delivered messages older than `before`. */
