@@ -4,8 +4,10 @@
 
 # dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db: `make deb` (man pages from the oclif manifest and the
 # config schema); systemd (systemd-analyze) and python3-seccomp: the package's and the unit sandbox's tests;
-# tshark: the ECP header oracle of `vdp decode`'s tests.
-DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd python3-seccomp tshark
+# tshark: the ECP header oracle of `vdp decode`'s tests; openvswitch-switch and iputils-ping: the OVS dataplane's
+# tests (a private userspace OVS per test) and the demo's ping.
+DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd python3-seccomp tshark \
+  openvswitch-switch iputils-ping
 STAMPS := .stamps
 
 .PHONY: setup build lint test test-unit demo run clean deb

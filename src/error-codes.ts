@@ -119,6 +119,12 @@ export const ERROR_CODES = {
   METRICS_LISTEN_INVALID: {meaning: 'The [metrics] listen value is not off, on, PORT, :PORT, HOST:PORT or [IPv6]:PORT.', exit: F},
   METRICS_LISTEN_FAILED: {meaning: 'The metrics endpoint cannot listen on its address (the daemon runs on without it).', exit: F},
 
+  // The dataplane: Open vSwitch (src/dataplane)
+  DATAPLANE_BAD_VALUE: {meaning: 'A value for a flow (VLAN, port number, bridge name) is out of range or malformed.', exit: F},
+  OVS_COMMAND: {meaning: 'An Open vSwitch command (ovs-vsctl, ovs-ofctl) failed (the command and its message are given).', exit: F},
+  OVSDB: {meaning: 'The OVSDB monitor failed (ovsdb-server unreachable or an unreadable update).', exit: F},
+  OVSDB_TIMEOUT: {meaning: 'OVSDB did not answer in time.', exit: F},
+
   // The agent (src/agent)
   QUEUE_FULL: {meaning: 'The event queue is full; retry later.', exit: F},
 

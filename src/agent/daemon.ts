@@ -3,6 +3,7 @@ import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
 import type {DaemonHandlers} from '../control/protocol.js'
 import {type ControlHandler, ControlServer} from '../control/server.js'
+import {type Dataplane, createDataplane} from '../dataplane/index.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import {LldpAgent} from '../lldp-agent/lldp-agent.js'
 import type {Logger} from '../log/logger.js'
@@ -55,6 +56,7 @@ export class Daemon {
   private links?: LinkMonitor
   private vsiManager?: VsiManager
   private vm?: VmProcessor
+  private dataplane?: Dataplane
   private overrideWatch?: OverrideWatcher
   private reconcileTimer?: NodeJS.Timeout
   private metrics?: DaemonMetrics
@@ -114,6 +116,9 @@ export class Daemon {
       onEvbChange: (evb) => this.vsiManager?.setEvb(evb),
     })
     this.uplink = uplink
+    // The datapath (issue 12): seeded with what is associated, so its flows stay audited across restarts.
+    this.dataplane = createDataplane(cfg.dataplane, this.log)
+    await this.dataplane.start(this.store.vsis.list().filter((v) => v.state === 'associated'))
     let vm: VmProcessor | undefined
     const lldp = this.lldp
     this.vsiManager = new VsiManager({
@@ -134,6 +139,7 @@ export class Daemon {
       clock: systemClock,
       config: () => this.config,
       macOf: (name) => links.get(name)?.mac ?? undefined,
+      dataplane: this.dataplane,
     })
     this.vm = vm
     vm.start()
@@ -167,6 +173,7 @@ export class Daemon {
     this.vm?.stop()
     this.vsiManager?.close('the daemon is stopping')
     const drained = (await this.processor?.stop()) ?? true
+    await this.dataplane?.stop()
     this.lldp?.stop()
     this.uplink?.stop()
     this.links?.stop()
@@ -414,6 +421,8 @@ export class Daemon {
       'vm.bulk': (params) => this.vmBulk(params),
       'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: null, transport: null, ...this.vsiManager?.counters(), totals: this.vsiManager?.totals() ?? null}),
       'config.reload': () => this.reload(),
+      'dataplane.flows': () => this.dataplane?.view() ?? null,
+      'dataplane.audit': () => this.dataplane?.audit('requested by the CLI') ?? null,
     }
     // Nothing is answered while the daemon is starting or stopping.
     return Object.fromEntries(

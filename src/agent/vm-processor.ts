@@ -1,6 +1,7 @@
 import type {AgentConfig} from '../config/schema.js'
 import {errorMessage} from '../errors.js'
 import type {Logger} from '../log/logger.js'
+import type {Dataplane} from '../dataplane/dataplane.js'
 import type {Store} from '../store/store.js'
 import type {VsiRecord} from '../store/vsi-repo.js'
 import type {Clock, TimerHandle} from '../vdp/clock.js'
@@ -17,6 +18,8 @@ export interface VmProcessorDeps {
   clock: Clock
   config: () => AgentConfig
   macOf: (ifname: string) => string | undefined
+  /** The host's datapath (issue 12): a result is committed only once its flows are in. */
+  dataplane?: Dataplane
 }
 
 /**
@@ -73,27 +76,44 @@ export class VmProcessor {
     if (notice.type === 'bridge-restarted') return this.unconfirmAll(notice.reason)
     const rec = store.vsis.get(notice.portUuid)
     if (notice.type === 'deassociated') {
-      if (rec?.desired === 'down') this.removeDown(rec, null)
+      if (rec?.desired === 'down') {
+        this.removeDown(rec, null)
+        void this.deps.dataplane?.portDown(rec)
+      }
       return
     }
     if (!rec || rec.desired !== 'up') return
     const now = clock.now()
     if (notice.type === 'confirmed') {
       if (rec.state === 'associated' && rec.vdpVlan === notice.vid) return
-      store.persist('a confirmed association', () => {
-        store.vsis.update(rec.portUuid, {state: 'associated', vdpVlan: notice.vid, failReason: null}, now)
-        store.journal.add('vsi-confirmed', rec.portUuid, {vlan: notice.vid}, now)
-        if (rec.vdpVlan !== notice.vid) this.report(rec, 'SUCCESS', null, notice.vid, now)
-      })
+      const confirm = (r: VsiRecord) =>
+        store.persist('a confirmed association', () => {
+          store.vsis.update(r.portUuid, {state: 'associated', vdpVlan: notice.vid, localVlan: r.localVlan, failReason: null}, now)
+          store.journal.add('vsi-confirmed', r.portUuid, {vlan: notice.vid}, now)
+          if (rec.vdpVlan !== notice.vid) this.report(r, 'SUCCESS', null, notice.vid, now)
+        })
+      if (this.deps.dataplane && notice.vid !== null && rec.vdpVlan !== notice.vid) {
+        // A switch that came back with another VLAN: the flows move first, as for a VLAN change.
+        void this.deps.dataplane.portUp(rec, notice.vid).then((r) => {
+          if (r.ok) confirm({...rec, localVlan: r.localVlan ?? rec.localVlan})
+          else this.failedIfStillWanted(rec, {ok: false, reason: r.reason, hard: false})
+        })
+        return
+      }
+      confirm(rec)
       return
     }
     if (notice.type === 'vlan-changed') {
       log.warn({port: rec.portUuid, from: notice.from, to: notice.to}, 'the switch changed the VLAN of an association')
-      store.persist('a VLAN change', () => {
-        store.vsis.update(rec.portUuid, {vdpVlan: notice.to}, now)
-        store.journal.add('vsi-vlan-changed', rec.portUuid, {from: notice.from, to: notice.to}, now)
-        this.report(rec, 'SUCCESS', null, notice.to, now)
-      })
+      if (this.deps.dataplane && notice.to !== null) {
+        // dataplane: the flows move to the new VLAN first; the change is recorded and reported after
+        void this.deps.dataplane.portUp(rec, notice.to).then((r) => {
+          if (r.ok) this.recordVlanChange({...rec, localVlan: r.localVlan ?? rec.localVlan}, notice.from, notice.to)
+          else this.failedIfStillWanted(rec, {ok: false, reason: r.reason, hard: false})
+        })
+        return
+      }
+      this.recordVlanChange(rec, notice.from, notice.to)
       return
     }
     log.warn({port: rec.portUuid, reason: notice.reason}, 'association lost')
@@ -117,6 +137,16 @@ export class VmProcessor {
     log.warn({reason, vsis: rows.length}, 'associations await the switch\'s confirmation')
   }
 
+  private recordVlanChange(rec: VsiRecord, from: number | null, to: number | null): void {
+    const {store, clock} = this.deps
+    const now = clock.now()
+    store.persist('a VLAN change', () => {
+      store.vsis.update(rec.portUuid, {vdpVlan: to, localVlan: rec.localVlan}, now)
+      store.journal.add('vsi-vlan-changed', rec.portUuid, {from, to}, now)
+      this.report(rec, 'SUCCESS', null, to, now)
+    })
+  }
+
   private async uplinkUp(ifname: string): Promise<void> {
     const {manager, store, log, clock} = this.deps
     const mac = this.deps.macOf(ifname)
@@ -126,6 +156,7 @@ export class VmProcessor {
     }
     const uplinkRec = store.uplink.get()
     manager.open(ifname, mac, uplinkRec?.evb, uplinkRec?.detectedOn ?? ifname)
+    await this.deps.dataplane?.uplinkUp(ifname)
     // Everything that should be associated goes to the switch again, and everything taken down is
     // de-associated there (a switch that remembers still holds what a previous run left), in one bulk event.
     const now = clock.now()
@@ -156,6 +187,7 @@ export class VmProcessor {
   private async uplinkDown(ifname: string, reason: string): Promise<void> {
     const {manager, store, clock} = this.deps
     manager.close(`uplink ${ifname} down`)
+    await this.deps.dataplane?.uplinkDown(ifname)
     const now = clock.now()
     store.persist('the VM ports of a closed VDP session', () => {
       for (const v of store.vsis.list()) {
@@ -196,7 +228,14 @@ export class VmProcessor {
    * answers of one VDPDU): one transaction holding whole results (state, VLAN, journal, outbox), committed
    * before the event completes. Thousands of VSIs then cost tens of transactions, not thousands.
    */
-  private commitAssociated(rec: VsiRecord, uplink: string, vid: number | null): Promise<void> {
+  private async commitAssociated(rec: VsiRecord, uplink: string, vid: number | null): Promise<void> {
+    const {dataplane} = this.deps
+    if (dataplane && vid !== null) {
+      // the flows go in first: a port is reported associated (with its local VLAN) only once it can forward
+      const programmed = await dataplane.portUp(rec, vid)
+      if (!programmed.ok) return this.failedIfStillWanted(rec, {ok: false, reason: programmed.reason, hard: false})
+      rec = {...rec, localVlan: programmed.localVlan ?? rec.localVlan}
+    }
     return new Promise((done) => {
       this.results.push({rec, uplink, vid, done})
       this.flush ??= setImmediate(() => this.flushAssociated())
@@ -228,7 +267,7 @@ export class VmProcessor {
       for (const {rec, uplink, vid} of batch) {
         // A later "down" took over while the switch answered: its own event records the end.
         if (current.get(rec.portUuid)?.desired !== 'up') continue
-        store.vsis.update(rec.portUuid, {state: 'associated', vdpVlan: vid, uplink, attempts: 0, failReason: vid === null ? 'the switch assigned no VLAN' : null, nextRetryAt: null}, now)
+        store.vsis.update(rec.portUuid, {state: 'associated', vdpVlan: vid, localVlan: rec.localVlan, uplink, attempts: 0, failReason: vid === null ? 'the switch assigned no VLAN' : null, nextRetryAt: null}, now)
         store.journal.add('vsi-associated', rec.portUuid, {vlan: vid, uplink}, now)
         this.report(rec, 'SUCCESS', null, vid, now)
       }
@@ -304,6 +343,7 @@ export class VmProcessor {
         const current = store.vsis.get(rec.portUuid)
         if (!current || current.desired !== 'down') return // brought up again meanwhile
         this.removeDown(rec, reason)
+        await this.deps.dataplane?.portDown(rec)
       }),
     )
   }

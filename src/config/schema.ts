@@ -224,6 +224,10 @@ export const configSchema = {
     driver: oneOf(['none', 'ovs'] as const, {default: 'none', doc: 'none: no datapath programming. ovs: Open vSwitch flows.'}),
     integration_bridge: ifname({default: 'br-int', doc: 'OVS integration bridge.'}),
     external_bridge: ifname({default: 'br-ethd', doc: 'OVS bridge that holds the uplink.'}),
+    ovs_rundir: path({default: '/run/openvswitch', doc: 'OVS run directory: db.sock (OVSDB) and <bridge>.mgmt (OpenFlow) are there.'}),
+    port_tag_timeout: seconds({default: 30, min: 1, max: 3600, doc: "How long to wait for a VM port's local VLAN tag on the integration bridge."}),
+    audit_interval: seconds({default: 60, min: 1, max: 86400, doc: 'Period of the flow audit (also run at start, on uplink up and on an OVS restart).'}),
+    ovs_timeout: seconds({default: 10, min: 1, max: 300, doc: 'Limit of each ovs-vsctl / ovs-ofctl command.'}),
   },
   metrics: {
     listen: str({

@@ -5,6 +5,7 @@
 import type {StatusView} from '../agent/status.js'
 import type {VmUpRequest} from '../agent/vm-port.js'
 import type {VdpTotals} from '../agent/vsi-manager.js'
+import type {AuditResult, FlowsView} from '../dataplane/dataplane.js'
 import type {ErrorCode} from '../error-codes.js'
 import type {LldpStatsView} from '../cli/lldp-stats.js'
 import type {NeighborView, UplinkShowData} from '../cli/views.js'
@@ -63,6 +64,10 @@ export interface ControlMethods {
   'vm.bulk': {params: VmBulkRequest; result: VmBulkResult}
   'vdp.stats': {params: void; result: VdpStatsView}
   'config.reload': {params: void; result: ConfigReloadResult}
+  /** `flows`: the dataplane's desired and installed flows; null before the dataplane is up. */
+  'dataplane.flows': {params: void; result: FlowsView | null}
+  /** `flows --audit`: add what is missing, delete what is stale, now. */
+  'dataplane.audit': {params: void; result: AuditResult | null}
 }
 
 /** The shape of a method map: ControlMethods, or another server's (the lab's ToR simulator: TorControlMethods). */
