@@ -15,7 +15,7 @@ export default class Flows extends BaseCommand {
     const {flags} = await this.parse(Flows)
     const {config} = this.agentConfig(flags.config)
     if (flags.audit) await callDaemon(config.general.control_socket, 'dataplane.audit')
-    const view = (await callDaemon(config.general.control_socket, 'dataplane.flows')) as FlowsView | null
+    const view = await callDaemon(config.general.control_socket, 'dataplane.flows')
     if (!view || view.driver === 'none') {
       this.log('no datapath programming ([dataplane] driver = none)')
       return view

@@ -1,9 +1,11 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+
+import {VdpCommand} from '../../src/cli/vdp-command.js'
 
 import {runControllerDemo} from '../../src/lab/demo-controller.js'
 import {runDemo} from '../../src/lab/demo.js'
 
-export default class LabDemo extends Command {
+export default class LabDemo extends VdpCommand {
   static override summary = 'Run the lab demo: ToR simulator, the daemon, uplink found, VLANs assigned, all in namespaces.'
   static override description = `Needs root (it creates network namespaces and veth pairs, never touching the host's interfaces) and
 removes everything it created when it ends or on Ctrl-C.`

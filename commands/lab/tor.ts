@@ -4,7 +4,7 @@ import pino from 'pino'
 
 import {ControlServer} from '../../src/control/server.js'
 import {errorMessage} from '../../src/errors.js'
-import {TorLabCommand} from '../../src/lab/tor-command.js'
+import {VdpCommand} from '../../src/cli/vdp-command.js'
 import {torControlHandlers, TOR_CONTROL_METHODS} from '../../src/lab/tor-control.js'
 import {faultsFromFlags, torFaultFlags} from '../../src/lab/tor-flags.js'
 import {parseInteger, parseVlanPool, TorOptionError} from '../../src/lab/tor-options.js'
@@ -21,7 +21,7 @@ const PRINTABLE = /^[\x21-\x7e][\x20-\x7e]{0,63}$/
 const EVB = 'EVB'
 const LLDP = 'LLDP'
 
-export default class LabTor extends TorLabCommand {
+export default class LabTor extends VdpCommand {
   static override summary = 'Run the ToR simulator: the bridge side of LLDP/EVB, ECP and VDP on one interface.'
   static override description = [
     "Advertises an 802.1Qbg EVB bridge in LLDP (to 01:80:c2:00:00:00), negotiates EVB with the station's TLV (each of R, RTE, RWD, RKA the larger of both sides) and answers VDP22 over ECP22. Associate and Pre-Associate get VLANs from the policy: --vlan-from-segment (the default) takes the filter's group ID, else the VSI type ID, folded into 2–4094; --vlan-pool FROM-TO hands out the lowest free VLAN, one per group. A non-zero VLAN in a request is granted as asked. De-Associate is confirmed.",

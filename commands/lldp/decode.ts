@@ -1,5 +1,7 @@
-import {Args, Command, Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
+import {VdpCommand} from '../../src/cli/vdp-command.js'
+import {exitCodeFor} from '../../src/error-codes.js'
 import {decodeLldpFrame, LldpDecodeError, type LldpFrame} from '../../src/lldp/index.js'
 import {formatLldpSummary, formatLldpTree, toJsonValue} from '../../src/lldp/format.js'
 import {LINKTYPE_ETHERNET, PcapFormatError, readPcapBatches, type PcapRecord} from '../../src/pcap/index.js'
@@ -26,7 +28,7 @@ function isLldpEthernet(r: PcapRecord): boolean {
   return false
 }
 
-export default class LldpDecode extends Command {
+export default class LldpDecode extends VdpCommand {
   static override summary = 'Decode the LLDP frames of a pcap or pcapng file.'
   static override description =
     'One line per LLDP frame (chassis, port, TTL, name, capabilities, EVB); -v adds a tcpdump-like tree of every TLV. ' +
@@ -69,7 +71,7 @@ export default class LldpDecode extends Command {
       }
     } catch (err) {
       flush()
-      if (err instanceof PcapFormatError) this.error(`${args.file}: ${err.message}`, {exit: 2})
+      if (err instanceof PcapFormatError) this.error(`${args.file}: ${err.message}`, {exit: exitCodeFor(err.code)})
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.error(`${args.file}: no such file`, {exit: 2})
       throw err
     }

@@ -1,9 +1,7 @@
-import type {RpcStatus} from '../../src/rpc/controller-link.js'
+import type {RpcStatusView} from '../../src/control/protocol.js'
 import {describeBroker, parseBrokerUrl} from '../../src/rpc/transport-url.js'
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {ago} from '../../src/cli/table.js'
-
-type RpcStatusView = {transport: 'local'} | RpcStatus | {transport: 'amqp'; broker: string; connected: false; outbox: {pending: number; oldestAt: string | null}}
 
 export default class RpcStatusCommand extends BaseCommand {
   static override summary = 'The controller link: connected, broker (no credentials), last heartbeat, outbox depth and oldest message, last error.'
@@ -13,7 +11,7 @@ export default class RpcStatusCommand extends BaseCommand {
   async run(): Promise<{source: 'daemon' | 'database'} & RpcStatusView> {
     const {flags} = await this.parse(RpcStatusCommand)
     const {config} = this.agentConfig(flags.config)
-    const {source, data} = await this.daemonOrDatabase<RpcStatusView>(flags.config, 'rpc.status', (store) => {
+    const {source, data} = await this.daemonOrDatabase(flags.config, 'rpc.status', (store): RpcStatusView => {
       if (config.rpc.transport === 'local') return {transport: 'local'}
       const d = store.outbox.depth()
       return {transport: 'amqp', broker: describeBroker(parseBrokerUrl(config.rpc.url)), connected: false, outbox: {pending: d.pending, oldestAt: d.oldestAt === null ? null : new Date(d.oldestAt).toISOString()}}

@@ -1,5 +1,7 @@
-import {Args, Command, Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
+import {VdpCommand} from '../../src/cli/vdp-command.js'
+import {exitCodeFor} from '../../src/error-codes.js'
 import {LINKTYPE_ETHERNET, PcapFormatError, readPcapBatches, type PcapRecord} from '../../src/pcap/index.js'
 import {formatCaptureTime} from '../../src/pcap/time.js'
 import {EcpDecodeError} from '../../src/vdp/errors.js'
@@ -17,7 +19,7 @@ interface Totals {
   skipped: number
 }
 
-export default class VdpDecode extends Command {
+export default class VdpDecode extends VdpCommand {
   static override summary = 'Decode the ECP22 and VDP22 frames of a pcap or pcapng file.'
   static override description =
     'One line per ECP frame (header, sequence, which request an ACK acknowledges, retransmissions, and each VSI TLV in short); ' +
@@ -61,7 +63,7 @@ export default class VdpDecode extends Command {
       }
     } catch (err) {
       flush()
-      if (err instanceof PcapFormatError) this.error(`${args.file}: ${err.message}`, {exit: 2})
+      if (err instanceof PcapFormatError) this.error(`${args.file}: ${err.message}`, {exit: exitCodeFor(err.code)})
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.error(`${args.file}: no such file`, {exit: 2})
       throw err
     }

@@ -1,6 +1,7 @@
 import {discardTotals} from '../cli/lldp-stats.js'
 import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
+import type {DaemonHandlers} from '../control/protocol.js'
 import {type ControlHandler, ControlServer} from '../control/server.js'
 import {type Dataplane, createDataplane} from '../dataplane/index.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
@@ -425,7 +426,7 @@ export class Daemon {
   }
 
   private controlHandlers(): Record<string, ControlHandler> {
-    const handlers: Record<string, ControlHandler> = {
+    const handlers: DaemonHandlers = {
       status: () => this.status(),
       'uplink.show': () => this.uplinkShow(),
       'uplink.reevaluate': (params) => this.uplinkReevaluate(params),

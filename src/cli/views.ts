@@ -4,7 +4,8 @@
  * time in, lines out. Imports nothing heavy (no oclif, SQLite or pino).
  */
 import type {StatusView, UplinkView} from '../agent/status.js'
-import type {NeighborRecord} from '../store/neighbor-repo.js'
+import type {EvbTlv} from '../lldp/types.js'
+import type {NeighborMgmtAddress, NeighborRecord} from '../store/neighbor-repo.js'
 import type {VsiRecord, VsiState} from '../store/vsi-repo.js'
 import {type TableFit, ago, renderTable} from './table.js'
 
@@ -78,14 +79,6 @@ function describeUplinkSource(source: string): string {
   return 'LLDP (neighbour advertises EVB bridge mode)'
 }
 
-interface EvbView {
-  mode?: string
-  retries?: number
-  rte?: number
-  rwd?: number
-  rka?: number
-}
-
 /**
  * The neighbour table: EVB shows the neighbour's EVB mode (its values are in `neighbors -v`, the negotiated
  * ones in `uplink show`); cut to `maxWidth` columns (system, management address, port, chassis give way).
@@ -110,16 +103,16 @@ const AGENT_NAMES: Record<string, string> = {
   '01:80:c2:00:00:00': 'customer',
 }
 
-function mgmtText(addresses: unknown[]): string {
-  return addresses.map((a) => (typeof a === 'object' && a !== null && 'address' in a ? String((a as {address: unknown}).address) : String(a))).join(',')
+function mgmtText(addresses: NeighborMgmtAddress[]): string {
+  return addresses.map((a) => a.address).join(',')
 }
 
-function evbText(evb: EvbView | null): string {
+function evbText(evb: EvbTlv | null): string {
   if (!evb) return '-'
   return `${evb.mode} R=${evb.retries} RTE=${evb.rte} RWD=${evb.rwd} RKA=${evb.rka}`
 }
 
-const evbMode = (evb: unknown) => (evb && typeof evb === 'object' ? String((evb as EvbView).mode) : null)
+const evbMode = (evb: EvbTlv | null) => evb?.mode ?? null
 
 /**
  * `neighbors -v`: each neighbour like `lldpcli show neighbors details`, a header then every TLV of its last
@@ -139,7 +132,7 @@ export function neighborDetails(list: NeighborView[], formatTlvs: (frameHex: str
       if (n.systemDescription) out.push(`  System Description: ${n.systemDescription}`)
       if (n.portDescription) out.push(`  Port Description: ${n.portDescription}`)
       if (n.mgmtAddresses.length > 0) out.push(`  Management Address: ${mgmtText(n.mgmtAddresses)}`)
-      if (n.evb) out.push(`  EVB: ${evbText(n.evb as EvbView)}`)
+      if (n.evb) out.push(`  EVB: ${evbText(n.evb)}`)
       out.push('  (the other TLVs are only known to the running daemon)')
     }
     out.push(rule)

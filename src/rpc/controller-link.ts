@@ -6,6 +6,7 @@ import type {NeighborRecord} from '../store/neighbor-repo.js'
 import type {OutboxMessage} from '../store/outbox-repo.js'
 import type {Store} from '../store/store.js'
 import type {UplinkRecord} from '../store/uplink-repo.js'
+import type {JsonValue} from '../store/json.js'
 import {ctime} from './ctime.js'
 import {type RpcContext, pyJsonDumps} from './oslo-envelope.js'
 import {type BadMessage, OsloRpc, RpcEndpointError} from './oslo-rpc.js'
@@ -310,7 +311,7 @@ export class ControllerLink {
   }
 
   /** The upstream field set (upstream topo_disc and dfa_server.py save_topo_disc_params; docs/rpc.md); `heartbeat` is stamped when the message is sent. */
-  private topologyPayload(ifname: string, n: NeighborRecord | undefined): Record<string, unknown> {
+  private topologyPayload(ifname: string, n: NeighborRecord | undefined): {[key: string]: JsonValue} {
     const uplink = this.deps.store.uplink.get()
     const bond = uplink?.detectedOn === ifname && uplink.ifname && uplink.ifname !== ifname ? uplink.ifname : null
     const configurations: Record<string, string> = {}

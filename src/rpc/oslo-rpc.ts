@@ -1,4 +1,5 @@
 import {VdpAgentError, errorMessage} from '../errors.js'
+import type {ErrorCode} from '../error-codes.js'
 import type {Logger} from '../log/logger.js'
 import {
   RemoteRpcError,
@@ -27,7 +28,7 @@ export class RpcTimeoutError extends VdpAgentError {
 
 /** An endpoint's typed refusal: goes back to the caller as a builtin exception it can rebuild. */
 export class RpcEndpointError extends VdpAgentError {
-  constructor(code: string, message: string, readonly pyClass: 'ValueError' | 'NotImplementedError' = 'ValueError') {
+  constructor(code: ErrorCode, message: string, readonly pyClass: 'ValueError' | 'NotImplementedError' = 'ValueError') {
     super(code, message)
   }
 }

@@ -1,6 +1,21 @@
 import type Database from 'better-sqlite3'
 
+import type {EvbTlv} from '../lldp/types.js'
 import {parseJsonColumn} from './json.js'
+
+/** A management address (802.1AB 8.5.9) as recorded: the family's name, the address as text, the interface numbering. */
+export interface NeighborMgmtAddress {
+  family: string
+  address: string
+  ifSubtype: number
+  ifNumber: number
+}
+
+/** The system capabilities (802.1AB 8.5.8) by name: what the neighbour supports and what it has enabled. */
+export interface NeighborCapabilities {
+  supported: readonly string[]
+  enabled: readonly string[]
+}
 
 /**
  * One LLDP neighbour (an MSAP: chassis ID + port ID) heard on one local interface by one LLDP agent: 802.1AB
@@ -21,10 +36,10 @@ export interface NeighborRecord {
   systemName: string | null
   systemDescription: string | null
   portDescription: string | null
-  mgmtAddresses: unknown[]
-  capabilities: unknown
+  mgmtAddresses: NeighborMgmtAddress[]
+  capabilities: NeighborCapabilities | null
   /** The neighbour's EVB TLV, decoded; null when it sends none. */
-  evb: unknown
+  evb: EvbTlv | null
   firstSeen: number
   lastSeen: number
 }
@@ -62,9 +77,9 @@ const fromRow = (r: Row): NeighborRecord => ({
   systemName: r.system_name,
   systemDescription: r.system_description,
   portDescription: r.port_description,
-  mgmtAddresses: parseJsonColumn<unknown[]>(r.mgmt_addresses, []),
-  capabilities: parseJsonColumn<unknown>(r.capabilities, null),
-  evb: parseJsonColumn<unknown>(r.evb, null),
+  mgmtAddresses: parseJsonColumn<NeighborMgmtAddress[]>(r.mgmt_addresses, []),
+  capabilities: parseJsonColumn<NeighborCapabilities | null>(r.capabilities, null),
+  evb: parseJsonColumn<EvbTlv | null>(r.evb, null),
   firstSeen: r.first_seen,
   lastSeen: r.last_seen,
 })

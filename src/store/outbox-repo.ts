@@ -1,10 +1,12 @@
 import type Database from 'better-sqlite3'
 
+import type {JsonValue} from './json.js'
+
 /** A message for the controller, kept until delivered (at least once; receivers are idempotent). */
 export interface OutboxMessage {
   id: number
   method: string
-  payload: unknown
+  payload: JsonValue
   /** What the message is about (`port:<uuid>`, `uplink`, `topo:<ifname>`); null: never collapsed. */
   subject: string | null
   createdAt: number
@@ -45,7 +47,7 @@ export function outboxSubject(method: string, payload: unknown): string | null {
 const fromRow = (r: Row): OutboxMessage => ({
   id: r.id,
   method: r.method,
-  payload: JSON.parse(r.payload) as unknown,
+  payload: JSON.parse(r.payload) as JsonValue,
   subject: r.subject,
   createdAt: r.created_at,
   attempts: r.attempts,
@@ -76,7 +78,7 @@ export class OutboxRepo {
   }
 
   /** Queue a message; older undelivered messages of the same subject are superseded (not sent any more). */
-  add(method: string, payload: unknown, now: number): number {
+  add(method: string, payload: JsonValue, now: number): number {
     const subject = outboxSubject(method, payload)
     const id = Number(this.addStmt.run(method, JSON.stringify(payload), subject, Math.round(now)).lastInsertRowid)
     if (subject !== null) this.supersedeStmt.run(id, subject, id)

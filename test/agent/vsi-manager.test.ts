@@ -9,6 +9,7 @@ import {type VsiNotice, VsiManager, requestedVid} from '../../src/agent/vsi-mana
 import {VdpBridge} from '../../src/lab/vdp-bridge.js'
 import type {NeighborEvent} from '../../src/lldp-agent/neighbor-table.js'
 import {silentLogger} from '../../src/log/logger.js'
+import type {EvbTlv} from '../../src/lldp/types.js'
 import {ETHERTYPE_ECP} from '../../src/net/ethernet.js'
 import {MemoryFrameIO, VirtualWire} from '../../src/net/frames.js'
 import type {NeighborRecord} from '../../src/store/neighbor-repo.js'
@@ -23,7 +24,11 @@ const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r))
 }
 
-function bridgeNeighbor(evb: object = {mode: 'bridge', rka: 20}): NeighborRecord {
+/** The EVB TLV of a bridge: mode bridge, RR on, R 3, RTE 14, RWD 20, RKA 20. */
+const BRIDGE_EVB: EvbTlv = {bgid: false, rrcap: true, rrctr: true, sgid: false, rrreq: false, rrstat: 1, retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: false, rka: 20}
+
+function bridgeNeighbor(changes: Partial<EvbTlv> = {}): NeighborRecord {
+  const evb = {...BRIDGE_EVB, ...changes}
   return {ifname: 'eth0', destAddress: '01:80:c2:00:00:00', chassisId: TOR_MAC, portId: 'Ethernet1/1', chassisSubtype: 4, portSubtype: 5, srcMac: TOR_MAC, ttl: 120, expiresAt: 1e12, systemName: 'tor', systemDescription: null, portDescription: null, mgmtAddresses: [], capabilities: null, evb, firstSeen: 0, lastSeen: 0}
 }
 

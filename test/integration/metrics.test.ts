@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {callDaemon} from '../../src/control/client.js'
+import {callControl, callDaemon} from '../../src/control/client.js'
 import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
 import {Lab, type LabProcess} from '../../src/lab/netns.js'
 import {type ProbeClient, startProbe} from '../../src/lab/probe-client.js'
@@ -33,7 +33,7 @@ const port = (i: number) => `7e2d0b61-7c4a-4f1e-8b3d-${String(i).padStart(12, '0
 const mac = (i: number) => `52:54:00:02:00:${i.toString(16).padStart(2, '0')}`
 const up = (i: number) => callDaemon(home.socket, 'vm.up', {portUuid: port(i), mac: mac(i), netUuid: NET, segmentationId: 20000 + i})
 const vsi = (i: number) => callDaemon(home.socket, 'vsi.get', {portUuid: port(i)}) as Promise<VsiRecord | null>
-const tor = (method: string, params?: unknown) => callDaemon(torSocket, method, params)
+const tor = (method: string, params?: unknown) => callControl(torSocket, method, params)
 
 interface TorCounters {
   counters: {bridge: {droppedAcks: number; rejections: number; requests: number}}

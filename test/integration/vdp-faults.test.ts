@@ -6,11 +6,10 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {callDaemon} from '../../src/control/client.js'
+import {callControl, callDaemon} from '../../src/control/client.js'
 import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
 import {Lab, type LabProcess} from '../../src/lab/netns.js'
 import type {JournalEntry} from '../../src/store/journal-repo.js'
-import type {VsiRecord} from '../../src/store/vsi-repo.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
 const lab = new Lab()
@@ -21,9 +20,9 @@ let sim: LabProcess
 const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
 const port = (i: number) => `9e2d0b61-7c4a-4f1e-8b3d-${String(i).padStart(12, '0')}`
 const mac = (i: number) => `52:54:00:01:00:${i.toString(16).padStart(2, '0')}`
-const vsi = (i: number) => callDaemon(home.socket, 'vsi.get', {portUuid: port(i)}) as Promise<VsiRecord | null>
+const vsi = (i: number) => callDaemon(home.socket, 'vsi.get', {portUuid: port(i)})
 const up = (i: number, segment = 20000) => callDaemon(home.socket, 'vm.up', {portUuid: port(i), mac: mac(i), netUuid: NET, segmentationId: segment})
-const tor = (method: string, params?: unknown) => callDaemon(torSocket, method, params)
+const tor = (method: string, params?: unknown) => callControl(torSocket, method, params)
 
 beforeAll(async () => {
   const host = await lab.addNamespace('host')
