@@ -98,6 +98,13 @@ describe('--json output matches docs/json schemas', () => {
     expect(vsis.vsis).toHaveLength(3)
     expectSchema('rpc-status', await json(['rpc', 'status']))
     expectSchema('outbox-list', await json(['outbox', 'list']))
+    const journal = await json(['journal', '--limit', '1000'])
+    expectSchema('journal', journal)
+    expect((journal.entries as unknown[]).length).toBeGreaterThan(0)
+    // This daemon runs with [dataplane] driver = none; test/integration/dataplane-ovs.test.ts validates driver ovs.
+    const flows = await json(['flows'])
+    expectSchema('flows', flows)
+    expect(flows).toMatchObject({driver: 'none', desired: [], installed: []})
   })
 
   it('commands that change state, config check and lldp decode', async () => {
@@ -114,6 +121,13 @@ describe('--json output matches docs/json schemas', () => {
     const lines = (await cliEnv(['lldp', 'decode', corpusPath('generated', 'lldpd-tor-to-host.pcap'), '--json'])).stdout.trim().split('\n')
     expect(lines.length).toBeGreaterThan(1)
     for (const line of lines) expectSchema('lldp-decode', JSON.parse(line))
+    const vdpLines = (await cliEnv(['vdp', 'decode', corpusPath('generated', 'lldpad-vdp22-assoc-deassoc.pcap'), '--json'])).stdout.trim().split('\n')
+    const vdpFrames = vdpLines.map((l) => JSON.parse(l) as {vdp?: unknown; exchange?: {acknowledges?: number}; summary?: unknown})
+    // Requests with VDPDUs, ACKs matched to them, and the summary: every kind of line this capture has.
+    expect(vdpFrames.filter((f) => f.vdp).length).toBe(4)
+    expect(vdpFrames.filter((f) => f.exchange?.acknowledges).length).toBe(4)
+    expect(vdpFrames.at(-1)).toHaveProperty('summary')
+    for (const frame of vdpFrames) expectSchema('vdp-decode', frame)
     const badArg = await run(['uplink', 'set', 'eth0 reboot', '--json'])
     expect(badArg.code).toBe(2)
     expectSchema('error', JSON.parse(badArg.stdout))

@@ -8,6 +8,9 @@
  * The simulator forwards no data, so the test reads the VLAN it assigned and sets the ToR's access port to it
  * (again after a VLAN change). A ping VM -> remote only works once the agent's translation flows are in.
  */
+import {readFileSync} from 'node:fs'
+
+import {Ajv2020} from 'ajv/dist/2020.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {FlowsView} from '../../src/dataplane/index.js'
@@ -30,7 +33,18 @@ const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
 const SEGMENT = 20000
 const LVID = 5
 
-const flows = () => cliJson<FlowsView>(['flows'], home.config)
+/** docs/json/flows.schema.json with driver = ovs (test/integration/cli-output.test.ts covers driver = none). */
+const ajv = new Ajv2020({allErrors: true, strict: true, validateFormats: false})
+const flowsSchema = ajv.compile(JSON.parse(readFileSync(new URL('../../docs/json/flows.schema.json', import.meta.url), 'utf8')) as object)
+function expectFlowsSchema(view: unknown): void {
+  expect(flowsSchema(view), `${ajv.errorsText(flowsSchema.errors)}\n${JSON.stringify(view).slice(0, 2000)}`).toBe(true)
+}
+
+const flows = async () => {
+  const view = await cliJson<FlowsView>(['flows'], home.config)
+  expectFlowsSchema(view)
+  return view
+}
 
 /** One ping from the VM to the remote host: true when answered. */
 async function pings(): Promise<boolean> {
@@ -142,6 +156,7 @@ describe('[dataplane] driver = ovs against Open vSwitch', () => {
     const r = await cli(['flows', '--audit', '--json', '--config', home.config])
     expect(r.code, r.stdout + r.stderr).toBe(0)
     const view = JSON.parse(r.stdout) as FlowsView
+    expectFlowsSchema(view)
     expect(view.lastAudit).toMatchObject({removed: 2, added: 0, errors: []})
     expect(view.installed.sort()).toEqual(view.desired.sort())
     expect(await hostOvs.ofctl(['dump-flows', hostOvs.mgmt('br-ethd'), 'cookie=0x1234/-1'])).toContain('dl_vlan=999')
