@@ -71,6 +71,7 @@ export const ERROR_CODES = {
 
   // Interfaces, frames and netlink (src/net)
   INVALID_IFNAME: {meaning: 'Not a valid Linux interface name.', exit: EXIT.usage},
+  NO_SUCH_INTERFACE: {meaning: 'No interface of that name on this host: `uplink set` changed nothing (--force pins it anyway).', exit: EXIT.usage},
   INVALID_MAC: {meaning: 'Not a valid MAC address.', exit: F},
   INVALID_ETHERTYPE: {meaning: 'Not a valid EtherType.', exit: F},
   NO_RAW_SOCKETS: {meaning: 'The daemon may not open raw (AF_PACKET) sockets: it needs CAP_NET_RAW.', exit: EXIT.noPermission},

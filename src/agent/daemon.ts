@@ -10,6 +10,7 @@ import type {Logger} from '../log/logger.js'
 import {DaemonMetrics} from '../metrics/daemon-metrics.js'
 import {MetricsServer, parseMetricsListen} from '../metrics/server.js'
 import {AfPacketFrameIO} from '../net/frames.js'
+import {validateIfName} from '../net/ifname.js'
 import {LinkMonitor} from '../net/links.js'
 import {assertRawSocketsAllowed} from '../net/raw-capability.js'
 import {ControllerLink} from '../rpc/controller-link.js'
@@ -430,6 +431,13 @@ export class Daemon {
       status: () => this.status(),
       'uplink.show': () => this.uplinkShow(),
       'uplink.reevaluate': (params) => this.uplinkReevaluate(params),
+      'link.get': (params) => {
+        const raw = (params as {ifname?: unknown} | null | undefined)?.ifname
+        if (typeof raw !== 'string') throw new VdpAgentError('BAD_ARGUMENT', 'link.get needs {ifname: string}')
+        const ifname = validateIfName(raw)
+        const link = this.links?.get(ifname)
+        return {ifname, exists: link !== undefined, carrier: link?.carrier ?? false}
+      },
       neighbors: (params) => this.neighbors(params),
       'lldp.stats': () => ({listening: this.lldp?.listening() ?? [], transmitting: this.lldp?.transmitting() ?? [], interfaces: this.lldp?.interfaceStats() ?? {}}),
       'vsi.list': () => this.requireStore().vsis.list(),

@@ -54,6 +54,8 @@ export interface ControlMethods {
   'uplink.show': {params: void; result: UplinkShowData}
   /** `uplink set`/`clear`: re-read the override and decide now; with {ifname}, whether that port exists here. */
   'uplink.reevaluate': {params: {ifname?: string} | void; result: UplinkReevaluated}
+  /** Whether the daemon sees an interface of that name (its link table), and its carrier: `uplink set` asks first. */
+  'link.get': {params: {ifname: string}; result: {ifname: string; exists: boolean; carrier: boolean}}
   /** With {frames: true} each neighbour carries the hex of its last LLDP frame (`neighbors -v`). */
   neighbors: {params: {frames?: boolean} | void; result: NeighborView[]}
   'lldp.stats': {params: void; result: LldpStatsView}

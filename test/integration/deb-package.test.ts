@@ -174,7 +174,7 @@ describe('the Debian package', () => {
 
   it('dpkg --purge removes its files, configuration and state (the system user may stay)', async () => {
     // What an operator leaves behind: an uplink pin (`uplink set` with the daemon down writes the file).
-    await installed(['uplink', 'set', 'eth9'])
+    await installed(['uplink', 'set', 'eth9', '--force'])
     expect(existsSync('/etc/vdp-agent/uplink-override')).toBe(true)
     const r = await dpkg(['--purge', 'vdp-agent'])
     expect(r.code, r.stderr).toBe(0)

@@ -139,7 +139,13 @@ describe('item 11: messages that misled', () => {
     const shown = await cliJson<{changedAt: string}>(['uplink', 'show'], home.config)
     expect(typeof shown.changedAt).toBe('string')
 
-    const missing = await cli(['uplink', 'set', 'eth9', '--json', '--config', home.config])
+    // A typo is refused before anything changes (exit 2, no pin)...
+    const typo = await cli(['uplink', 'set', 'eth9', '--json', '--config', home.config])
+    expect(typo.code).toBe(2)
+    expect(JSON.parse(typo.stdout)).toMatchObject({error: {code: 'NO_SUCH_INTERFACE'}})
+    expect(await cliJson<{source: string; ifname: string}>(['uplink', 'show'], home.config)).toMatchObject({source: 'override', ifname: 'eth1'})
+    // ...and with --force it is pinned, and the command says the daemon cannot use it.
+    const missing = await cli(['uplink', 'set', 'eth9', '--force', '--json', '--config', home.config])
     expect(missing.code).toBe(1)
     const {error} = JSON.parse(missing.stdout) as {error: {code: string; message: string}}
     expect(error.code).toBe('UPLINK_NOT_APPLIED')
