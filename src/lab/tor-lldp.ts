@@ -13,7 +13,7 @@
 import {buildLldpFrame, encodeEvbTlv, LLDP_MULTICAST, scanLldpHeader, type EvbTlv} from '../lldp/index.js'
 import {negotiateEvbBridge, type EvbBridgePolicy, type EvbNegotiated} from '../lldp-agent/evb-negotiation.js'
 import {advertisedTtl, TxSchedule} from '../lldp-agent/tx-schedule.js'
-import type {Clock, TimerHandle} from '../vdp/clock.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
 
 /** Interface-name port ID subtype (802.1AB): what switches send, "Ethernet1/1". */
 const PORT_SUBTYPE_INTERFACE_NAME = 5

@@ -23,8 +23,8 @@
  *   Pool exhausted → error 2 (insufficient resources).
  * A non-zero VID in a request is honoured as asked.
  */
-import type {Clock} from '../vdp/clock.js'
-import {DeadlineQueue} from '../vdp/deadline-queue.js'
+import type {Clock} from '../core/clock.js'
+import {DeadlineQueue} from '../core/deadline-queue.js'
 import {ECP_SUBTYPE_VDP, ulpduBudget} from '../vdp/ecp-codec.js'
 import {EcpTransport} from '../vdp/ecp-transport.js'
 import {VdpAgentError} from '../errors.js'

@@ -3,7 +3,7 @@ import {ETHERTYPE_LLDP, type EvbTlv, LLDP_MULTICAST, LldpDecodeError, buildLldpF
 import type {Logger} from '../log/logger.js'
 import {formatMac} from '../net/ethernet.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
-import type {Clock, TimerHandle} from '../vdp/clock.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
 import {DiscardLog} from './discard-log.js'
 import {type EvbNegotiation, type EvbPolicy, negotiateEvb} from './evb-negotiation.js'
 import {type NeighborEvent, NeighborTable, isEvbBridgeNeighbor, neighborKey} from './neighbor-table.js'

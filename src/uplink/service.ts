@@ -6,7 +6,7 @@ import {type NeighborEvent, isEvbBridgeNeighbor} from '../lldp-agent/neighbor-ta
 import type {Logger} from '../log/logger.js'
 import type {Store} from '../store/store.js'
 import type {UplinkRecord} from '../store/uplink-repo.js'
-import type {Clock, TimerHandle} from '../vdp/clock.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
 import {type LinkFacts, type UplinkPolicy, UplinkDecider, isCandidatePort, linkUsable} from './decide.js'
 import {readOverrideFile} from './override-file.js'
 

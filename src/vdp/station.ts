@@ -21,10 +21,10 @@
  *
  * Pure: VDPDUs in through the EcpTransport handler, out through the transport; time from the clock.
  */
-import type {Clock} from './clock.js'
+import type {Clock} from '../core/clock.js'
 import {ECP_SUBTYPE_VDP, ulpduBudget} from './ecp-codec.js'
 import type {EcpTransport} from './ecp-transport.js'
-import {DeadlineQueue} from './deadline-queue.js'
+import {DeadlineQueue} from '../core/deadline-queue.js'
 import {formatMs, VdpStationError} from './errors.js'
 import {managerIdText} from './manager-id.js'
 import {FAST_PEER, type PeerProfile} from './peer-profile.js'

@@ -1,6 +1,6 @@
 // A VdpStation and a VdpBridge wired back to back through an in-memory link driven by a ManualClock.
 import {VdpBridge, type VdpBridgeOptions} from '../../../src/lab/vdp-bridge.js'
-import {ManualClock} from '../../../src/vdp/clock.js'
+import {ManualClock} from '../../../src/core/clock.js'
 import {decodeEcpFrame, type EcpFrame} from '../../../src/vdp/ecp-codec.js'
 import {EcpTransport, type EcpTransportOptions} from '../../../src/vdp/ecp-transport.js'
 import {VdpStation, type VdpStationOptions, type VsiEvent} from '../../../src/vdp/station.js'
