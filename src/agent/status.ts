@@ -1,7 +1,7 @@
 import {isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Store} from '../store/store.js'
-import type {UplinkRecord} from '../store/uplink-repo.js'
-import type {VsiState} from '../store/vsi-repo.js'
+import type {UplinkRecord} from '../model/uplink.js'
+import type {VsiState} from '../model/vsi.js'
 
 export interface UplinkView {
   ifname: string | null

@@ -4,8 +4,8 @@
  * time in, lines out. Imports nothing heavy (no oclif, SQLite or pino).
  */
 import type {StatusView, UplinkView} from '../agent/status.js'
-import type {NeighborRecord} from '../store/neighbor-repo.js'
-import type {VsiRecord, VsiState} from '../store/vsi-repo.js'
+import type {NeighborRecord} from '../model/neighbor.js'
+import type {VsiRecord, VsiState} from '../model/vsi.js'
 import {type TableFit, ago, renderTable} from './table.js'
 
 export type Source = 'daemon' | 'database'

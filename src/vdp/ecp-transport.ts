@@ -27,14 +27,12 @@ import {
 } from './ecp-codec.js'
 import {EcpTimeoutError, EcpTransportError} from './errors.js'
 import {Fifo} from '../core/fifo.js'
+import type {EvbValues} from '../model/evb.js'
 import {NEAREST_CUSTOMER_BRIDGE_MAC, parseMac} from './mac.js'
 import {ackTimer, validateEvbParams} from './timers.js'
 
 /** The part of the EVB values ECP uses. */
-export interface EcpParams {
-  readonly retries: number
-  readonly rte: number
-}
+export type EcpParams = Pick<EvbValues, 'retries' | 'rte'>
 
 export interface EcpTransportOptions {
   readonly clock: Clock

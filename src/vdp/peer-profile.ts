@@ -9,7 +9,8 @@
  * - it parses until a type-0 TLV, past the received length into stale buffer contents, unless the VDPDU
  *   ends with an End TLV.
  */
-import {evbTime, respWaitDelay, type EvbParams} from './timers.js'
+import {evbTime, respWaitDelay} from './timers.js'
+import type {EvbValues} from '../model/evb.js'
 
 export interface PeerProfile {
   /** Cap on VSI TLVs per VDPDU; Infinity = as many as fit the MTU. */
@@ -29,7 +30,7 @@ export const FAST_PEER: PeerProfile = Object.freeze({maxVsisPerPdu: Infinity, ma
  * For a bridge that is lldpad: one VDPDU in flight at VDP level, End TLV always, and no more VSIs per VDPDU
  * than lldpad can answer (one per T(RTE)) within half the station's respWaitDelay.
  */
-export function lldpadPeerProfile(evb: EvbParams): PeerProfile {
+export function lldpadPeerProfile(evb: EvbValues): PeerProfile {
   const answerable = Math.floor(respWaitDelay(evb.retries, evb.rte, evb.rwd) / (2 * evbTime(evb.rte)))
   return Object.freeze({maxVsisPerPdu: Math.max(1, answerable), maxPdusAwaitingResponse: 1, endTlv: true})
 }

@@ -43,10 +43,11 @@ import {
   type VsiRequest,
 } from './vsi-request.js'
 import {describeResponseError, vdpErrorText} from './vsi-status.js'
-import {evbTime, respWaitDelay, validateEvbParams, type EvbParams} from './timers.js'
+import {evbTime, respWaitDelay, validateEvbParams} from './timers.js'
 import {vsiidKey, type Vsiid} from './vsiid.js'
+import type {EvbValues} from '../model/evb.js'
 
-export type VsiState = 'associating' | 'preassociating' | 'associated' | 'preassociated' | 'deassociating'
+export type StationVsiState = 'associating' | 'preassociating' | 'associated' | 'preassociated' | 'deassociating'
 export type EstablishedMode = 'assoc' | 'preassoc' | 'preassoc-rr'
 export type VsiOperation = EstablishedMode | 'deassoc' | 'keepalive'
 /** rejected: the bridge answered with an error code · timeout: no answer within respWaitDelay ·
@@ -97,7 +98,7 @@ export type VsiEvent =
       readonly hard: boolean
       readonly keep: boolean
       readonly text: string
-      readonly state: VsiState | 'removed'
+      readonly state: StationVsiState | 'removed'
     })
 
 export interface VsiView {
@@ -106,7 +107,7 @@ export interface VsiView {
   readonly managerId: string
   readonly typeId: number
   readonly typeVersion: number
-  readonly state: VsiState
+  readonly state: StationVsiState
   /** What goes on the wire next or is on it: the assigned VIDs once the bridge confirmed them. */
   readonly filter: VsiFilter
   readonly vids: number[]
@@ -151,7 +152,7 @@ export interface VdpStationOptions {
   /** The station registers itself as the VDP (subtype 1) receiver. */
   readonly transport: EcpTransport
   /** Negotiated EVB values; update with setParams(). */
-  readonly evb: EvbParams
+  readonly evb: EvbValues
   /** Default 1500; the ULPDU budget is MTU − 6 (ECP header, End TLV). */
   readonly mtu?: number
   readonly peer?: PeerProfile
@@ -168,8 +169,8 @@ interface PduOnWire {
 
 const MODE_RANK: Readonly<Record<EstablishedMode, number>> = {preassoc: 1, 'preassoc-rr': 2, assoc: 3}
 
-class VsiRecord implements PackableVsi {
-  state: VsiState
+class StationVsi implements PackableVsi {
+  state: StationVsiState
   op: VsiOperation
   /** TLV type to send for `op`. */
   mode: VsiMode
@@ -227,10 +228,10 @@ export class VdpStation {
   private readonly transport: EcpTransport
   private readonly peer: PeerProfile
   private readonly maxVsis: number
-  private readonly table = new Map<string, VsiRecord>()
-  private readonly packer: VdpduPacker<VsiRecord>
-  private readonly deadlines: DeadlineQueue<VsiRecord>
-  private evb: EvbParams
+  private readonly table = new Map<string, StationVsi>()
+  private readonly packer: VdpduPacker<StationVsi>
+  private readonly deadlines: DeadlineQueue<StationVsi>
+  private evb: EvbValues
   private listener: (event: VsiEvent) => void
   private pduOnWire = false
   private pdusAwaiting = 0
@@ -261,8 +262,8 @@ export class VdpStation {
     this.peer = options.peer ?? FAST_PEER
     this.maxVsis = options.maxVsis ?? 16384
     this.listener = options.onEvent ?? (() => {})
-    this.packer = new VdpduPacker<VsiRecord>({budget: ulpduBudget(options.mtu ?? 1500), endTlv: this.peer.endTlv})
-    this.deadlines = new DeadlineQueue<VsiRecord>(this.clock, (due) => this.onDeadlines(due))
+    this.packer = new VdpduPacker<StationVsi>({budget: ulpduBudget(options.mtu ?? 1500), endTlv: this.peer.endTlv})
+    this.deadlines = new DeadlineQueue<StationVsi>(this.clock, (due) => this.onDeadlines(due))
     this.transport.onReceive(ECP_SUBTYPE_VDP, (ulpdu) => this.onVdpdu(ulpdu))
   }
 
@@ -319,12 +320,12 @@ export class VdpStation {
     return {...this.stats}
   }
 
-  get params(): EvbParams {
+  get params(): EvbValues {
     return this.evb
   }
 
   /** EVB renegotiated: new deadlines use the new values; the transport gets the new R and RTE. */
-  setParams(evb: EvbParams): void {
+  setParams(evb: EvbValues): void {
     validateEvbParams(evb)
     this.evb = evb
     this.transport.updateParams({retries: evb.retries, rte: evb.rte})
@@ -358,7 +359,7 @@ export class VdpStation {
   }
 
   /** What a (pre-)association request means for the VSI as it stands; shared by fresh and deferred requests. */
-  private decide(op: EstablishedMode, request: NormalizedRequest): VsiRecord {
+  private decide(op: EstablishedMode, request: NormalizedRequest): StationVsi {
     const rec = this.table.get(request.key)
     if (rec === undefined) return this.create(op, request)
     if (this.isSatisfied(rec, op, request)) {
@@ -388,18 +389,18 @@ export class VdpStation {
     return rec
   }
 
-  private create(op: EstablishedMode, request: NormalizedRequest): VsiRecord {
+  private create(op: EstablishedMode, request: NormalizedRequest): StationVsi {
     if (this.table.size >= this.maxVsis) {
       throw new VdpStationError('VSI_TABLE_FULL', `the station already holds ${this.maxVsis} VSIs; ${request.key} refused`)
     }
-    const rec = new VsiRecord(request, op, this.clock.now())
+    const rec = new StationVsi(request, op, this.clock.now())
     this.table.set(request.key, rec)
     this.enqueue(rec)
     return rec
   }
 
   /** Nothing to send: the VSI is (becoming) exactly what is asked. */
-  private isSatisfied(rec: VsiRecord, op: EstablishedMode, request: NormalizedRequest): boolean {
+  private isSatisfied(rec: StationVsi, op: EstablishedMode, request: NormalizedRequest): boolean {
     if (rec.state === 'deassociating' || !sameIdentity(rec.request, request)) return false
     const target = rec.op === 'keepalive' ? rec.confirmed?.mode : rec.op
     return (
@@ -413,7 +414,7 @@ export class VdpStation {
     )
   }
 
-  private start(rec: VsiRecord, op: EstablishedMode, request: NormalizedRequest): void {
+  private start(rec: StationVsi, op: EstablishedMode, request: NormalizedRequest): void {
     rec.request = request
     rec.op = op
     rec.mode = op
@@ -424,7 +425,7 @@ export class VdpStation {
     this.enqueue(rec)
   }
 
-  private startDeassociate(rec: VsiRecord): void {
+  private startDeassociate(rec: StationVsi): void {
     if (rec.state === 'deassociating') {
       rec.deferred = undefined
       return
@@ -448,7 +449,7 @@ export class VdpStation {
     this.enqueue(rec)
   }
 
-  private applyDeferred(rec: VsiRecord): void {
+  private applyDeferred(rec: StationVsi): void {
     const next = rec.deferred
     if (next === undefined) return
     rec.deferred = undefined
@@ -478,7 +479,7 @@ export class VdpStation {
 
   // ── transmission ──────────────────────────────────────────────────────────────────────────────────────
 
-  private enqueue(rec: VsiRecord): void {
+  private enqueue(rec: StationVsi): void {
     if (!rec.queued) {
       rec.queued = true
       rec.queueToken++
@@ -494,7 +495,7 @@ export class VdpStation {
       if (packed === undefined) return
       const pdu: PduOnWire = {unanswered: packed.items.length}
       const deadline = this.clock.now() + respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd)
-      const sent: [VsiRecord, number][] = []
+      const sent: [StationVsi, number][] = []
       for (const rec of packed.items) {
         rec.queued = false
         rec.inFlight = true
@@ -524,7 +525,7 @@ export class VdpStation {
   }
 
   /** The VSIs stay in flight: a response may still come if only the ACKs were lost. The reason text says. */
-  private noteEcpFailure(sent: [VsiRecord, number][], message: string): void {
+  private noteEcpFailure(sent: [StationVsi, number][], message: string): void {
     for (const [rec, tx] of sent) {
       if (rec.inFlight && rec.txCount === tx) rec.ecpFailure = message
     }
@@ -532,7 +533,7 @@ export class VdpStation {
 
   // ── deadlines ─────────────────────────────────────────────────────────────────────────────────────────
 
-  private onDeadlines(due: VsiRecord[]): void {
+  private onDeadlines(due: StationVsi[]): void {
     this.bulk = true
     try {
       for (const rec of due) {
@@ -550,7 +551,7 @@ export class VdpStation {
     this.pump()
   }
 
-  private onResponseTimeout(rec: VsiRecord): void {
+  private onResponseTimeout(rec: StationVsi): void {
     this.settle(rec)
     this.stats.timeouts++
     const wait = respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd)
@@ -564,7 +565,7 @@ export class VdpStation {
     this.applyDeferred(rec)
   }
 
-  private scheduleKeepalive(rec: VsiRecord): void {
+  private scheduleKeepalive(rec: StationVsi): void {
     // Rounded down to a slot of T(RKA)/32, so VSIs confirmed close together refresh in the same ECPDUs and
     // the period stays T(RKA) on average (rounding up would stretch every period by a slot). At most one slot
     // early, which only refreshes the bridge sooner.
@@ -639,7 +640,7 @@ export class VdpStation {
     this.applyDeferred(rec)
   }
 
-  private onRejected(rec: VsiRecord, op: VsiOperation, status: {error: number; hard: boolean; keep: boolean}): void {
+  private onRejected(rec: StationVsi, op: VsiOperation, status: {error: number; hard: boolean; keep: boolean}): void {
     this.stats.rejections++
     const text = `the bridge rejected ${op}: ${describeResponseError(status)}`
     const detail = {code: status.error, hard: status.hard, keep: status.keep}
@@ -660,7 +661,7 @@ export class VdpStation {
     this.emitFailure(rec, op, 'rejected', text, {...detail, state: 'removed'})
   }
 
-  private onConfirmed(rec: VsiRecord, op: VsiOperation, tlv: VsiTlv): void {
+  private onConfirmed(rec: StationVsi, op: VsiOperation, tlv: VsiTlv): void {
     const previous = rec.confirmed
     const mode = tlv.mode as EstablishedMode
     const filter = tlv.filter
@@ -689,7 +690,7 @@ export class VdpStation {
     })
   }
 
-  private onBridgeDeassociate(rec: VsiRecord, reasonCode: number): void {
+  private onBridgeDeassociate(rec: StationVsi, reasonCode: number): void {
     this.stats.bridgeDeassociations++
     this.remove(rec)
     const why = reasonCode === 0 ? '' : ` (reason ${reasonCode}: ${vdpErrorText(reasonCode)})`
@@ -700,7 +701,7 @@ export class VdpStation {
   // ── bookkeeping ───────────────────────────────────────────────────────────────────────────────────────
 
   /** The VSI no longer awaits a response. */
-  private settle(rec: VsiRecord): void {
+  private settle(rec: StationVsi): void {
     if (!rec.inFlight) return
     rec.inFlight = false
     this.deadlines.cancel(rec)
@@ -709,7 +710,7 @@ export class VdpStation {
     if (pdu !== undefined && --pdu.unanswered === 0) this.pdusAwaiting--
   }
 
-  private remove(rec: VsiRecord): void {
+  private remove(rec: StationVsi): void {
     this.settle(rec)
     rec.queued = false
     rec.removed = true
@@ -717,17 +718,17 @@ export class VdpStation {
     if (this.table.get(rec.key) === rec) this.table.delete(rec.key)
   }
 
-  private enterState(rec: VsiRecord, state: VsiState): void {
+  private enterState(rec: StationVsi, state: StationVsiState): void {
     if (rec.state !== state) rec.since = this.clock.now()
     rec.state = state
   }
 
   private emitFailure(
-    rec: VsiRecord,
+    rec: StationVsi,
     operation: VsiOperation,
     reason: FailureReason,
     text: string,
-    extra: {code?: number; hard?: boolean; keep?: boolean; state: VsiState | 'removed'},
+    extra: {code?: number; hard?: boolean; keep?: boolean; state: StationVsiState | 'removed'},
   ): void {
     this.emit(rec, {
       type: 'failed',
@@ -741,7 +742,7 @@ export class VdpStation {
     })
   }
 
-  private emit(rec: VsiRecord, event: DistributiveOmit<VsiEvent, 'key' | 'vsiid' | 'at'>): void {
+  private emit(rec: StationVsi, event: DistributiveOmit<VsiEvent, 'key' | 'vsiid' | 'at'>): void {
     try {
       this.listener({key: rec.key, vsiid: rec.request.vsiid, at: this.clock.now(), ...event} as VsiEvent)
     } catch {
@@ -749,7 +750,7 @@ export class VdpStation {
     }
   }
 
-  private view(rec: VsiRecord): VsiView {
+  private view(rec: StationVsi): VsiView {
     const pending = rec.inFlight ? 'awaiting-response' : rec.queued ? 'queued' : undefined
     const deadline = this.deadlines.deadlineOf(rec)
     return {
@@ -796,7 +797,7 @@ export class VdpStation {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
-function isEstablished(state: VsiState): boolean {
+function isEstablished(state: StationVsiState): boolean {
   return state === 'associated' || state === 'preassociated'
 }
 

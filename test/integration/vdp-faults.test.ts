@@ -10,7 +10,7 @@ import {callDaemon} from '../../src/control/client.js'
 import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
 import {Lab, type LabProcess} from '../../src/lab/netns.js'
 import type {JournalEntry} from '../../src/store/journal-repo.js'
-import type {VsiRecord} from '../../src/store/vsi-repo.js'
+import type {VsiRecord} from '../../src/model/vsi.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
 const lab = new Lab()
