@@ -2,6 +2,7 @@ import {discardTotals} from '../cli/lldp-stats.js'
 import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
 import {type ControlHandler, ControlServer} from '../control/server.js'
+import {Scheduler} from '../core/scheduler.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import {LldpAgent} from '../lldp-agent/lldp-agent.js'
 import type {Logger} from '../log/logger.js'
@@ -53,7 +54,8 @@ export class Daemon {
   private vsiManager?: VsiManager
   private vm?: VmProcessor
   private overrideWatch?: OverrideWatcher
-  private reconcileTimer?: NodeJS.Timeout
+  /** Periodic work (reconcile, prune; `status` lists it): add a task with `this.scheduler.every(name, ms, fn)`. */
+  private readonly scheduler: Scheduler
   private readonly startedAt = new Date()
   private stopping?: Promise<void>
   /** Control requests are answered only between a complete start and the beginning of stop. */
@@ -63,6 +65,7 @@ export class Daemon {
     this.config = opts.loaded.config
     this.configFile = opts.loaded.file
     this.log = opts.log
+    this.scheduler = new Scheduler({clock: systemClock, onError: (task, err) => this.log.error({task, err: errorMessage(err)}, `periodic task ${task} failed; it runs again at its next period`)})
   }
 
   async start(): Promise<void> {
@@ -127,7 +130,7 @@ export class Daemon {
     if (cfg.rpc.transport === 'amqp') this.log.warn('[rpc] transport = amqp: the AMQP transport is not in this version yet; results are kept in the outbox for it')
     this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => uplink.overrideChanged('override file changed'))
     this.overrideWatch.start()
-    this.scheduleReconcile()
+    this.scheduleTasks()
     this.ready = true
     this.log.info({version: VERSION, config: this.configFile ?? '(embedded defaults)', socket: cfg.general.control_socket, db: this.store.path}, 'vdp-agent daemon started')
   }
@@ -140,7 +143,7 @@ export class Daemon {
   private async shutdown(): Promise<void> {
     this.log.info('vdp-agent daemon stopping')
     this.ready = false
-    clearTimeout(this.reconcileTimer)
+    this.scheduler.stop()
     this.overrideWatch?.stop()
     await this.control?.close()
     this.vm?.stop()
@@ -173,7 +176,7 @@ export class Daemon {
     if (restartNeeded.length > 0) this.log.warn({keys: restartNeeded}, 'these [general] keys take effect at the next restart')
     this.config = {...next.config, general: this.config.general}
     this.configFile = next.file
-    this.scheduleReconcile()
+    for (const task of ['reconcile', 'prune']) this.scheduler.setPeriod(task, this.config.uplink.detection_interval * 1000)
     this.lldp?.updateSettings(lldpSettings(this.config))
     this.uplink.configChanged()
     this.log.info({config: this.configFile ?? '(embedded defaults)'}, 'configuration reloaded')
@@ -193,6 +196,7 @@ export class Daemon {
       queue: {waiting: this.queue.waiting(), inFlight: this.queue.inFlight},
       override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
       lldpDiscards: discardTotals(this.lldp?.interfaceStats() ?? {}),
+      tasks: this.scheduler.list(),
     }
   }
 
@@ -239,20 +243,15 @@ export class Daemon {
     return {...this.uplinkShow(), requested: {ifname: asked, exists: link !== undefined, carrier: link?.carrier ?? false}}
   }
 
-  private scheduleReconcile(): void {
-    clearTimeout(this.reconcileTimer)
+  /** Every detection_interval: re-read the links and re-decide the uplink (catches missed events); prune history. */
+  private scheduleTasks(): void {
     const period = this.config.uplink.detection_interval * 1000
-    this.reconcileTimer = setTimeout(() => {
-      try {
-        void this.links?.resync('requested')
-        this.uplink.reconcile()
-        this.pruneHistory()
-      } catch (err) {
-        this.log.error({err: errorMessage(err)}, 'reconciliation failed')
-      }
-      this.scheduleReconcile()
-    }, period)
-    this.reconcileTimer.unref()
+    this.scheduler.every('reconcile', period, async () => {
+      const resync = this.links?.resync('requested')
+      this.uplink.reconcile()
+      await resync
+    })
+    this.scheduler.every('prune', period, () => this.pruneHistory())
   }
 
   /** Bounded history: the newest journal entries, and delivered outbox messages for a week. */
@@ -261,7 +260,7 @@ export class Daemon {
     if (!store.health().writable) return // nothing to prune while writes wait; next round
     store.persist('history pruning', () => {
       store.journal.prune(JOURNAL_KEEP)
-      store.outbox.prune(Date.now() - 7 * 24 * 3600 * 1000)
+      store.outbox.prune(systemClock.now() - 7 * 24 * 3600 * 1000)
     }, 'prune')
   }
 
@@ -283,7 +282,7 @@ export class Daemon {
   private vmUp(params: unknown) {
     const port = parseVmUp(params)
     const store = this.requireStore()
-    const now = Date.now()
+    const now = systemClock.now() // the database's one time base (docs/architecture.md, Time)
     const rec = store.record(`VM port ${port.portUuid} up`, () => {
       const r = store.vsis.requestUp(port, now)
       store.journal.add('vm-up', port.portUuid, {mac: port.mac, segment: port.segmentationId, vlan: port.vlan ?? null}, now)
@@ -298,7 +297,7 @@ export class Daemon {
   private vmBulk(params: unknown) {
     const {up, down} = parseVmBulk(params)
     const store = this.requireStore()
-    const now = Date.now()
+    const now = systemClock.now() // the database's one time base (docs/architecture.md, Time)
     const {recorded, known} = store.record(`a bulk of ${up.length} up and ${down.length} down VM ports`, () => {
       const recorded = up.map((p) => store.vsis.requestUp(p, now))
       const known = down.filter((id) => store.vsis.requestDown(id, now) !== undefined)
@@ -315,7 +314,7 @@ export class Daemon {
   private vmDown(params: unknown) {
     const portUuid = parsePortUuid(params)
     const store = this.requireStore()
-    const now = Date.now()
+    const now = systemClock.now() // the database's one time base (docs/architecture.md, Time)
     const rec = store.record(`VM port ${portUuid} down`, () => {
       const r = store.vsis.requestDown(portUuid, now)
       if (r) store.journal.add('vm-down', portUuid, {}, now)

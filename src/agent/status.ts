@@ -1,3 +1,4 @@
+import type {TaskView} from '../core/scheduler.js'
 import {isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Store} from '../store/store.js'
 import type {UplinkRecord} from '../model/uplink.js'
@@ -30,6 +31,8 @@ export interface StatusView {
   lldpDiscards?: {total: number; byRule: Record<string, number>}
   /** Whether the daemon's database writes succeed; when not, since when, why, and how many writes wait. */
   store?: StoreView
+  /** The daemon's periodic tasks (reconcile, prune, …): period, last run and error, counts. */
+  tasks?: TaskView[]
 }
 
 export interface StoreView {

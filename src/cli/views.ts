@@ -4,6 +4,7 @@
  * time in, lines out. Imports nothing heavy (no oclif, SQLite or pino).
  */
 import type {StatusView, UplinkView} from '../agent/status.js'
+import type {TaskView} from '../core/scheduler.js'
 import type {NeighborRecord} from '../model/neighbor.js'
 import type {VsiRecord, VsiState} from '../model/vsi.js'
 import {type TableFit, ago, renderTable} from './table.js'
@@ -38,9 +39,19 @@ export function statusLines(status: StatusView, now = Date.now()): string[] {
   out.push(`vsis:      ${status.vsis.total}${states ? ` (${states})` : ''}`)
   if (status.queue) out.push(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)
   out.push(`outbox:    ${status.outbox.pending} pending`)
+  if (status.tasks && status.tasks.length > 0) out.push(`tasks:     ${status.tasks.map((t) => taskSummary(t, now)).join('; ')}`)
   const st = status.store
   if (st && !st.writable) out.push(`store:     WRITES FAILING since ${st.failingSince ?? '?'} (${st.lastError ?? 'unknown error'}), ${st.pending} pending; database ${st.path}`)
   return out
+}
+
+/** `reconcile every 30s, 12 runs, last 5s ago`, plus failures and runs without answer when there were any. */
+function taskSummary(t: TaskView, now: number): string {
+  const parts = [`${t.name} every ${t.periodS}s`, `${t.runs} runs`]
+  if (t.lastRunAt) parts.push(`last ${ago(Date.parse(t.lastRunAt), now)}`)
+  if (t.errors > 0) parts.push(`${t.errors} failed${t.lastError ? ` (now: ${t.lastError})` : ''}`)
+  if (t.noAnswer > 0) parts.push(`${t.noAnswer} without answer`)
+  return parts.join(', ')
 }
 
 export function uplinkLines(data: UplinkShowData, now = Date.now()): string[] {
