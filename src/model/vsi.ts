@@ -30,6 +30,7 @@ export interface VsiRecord extends Required<VmPort> {
   failReason: string | null
   attempts: number
   nextRetryAt: number | null
+  /** Epoch milliseconds from the agent's clock (docs/architecture.md, one time base). */
   createdAt: number
   updatedAt: number
 }
