@@ -45,9 +45,9 @@ export function statusLines(status: StatusView, now = Date.now()): string[] {
   return out
 }
 
-/** `reconcile every 30s, 12 runs, last 5s ago`, plus failures and runs without answer when there were any. */
+/** `reconcile every 30s, last 5s ago`, plus failures and runs without answer when there were any (counts: --json). */
 function taskSummary(t: TaskView, now: number): string {
-  const parts = [`${t.name} every ${t.periodS}s`, `${t.runs} runs`]
+  const parts = [`${t.name} every ${t.periodS}s`]
   if (t.lastRunAt) parts.push(`last ${ago(Date.parse(t.lastRunAt), now)}`)
   if (t.errors > 0) parts.push(`${t.errors} failed${t.lastError ? ` (now: ${t.lastError})` : ''}`)
   if (t.noAnswer > 0) parts.push(`${t.noAnswer} without answer`)
