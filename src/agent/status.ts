@@ -56,7 +56,8 @@ export function uplinkView(rec: UplinkRecord | undefined): UplinkView {
     detectedOn: rec?.detectedOn ?? null,
     bondMembers: rec?.bondMembers ?? [],
     reason: rec?.reason ?? 'no uplink recorded yet',
-    changedAt: rec ? new Date(rec.changedAt).toISOString() : null,
+    // Whole milliseconds, as the store keeps them: the live record and the one read back after a restart agree.
+    changedAt: rec ? new Date(Math.round(rec.changedAt)).toISOString() : null,
     evb: rec?.evb ?? null,
   }
 }
