@@ -417,3 +417,14 @@ function brokenRule(frame: Buffer): string {
     return err.partial?.warnings.find((w) => w.action === 'discard-lldpdu')?.rule ?? err.rule
   }
 }
+
+/** All interfaces' discards added up, by rule (the status line and, later, metrics). */
+export function discardTotals(interfaces: Record<string, LldpInterfaceStats>): {total: number; byRule: Record<string, number>} {
+  const byRule: Record<string, number> = {}
+  let total = 0
+  for (const s of Object.values(interfaces)) {
+    total += s.rxDiscarded
+    for (const [rule, n] of Object.entries(s.rxDiscardedByRule)) byRule[rule] = (byRule[rule] ?? 0) + n
+  }
+  return {total, byRule}
+}
