@@ -3,11 +3,15 @@
 # system Node headers), TypeScript build. Setup steps are stamped so repeated runs are quick.
 
 # dpkg-dev, debhelper, fakeroot, lintian, go-md2man, man-db: `make deb` (man pages from the oclif manifest and the
-# config schema); systemd (systemd-analyze) and python3-seccomp: the package's and the unit sandbox's tests.
-DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd python3-seccomp
+# config schema); systemd (systemd-analyze) and python3-seccomp: the package's and the unit sandbox's tests;
+# tshark: the ECP header oracle of `vdp decode`'s tests; openvswitch-switch and iputils-ping: the OVS dataplane's
+# tests (a private userspace OVS per test) and the demo's ping.
+DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lintian go-md2man man-db systemd python3-seccomp tshark \
+  openvswitch-switch iputils-ping rabbitmq-server python3-oslo.messaging
+# rabbitmq-server, python3-oslo.messaging: the controller tests, bench/rpc and `make demo-controller`.
 STAMPS := .stamps
 
-.PHONY: setup build lint test test-unit demo run clean deb
+.PHONY: setup build lint test test-unit demo demo-controller run clean deb
 
 setup: $(STAMPS)/debs $(STAMPS)/npm build
 
@@ -39,6 +43,10 @@ test-unit: build
 # The main job: a namespace lab (ToR simulator, the daemon, VM ports) shown end to end, then removed.
 demo: setup
 	./bin/run.js lab demo
+
+# The same lab with a controller: a private RabbitMQ and a stand-in DFA server (oslo.messaging) push the VMs.
+demo-controller: setup
+	./bin/run.js lab demo --controller
 
 # The daemon in the foreground on the embedded default configuration (Ctrl-C stops it).
 run: setup

@@ -1,15 +1,15 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {Daemon} from '../src/agent/daemon.js'
+import {VdpCommand} from '../src/cli/vdp-command.js'
 import {ConfigError, EXIT_CONFIG, loadConfig} from '../src/config/load.js'
+import {exitCodeFor} from '../src/error-codes.js'
 import {VdpAgentError, errorMessage} from '../src/errors.js'
 import {type LogLevel, createLogger} from '../src/log/logger.js'
-import {EXIT_NO_PERMISSION} from '../src/net/raw-capability.js'
-import {EXIT_STORE_CORRUPT} from '../src/store/store.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
 
-export default class DaemonCommand extends Command {
+export default class DaemonCommand extends VdpCommand {
   static override summary = 'Run the vdp-agent daemon in the foreground (systemd runs it this way).'
   static override description = `Loads the config (exit 78 if it is invalid), opens the state database, and serves the CLI on the
 control socket. SIGTERM or SIGINT drain in-flight work and stop cleanly; SIGHUP reloads the config
@@ -60,10 +60,7 @@ control socket. SIGTERM or SIGINT drain in-flight work and stop cleanly; SIGHUP 
   }
 }
 
-/** Failures a restart cannot fix get their own codes (the systemd unit does not restart on them); else 1. */
+/** Failures a restart cannot fix get their own codes (65, 77: the systemd unit does not restart on them); else 1. */
 function startFailureExitCode(err: unknown): number {
-  const code = err instanceof VdpAgentError ? err.code : ''
-  if (code === 'STORE_CORRUPT') return EXIT_STORE_CORRUPT
-  if (code === 'NO_RAW_SOCKETS') return EXIT_NO_PERMISSION
-  return 1
+  return err instanceof VdpAgentError ? exitCodeFor(err.code) : 1
 }

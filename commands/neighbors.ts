@@ -15,7 +15,7 @@ export default class Neighbors extends BaseCommand {
 
   async run(): Promise<{source: 'daemon' | 'database'; neighbors: NeighborView[]}> {
     const {flags} = await this.parse(Neighbors)
-    const {source, data} = await this.daemonOrDatabase<NeighborView[]>(flags.config, 'neighbors', (store) => store.neighbors.list(), flags.verbose ? {frames: true} : undefined)
+    const {source, data} = await this.daemonOrDatabase(flags.config, 'neighbors', (store) => store.neighbors.list(), flags.verbose ? {frames: true} : undefined)
     this.noteSource(source)
     this.log(flags.verbose ? neighborDetails(data, formatNeighborTlvs) : neighborTable(data, Date.now(), outputWidth()))
     return {source, neighbors: flags.verbose ? withTlvs(data) : data}

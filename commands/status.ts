@@ -10,7 +10,7 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<StatusView> {
     const {flags} = await this.parse(Status)
-    const {source, data} = await this.daemonOrDatabase<StatusView>(flags.config, 'status', (store) => ({
+    const {source, data} = await this.daemonOrDatabase(flags.config, 'status', (store) => ({
       source: 'database',
       daemon: {running: false},
       ...statusFromStore(store),

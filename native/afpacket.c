@@ -1,7 +1,8 @@
 /*
  * afpacket: the agent's two kernel datagram sockets, for Node-API, sharing one lifetime and dispatch core.
  *
- * Raw Ethernet frames for one ethertype on one interface (AF_PACKET, SOCK_RAW):
+ * Raw Ethernet frames for one ethertype on one interface (AF_PACKET, SOCK_RAW, bound to ETH_P_ALL with a
+ * kernel BPF filter for the ethertype, so frames are heard even when the interface is a bridge/OVS port):
  *   const s = new PacketSocket('eth0', 0x88cc, [Buffer.from('0180c200000e', 'hex')])
  *   s.start(onFrame(frame: Buffer), onError(err: Error))   // frames include the 14-byte Ethernet header
  *   s.send(frame) -> bytes written                          // frame includes the Ethernet header
@@ -55,6 +56,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
@@ -459,6 +461,35 @@ static afp_socket *wrap_socket(napi_env env, napi_value self, int fd, int family
   return s;
 }
 
+/*
+ * The receive filter of a PacketSocket, in the kernel (classic BPF, as lldpd does it).
+ *
+ * Why the socket is bound to ETH_P_ALL and filters here instead of binding to the ethertype: on a port
+ * enslaved to a Linux bridge (or to Open vSwitch's kernel datapath, or a macvlan/team lower device), the
+ * master's rx_handler runs in __netif_receive_skb_core() *before* the per-protocol handlers (ptype_base)
+ * and consumes the frame: the bridge takes 01:80:c2:00:00:00 for itself (STP off: it floods it), OVS takes
+ * every frame. A socket bound to one ethertype then hears nothing from the switch. Taps on ETH_P_ALL
+ * (ptype_all) run before rx_handler and see every frame of the port whatever it is enslaved to.
+ *
+ * Accepted: incoming frames (not PACKET_OUTGOING, for kernels without PACKET_IGNORE_OUTGOING) that carry
+ * no 802.1Q tag (an LLDPDU or ECPDU on a VLAN is not for the nearest bridge of this port; tags are already
+ * in skb metadata when taps run) whose ethertype is ours. Everything else is dropped before any copy.
+ */
+#define ETHERTYPE_FILTER_LEN 8
+static void ethertype_filter(struct sock_filter code[ETHERTYPE_FILTER_LEN], uint16_t ethertype) {
+  struct sock_filter prog[ETHERTYPE_FILTER_LEN] = {
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 5, 0),
+      /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT)),
+      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3),
+      /* 4 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12), /* the ethertype */
+      /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ethertype, 0, 1),
+      /* 6 */ BPF_STMT(BPF_RET | BPF_K, RX_BUF_SIZE),
+      /* 7 */ BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  memcpy(code, prog, sizeof prog);
+}
+
 /* new PacketSocket(ifname, ethertype, multicast?) */
 static napi_value PacketSocket_construct(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -487,16 +518,22 @@ static napi_value PacketSocket_construct(napi_env env, napi_callback_info info) 
   unsigned int ifindex = if_nametoindex(ifname);
   if (ifindex == 0) return throw_errno(env, errno, "if_nametoindex", ifname);
 
-  /* Protocol 0 receives nothing; bind() then hooks the socket to this interface and ethertype only.
-   * (A socket created with the ethertype would see that ethertype on every interface until bind.) */
+  /* Protocol 0 receives nothing; bind() then hooks the socket to this interface only. (A socket created
+   * with a protocol would see it on every interface until bind.) The filter goes on before bind(), so no
+   * unfiltered frame is ever queued. */
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, errno, "socket", ifname);
   atomic_fetch_add(&live_fds, 1);
 
   const char *failed = NULL;
   int err = 0;
-  struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ethertype), .sll_ifindex = (int)ifindex};
-  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) failed = "bind", err = errno;
+  struct sock_filter code[ETHERTYPE_FILTER_LEN];
+  struct sock_fprog prog = {.len = ETHERTYPE_FILTER_LEN, .filter = code};
+  ethertype_filter(code, ethertype);
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) failed = "SO_ATTACH_FILTER", err = errno;
+  /* ETH_P_ALL, not the ethertype: see ethertype_filter() for why */
+  struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};
+  if (!failed && bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) failed = "bind", err = errno;
 
   int one = 1;
   bool ignore_outgoing = !failed && setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) == 0;
@@ -652,8 +689,16 @@ static napi_value Socket_send(napi_env env, napi_callback_info info) {
   }
   if (s->fd < 0) return throw_errno(env, EBADF, "send", s->ifname);
   ssize_t n;
-  do n = send(s->fd, data, len, MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
+  if (s->family == AF_PACKET) {
+    /* the socket is bound to ETH_P_ALL: name the frame's protocol (skb->protocol) explicitly */
+    struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_ifindex = s->ifindex, .sll_protocol = htons(s->ethertype), .sll_halen = ETH_ALEN};
+    memcpy(to.sll_addr, data, ETH_ALEN);
+    do n = sendto(s->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
+    while (n < 0 && errno == EINTR);
+  } else {
+    do n = send(s->fd, data, len, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+  }
   if (n < 0) return throw_errno(env, errno, "send", s->ifname);
   napi_value result;
   NAPI_CALL(napi_create_int64(env, n, &result));

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import {redactCredentials} from '../../src/rpc/transport-url.js'
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {ConfigError, type ConfigProblem, EXIT_CONFIG, loadConfig} from '../../src/config/load.js'
 import type {AgentConfig} from '../../src/config/schema.js'
@@ -27,8 +28,10 @@ export default class ConfigCheck extends BaseCommand {
       const file = loaded.file ?? null
       for (const w of loaded.warnings) this.logToStderr(`warning: ${w}`)
       this.log(file ? `${file}: valid${loaded.warnings.length ? ` (${loaded.warnings.length} warning(s))` : ''}` : 'no config file: the built-in defaults are valid')
-      if (flags.show) this.log(JSON.stringify(loaded.config, null, 2))
-      return {ok: true, file, warnings: loaded.warnings, problems: [], ...(flags.show ? {config: loaded.config} : {})}
+      // the broker URL is shown without its credentials
+      const shown = {...loaded.config, rpc: {...loaded.config.rpc, url: redactCredentials(loaded.config.rpc.url)}}
+      if (flags.show) this.log(JSON.stringify(shown, null, 2))
+      return {ok: true, file, warnings: loaded.warnings, problems: [], ...(flags.show ? {config: shown} : {})}
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err
       if (this.jsonEnabled()) {

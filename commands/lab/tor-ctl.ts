@@ -1,17 +1,17 @@
 import {Args, Flags} from '@oclif/core'
 
 import {outputWidth, renderTable} from '../../src/cli/table.js'
-import {callDaemon, DaemonUnreachableError} from '../../src/control/client.js'
+import {controlCaller, DaemonUnreachableError} from '../../src/control/client.js'
 import {VdpAgentError} from '../../src/errors.js'
-import {TorLabCommand} from '../../src/lab/tor-command.js'
-import {TOR_CONTROL_METHODS} from '../../src/lab/tor-control.js'
+import {VdpCommand} from '../../src/cli/vdp-command.js'
+import {TOR_CONTROL_METHODS, type TorControlMethods} from '../../src/lab/tor-control.js'
 import {faultsFromFlags, hasFaultFlags, torFaultFlags} from '../../src/lab/tor-flags.js'
 import {faultsToJson, parseGroupId, parseVid, parseVsiid, TorOptionError, type FaultsJson} from '../../src/lab/tor-options.js'
 import type {TorStatus} from '../../src/lab/tor-simulator.js'
 import type {BridgeVsiView} from '../../src/lab/vdp-bridge.js'
 import {vsiidKey} from '../../src/vdp/vsiid.js'
 
-export default class LabTorCtl extends TorLabCommand {
+export default class LabTorCtl extends VdpCommand {
   static override summary = 'Steer a running ToR simulator: status, VSIs, unsolicited De-Associate, VLAN change, faults.'
   static override description = [
     'Talks to `vdp-agent lab tor --control PATH` over its control socket.',
@@ -41,8 +41,9 @@ export default class LabTorCtl extends TorLabCommand {
 
   async run(): Promise<unknown> {
     const {args, flags} = await this.parse(LabTorCtl)
-    const call = (params?: unknown) =>
-      callDaemon(flags.control, args.method, params).catch((err: unknown) => {
+    const tor = controlCaller<TorControlMethods>(flags.control)
+    const call = <M extends keyof TorControlMethods>(method: M, params?: TorControlMethods[M]['params']) =>
+      tor(method, params).catch((err: unknown) => {
         if (err instanceof DaemonUnreachableError) {
           throw new VdpAgentError('DAEMON_UNREACHABLE', `no ToR simulator answers on ${flags.control} (is \`vdp-agent lab tor --control ${flags.control}\` running?)`)
         }
@@ -50,19 +51,19 @@ export default class LabTorCtl extends TorLabCommand {
       })
     switch (args.method) {
       case 'status': {
-        const status = (await call()) as TorStatus
+        const status = await call('status')
         this.log(describeStatus(status))
         return status
       }
       case 'vsis': {
-        const vsis = (await call()) as BridgeVsiView[]
+        const vsis = await call('vsis')
         this.log(vsis.length === 0 ? 'no VSIs' : vsiTable(vsis))
         return vsis
       }
       case 'deassociate': {
         if (!flags.vsiid?.length) throw new TorOptionError('deassociate needs --vsiid')
         const vsiids = flags.vsiid.map((v) => vsiidKey(parseVsiid(v)))
-        const result = (await call({vsiid: vsiids})) as {deassociated: number}
+        const result = await call('deassociate', {vsiid: vsiids})
         this.log(`De-Associate sent for ${result.deassociated} of ${vsiids.length} VSI(s)`)
         return result
       }
@@ -72,13 +73,13 @@ export default class LabTorCtl extends TorLabCommand {
         }
         const vid = parseVid(flags.vid)
         const target = flags.vsiid ? {vsiid: vsiidKey(parseVsiid(flags.vsiid[0]))} : {groupId: parseGroupId(flags.group)}
-        const result = (await call({...target, vid})) as {changed: number}
+        const result = await call('change-vlan', {...target, vid})
         this.log(`${result.changed} VSI(s) moved to VLAN ${vid}; stations learn it at their next keep-alive`)
         return result
       }
       default: {
         if ((flags.clear ?? false) === hasFaultFlags(flags)) throw new TorOptionError('set-faults needs FAULTS flags, or --clear alone')
-        const result = (await call(faultsToJson(faultsFromFlags(flags)))) as {faults: FaultsJson}
+        const result = await call('set-faults', faultsToJson(faultsFromFlags(flags)))
         this.log(`faults now: ${describeFaults(result.faults)}`)
         return result
       }

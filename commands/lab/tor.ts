@@ -4,7 +4,7 @@ import pino from 'pino'
 
 import {ControlServer} from '../../src/control/server.js'
 import {errorMessage} from '../../src/errors.js'
-import {TorLabCommand} from '../../src/lab/tor-command.js'
+import {VdpCommand} from '../../src/cli/vdp-command.js'
 import {torControlHandlers, TOR_CONTROL_METHODS} from '../../src/lab/tor-control.js'
 import {faultsFromFlags, torFaultFlags} from '../../src/lab/tor-flags.js'
 import {parseInteger, parseVlanPool, TorOptionError} from '../../src/lab/tor-options.js'
@@ -21,7 +21,7 @@ const PRINTABLE = /^[\x21-\x7e][\x20-\x7e]{0,63}$/
 const EVB = 'EVB'
 const LLDP = 'LLDP'
 
-export default class LabTor extends TorLabCommand {
+export default class LabTor extends VdpCommand {
   static override summary = 'Run the ToR simulator: the bridge side of LLDP/EVB, ECP and VDP on one interface.'
   static override description = [
     "Advertises an 802.1Qbg EVB bridge in LLDP (to 01:80:c2:00:00:00), negotiates EVB with the station's TLV (each of R, RTE, RWD, RKA the larger of both sides) and answers VDP22 over ECP22. Associate and Pre-Associate get VLANs from the policy: --vlan-from-segment (the default) takes the filter's group ID, else the VSI type ID, folded into 2–4094; --vlan-pool FROM-TO hands out the lowest free VLAN, one per group. A non-zero VLAN in a request is granted as asked. De-Associate is confirmed.",
@@ -63,6 +63,12 @@ export default class LabTor extends TorLabCommand {
       max: 1000,
     }),
     'expire-vsis': Flags.boolean({summary: 'Drop VSIs whose keep-alives stop, with an unsolicited De-Associate.', default: true, allowNo: true}),
+    'state-file': Flags.string({summary: 'Keep the VSIs in this JSON file across restarts, as a switch does (loaded at start, rewritten on every change).'}),
+    'strict-filter': Flags.boolean({
+      summary: 'Ignore, without an answer, a request for a known VSI whose filter (VIDs included) differs from the held one, as lldpad does.',
+      default: true,
+      allowNo: true,
+    }),
     control: Flags.string({summary: `Control socket for run-time control (methods: ${TOR_CONTROL_METHODS.join(', ')}).`}),
     'json-events': Flags.boolean({summary: 'Print each event (station, associations, rejections, …) as a JSON line on stdout; logs go to stderr.'}),
     'log-level': Flags.option({options: LEVELS, summary: 'Log level (default info).'})(),
@@ -105,6 +111,8 @@ export default class LabTor extends TorLabCommand {
       requireStationEvb: !flags['ecp-before-evb'],
       ...(flags['min-tx-gap-ms'] !== undefined ? {minTxGapMs: flags['min-tx-gap-ms']} : {}),
       expireVsis: flags['expire-vsis'],
+      strictFilter: flags['strict-filter'],
+      ...(flags['state-file'] !== undefined ? {stateFile: flags['state-file']} : {}),
       log,
       onEvent: (event) => {
         logEvent(log, event)

@@ -1,8 +1,11 @@
-import {Args, Command, Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
+import {VdpCommand} from '../../src/cli/vdp-command.js'
+import {exitCodeFor} from '../../src/error-codes.js'
 import {decodeLldpFrame, LldpDecodeError, type LldpFrame} from '../../src/lldp/index.js'
 import {formatLldpSummary, formatLldpTree, toJsonValue} from '../../src/lldp/format.js'
 import {LINKTYPE_ETHERNET, PcapFormatError, readPcapBatches, type PcapRecord} from '../../src/pcap/index.js'
+import {formatCaptureTime} from '../../src/pcap/time.js'
 
 interface Totals {
   frames: number
@@ -14,12 +17,6 @@ interface Totals {
   rejectedByRule: Record<string, number>
 }
 
-/** UTC time with the capture's full precision. */
-function formatTime(ns: bigint): string {
-  const seconds = ns / 1_000_000_000n
-  const iso = new Date(Number(seconds) * 1000).toISOString().slice(0, 19)
-  return `${iso}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`
-}
 
 function isLldpEthernet(r: PcapRecord): boolean {
   if (r.linkType !== LINKTYPE_ETHERNET || r.data.length < 14) return false
@@ -31,7 +28,7 @@ function isLldpEthernet(r: PcapRecord): boolean {
   return false
 }
 
-export default class LldpDecode extends Command {
+export default class LldpDecode extends VdpCommand {
   static override summary = 'Decode the LLDP frames of a pcap or pcapng file.'
   static override description =
     'One line per LLDP frame (chassis, port, TTL, name, capabilities, EVB); -v adds a tcpdump-like tree of every TLV. ' +
@@ -74,7 +71,7 @@ export default class LldpDecode extends Command {
       }
     } catch (err) {
       flush()
-      if (err instanceof PcapFormatError) this.error(`${args.file}: ${err.message}`, {exit: 2})
+      if (err instanceof PcapFormatError) this.error(`${args.file}: ${err.message}`, {exit: exitCodeFor(err.code)})
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.error(`${args.file}: no such file`, {exit: 2})
       throw err
     }
@@ -90,7 +87,7 @@ export default class LldpDecode extends Command {
   }
 
   private decodeOne(number: number, record: PcapRecord, flags: {json: boolean; strict: boolean; verbose: boolean}, totals: Totals, out: string[]): void {
-    const time = formatTime(record.timestampNs)
+    const time = formatCaptureTime(record.timestampNs)
     const cut = record.originalLength > record.data.length ? record.originalLength - record.data.length : 0
     let frame: LldpFrame
     try {

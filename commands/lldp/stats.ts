@@ -11,7 +11,7 @@ own-frame, unknown-destination, too-many-neighbors. The counters live in the run
   async run(): Promise<LldpStatsView> {
     const {flags} = await this.parse(LldpStats)
     const {config} = this.agentConfig(flags.config)
-    const view = (await callDaemon(config.general.control_socket, 'lldp.stats')) as LldpStatsView
+    const view = await callDaemon(config.general.control_socket, 'lldp.stats')
     this.log(renderLldpStats(view))
     return view
   }

@@ -1,13 +1,11 @@
 import {Args} from '@oclif/core'
 
-import type {UplinkView} from '../../src/agent/status.js'
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {DaemonUnreachableError, callDaemon} from '../../src/control/client.js'
+import type {UplinkReevaluated} from '../../src/control/protocol.js'
 import {VdpAgentError} from '../../src/errors.js'
 import {validateIfName} from '../../src/net/ifname.js'
 import {writeOverrideFile} from '../../src/uplink/override-file.js'
-
-type Reevaluated = UplinkView & {requested?: {ifname: string; exists: boolean; carrier: boolean}}
 
 export default class UplinkSet extends BaseCommand {
   static override summary = 'Pin the uplink to IF (writes the static override file atomically).'
@@ -17,16 +15,16 @@ exit 1 (the pin stays) when the daemon cannot use it, for example when IF does n
   static override args = {ifname: Args.string({required: true, description: 'Interface name (a bond slave resolves to its bond).'})}
   static override examples = ['<%= config.bin %> uplink set eth5']
 
-  async run(): Promise<{ifname: string; file: string; applied: boolean; uplink?: unknown}> {
+  async run(): Promise<{ifname: string; file: string; applied: boolean; uplink?: UplinkReevaluated}> {
     const {args, flags} = await this.parse(UplinkSet)
     const ifname = validateIfName(args.ifname)
     const {config} = this.agentConfig(flags.config)
     const file = config.general.uplink_override_file
     writeOverrideFile(file, ifname)
     this.log(`uplink override set to ${ifname} (${file})`)
-    let uplink: Reevaluated
+    let uplink: UplinkReevaluated
     try {
-      uplink = (await callDaemon(config.general.control_socket, 'uplink.reevaluate', {ifname})) as Reevaluated
+      uplink = await callDaemon(config.general.control_socket, 'uplink.reevaluate', {ifname})
     } catch (err) {
       if (!(err instanceof DaemonUnreachableError)) throw err
       this.log('the daemon is not running; it will use the override when it starts')

@@ -11,7 +11,7 @@ export default class UplinkShow extends BaseCommand {
   async run(): Promise<UplinkShowData & {answeredBy: 'daemon' | 'database'}> {
     const {flags} = await this.parse(UplinkShow)
     const {config} = this.agentConfig(flags.config)
-    const {source, data} = await this.daemonOrDatabase<UplinkShowData>(flags.config, 'uplink.show', (store) => {
+    const {source, data} = await this.daemonOrDatabase(flags.config, 'uplink.show', (store) => {
       const path = config.general.uplink_override_file
       let override: UplinkShowData['override']
       try {

@@ -4,7 +4,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {callDaemon} from '../../src/control/client.js'
-import {MAX_LINE_BYTES} from '../../src/control/protocol.js'
+import {MAX_LINE_BYTES, type VmBulkRequest, type VmBulkResult} from '../../src/control/protocol.js'
 import {fileKind} from '../../src/config/regular-file.js'
 import {VdpAgentError} from '../../src/errors.js'
 
@@ -17,7 +17,7 @@ optionally vmName, vmUuid, ipv4, vlan; "down" lists port UUIDs. FILE "-" reads s
   static override flags = {timeout: Flags.integer({summary: 'Seconds to wait for the daemon to record the list.', default: 60})}
   static override examples = ['<%= config.bin %> vm bulk ports.json']
 
-  async run(): Promise<unknown> {
+  async run(): Promise<VmBulkResult> {
     const {args, flags} = await this.parse(VmBulk)
     const {config} = this.agentConfig(flags.config)
     let list: unknown
@@ -27,7 +27,8 @@ optionally vmName, vmUuid, ipv4, vlan; "down" lists port UUIDs. FILE "-" reads s
       if (err instanceof VdpAgentError) throw err
       throw new VdpAgentError('BAD_ARGUMENT', `${args.file}: not a readable JSON file (${(err as Error).message})`)
     }
-    const result = (await callDaemon(config.general.control_socket, 'vm.bulk', list, flags.timeout * 1000)) as {up: number; down: number; queued: number}
+    // The file goes as it is: the daemon validates it (parseVmBulk) and answers BAD_ARGUMENT naming what is wrong.
+    const result = await callDaemon(config.general.control_socket, 'vm.bulk', list as VmBulkRequest, flags.timeout * 1000)
     this.log(`recorded ${result.up} up and ${result.down} down; ${result.queued} queued for the switch (see vdp-agent vsi list)`)
     return result
   }

@@ -3,7 +3,6 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {waitForVsi} from '../../src/cli/wait-vsi.js'
 import {callDaemon} from '../../src/control/client.js'
-import type {VsiRecord} from '../../src/model/vsi.js'
 
 export default class VmDown extends BaseCommand {
   static override summary = 'A VM port went away: de-associate it from the switch.'
@@ -17,7 +16,7 @@ export default class VmDown extends BaseCommand {
   async run(): Promise<{portUuid: string; state: string}> {
     const {flags} = await this.parse(VmDown)
     const {config} = this.agentConfig(flags.config)
-    const rec = (await callDaemon(config.general.control_socket, 'vm.down', {portUuid: flags.port})) as VsiRecord
+    const rec = await callDaemon(config.general.control_socket, 'vm.down', {portUuid: flags.port})
     let state: string = rec.state
     if (flags.wait) {
       await waitForVsi(config.general.control_socket, rec.portUuid, (v) => v === null, flags.timeout * 1000)

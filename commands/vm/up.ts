@@ -27,9 +27,9 @@ uplink it is kept and associated when the uplink comes up. Without --vlan the sw
     const {flags} = await this.parse(VmUp)
     const {config} = this.agentConfig(flags.config)
     const params = {portUuid: flags.port, mac: flags.mac, netUuid: flags.net, segmentationId: flags.segment, vmName: flags['vm-name'], vmUuid: flags['vm-uuid'], ipv4: flags.ip, vlan: flags.vlan}
-    let rec = (await callDaemon(config.general.control_socket, 'vm.up', params)) as VsiRecord & {queued?: boolean}
+    let rec: VsiRecord & {queued?: boolean} = await callDaemon(config.general.control_socket, 'vm.up', params)
     if (flags.wait) {
-      rec = (await waitForVsi(config.general.control_socket, rec.portUuid, (v) => v !== null && (v.state === 'associated' || v.state === 'failed' || (v.state === 'pending' && v.attempts > 0)), flags.timeout * 1000)) as VsiRecord
+      rec = (await waitForVsi(config.general.control_socket, rec.portUuid, (v) => v !== null && (v.state === 'associated' || v.state === 'failed' || (v.state === 'pending' && v.attempts > 0)), flags.timeout * 1000)) ?? rec
     }
     this.log(`${rec.portUuid}: ${rec.state}${rec.vdpVlan !== null ? ` VLAN ${rec.vdpVlan}` : ''}${rec.uplink ? ` on ${rec.uplink}` : ''}${rec.failReason ? ` (${rec.failReason})` : ''}`)
     if (flags.wait && rec.state !== 'associated') process.exitCode = 1

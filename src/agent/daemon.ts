@@ -1,13 +1,18 @@
 import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
+import type {DaemonHandlers} from '../control/protocol.js'
 import {type ControlHandler, ControlServer} from '../control/server.js'
 import {Scheduler} from '../core/scheduler.js'
+import {type Dataplane, createDataplane} from '../dataplane/index.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import {LldpAgent, discardTotals} from '../lldp-agent/lldp-agent.js'
 import type {Logger} from '../log/logger.js'
+import {DaemonMetrics} from '../metrics/daemon-metrics.js'
+import {MetricsServer, parseMetricsListen} from '../metrics/server.js'
 import {AfPacketFrameIO} from '../net/frames.js'
 import {LinkMonitor} from '../net/links.js'
 import {assertRawSocketsAllowed} from '../net/raw-capability.js'
+import {ControllerLink} from '../rpc/controller-link.js'
 import {Store, databasePath} from '../store/store.js'
 import {parseJournalQuery} from '../store/journal-repo.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
@@ -52,9 +57,14 @@ export class Daemon {
   private links?: LinkMonitor
   private vsiManager?: VsiManager
   private vm?: VmProcessor
+  private dataplane?: Dataplane
   private overrideWatch?: OverrideWatcher
   /** Periodic work (reconcile, prune; `status` lists it): add a task with `this.scheduler.every(name, ms, fn)`. */
   private readonly scheduler: Scheduler
+  /** The controller over oslo.messaging, with [rpc] transport = amqp. */
+  private controller?: ControllerLink
+  private metrics?: DaemonMetrics
+  private metricsServer?: MetricsServer
   private readonly startedAt = new Date()
   private stopping?: Promise<void>
   /** Control requests are answered only between a complete start and the beginning of stop. */
@@ -80,6 +90,7 @@ export class Daemon {
     this.queue = new EventQueue<AgentEvent>({capacity: {uplink: 1024, vm: capacity, bulk: Math.max(16, Math.ceil(capacity / 100))}})
     this.processor = new Processor(this.queue, (item) => this.handleEvent(item), this.log)
     this.processor.start()
+    this.metrics = this.createMetrics()
 
     const links = new LinkMonitor()
     links.on('warning', (err) => this.log.warn({err: err.message}, 'link monitor warning'))
@@ -93,7 +104,11 @@ export class Daemon {
       clock: systemClock,
       log: this.log,
       macOf: (name) => links.get(name)?.mac ?? undefined,
-      onNeighborEvents: (events) => uplink?.onNeighborEvents(events),
+      onNeighborEvents: (events) => {
+        uplink?.onNeighborEvents(events)
+        this.vsiManager?.onNeighborEvents(events) // a switch restart, seen in its LLDPDUs (issue 9)
+        this.controller?.neighborsChanged()
+      },
       onEvbChange: (ifname) => uplink?.evbChanged(ifname),
     })
     uplink = new UplinkService({
@@ -107,8 +122,21 @@ export class Daemon {
       onEvbChange: (evb) => this.vsiManager?.setEvb(evb),
     })
     this.uplink = uplink
+    // The datapath (issue 12): seeded with what is associated, so its flows stay audited across restarts.
+    this.dataplane = createDataplane(cfg.dataplane, this.log)
+    await this.dataplane.start(this.store.vsis.list().filter((v) => v.state === 'associated'))
     let vm: VmProcessor | undefined
-    this.vsiManager = new VsiManager({frames, clock: systemClock, log: this.log, config: () => this.config, onNotice: (n) => vm?.onNotice(n)})
+    const lldp = this.lldp
+    this.vsiManager = new VsiManager({
+      frames,
+      clock: systemClock,
+      log: this.log,
+      config: () => this.config,
+      onNotice: (n) => vm?.onNotice(n),
+      observer: {answered: (op, seconds) => this.metrics?.observeAssociation(op, seconds), failed: (op, reason, code) => this.metrics?.countVdpError(op, reason, code)},
+      neighborsOn: (ifname) => lldp.table.onInterface(ifname),
+      announceEvb: (ifname) => lldp.announce(ifname),
+    })
     vm = new VmProcessor({
       store: this.store,
       manager: this.vsiManager,
@@ -117,6 +145,7 @@ export class Daemon {
       clock: systemClock,
       config: () => this.config,
       macOf: (name) => links.get(name)?.mac ?? undefined,
+      dataplane: this.dataplane,
     })
     this.vm = vm
     vm.start()
@@ -126,11 +155,17 @@ export class Daemon {
     if (resumed?.state === 'up' && resumed.ifname && resumed.source && !this.queue.hasPort(UPLINK_QUEUE_KEY)) {
       this.queue.push('uplink', {kind: 'uplink-up', ifname: resumed.ifname, source: resumed.source}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
     }
-    if (cfg.rpc.transport === 'amqp') this.log.warn('[rpc] transport = amqp: the AMQP transport is not in this version yet; results are kept in the outbox for it')
+    if (cfg.rpc.transport === 'amqp') {
+      // VM events from the server take the control socket's intake path: validated, recorded, then queued
+      const intake = {vmUp: (p: unknown) => this.vmUp(p), vmDown: (p: unknown) => this.vmDown(p), vmBulk: (p: unknown) => this.vmBulk(p)}
+      this.controller = new ControllerLink({config: () => this.config, store: this.store, log: this.log, intake, version: VERSION, startedAt: this.startedAt.getTime()})
+    }
     this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => uplink.overrideChanged('override file changed'))
     this.overrideWatch.start()
     this.scheduleTasks()
+    await this.startMetricsServer()
     this.ready = true
+    this.controller?.start()
     this.log.info({version: VERSION, config: this.configFile ?? '(embedded defaults)', socket: cfg.general.control_socket, db: this.store.path}, 'vdp-agent daemon started')
   }
 
@@ -145,9 +180,12 @@ export class Daemon {
     this.scheduler.stop()
     this.overrideWatch?.stop()
     await this.control?.close()
+    await this.controller?.stop().catch((err: unknown) => this.log.warn({err: errorMessage(err)}, 'controller RPC did not stop cleanly'))
+    await this.metricsServer?.close()
     this.vm?.stop()
     this.vsiManager?.close('the daemon is stopping')
     const drained = (await this.processor?.stop()) ?? true
+    await this.dataplane?.stop()
     this.lldp?.stop()
     this.uplink?.stop()
     this.links?.stop()
@@ -173,8 +211,14 @@ export class Daemon {
       (k) => next.config.general[k] !== this.config.general[k],
     )
     if (restartNeeded.length > 0) this.log.warn({keys: restartNeeded}, 'these [general] keys take effect at the next restart')
-    this.config = {...next.config, general: this.config.general}
+    const metricsMoved = next.config.metrics.listen !== this.config.metrics.listen
+    // the controller link's identity and broker are fixed while it runs; its timers follow the file
+    const rpcRestart = (['transport', 'url', 'exchange', 'server_topic', 'agent_topic_prefix', 'durable_queues'] as const).filter((k) => next.config.rpc[k] !== this.config.rpc[k])
+    if (rpcRestart.length > 0) this.log.warn({keys: rpcRestart}, 'these [rpc] keys take effect at the next restart')
+    const {heartbeat_interval, call_timeout, topology_interval} = next.config.rpc
+    this.config = {...next.config, general: this.config.general, rpc: {...this.config.rpc, heartbeat_interval, call_timeout, topology_interval}}
     this.configFile = next.file
+    if (metricsMoved) void this.metricsServer?.close().then(() => this.startMetricsServer())
     for (const task of ['reconcile', 'prune']) this.scheduler.setPeriod(task, this.config.uplink.detection_interval * 1000)
     this.lldp?.updateSettings(lldpSettings(this.config))
     this.uplink.configChanged()
@@ -194,7 +238,9 @@ export class Daemon {
       store: storeView(store),
       queue: {waiting: this.queue.waiting(), inFlight: this.queue.inFlight},
       override: {path: this.config.general.uplink_override_file, ...this.uplink.override},
+      rpc: this.controller?.status() ?? {transport: 'local'},
       lldpDiscards: discardTotals(this.lldp?.interfaceStats() ?? {}),
+      vdp: this.vsiManager?.status() ?? null,
       tasks: this.scheduler.list(),
     }
   }
@@ -245,12 +291,17 @@ export class Daemon {
   /** Every detection_interval: re-read the links and re-decide the uplink (catches missed events); prune history. */
   private scheduleTasks(): void {
     const period = this.config.uplink.detection_interval * 1000
+    // Metrics (when on) count each run too: vdp_agent_task_runs_total{task}.
+    const measured = <T>(task: string, fn: () => T): T => (this.metrics ? this.metrics.runTask(task, fn) : fn())
     this.scheduler.every('reconcile', period, async () => {
-      const resync = this.links?.resync('requested')
-      this.uplink.reconcile()
+      const resync = measured('reconcile', () => {
+        const pending = this.links?.resync('requested')
+        this.uplink.reconcile()
+        return pending
+      })
       await resync
     })
-    this.scheduler.every('prune', period, () => this.pruneHistory())
+    this.scheduler.every('prune', period, () => measured('prune', () => this.pruneHistory()))
   }
 
   /** Bounded history: the newest journal entries, and delivered outbox messages for a week. */
@@ -264,6 +315,7 @@ export class Daemon {
   }
 
   private onUplinkTransition({previous, current}: UplinkTransition): void {
+    this.controller?.uplinkChanged(current)
     if (previous?.ifname && previous.state === 'up' && (current.ifname !== previous.ifname || current.state !== 'up')) {
       this.queue.push('uplink', {kind: 'uplink-down', ifname: previous.ifname, reason: current.reason ?? 'uplink changed'}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
     }
@@ -324,13 +376,57 @@ export class Daemon {
     return {...rec, queued: true}
   }
 
+  /** The metrics read the daemon's state when scraped (src/metrics); RPC and OVS metrics register on `metrics.registry`. */
+  private createMetrics(): DaemonMetrics {
+    // process_*/nodejs_* metrics keep an event-loop delay monitor running: only when the endpoint is on.
+    const processMetrics = parseMetricsListen(this.config.metrics.listen) !== undefined
+    const metrics = new DaemonMetrics({
+      uplink: () => this.uplink?.current ?? {ifname: null, source: null, state: 'none'},
+      neighborsByInterface: () => {
+        const counts: Record<string, number> = {}
+        for (const n of this.store?.neighbors.list() ?? []) counts[n.ifname] = (counts[n.ifname] ?? 0) + 1
+        return counts
+      },
+      vsisByState: () => this.store?.vsis.countsByState() ?? {},
+      queue: () => ({waiting: {uplink: this.queue.waiting('uplink'), vm: this.queue.waiting('vm'), bulk: this.queue.waiting('bulk')}, inFlight: this.queue.inFlight}),
+      outbox: () => {
+        const depth = this.store?.outbox.depth()
+        return {pending: depth?.pending ?? 0, oldestCreatedAt: depth?.oldestAt ?? null}
+      },
+      lldpRejectedByRule: () => Object.fromEntries(Object.entries(this.lldp?.interfaceStats() ?? {}).map(([ifname, st]) => [ifname, st.rxDiscardedByRule])),
+      ecp: () => {
+        const t = this.vsiManager?.totals().transport ?? {}
+        return {retransmissions: t.retransmissions ?? 0, timeouts: t.giveUps ?? 0}
+      },
+      now: () => Date.now(),
+    }, {processMetrics})
+    metrics.declareTask('reconcile')
+    metrics.declareTask('prune')
+    return metrics
+  }
+
+  /** `[metrics] listen`: a port that cannot be opened is logged; the daemon runs on without metrics. */
+  private async startMetricsServer(): Promise<void> {
+    const at = parseMetricsListen(this.config.metrics.listen)
+    const metrics = this.metrics
+    if (!at || !metrics) return
+    const server = new MetricsServer(async () => ({body: await metrics.scrape(), contentType: metrics.contentType}))
+    try {
+      const port = await server.listen(at)
+      this.metricsServer = server
+      this.log.info({host: at.host, port}, 'metrics endpoint listening (GET /metrics)')
+    } catch (err) {
+      this.log.error({err: errorMessage(err)}, 'metrics endpoint not started; the daemon runs on without it')
+    }
+  }
+
   private requireStore(): Store {
     if (!this.ready || !this.store) throw new VdpAgentError('NOT_READY', 'the daemon is starting or stopping; try again')
     return this.store
   }
 
   private controlHandlers(): Record<string, ControlHandler> {
-    const handlers: Record<string, ControlHandler> = {
+    const handlers: DaemonHandlers = {
       status: () => this.status(),
       'uplink.show': () => this.uplinkShow(),
       'uplink.reevaluate': (params) => this.uplinkReevaluate(params),
@@ -342,8 +438,11 @@ export class Daemon {
       'vm.up': (params) => this.vmUp(params),
       'vm.down': (params) => this.vmDown(params),
       'vm.bulk': (params) => this.vmBulk(params),
-      'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: null, transport: null, ...this.vsiManager?.counters()}),
+      'vdp.stats': () => ({uplink: this.vsiManager?.uplink ?? null, station: null, transport: null, ...this.vsiManager?.counters(), totals: this.vsiManager?.totals() ?? null}),
       'config.reload': () => this.reload(),
+      'dataplane.flows': () => this.dataplane?.view() ?? null,
+      'dataplane.audit': () => this.dataplane?.audit('requested by the CLI') ?? null,
+      'rpc.status': () => this.controller?.status() ?? {transport: 'local'},
     }
     // Nothing is answered while the daemon is starting or stopping.
     return Object.fromEntries(

@@ -3,6 +3,7 @@ import {isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Store} from '../store/store.js'
 import type {UplinkRecord} from '../model/uplink.js'
 import type {VsiState} from '../model/vsi.js'
+import type {VdpSessionStatus} from './vsi-manager.js'
 
 export interface UplinkView {
   ifname: string | null
@@ -27,12 +28,16 @@ export interface StatusView {
   outbox: {pending: number}
   queue?: {waiting: number; inFlight: number}
   override?: {path: string; ifname: string | null; error: string | null}
+  /** The controller link (src/rpc/controller-link.ts RpcStatus), or transport local. */
+  rpc?: {transport: 'local'} | import('../rpc/controller-link.js').RpcStatus
   /** LLDPDUs the running daemon discarded since its start, by the rule they broke (`vdp-agent lldp stats`). */
   lldpDiscards?: {total: number; byRule: Record<string, number>}
   /** Whether the daemon's database writes succeed; when not, since when, why, and how many writes wait. */
   store?: StoreView
   /** The daemon's periodic tasks (reconcile, prune, …): period, last run and error, counts. */
   tasks?: TaskView[]
+  /** The VDP session on the uplink (running daemon only): EVB state, the switch's MAC, refused ECP frames. */
+  vdp?: VdpSessionStatus | null
 }
 
 export interface StoreView {

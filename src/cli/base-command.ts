@@ -1,15 +1,18 @@
-import {Command, Errors, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {EXIT_CONFIG, ConfigError, type LoadedConfig, loadConfig} from '../config/load.js'
 import {DaemonUnreachableError, callDaemon} from '../control/client.js'
-import {VdpAgentError} from '../errors.js'
+import type {ControlMethod, ControlParams, ControlResult} from '../control/protocol.js'
+import {exitCodeFor} from '../error-codes.js'
 import {Store, databasePath} from '../store/store.js'
+import {VdpCommand} from './vdp-command.js'
 
 /**
- * Shared by every vdp-agent command: `--config`, `--json`, config errors exiting 78, and reading state
- * from the running daemon or, when it is down, straight from its database (read-only, never blocking it).
+ * Shared by the commands that read the agent's config: `--config`, `--json`, config errors exiting 78, and
+ * reading state from the running daemon or, when it is down, straight from its database (read-only, never
+ * blocking it). Typed errors and their exit codes: VdpCommand.
  */
-export abstract class BaseCommand extends Command {
+export abstract class BaseCommand extends VdpCommand {
   static override enableJsonFlag = true
   static override baseFlags = {
     config: Flags.string({
@@ -42,15 +45,15 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Ask the daemon; if it is not running, answer from the database and say so. */
-  protected async daemonOrDatabase<T>(
+  protected async daemonOrDatabase<M extends ControlMethod>(
     configPath: string | undefined,
-    method: string,
-    fromStore: (store: Store) => T,
-    params?: unknown,
-  ): Promise<{source: 'daemon' | 'database'; data: T}> {
+    method: M,
+    fromStore: (store: Store) => ControlResult<M>,
+    params?: ControlParams<M>,
+  ): Promise<{source: 'daemon' | 'database'; data: ControlResult<M>}> {
     const {config} = this.agentConfig(configPath)
     try {
-      return {source: 'daemon', data: (await callDaemon(config.general.control_socket, method, params)) as T}
+      return {source: 'daemon', data: await callDaemon(config.general.control_socket, method, params)}
     } catch (err) {
       if (!(err instanceof DaemonUnreachableError)) throw err
     }
@@ -58,7 +61,7 @@ export abstract class BaseCommand extends Command {
     try {
       store = Store.open(databasePath(config.general.state_dir), {readonly: true})
     } catch (err) {
-      this.error(`the daemon is not running and its database cannot be read: ${(err as Error).message}`, {exit: 3, code: 'NO_STATE'})
+      this.error(`the daemon is not running and its database cannot be read: ${(err as Error).message}`, {exit: exitCodeFor('NO_STATE'), code: 'NO_STATE'})
     }
     try {
       return {source: 'database', data: fromStore(store)}
@@ -70,21 +73,4 @@ export abstract class BaseCommand extends Command {
   protected noteSource(source: 'daemon' | 'database'): void {
     if (source === 'database') this.log('(daemon not running: showing the last state recorded in its database)\n')
   }
-
-  /** Typed errors become clean messages with meaningful exit codes (oclif's --json mode would exit 1). */
-  protected override async catch(err: Error & {oclif?: {exit?: number}}): Promise<unknown> {
-    let e = err
-    if (err instanceof VdpAgentError) e = Object.assign(new Errors.CLIError(err.message, {exit: exitCodeFor(err.code)}), {code: err.code})
-    if (this.jsonEnabled() && e.oclif?.exit !== undefined) process.exitCode = e.oclif.exit
-    return super.catch(e)
-  }
-}
-
-/** 2: bad usage or argument, 3: daemon not reachable, 77: no permission, 78: bad configuration, 1: anything else. */
-export function exitCodeFor(code: string): number {
-  if (code === 'CONFIG_INVALID') return EXIT_CONFIG
-  if (code === 'INVALID_IFNAME' || code === 'BAD_ARGUMENT' || code === 'UNKNOWN_PORT') return 2
-  if (code === 'DAEMON_UNREACHABLE' || code === 'DAEMON_TIMEOUT') return 3
-  if (code === 'DAEMON_ACCESS_DENIED') return 77 // EX_NOPERM (sysexits.h)
-  return 1
 }

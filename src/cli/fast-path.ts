@@ -62,27 +62,46 @@ export function parseFastPath(argv: string[], env: NodeJS.ProcessEnv = process.e
   return parsed
 }
 
-const METHODS: Record<Parsed['command'], string> = {status: 'status', 'uplink:show': 'uplink.show', neighbors: 'neighbors', 'vsi:list': 'vsi.list'}
+/** The daemon's answer to each fast-path command, typed by the control protocol (src/control/protocol.ts). */
+export type FastPathAnswer =
+  | {command: 'status'; data: StatusView}
+  | {command: 'uplink:show'; data: UplinkShowData}
+  | {command: 'neighbors'; data: NeighborView[]}
+  | {command: 'vsi:list'; data: VsiRecord[]}
+
+/** Ask the daemon what the command shows. */
+async function askDaemon(socket: string, p: Parsed): Promise<FastPathAnswer> {
+  switch (p.command) {
+    case 'status':
+      return {command: p.command, data: await callDaemon(socket, 'status')}
+    case 'uplink:show':
+      return {command: p.command, data: await callDaemon(socket, 'uplink.show')}
+    case 'neighbors':
+      return {command: p.command, data: await callDaemon(socket, 'neighbors', p.verbose ? {frames: true} : undefined)}
+    case 'vsi:list':
+      return {command: p.command, data: await callDaemon(socket, 'vsi.list')}
+  }
+}
 
 /** The result and the lines a command prints, from the daemon's answer (same as the oclif commands). */
-export async function renderFromDaemon(p: Parsed, data: unknown, now = Date.now()): Promise<{result: unknown; text: string}> {
-  switch (p.command) {
+export async function renderFromDaemon(p: Parsed, answer: FastPathAnswer, now = Date.now()): Promise<{result: unknown; text: string}> {
+  switch (answer.command) {
     case 'status': {
-      const status = {...(data as StatusView), source: 'daemon' as const}
+      const status = {...answer.data, source: 'daemon' as const}
       return {result: status, text: statusLines(status, now).join('\n')}
     }
     case 'uplink:show': {
-      const d = data as UplinkShowData
+      const d = answer.data
       return {result: {...d, answeredBy: 'daemon'}, text: uplinkLines(d, now).join('\n')}
     }
     case 'neighbors': {
-      const list = data as NeighborView[]
+      const list = answer.data
       if (!p.verbose) return {result: {source: 'daemon', neighbors: list}, text: neighborTable(list, now, outputWidth())}
       const {formatNeighborTlvs, withTlvs} = await import('./neighbor-tlvs.js')
       return {result: {source: 'daemon', neighbors: withTlvs(list)}, text: neighborDetails(list, formatNeighborTlvs, now)}
     }
     case 'vsi:list': {
-      const vsis = filterVsis(data as VsiRecord[], p.filter)
+      const vsis = filterVsis(answer.data, p.filter)
       return {result: {source: 'daemon', vsis}, text: vsiTable(vsis, now, outputWidth(), {more: '--port PREFIX or --json'})}
     }
   }
@@ -98,8 +117,7 @@ export async function runFastPath(argv: string[], env: NodeJS.ProcessEnv = proce
   try {
     const loaded = loadConfig(p.config)
     warnings = loaded.warnings
-    const data = await callDaemon(loaded.config.general.control_socket, METHODS[p.command], p.command === 'neighbors' && p.verbose ? {frames: true} : undefined)
-    out = await renderFromDaemon(p, data)
+    out = await renderFromDaemon(p, await askDaemon(loaded.config.general.control_socket, p))
   } catch {
     return false
   }

@@ -4,8 +4,9 @@
  * time in, lines out. Imports nothing heavy (no oclif, SQLite or pino).
  */
 import type {StatusView, UplinkView} from '../agent/status.js'
+import type {EvbTlv} from '../lldp/types.js'
 import type {TaskView} from '../core/scheduler.js'
-import type {NeighborRecord} from '../model/neighbor.js'
+import type {NeighborMgmtAddress, NeighborRecord} from '../model/neighbor.js'
 import type {VsiRecord, VsiState} from '../model/vsi.js'
 import {type TableFit, ago, renderTable} from './table.js'
 
@@ -37,8 +38,19 @@ export function statusLines(status: StatusView, now = Date.now()): string[] {
     .map(([s, n]) => `${s} ${n}`)
     .join(', ')
   out.push(`vsis:      ${status.vsis.total}${states ? ` (${states})` : ''}`)
+  const v = status.vdp
+  if (v) {
+    const evb = {waiting: "waiting for the switch's EVB TLV", negotiated: 'EVB negotiated', fallback: 'no EVB TLV from the switch: configured EVB values'}[v.evb]
+    out.push(`vdp:       ${evb}${v.held ? `; held: ${v.held}` : ''}; ECP from ${v.acceptFrom ?? 'any source (no LLDP neighbour)'}, ${v.refusedFrames} refused`)
+  }
   if (status.queue) out.push(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)
   out.push(`outbox:    ${status.outbox.pending} pending`)
+  const rpc = status.rpc
+  if (rpc) {
+    out.push(
+      `rpc:       ${rpc.transport === 'local' ? 'local (no controller)' : `${rpc.broker} ${rpc.connected ? 'connected' : 'NOT connected'}${rpc.lastHeartbeat ? `, heartbeat #${rpc.lastHeartbeat.seq} ${ago(Date.parse(rpc.lastHeartbeat.at), now)}` : ''}${rpc.lastError && !rpc.connected ? ` (${rpc.lastError})` : ''}`}`,
+    )
+  }
   if (status.tasks && status.tasks.length > 0) out.push(`tasks:     ${status.tasks.map((t) => taskSummary(t, now)).join('; ')}`)
   const st = status.store
   if (st && !st.writable) out.push(`store:     WRITES FAILING since ${st.failingSince ?? '?'} (${st.lastError ?? 'unknown error'}), ${st.pending} pending; database ${st.path}`)
@@ -78,14 +90,6 @@ function describeUplinkSource(source: string): string {
   return 'LLDP (neighbour advertises EVB bridge mode)'
 }
 
-interface EvbView {
-  mode?: string
-  retries?: number
-  rte?: number
-  rwd?: number
-  rka?: number
-}
-
 /**
  * The neighbour table: EVB shows the neighbour's EVB mode (its values are in `neighbors -v`, the negotiated
  * ones in `uplink show`); cut to `maxWidth` columns (system, management address, port, chassis give way).
@@ -110,16 +114,16 @@ const AGENT_NAMES: Record<string, string> = {
   '01:80:c2:00:00:00': 'customer',
 }
 
-function mgmtText(addresses: unknown[]): string {
-  return addresses.map((a) => (typeof a === 'object' && a !== null && 'address' in a ? String((a as {address: unknown}).address) : String(a))).join(',')
+function mgmtText(addresses: NeighborMgmtAddress[]): string {
+  return addresses.map((a) => a.address).join(',')
 }
 
-function evbText(evb: EvbView | null): string {
+function evbText(evb: EvbTlv | null): string {
   if (!evb) return '-'
   return `${evb.mode} R=${evb.retries} RTE=${evb.rte} RWD=${evb.rwd} RKA=${evb.rka}`
 }
 
-const evbMode = (evb: unknown) => (evb && typeof evb === 'object' ? String((evb as EvbView).mode) : null)
+const evbMode = (evb: EvbTlv | null) => evb?.mode ?? null
 
 /**
  * `neighbors -v`: each neighbour like `lldpcli show neighbors details`, a header then every TLV of its last
@@ -139,7 +143,7 @@ export function neighborDetails(list: NeighborView[], formatTlvs: (frameHex: str
       if (n.systemDescription) out.push(`  System Description: ${n.systemDescription}`)
       if (n.portDescription) out.push(`  Port Description: ${n.portDescription}`)
       if (n.mgmtAddresses.length > 0) out.push(`  Management Address: ${mgmtText(n.mgmtAddresses)}`)
-      if (n.evb) out.push(`  EVB: ${evbText(n.evb as EvbView)}`)
+      if (n.evb) out.push(`  EVB: ${evbText(n.evb)}`)
       out.push('  (the other TLVs are only known to the running daemon)')
     }
     out.push(rule)

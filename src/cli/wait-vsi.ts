@@ -6,7 +6,7 @@ import type {VsiRecord} from '../model/vsi.js'
 export async function waitForVsi(socket: string, portUuid: string, until: (v: VsiRecord | null) => boolean, timeoutMs: number): Promise<VsiRecord | null> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const v = (await callDaemon(socket, 'vsi.get', {portUuid})) as VsiRecord | null
+    const v = await callDaemon(socket, 'vsi.get', {portUuid})
     if (until(v)) return v
     if (Date.now() > deadline) throw new VdpAgentError('WAIT_TIMEOUT', `port ${portUuid} did not settle within ${timeoutMs / 1000} s (state ${v?.state ?? 'gone'}${v?.failReason ? `: ${v.failReason}` : ''})`)
     await new Promise((r) => setTimeout(r, 50))

@@ -40,7 +40,8 @@ export interface LoadedConfig {
 
 export function formatProblem(p: ConfigProblem): string {
   const where = p.line === undefined ? p.file : `${p.file}:${p.line}`
-  const value = p.value === undefined ? '' : JSON.stringify(p.value)
+  // a broker URL's user:password never reaches an error message
+  const value = p.value === undefined ? '' : JSON.stringify(typeof p.value === 'string' ? p.value.replace(/(:\/\/)[^@/\s]*@/, '$1***@') : p.value)
   let subject: string
   if (p.key !== undefined) subject = `[${p.section}] ${p.key}${value ? ` = ${value}` : ''}`
   else if (p.section !== undefined) subject = `[${p.section}]`

@@ -7,6 +7,7 @@ export const SECTION_DOCS: Record<SectionName, string> = {
   vdp: 'VDP22 associations of VM ports (VSIs) over ECP22. ECP/VDP timers come from the EVB negotiation.',
   rpc: 'Reporting to the controller and receiving its VM events.',
   dataplane: 'Local datapath programming (VLAN translation between the local and the switch-assigned VLAN).',
+  metrics: 'Prometheus metrics of the daemon (uplink, neighbours, VSIs, latency, ECP/VDP errors, queue, outbox, tasks).',
   log: 'Logging (pino). JSON lines to stdout for journald; readable on a terminal.',
 }
 

@@ -66,6 +66,10 @@ const list = (s: Omit<ListSpec, 'kind'>): ListSpec => ({kind: 'list', ...s})
 const ifname = (s: Omit<IfNameSpec, 'kind'>): IfNameSpec => ({kind: 'ifname', ...s})
 
 const GLOB = /^[A-Za-z0-9_.:@*?[\]!-]{1,64}$/
+/** TCP port 1–65535. */
+const PORT = '([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])'
+/** off | on (and the boolean spellings) | PORT | :PORT | HOST:PORT | [IPv6]:PORT (src/metrics/server.ts). */
+const METRICS_LISTEN = new RegExp(`^(off|on|false|true|no|yes|:?${PORT}|([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):${PORT})$`, 'i')
 
 export const configSchema = {
   general: {
@@ -176,6 +180,12 @@ export const configSchema = {
       default: 'standard',
       doc: 'How hard to push the bridge: standard = full batches; lldpad = the limits an lldpad bridge needs (End TLV, one VDPDU awaiting answers, ECPDUs ≥ 3 ms apart).',
     }),
+    evb_wait: seconds({
+      default: 30,
+      min: 0.01,
+      max: 3600,
+      doc: "How long VDP waits for the bridge's EVB TLV on a new uplink before it runs with the [lldp] evb_* values instead (a switch that sends none); status shows which.",
+    }),
     retry_initial: seconds({default: 1, min: 0.01, max: 3600, doc: 'First retry delay of a failed association; doubles each time.'}),
     retry_max: seconds({default: 300, min: 0.01, max: 86400, doc: 'Largest retry delay.'}),
     retry_limit: int({
@@ -192,9 +202,9 @@ export const configSchema = {
     }),
     url: str({
       default: 'amqp://guest:guest@localhost:5672/',
-      pattern: /^amqps?:\/\/\S+$/,
-      expected: 'an amqp:// or amqps:// URL',
-      doc: 'Broker URL for transport = amqp.',
+      pattern: /^(amqps?|rabbit):\/\/\S+$/,
+      expected: 'an amqp://, amqps:// or oslo rabbit:// transport URL',
+      doc: 'Broker for transport = amqp: amqp(s)://user:pass@host:port/vhost, or the server\'s oslo transport_url (rabbit://user:pass@host1:5672,user:pass@host2:5672/vhost; several hosts for failover). The password never appears in logs or CLI output.',
     }),
     exchange: str({default: 'dfa', pattern: /^[A-Za-z0-9_.-]{1,64}$/, expected: 'an exchange name', doc: 'Topic exchange.'}),
     server_topic: str({
@@ -209,11 +219,32 @@ export const configSchema = {
       expected: 'a topic prefix',
       doc: 'The agent listens on <agent_topic_prefix><host_id>.',
     }),
+    heartbeat_interval: seconds({default: 30, min: 1, max: 3600, doc: 'Period of the heartbeat cast to the server (upstream: 30 s).'}),
+    call_timeout: seconds({default: 60, min: 0.5, max: 3600, doc: 'How long a call waits for the server\'s reply (oslo rpc_response_timeout); the outbox retries after it.'}),
+    topology_interval: seconds({
+      default: 90,
+      min: 5,
+      max: 3600,
+      doc: 'Longest gap between two save_topo_disc_params of an LLDP interface (sent at once on a change).',
+    }),
+    durable_queues: bool({default: false, doc: 'Mirror the server\'s oslo amqp_durable_queues: the exchange and topic queues are durable (flags must match the server\'s).'}),
   },
   dataplane: {
     driver: oneOf(['none', 'ovs'] as const, {default: 'none', doc: 'none: no datapath programming. ovs: Open vSwitch flows.'}),
     integration_bridge: ifname({default: 'br-int', doc: 'OVS integration bridge.'}),
     external_bridge: ifname({default: 'br-ethd', doc: 'OVS bridge that holds the uplink.'}),
+    ovs_rundir: path({default: '/run/openvswitch', doc: 'OVS run directory: db.sock (OVSDB) and <bridge>.mgmt (OpenFlow) are there.'}),
+    port_tag_timeout: seconds({default: 30, min: 1, max: 3600, doc: "How long to wait for a VM port's local VLAN tag on the integration bridge."}),
+    audit_interval: seconds({default: 60, min: 1, max: 86400, doc: 'Period of the flow audit (also run at start, on uplink up and on an OVS restart).'}),
+    ovs_timeout: seconds({default: 10, min: 1, max: 300, doc: 'Limit of each ovs-vsctl / ovs-ofctl command.'}),
+  },
+  metrics: {
+    listen: str({
+      default: 'off',
+      pattern: METRICS_LISTEN,
+      expected: 'off, on (127.0.0.1:9477), PORT or :PORT (on 127.0.0.1), HOST:PORT or [IPv6]:PORT',
+      doc: 'Prometheus endpoint (GET /metrics). off: none. on, PORT or :PORT: loopback only (127.0.0.1, port 9477 for on). HOST:PORT: that address (0.0.0.0:9477 for every interface).',
+    }),
   },
   log: {
     level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, {

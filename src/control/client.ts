@@ -1,7 +1,7 @@
 import {connect} from 'node:net'
 
 import {VdpAgentError} from '../errors.js'
-import type {ControlResponse} from './protocol.js'
+import type {ControlMethod, ControlParams, ControlResponse, ControlResult, MethodMap} from './protocol.js'
 
 /** The daemon is not running (or its socket is unreachable): callers fall back to the database. */
 export class DaemonUnreachableError extends VdpAgentError {
@@ -27,8 +27,24 @@ export class DaemonAccessError extends VdpAgentError {
 /** An error the daemon returned for a request. */
 export class ControlCallError extends VdpAgentError {}
 
-/** One request, one response, then close: the CLI's whole conversation with the daemon. */
-export function callDaemon(path: string, method: string, params?: unknown, timeoutMs = 10_000): Promise<unknown> {
+/**
+ * One request, one response, then close: the CLI's whole conversation with the daemon. Method, params and
+ * result are checked against ControlMethods (src/control/protocol.ts), the map the daemon's handlers obey.
+ */
+export function callDaemon<M extends ControlMethod>(path: string, method: M, params?: ControlParams<M>, timeoutMs = 10_000): Promise<ControlResult<M>> {
+  // The daemon's handler for M answers ControlResult<M> (DaemonHandlers is checked against the same map).
+  return callControl(path, method, params, timeoutMs) as Promise<ControlResult<M>>
+}
+
+/** callDaemon for another server of this protocol, typed by its method map (the lab's ToR simulator: TorControlMethods). */
+export function controlCaller<Map extends MethodMap<Map>>(path: string) {
+  return <M extends keyof Map & string>(method: M, params?: Map[M]['params'], timeoutMs?: number): Promise<Map[M]['result']> =>
+    // The server's handlers are a HandlersOf<Map>, checked against the same map.
+    callControl(path, method, params, timeoutMs) as Promise<Map[M]['result']>
+}
+
+/** The same conversation with any server of this protocol, untyped (the lab's ToR simulator has its own methods). */
+export function callControl(path: string, method: string, params?: unknown, timeoutMs = 10_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = connect(path)
     let buffer = ''

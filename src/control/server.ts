@@ -3,6 +3,7 @@ import {type Server, type Socket, connect, createServer} from 'node:net'
 import {dirname} from 'node:path'
 
 import {ensureDirectory} from '../config/ensure-dir.js'
+import type {ErrorCode} from '../error-codes.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import type {Logger} from '../log/logger.js'
 import {nestingDepthExceeds} from '../value-preview.js'
@@ -186,7 +187,7 @@ export class ControlServer {
    * Drop a client over a bound, with a log line saying why. It gets the error as its last line when its
    * output is not what is stuck; a stalled client is cut off at once (waiting for its drain would keep it).
    */
-  private drop(client: Client, code: string, message: string): void {
+  private drop(client: Client, code: ErrorCode, message: string): void {
     const {socket} = client
     if (socket.destroyed) return
     this.log.warn({code, pendingRequests: client.waiting.length, unreadBytes: socket.writableLength}, `control client dropped: ${message}`)

@@ -7,6 +7,7 @@ import {existsSync, readFileSync, statSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
+import {isErrorCode} from '../error-codes.js'
 import {VdpAgentError} from '../errors.js'
 import type {Lab, LabProcess} from './netns.js'
 
@@ -59,7 +60,8 @@ export class ProbeClient {
     const reply = await this.waitFor((m) => m.ev === 'reply' && m.seq === seq, {from, timeoutMs, what: `reply to ${op}`})
     if (reply.ok !== true) {
       const error = (reply.error ?? {}) as Record<string, unknown>
-      throw new ProbeError(String(error.code ?? 'PROBE_REQUEST_FAILED'), `${op}: ${String(error.message)}`, error)
+      const code = String(error.code ?? '')
+      throw new ProbeError(isErrorCode(code) ? code : 'PROBE_REQUEST_FAILED', `${op}: ${String(error.message)}`, error)
     }
     return reply
   }

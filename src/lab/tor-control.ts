@@ -9,13 +9,23 @@
  *   change-vlan  {vsiid | groupId, vid}     → {changed: n}
  *   set-faults   {dropAckRate?, dropResponseRate?, responseDelayMs?, reject?}  → {faults}  (replaces all)
  */
-import type {ControlHandler} from '../control/server.js'
-import {faultsToJson, parseFaults, parseGroupId, parseVid, parseVsiid, parseVsiids, TorOptionError} from './tor-options.js'
-import type {TorSimulator} from './tor-simulator.js'
+import type {HandlersOf} from '../control/protocol.js'
+import {type FaultsJson, faultsToJson, parseFaults, parseGroupId, parseVid, parseVsiid, parseVsiids, TorOptionError} from './tor-options.js'
+import type {TorSimulator, TorStatus} from './tor-simulator.js'
+import type {BridgeVsiView} from './vdp-bridge.js'
 
 export const TOR_CONTROL_METHODS = ['status', 'vsis', 'deassociate', 'change-vlan', 'set-faults'] as const
 
-export function torControlHandlers(sim: TorSimulator): Record<(typeof TOR_CONTROL_METHODS)[number], ControlHandler> {
+/** The simulator's control methods: params as `lab tor-ctl` sends them, results as the simulator answers. */
+export interface TorControlMethods {
+  status: {params: void; result: TorStatus}
+  vsis: {params: void; result: BridgeVsiView[]}
+  deassociate: {params: {vsiid: string | string[]}; result: {deassociated: number}}
+  'change-vlan': {params: ({vsiid: string} | {groupId: number}) & {vid: number}; result: {changed: number}}
+  'set-faults': {params: FaultsJson; result: {faults: FaultsJson}}
+}
+
+export function torControlHandlers(sim: TorSimulator): HandlersOf<TorControlMethods> {
   return {
     status: () => sim.status(),
     vsis: () => sim.vsis(),

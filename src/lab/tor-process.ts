@@ -7,7 +7,7 @@ import {existsSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
-import {callDaemon} from '../control/client.js'
+import {callControl} from '../control/client.js'
 import {validateIfName} from '../net/ifname.js'
 import {LabError, LabTimeoutError, type Lab, type LabProcess} from './netns.js'
 
@@ -107,7 +107,7 @@ export async function startTorSimulator(lab: Lab, ns: string, opts: TorProcessOp
     },
     mark: () => events.length,
     waitForEvent,
-    call: (method, params) => callDaemon(controlPath, method, params),
+    call: (method, params) => callControl(controlPath, method, params),
     stop: async () => {
       await proc.stop()
       return proc.exited

@@ -10,6 +10,7 @@
  * - A station that (re)appears gets a fresh ECP receiver: its first request is new whatever its number.
  */
 import {randomInt} from 'node:crypto'
+import {readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {errorMessage, VdpAgentError} from '../errors.js'
 import {type EvbTlv, LLDP_MULTICAST} from '../lldp/index.js'
 import type {EvbBridgePolicy} from '../lldp-agent/evb-negotiation.js'
@@ -35,6 +36,7 @@ import {
   seededRandom,
   VdpBridge,
   type BridgeEvent,
+  type BridgeVsiSnapshot,
   type BridgeFaults,
   type BridgeVsiView,
   type VdpBridgeCounters,
@@ -73,6 +75,14 @@ export interface TorSimulatorOptions {
   readonly maxVsis?: number
   /** Our first ECP sequence number; default random, so a restarted simulator is never taken for a duplicate. */
   readonly firstSequence?: number
+  /**
+   * Keep the VSIs in this JSON file across restarts of the simulator, as a switch keeps its VSI state when its
+   * LLDP/VDP process restarts: loaded at start, rewritten after every change (a kill -9 loses at most the
+   * changes of the last few milliseconds).
+   */
+  readonly stateFile?: string
+  /** lldpad's "TODO mismatch filter data" rule (VdpBridgeOptions.strictFilter); default true. */
+  readonly strictFilter?: boolean
   readonly log?: Logger
   readonly onEvent?: (event: TorEvent) => void
 }
@@ -98,6 +108,9 @@ export type TorEvent =
     }
   | {readonly type: 'deassociated'; readonly vsiid: string; readonly initiator: 'station' | 'bridge' | 'expired'}
   | {readonly type: 'rejected'; readonly vsiid: string; readonly code: number; readonly keep: boolean}
+  /** A request answered with silence (strictFilter: a known VSI asked with another filter). */
+  | {readonly type: 'ignored'; readonly vsiid: string; readonly why: string}
+  | {readonly type: 'restored'; readonly vsis: number; readonly file: string}
   | {readonly type: 'vlan-changed'; readonly target: string; readonly vid: number; readonly vsis: number}
   | {readonly type: 'faults-changed'; readonly faults: FaultsJson}
 
@@ -148,6 +161,8 @@ export class TorSimulator {
   private ecpSocket: FrameSocket | undefined
   private state: 'idle' | 'running' | 'stopped' = 'idle'
   private readonly ecpStats = {received: 0, ignoredBeforeEvb: 0}
+  private readonly stateFile?: string
+  private saveTimer?: ReturnType<typeof setTimeout>
 
   constructor(options: TorSimulatorOptions) {
     this.ifname = validateIfName(options.ifname)
@@ -161,6 +176,7 @@ export class TorSimulator {
     this.requireStationEvb = options.requireStationEvb ?? true
     this.log = options.log
     this.onEvent = options.onEvent ?? (() => {})
+    this.stateFile = options.stateFile
     this.params = evbValuesOf(this.policy)
     this.lldp = new TorLldp({
       clock: this.clock,
@@ -183,13 +199,54 @@ export class TorSimulator {
       firstSequence: options.firstSequence ?? randomInt(1, 0x10000),
       minTxGapMs: options.minTxGapMs ?? LLDPAD_SAFE_TX_GAP_MS,
       expireVsis: options.expireVsis,
+      strictFilter: options.strictFilter ?? true,
       onEvent: (event) => this.onBridgeEvent(event),
     })
+  }
+
+  /** Load the state file, if there is one (missing: start empty). */
+  private loadState(): void {
+    if (this.stateFile === undefined) return
+    let text: string
+    try {
+      text = readFileSync(this.stateFile, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw err
+    }
+    let snapshots: BridgeVsiSnapshot[]
+    try {
+      snapshots = (JSON.parse(text) as {vsis: BridgeVsiSnapshot[]}).vsis
+      this.bridge.restore(snapshots)
+    } catch (err) {
+      throw new TorSimulatorError('TOR_STATE_FILE', `the state file ${this.stateFile} cannot be read: ${errorMessage(err)}`, {file: this.stateFile})
+    }
+    this.onEvent({type: 'restored', vsis: snapshots.length, file: this.stateFile})
+  }
+
+  /** Rewrite the state file soon (changes of one burst of frames share one write). */
+  private stateChanged(): void {
+    if (this.stateFile === undefined || this.saveTimer !== undefined) return
+    this.saveTimer = setTimeout(() => this.saveState(), 2)
+  }
+
+  private saveState(): void {
+    if (this.saveTimer !== undefined) clearTimeout(this.saveTimer)
+    this.saveTimer = undefined
+    if (this.stateFile === undefined) return
+    try {
+      const tmp = `${this.stateFile}.tmp`
+      writeFileSync(tmp, JSON.stringify({vsis: this.bridge.snapshot()}))
+      renameSync(tmp, this.stateFile)
+    } catch (err) {
+      this.log?.error({file: this.stateFile, err: errorMessage(err)}, 'cannot write the state file')
+    }
   }
 
   /** Open the sockets and start advertising. Throws FrameIoError when the interface cannot be used. */
   start(): void {
     if (this.state !== 'idle') return
+    this.loadState()
     this.lldpSocket = this.frames.open(this.ifname, ETHERTYPE_LLDP, {
       multicast: [LLDP_MULTICAST.nearestCustomerBridge, LLDP_MULTICAST.nearestNonTpmrBridge, LLDP_MULTICAST.nearestBridge],
       onFrame: (frame) => this.lldp.receive(frame),
@@ -213,6 +270,7 @@ export class TorSimulator {
   stop(): void {
     if (this.state === 'stopped') return
     this.lldp.stop()
+    if (this.saveTimer !== undefined) this.saveState()
     this.bridge.close()
     this.state = 'stopped'
     this.lldpSocket?.close()
@@ -271,6 +329,7 @@ export class TorSimulator {
   /** Move one VSI, or a group's VSIs (and future ones), to `vid`; stations learn it at their next keep-alive. */
   changeVlan(target: Vsiid | {readonly groupId: number}, vid: number): number {
     const vsis = this.bridge.changeVlan(target, vid)
+    this.stateChanged()
     const label = 'groupId' in target ? `group:${target.groupId}` : vsiidKey(target)
     this.onEvent({type: 'vlan-changed', target: label, vid, vsis})
     return vsis
@@ -301,6 +360,7 @@ export class TorSimulator {
   }
 
   private onBridgeEvent(event: BridgeEvent): void {
+    this.stateChanged()
     switch (event.type) {
       case 'associated':
       case 'preassociated': {
@@ -320,6 +380,9 @@ export class TorSimulator {
         return
       case 'rejected':
         this.onEvent({type: 'rejected', vsiid: event.key, code: event.code, keep: event.keep})
+        return
+      case 'ignored':
+        this.onEvent({type: 'ignored', vsiid: event.key, why: event.why})
     }
   }
 

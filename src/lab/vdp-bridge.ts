@@ -100,13 +100,37 @@ export interface VdpBridgeOptions {
   readonly endTlv?: boolean
   /** Drop VSIs not refreshed within toutKeepAlive, with an unsolicited De-Associate. Default true. */
   readonly expireVsis?: boolean
+  /**
+   * lldpad's rule (`vdp22_station_info`, "TODO mismatch filter data"; docs/tor-simulator.md): a request for a
+   * known VSI whose filter differs from the stored one, VIDs included (VID 0 too), De-Associate included, is
+   * ignored without an answer, and the VSI's keep-alive timer stops, so it no longer expires. Default false
+   * here (the engine's own tests exercise re-requests); the ToR simulator turns it on by default.
+   */
+  readonly strictFilter?: boolean
   readonly onEvent?: (event: BridgeEvent) => void
+}
+
+/** A held VSI as `snapshot()` gives it and `restore()` takes it (JSON-safe: the simulator's state file). */
+export interface BridgeVsiSnapshot {
+  readonly managerId: string
+  readonly typeId: number
+  readonly typeVersion: number
+  readonly vsiid: Vsiid
+  readonly mode: Exclude<VsiMode, 'deassoc'>
+  readonly filter: VsiFilter
+  readonly announced: VsiFilter
+  readonly org: string
+  readonly allocations: (string | null)[]
+  readonly pinnedVid?: number
+  /** Wedged by a mismatching request (strictFilter): no longer expires. */
+  readonly wedged?: boolean
 }
 
 export type BridgeEvent =
   | {readonly type: 'associated' | 'preassociated'; readonly key: string; readonly vids: number[]; readonly first: boolean}
   | {readonly type: 'deassociated'; readonly key: string; readonly initiator: 'station' | 'bridge' | 'expired'}
   | {readonly type: 'rejected'; readonly key: string; readonly code: number; readonly keep: boolean}
+  | {readonly type: 'ignored'; readonly key: string; readonly why: string}
 
 export interface BridgeVsiView {
   readonly key: string
@@ -119,6 +143,7 @@ export interface BridgeVsiView {
   readonly vids: number[]
   readonly vmName?: string
   readonly expiresAt?: number
+  readonly wedged?: boolean
 }
 
 export interface VdpBridgeCounters {
@@ -135,6 +160,8 @@ export interface VdpBridgeCounters {
   unsolicitedDeassociations: number
   malformedPdus: number
   ignoredTlvs: number
+  /** Requests ignored without an answer: a known VSI asked with another filter (strictFilter). */
+  ignoredMismatches: number
 }
 
 interface BridgeVsi {
@@ -153,6 +180,8 @@ interface BridgeVsi {
   allocations: (string | undefined)[]
   /** Set by changeVlan(vsiid): every entry carries this VID from now on. */
   pinnedVid?: number
+  /** A mismatching request stopped its keep-alive timer (strictFilter, as lldpad). */
+  wedged?: boolean
 }
 
 interface Outgoing {
@@ -172,6 +201,7 @@ export class VdpBridge {
   private readonly maxVsis: number
   private readonly endTlv: boolean
   private readonly expire: boolean
+  private readonly strictFilter: boolean
   private readonly onEvent: (event: BridgeEvent) => void
   private readonly table = new Map<string, BridgeVsi>()
   private readonly expiry: DeadlineQueue<BridgeVsi>
@@ -194,6 +224,7 @@ export class VdpBridge {
     unsolicitedDeassociations: 0,
     malformedPdus: 0,
     ignoredTlvs: 0,
+    ignoredMismatches: 0,
   }
 
   constructor(options: VdpBridgeOptions) {
@@ -207,6 +238,7 @@ export class VdpBridge {
     this.maxVsis = options.maxVsis ?? 65536
     this.endTlv = options.endTlv ?? true
     this.expire = options.expireVsis ?? true
+    this.strictFilter = options.strictFilter ?? false
     this.onEvent = options.onEvent ?? (() => {})
     const send = options.send
     this.transport = new EcpTransport({
@@ -251,6 +283,59 @@ export class VdpBridge {
   get(vsiid: Vsiid): BridgeVsiView | undefined {
     const vsi = this.table.get(vsiidKey(vsiid))
     return vsi && this.view(vsi)
+  }
+
+  /** Every held VSI, JSON-safe, for a state file (a switch that keeps its VSIs across a restart). */
+  snapshot(): BridgeVsiSnapshot[] {
+    return [...this.table.values()].map((v) => ({
+      managerId: v.managerId.toString('hex'),
+      typeId: v.typeId,
+      typeVersion: v.typeVersion,
+      vsiid: v.vsiid,
+      mode: v.mode,
+      filter: v.filter,
+      announced: v.announced,
+      org: Buffer.concat(v.org.map((t) => encodeTlv(t))).toString('hex'),
+      allocations: v.allocations.map((a) => a ?? null),
+      ...(v.pinnedVid !== undefined ? {pinnedVid: v.pinnedVid} : {}),
+      ...(v.wedged ? {wedged: true} : {}),
+    }))
+  }
+
+  /**
+   * Take VSIs back from a snapshot (the simulator restarted): each held as before, pool VLANs re-reserved,
+   * with a fresh keep-alive deadline (the stations have had no way to refresh them meanwhile).
+   */
+  restore(snapshots: readonly BridgeVsiSnapshot[]): void {
+    for (const snap of snapshots) {
+      const managerId = Buffer.from(snap.managerId, 'hex')
+      const org = snap.org ? groupVsiTlvs(decodeVdpdu(Buffer.concat([encodeTlv({kind: 'manager-id', managerId}), encodeTlv({kind: 'vsi', mode: snap.mode, status: SUCCESS_STATUS, typeId: snap.typeId, typeVersion: snap.typeVersion, vsiid: snap.vsiid, filter: snap.filter}), Buffer.from(snap.org, 'hex')])).tlvs)[0]?.org ?? [] : []
+      const vsi: BridgeVsi = {
+        key: vsiidKey(snap.vsiid),
+        managerId,
+        typeId: snap.typeId,
+        typeVersion: snap.typeVersion,
+        vsiid: snap.vsiid,
+        mode: snap.mode,
+        filter: snap.filter,
+        announced: snap.announced,
+        org,
+        allocations: snap.allocations.map((a) => a ?? undefined),
+        ...(snap.pinnedVid !== undefined ? {pinnedVid: snap.pinnedVid} : {}),
+        ...(snap.wedged ? {wedged: true} : {}),
+      }
+      for (const [i, key] of vsi.allocations.entries()) {
+        if (key === undefined) continue
+        const held = this.pool.get(key)
+        if (held) held.users++
+        else {
+          this.pool.set(key, {vid: vsi.filter.entries[i].vid, users: 1})
+          this.poolUsed.add(vsi.filter.entries[i].vid)
+        }
+      }
+      this.table.set(vsi.key, vsi)
+      if (!vsi.wedged) this.touch(vsi)
+    }
   }
 
   /** Replace the fault settings (tests flip them mid-run). */
@@ -335,7 +420,8 @@ export class VdpBridge {
         continue
       }
       this.stats.requests++
-      answers.push({managerId: group.managerId, tlv: this.answer(group)})
+      const tlv = this.answer(group)
+      if (tlv !== undefined) answers.push({managerId: group.managerId, tlv})
     }
     const kept = answers.filter(() => {
       const drop = this.chance(this.faults.dropResponseRate)
@@ -347,11 +433,19 @@ export class VdpBridge {
     else this.sendTlvs(kept)
   }
 
-  /** Decide one request and return the response TLV. */
-  private answer(group: VsiTlvGroup): VsiTlv {
+  /** Decide one request and return the response TLV, or undefined: ignored without an answer. */
+  private answer(group: VsiTlvGroup): VsiTlv | undefined {
     const request = group.vsi
     const key = vsiidKey(request.vsiid)
     const existing = this.table.get(key)
+    if (this.strictFilter && existing !== undefined && !sameFilterAsHeld(existing, group)) {
+      // lldpad: vdp22br_stop_katimer(hit), then "TODO mismatch filter data" and nothing more.
+      this.stats.ignoredMismatches++
+      existing.wedged = true
+      this.expiry.cancel(existing)
+      this.onEvent({type: 'ignored', key, why: 'the filter differs from the one held (lldpad: "TODO mismatch filter data")'})
+      return undefined
+    }
     const reject = this.faults.reject
     if (reject && this.rejects(reject, request) && this.chance(reject.rate ?? 1)) {
       return this.refuse(request, existing, reject.code, reject.hard ?? false, reject.keep ?? false)
@@ -485,6 +579,7 @@ export class VdpBridge {
   }
 
   private touch(vsi: BridgeVsi): void {
+    vsi.wedged = undefined
     if (this.expire) this.expiry.schedule(vsi, this.clock.now() + toutKeepAlive(this.evb.retries, this.evb.rte, this.evb.rka))
   }
 
@@ -570,6 +665,7 @@ export class VdpBridge {
       vids: vsi.filter.entries.map((e) => e.vid),
       ...(vmName?.kind === 'cisco-vm-name' ? {vmName: vmName.vmName} : {}),
       ...(expiresAt !== undefined ? {expiresAt} : {}),
+      ...(vsi.wedged ? {wedged: true} : {}),
     }
   }
 }
@@ -613,6 +709,20 @@ function sameVsi(vsi: BridgeVsi, group: VsiTlvGroup): boolean {
     vsi.filter.entries.length === t.filter.entries.length &&
     vsi.filter.entries.every((e, i) => e.mac === t.filter.entries[i].mac && e.groupId === t.filter.entries[i].groupId)
   )
+}
+
+/**
+ * lldpad's filter compare for a known VSI: manager, type, format, and every entry's MAC, group and VID equal
+ * to what it holds (or to what the station was last told, after a changeVlan).
+ */
+function sameFilterAsHeld(vsi: BridgeVsi, group: VsiTlvGroup): boolean {
+  if (!sameVsi(vsi, group)) return false
+  const asked = group.vsi.filter.entries
+  // Gentler than lldpad's debug build on one point: a De-Associate with VID 0 ends the VSI whatever VLAN it
+  // holds, because a station that crashed before the answer arrived cannot know the VLAN (docs/tor-simulator.md).
+  if (group.vsi.mode === 'deassoc' && asked.every((e) => e.vid === 0)) return true
+  const equalVids = (held: VsiFilter) => held.entries.every((e, i) => e.vid === asked[i].vid)
+  return equalVids(vsi.filter) || equalVids(vsi.announced)
 }
 
 /** The request asks for the VIDs the bridge holds (0 = whatever the bridge chose). */

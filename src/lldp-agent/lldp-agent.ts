@@ -180,6 +180,18 @@ export class LldpAgent {
     return this.negotiations.get(ifname)
   }
 
+  /**
+   * Hook for VDP (issue 9): the switch restarted or stopped acknowledging ECP, and ignores ECP until it hears
+   * our EVB TLV again. Send an LLDPDU on `ifname` now and fast for a while (802.1AB-2009 §9.2.7.7 txFast),
+   * within the txCredit limit. No-op where we do not transmit.
+   */
+  announce(ifname: string): void {
+    const port = this.tx.get(ifname)
+    if (!port || this.stopped) return
+    port.schedule.changed(this.deps.clock.now())
+    this.scheduleTx()
+  }
+
   /** Per interface, with the drops the socket counted before a frame reached us (kernel queue, oversize). */
   interfaceStats(): Record<string, LldpInterfaceStats> {
     const out: Record<string, LldpInterfaceStats> = {}

@@ -18,7 +18,7 @@ export const MAX_NEIGHBORS_PER_INTERFACE = 16
 
 /** A neighbour whose EVB TLV says it is a bridge: the kind of neighbour an uplink is found by. */
 export function isEvbBridgeNeighbor(n: Pick<NeighborRecord, 'evb'>): boolean {
-  return typeof n.evb === 'object' && n.evb !== null && (n.evb as {mode?: unknown}).mode === 'bridge'
+  return n.evb?.mode === 'bridge'
 }
 
 export function idText(id: LldpId): string {

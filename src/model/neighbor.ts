@@ -1,3 +1,20 @@
+/** An LLDP neighbour as the agent records and shows it. */
+import type {EvbTlv} from '../lldp/types.js'
+
+/** A management address (802.1AB 8.5.9) as recorded: the family's name, the address as text, the interface numbering. */
+export interface NeighborMgmtAddress {
+  family: string
+  address: string
+  ifSubtype: number
+  ifNumber: number
+}
+
+/** The system capabilities (802.1AB 8.5.8) by name: what the neighbour supports and what it has enabled. */
+export interface NeighborCapabilities {
+  supported: readonly string[]
+  enabled: readonly string[]
+}
+
 /**
  * One LLDP neighbour (an MSAP: chassis ID + port ID) heard on one local interface by one LLDP agent: 802.1AB
  * keeps a remote database per agent, named by the destination group address its LLDPDUs were sent to
@@ -17,10 +34,10 @@ export interface NeighborRecord {
   systemName: string | null
   systemDescription: string | null
   portDescription: string | null
-  mgmtAddresses: unknown[]
-  capabilities: unknown
+  mgmtAddresses: NeighborMgmtAddress[]
+  capabilities: NeighborCapabilities | null
   /** The neighbour's EVB TLV, decoded; null when it sends none. */
-  evb: unknown
+  evb: EvbTlv | null
   firstSeen: number
   lastSeen: number
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 
 import {VdpAgentError} from '../errors.js'
-import {parseJsonColumn} from './json.js'
+import {type JsonValue, parseJsonColumn} from './json.js'
 
 /** What happened and when: uplink changes, associations, failures. Bounded by pruning. */
 export interface JournalEntry {
@@ -9,8 +9,11 @@ export interface JournalEntry {
   at: number
   kind: string
   subject: string | null
-  detail: Record<string, unknown>
+  detail: JournalDetail
 }
+
+/** What a journal entry records besides its kind and subject: key=value pairs (`vdp-agent journal` prints them so). */
+export type JournalDetail = Record<string, JsonValue>
 
 /** What `vdp-agent journal` asks for: entries at or after `since` (epoch ms), the newest `limit` of them. */
 export interface JournalQuery {
@@ -58,12 +61,12 @@ export class JournalRepo {
     this.pruneStmt = db.prepare('DELETE FROM event_journal WHERE id <= (SELECT max(id) FROM event_journal) - ?')
   }
 
-  add(kind: string, subject: string | null, detail: Record<string, unknown>, now: number): void {
+  add(kind: string, subject: string | null, detail: JournalDetail, now: number): void {
     this.addStmt.run(Math.round(now), kind, subject, JSON.stringify(detail))
   }
 
   recent(limit = 50): JournalEntry[] {
-    return this.recentStmt.all(limit).map((r) => ({...r, detail: parseJsonColumn<Record<string, unknown>>(r.detail, {})}))
+    return this.recentStmt.all(limit).map((r) => ({...r, detail: parseJsonColumn<JournalDetail>(r.detail, {})}))
   }
 
   /** The newest `limit` entries at or after `since`, oldest first (the order a reader follows a story in). */
@@ -71,7 +74,7 @@ export class JournalRepo {
     return this.sinceStmt
       .all(since, limit)
       .reverse()
-      .map((r) => ({...r, detail: parseJsonColumn<Record<string, unknown>>(r.detail, {})}))
+      .map((r) => ({...r, detail: parseJsonColumn<JournalDetail>(r.detail, {})}))
   }
 
   /** Keep the newest `keep` entries. */

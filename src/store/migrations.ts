@@ -145,6 +145,17 @@ export const migrations: Migration[] = [
       `)
     },
   },
+  {
+    version: 5,
+    description: 'outbox subjects (a port, the uplink, an interface): in order per subject, superseded messages collapse',
+    up(db) {
+      db.exec(`
+        ALTER TABLE outbox ADD COLUMN subject TEXT;
+        ALTER TABLE outbox ADD COLUMN superseded_by INTEGER;
+        CREATE INDEX outbox_subject_pending ON outbox (subject) WHERE delivered_at IS NULL AND superseded_by IS NULL;
+      `)
+    },
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1].version

@@ -1,10 +1,12 @@
 import type Database from 'better-sqlite3'
 
-import type {NeighborRecord} from '../model/neighbor.js'
+import type {EvbTlv} from '../lldp/types.js'
+import type {NeighborCapabilities, NeighborMgmtAddress, NeighborRecord} from '../model/neighbor.js'
 import {parseJsonColumn} from './json.js'
 
-// NeighborRecord moved to src/model/neighbor.ts; kept for branches in flight, removed after they merge
-export type {NeighborRecord} from '../model/neighbor.js'
+// NeighborRecord, NeighborMgmtAddress, NeighborCapabilities moved to src/model/neighbor.ts; kept for branches in
+// flight, removed after they merge
+export type {NeighborCapabilities, NeighborMgmtAddress, NeighborRecord} from '../model/neighbor.js'
 
 interface Row {
   ifname: string
@@ -39,9 +41,9 @@ const fromRow = (r: Row): NeighborRecord => ({
   systemName: r.system_name,
   systemDescription: r.system_description,
   portDescription: r.port_description,
-  mgmtAddresses: parseJsonColumn<unknown[]>(r.mgmt_addresses, []),
-  capabilities: parseJsonColumn<unknown>(r.capabilities, null),
-  evb: parseJsonColumn<unknown>(r.evb, null),
+  mgmtAddresses: parseJsonColumn<NeighborMgmtAddress[]>(r.mgmt_addresses, []),
+  capabilities: parseJsonColumn<NeighborCapabilities | null>(r.capabilities, null),
+  evb: parseJsonColumn<EvbTlv | null>(r.evb, null),
   firstSeen: r.first_seen,
   lastSeen: r.last_seen,
 })

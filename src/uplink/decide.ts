@@ -37,13 +37,18 @@ export interface UplinkDecision {
   recheckAt?: number
 }
 
+/** Masters a candidate port may be enslaved to. */
+const UPLINK_PORT_MASTERS = new Set(['bond', 'bridge', 'openvswitch'])
+
 /** A port may carry the uplink (and is listened to for LLDP) when this holds. */
 export function isCandidatePort(link: LinkFacts, policy: Pick<UplinkPolicy, 'include' | 'exclude' | 'candidateKinds'>): boolean {
   if (link.kind === 'loopback' || link.kind === 'bond') return false
   const kindOk = (link.physical && policy.candidateKinds.includes('physical')) || policy.candidateKinds.includes(link.kind)
   if (!kindOk) return false
-  // Enslaved ports are out, except to a bond: the bond is the uplink, its members hear the switch.
-  if (link.master && link.master.kind !== 'bond') return false
+  // A port enslaved to a bridge or to Open vSwitch still faces the switch and is heard (the frame sockets tap
+  // every frame before the master's rx_handler, docs/net.md); a bond slave also hears it, but the bond is the
+  // uplink (resolveBond). Other masters (team, vrf...) are not supported as uplinks.
+  if (link.master && !UPLINK_PORT_MASTERS.has(link.master.kind)) return false
   return matchesAny(link.name, policy.include) && !matchesAny(link.name, policy.exclude)
 }
 

@@ -66,6 +66,11 @@ export interface EcpTransportOptions {
   readonly acceptedSubtypes?: readonly number[]
   /** Told about an exception thrown by a receive handler; the transport itself carries on. */
   readonly onHandlerError?: (error: unknown, subtype: number) => void
+  /**
+   * Take ECP frames only from this source MAC (the bridge the station talks to); others are refused without
+   * an ACK and counted `refusedSource`. Default: any source. Change it with `acceptOnlyFrom`.
+   */
+  readonly acceptFrom?: string
 }
 
 export type EcpReceiveOutcome =
@@ -79,6 +84,8 @@ export type EcpReceiveOutcome =
   | 'stale-ack'
   /** Our own transmission seen on the wire (libpcap shows TX too). */
   | 'own'
+  /** From a source other than the peer set with `acceptOnlyFrom`: dropped without an ACK. */
+  | 'refused'
   /** Malformed, wrong version, unknown subtype or reserved operation: dropped without an ACK. */
   | 'dropped'
 
@@ -106,6 +113,8 @@ export interface EcpCounters {
   undeliverable: number
   sendErrors: number
   handlerErrors: number
+  /** Frames from a source MAC other than the accepted peer's (acceptOnlyFrom), dropped without an ACK. */
+  refusedSource: number
 }
 
 export type UlpduHandler = (ulpdu: Buffer, frame: EcpFrame) => void
@@ -126,7 +135,7 @@ interface Outstanding extends Pending {
 export class EcpTransport {
   private readonly clock: Clock
   private readonly sendFrame: (frame: Buffer) => void
-  private readonly localMac: string
+  readonly localMac: string
   private readonly peerMac: string
   private readonly queue = new Fifo<Pending>()
   private readonly handlers = new Map<number, UlpduHandler>()
@@ -142,6 +151,8 @@ export class EcpTransport {
   private outstanding: Outstanding | undefined
   private timer: TimerHandle | undefined
   private lastNewTxAt = -Infinity
+  private acceptFrom: string | undefined
+  private lastRxAt = -Infinity
   private closed = false
   private readonly stats: EcpCounters = {
     txPdus: 0,
@@ -158,6 +169,7 @@ export class EcpTransport {
     undeliverable: 0,
     sendErrors: 0,
     handlerErrors: 0,
+    refusedSource: 0,
   }
 
   constructor(options: EcpTransportOptions) {
@@ -174,6 +186,7 @@ export class EcpTransport {
     this.minTxGapMs = options.minTxGapMs ?? 0
     this.padTo = options.padFrames === false ? 0 : ETHERNET_MIN_FRAME_LENGTH
     this.onHandlerError = options.onHandlerError
+    this.acceptOnlyFrom(options.acceptFrom)
     const first = options.firstSequence ?? 1 + Math.floor((options.random ?? Math.random)() * 0xffff)
     if (!Number.isInteger(first) || first < 1 || first > 0xffff) {
       throw new EcpTransportError('ECP_BAD_OPTION', `firstSequence must be 1–65535, got ${first}`)
@@ -256,8 +269,13 @@ export class EcpTransport {
       return this.drop(error instanceof VdpAgentError ? error.code : 'ecp-malformed')
     }
     if (ecp.src === this.localMac) return 'own'
+    if (this.acceptFrom !== undefined && ecp.src !== this.acceptFrom) {
+      this.stats.refusedSource++
+      return 'refused'
+    }
     if (ecp.version !== ECP_VERSION) return this.drop('ecp-version')
     if (!this.accepted.has(ecp.subtype)) return this.drop('ecp-subtype')
+    this.lastRxAt = this.clock.now()
     if (ecp.operation === 'ack') return this.handleAck(ecp)
     if (ecp.operation !== 'request') return this.drop('ecp-operation')
     const duplicate = ecp.sequence === this.lastRxSequence
@@ -280,6 +298,25 @@ export class EcpTransport {
       this.onHandlerError?.(error, ecp.subtype)
     }
     return 'delivered'
+  }
+
+  /**
+   * Take ECP frames only from `mac` (undefined: from any source). ECP has no authentication; the station
+   * talks to one bridge, the EVB bridge neighbour of its uplink, so anything else on the link is refused.
+   */
+  acceptOnlyFrom(mac: string | undefined): void {
+    if (mac !== undefined) parseMac(mac)
+    this.acceptFrom = mac?.toLowerCase()
+  }
+
+  /** Clock time of the last valid ECP frame from the peer (ACK or request); -Infinity before any. */
+  get lastReceivedAt(): number {
+    return this.lastRxAt
+  }
+
+  /** The source MAC ECP frames are taken from (undefined: any). */
+  get acceptedSource(): string | undefined {
+    return this.acceptFrom
   }
 
   /** New negotiated R / RTE; applies from the next timer started. */

@@ -31,8 +31,8 @@ export class EcpTimeoutError extends VdpAgentError {
 /** The transport refused or abandoned a ULPDU: queue full (ECP_QUEUE_FULL) or transport closed (ECP_CLOSED). */
 export class EcpTransportError extends VdpAgentError {}
 
-/** A station request the engine refuses: codes VSI_BUSY, VSI_UNKNOWN, VSI_TABLE_FULL, VSI_INVALID_REQUEST,
- * VSI_TOO_LARGE, VSI_INVALID_TRANSITION. Nothing is sent when this is thrown. */
+/** A station request the engine refuses: codes VSI_UNKNOWN, VSI_TABLE_FULL, VSI_INVALID_REQUEST,
+ * VSI_TOO_LARGE, VSI_INVALID_TRANSITION, STATION_CLOSED (src/error-codes.ts). Nothing is sent when this is thrown. */
 export class VdpStationError extends VdpAgentError {}
 
 export function formatMs(ms: number): string {

@@ -43,7 +43,7 @@ import {
   type VsiRequest,
 } from './vsi-request.js'
 import {describeResponseError, vdpErrorText} from './vsi-status.js'
-import {evbTime, respWaitDelay, validateEvbParams} from './timers.js'
+import {evbTime, respWaitDelay, toutKeepAlive, validateEvbParams} from './timers.js'
 import {vsiidKey, type Vsiid} from './vsiid.js'
 import type {EvbValues} from '../model/evb.js'
 
@@ -145,6 +145,10 @@ export interface VdpStationCounters {
   vlanChanges: number
   /** Exceptions thrown by the event listener (caught so one bad listener cannot stall every VSI). */
   listenerErrors: number
+  /** resync() calls: the bridge restarted or stopped answering, everything was re-sent. */
+  resyncs: number
+  /** VSI TLVs sent again by resync() while their first request was unanswered. */
+  resent: number
 }
 
 export interface VdpStationOptions {
@@ -159,12 +163,22 @@ export interface VdpStationOptions {
   /** Bound on VSIs (and so on every internal queue). Default 16384. */
   readonly maxVsis?: number
   readonly onEvent?: (event: VsiEvent) => void
+  /**
+   * ECP gave up on one of our VDPDUs (no ACK after 1 + R transmissions): the bridge is not listening, e.g.
+   * it restarted and ignores ECP until it hears our EVB TLV again. The owner re-announces EVB and calls
+   * resync(). The VSIs keep their response deadlines meanwhile.
+   */
+  readonly onBridgeSilent?: () => void
+  /** Start held: nothing goes on the wire until release() (VDP waits for the EVB exchange). */
+  readonly held?: boolean
 }
 
 type Deferred = {readonly op: EstablishedMode; readonly request: NormalizedRequest} | {readonly op: 'deassoc'}
 
 interface PduOnWire {
   unanswered: number
+  /** The bridge has parsed it (an answer came, or the peer's parse grace passed after the ACK). */
+  parsed: boolean
 }
 
 const MODE_RANK: Readonly<Record<EstablishedMode, number>> = {preassoc: 1, 'preassoc-rr': 2, assoc: 3}
@@ -186,6 +200,12 @@ class StationVsi implements PackableVsi {
   sent = false
   ecpFailure: string | undefined
   deferred: Deferred | undefined
+  /** resync() asked the bridge to confirm it again: the answer is reported as `associated` once more. */
+  resyncing = false
+  /** Transmissions of the current request beyond the first (resync): the bridge may answer each. */
+  resends = 0
+  /** De-Associate answers still to come for the previous life's re-sent De-Associate: not about this life. */
+  lateDeassocAnswers = 0
   removed = false
   since: number
   private encodedCache: Buffer | undefined
@@ -229,14 +249,21 @@ export class VdpStation {
   private readonly peer: PeerProfile
   private readonly maxVsis: number
   private readonly table = new Map<string, StationVsi>()
+  /** VSIs whose De-Associate the bridge confirmed but may still hold (PeerProfile.deassocLingerMs). */
+  private readonly lingering = new Map<string, {filter: VsiFilter; until: number}>()
   private readonly packer: VdpduPacker<StationVsi>
   private readonly deadlines: DeadlineQueue<StationVsi>
   private evb: EvbValues
   private listener: (event: VsiEvent) => void
   private pduOnWire = false
+  /** VDPDUs not yet known to be parsed by the bridge (PeerProfile.maxPdusAwaitingResponse). */
   private pdusAwaiting = 0
+  /** VSIs whose request is on the wire and unanswered (PeerProfile.maxVsisAwaitingResponse). */
+  private vsisAwaiting = 0
   private bulk = false
   private closed = false
+  private held: boolean
+  private readonly onBridgeSilent: () => void
   private readonly stats: VdpStationCounters = {
     pdusSent: 0,
     vsiTlvsSent: 0,
@@ -252,6 +279,8 @@ export class VdpStation {
     bridgeDeassociations: 0,
     vlanChanges: 0,
     listenerErrors: 0,
+    resyncs: 0,
+    resent: 0,
   }
 
   constructor(options: VdpStationOptions) {
@@ -262,6 +291,8 @@ export class VdpStation {
     this.peer = options.peer ?? FAST_PEER
     this.maxVsis = options.maxVsis ?? 16384
     this.listener = options.onEvent ?? (() => {})
+    this.onBridgeSilent = options.onBridgeSilent ?? (() => {})
+    this.held = options.held ?? false
     this.packer = new VdpduPacker<StationVsi>({budget: ulpduBudget(options.mtu ?? 1500), endTlv: this.peer.endTlv})
     this.deadlines = new DeadlineQueue<StationVsi>(this.clock, (due) => this.onDeadlines(due))
     this.transport.onReceive(ECP_SUBTYPE_VDP, (ulpdu) => this.onVdpdu(ulpdu))
@@ -289,6 +320,75 @@ export class VdpStation {
     }
     this.startDeassociate(rec)
     return rec.removed ? undefined : this.view(rec)
+  }
+
+  /**
+   * De-associate a VSI this station may not hold (a restarted station ending a VSI its previous run left at
+   * the bridge): a known VSI is de-associated as by deassociate(); an unknown one gets a De-Associate built
+   * from `request`, whose filter must carry the VIDs the bridge holds (lldpad ignores any other filter). The
+   * outcome is a `deassociated` event, or `failed` (timeout, rejection).
+   */
+  deassociateRequest(request: VsiRequest): VsiView | undefined {
+    this.checkOpen()
+    const normalized = normalizeRequest(request)
+    if (this.table.has(normalized.key)) return this.deassociate(request.vsiid)
+    if (this.table.size >= this.maxVsis) {
+      throw new VdpStationError('VSI_TABLE_FULL', `the station already holds ${this.maxVsis} VSIs; ${normalized.key} refused`)
+    }
+    const rec = new StationVsi(normalized, 'assoc', this.clock.now())
+    rec.op = 'deassoc'
+    rec.mode = 'deassoc'
+    rec.state = 'deassociating'
+    this.table.set(normalized.key, rec)
+    this.enqueue(rec)
+    return this.view(rec)
+  }
+
+  /**
+   * The bridge restarted (its EVB TLV came back or changed) or stopped acknowledging: it may have lost every
+   * VSI. Send every established VSI's keep-alive now, and every unanswered request again (its response
+   * deadline stands, so a bridge that stays silent still fails it in time). The bridge's ECP sequence
+   * counter restarted too. Held stations only mark the work; it goes out at release().
+   */
+  resync(): void {
+    if (this.closed) return
+    this.stats.resyncs++
+    this.transport.resetReceiver()
+    this.bulk = true
+    try {
+      for (const rec of this.table.values()) {
+        if (rec.confirmed !== undefined) rec.resyncing = true
+        if (rec.queued) continue
+        if (rec.inFlight) {
+          this.stats.resent++
+          rec.resends++
+          this.enqueue(rec)
+        } else if (rec.confirmed !== undefined && isEstablished(rec.state)) {
+          this.deadlines.cancel(rec)
+          rec.op = 'keepalive'
+          rec.mode = rec.confirmed.mode
+          this.enqueue(rec)
+        }
+      }
+    } finally {
+      this.bulk = false
+    }
+    this.pump()
+  }
+
+  /** Send nothing until release(): VDP waits for the EVB exchange (or the bridge went away). */
+  hold(): void {
+    this.held = true
+  }
+
+  release(): void {
+    if (!this.held) return
+    this.held = false
+    this.pump()
+  }
+
+  get isHeld(): boolean {
+    return this.held
   }
 
   associateMany(requests: readonly VsiRequest[]): BulkResult<VsiRequest> {
@@ -378,9 +478,12 @@ export class VdpStation {
       rec.deferred = {op, request}
       return rec
     }
-    if (!sameVsi && (rec.sent || rec.confirmed !== undefined)) {
-      // Manager, type, filter layout, MACs and groups are fixed for a VSI's life at the bridge (lldpad's
-      // bridge ignores a known VSI with another filter): end the old life first, then start the new one.
+    // Another non-zero VID than the bridge confirmed: lldpad's bridge ignores such a request too.
+    const confirmedVids = rec.confirmed?.filter.entries
+    const vidChange = sameVsi && confirmedVids !== undefined && request.filter.entries.some((e, i) => e.vid !== 0 && e.vid !== confirmedVids[i]?.vid)
+    if ((!sameVsi || vidChange) && (rec.sent || rec.confirmed !== undefined)) {
+      // Manager, type, filter (MACs, groups, VIDs) are fixed for a VSI's life at the bridge (lldpad's bridge
+      // ignores a known VSI with another filter): end the old life first, then start the new one.
       this.startDeassociate(rec)
       rec.deferred = {op, request}
       return rec
@@ -395,8 +498,35 @@ export class VdpStation {
     }
     const rec = new StationVsi(request, op, this.clock.now())
     this.table.set(request.key, rec)
-    this.enqueue(rec)
+    const wait = this.lingerWait(request)
+    if (wait > 0) {
+      // The bridge still holds the old life and would ignore this filter (lldpad): send once it let go.
+      this.clock.setTimer(wait, () => {
+        if (!this.closed && !rec.removed && !rec.sent && !rec.queued) this.enqueue(rec)
+      })
+    } else this.enqueue(rec)
     return rec
+  }
+
+  /** How long a new life must wait because the bridge still holds a de-associated one with another filter. */
+  private lingerWait(request: NormalizedRequest): number {
+    const old = this.lingering.get(request.key)
+    if (old === undefined) return 0
+    const left = old.until - this.clock.now()
+    if (left <= 0) {
+      this.lingering.delete(request.key)
+      return 0
+    }
+    const same = sameFilterLayout(request.filter, old.filter) && request.filter.entries.every((e, i) => e.vid === old.filter.entries[i].vid)
+    return same ? 0 : left
+  }
+
+  private noteLinger(rec: StationVsi): void {
+    const linger = this.peer.deassocLingerMs ?? 0
+    if (linger <= 0) return
+    const now = this.clock.now()
+    if (this.lingering.size >= this.maxVsis) for (const [key, l] of this.lingering) if (l.until <= now) this.lingering.delete(key)
+    if (this.lingering.size < this.maxVsis) this.lingering.set(rec.key, {filter: rec.filter, until: now + linger})
   }
 
   /** Nothing to send: the VSI is (becoming) exactly what is asked. */
@@ -457,11 +587,16 @@ export class VdpStation {
       // The VSI ended (and its terminal event went out). A deferred De-Associate is thereby done; a deferred
       // (pre-)association starts a new life.
       if (next.op !== 'deassoc' && !this.table.has(rec.key)) {
-        try {
-          this.create(next.op, next.request)
-        } catch (error) {
-          this.emitFailure(rec, next.op, 'local', (error as Error).message, {state: 'removed'})
+        const startNewLife = () => {
+          if (this.closed || this.table.has(rec.key)) return // a newer request took over meanwhile
+          try {
+            const created = this.create(next.op, next.request)
+            if (rec.op === 'deassoc') created.lateDeassocAnswers = rec.resends
+          } catch (error) {
+            this.emitFailure(rec, next.op, 'local', (error as Error).message, {state: 'removed'})
+          }
         }
+        startNewLife()
       }
       return
     }
@@ -490,20 +625,28 @@ export class VdpStation {
 
   /** Hand the next VDPDU to ECP when none of ours is on the wire and the peer's window allows. */
   private pump(): void {
-    while (!this.closed && !this.pduOnWire && this.pdusAwaiting < this.peer.maxPdusAwaitingResponse) {
-      const packed = this.packer.take(this.peer.maxVsisPerPdu, (rec) => rec.encoded())
+    const maxAwaiting = this.peer.maxVsisAwaitingResponse ?? Infinity
+    while (!this.closed && !this.held && !this.pduOnWire && this.pdusAwaiting < this.peer.maxPdusAwaitingResponse) {
+      const packed = this.packer.take(Math.min(this.peer.maxVsisPerPdu, maxAwaiting - this.vsisAwaiting), (rec) => rec.encoded())
       if (packed === undefined) return
-      const pdu: PduOnWire = {unanswered: packed.items.length}
-      const deadline = this.clock.now() + respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd)
+      const pdu: PduOnWire = {unanswered: packed.items.length, parsed: false}
+      const now = this.clock.now()
       const sent: [StationVsi, number][] = []
       for (const rec of packed.items) {
         rec.queued = false
-        rec.inFlight = true
+        if (rec.inFlight) {
+          // resync(): sent again, its response deadline stands; it now belongs to this VDPDU.
+          this.leavePdu(rec)
+        } else {
+          rec.inFlight = true
+          rec.resends = 0
+          this.vsisAwaiting++
+          this.deadlines.schedule(rec, now + this.responseWait(rec.op))
+        }
         rec.sent = true
         rec.pdu = pdu
         rec.ecpFailure = undefined
         sent.push([rec, ++rec.txCount])
-        this.deadlines.schedule(rec, deadline)
         if (rec.op === 'keepalive') this.stats.keepalivesSent++
       }
       this.pdusAwaiting++
@@ -513,15 +656,65 @@ export class VdpStation {
       try {
         this.transport.enqueue(ECP_SUBTYPE_VDP, packed.ulpdu, (error) => {
           this.pduOnWire = false
-          if (error) this.noteEcpFailure(sent, error.message)
+          if (error) {
+            // Nothing to parse, or (only the ACKs lost) parsed long ago: it holds nothing back.
+            this.markParsed(pdu)
+            this.noteEcpFailure(sent, error.message)
+            // Silent only if nothing at all came from the bridge meanwhile (else just ACKs were lost).
+            if (!this.closed && this.transport.lastReceivedAt < now) this.onBridgeSilent()
+          } else this.afterAck(pdu)
           this.pump()
         })
       } catch (error) {
         // Refused at once (transport closed): nothing reached the wire.
         this.pduOnWire = false
+        this.markParsed(pdu)
         this.noteEcpFailure(sent, (error as Error).message)
       }
     }
+  }
+
+  /** ECP delivered the VDPDU: it stops holding others back once the peer has had time to parse it. */
+  private afterAck(pdu: PduOnWire): void {
+    const grace = this.peer.parseGraceMs ?? 0
+    if (pdu.parsed) return
+    if (grace <= 0) {
+      this.markParsed(pdu)
+      return
+    }
+    this.clock.setTimer(grace, () => {
+      if (this.closed || pdu.parsed) return
+      this.markParsed(pdu)
+      this.pump()
+    })
+  }
+
+  private markParsed(pdu: PduOnWire): void {
+    if (pdu.parsed) return
+    pdu.parsed = true
+    this.pdusAwaiting--
+  }
+
+  /** A VSI of this VDPDU was answered, timed out or re-sent elsewhere. */
+  private leavePdu(rec: StationVsi): void {
+    const pdu = rec.pdu
+    rec.pdu = undefined
+    if (pdu === undefined) return
+    if (--pdu.unanswered === 0) this.markParsed(pdu)
+  }
+
+  /**
+   * How long a request waits for its answer: respWaitDelay (41.5.5.9), but for a keep-alive at most half of
+   * what the bridge's keep-alive timer leaves after T(RKA), (toutKeepAlive − T(RKA)) / 2: an unanswered
+   * keep-alive is noticed, and the VSI re-associated, well before the bridge drops it. A keep-alive needs no
+   * resources, so the bridge's T(RWD) does not bound it. At lldpad's defaults 2.63 s instead of 15.76 s
+   * (= toutKeepAlive); for a Cisco leaf 336 s instead of 505 s. Not for a slow peer (fullKeepaliveWait: lldpad
+   * answers one VSI per T(RTE), so a batch of keep-alives needs the full respWaitDelay).
+   */
+  private responseWait(op: VsiOperation): number {
+    const {retries, rte, rwd} = this.evb
+    const wait = respWaitDelay(retries, rte, rwd)
+    return op === 'keepalive' && !this.peer.fullKeepaliveWait ? Math.min(wait, keepaliveWait(this.evb)) : wait
   }
 
   /** The VSIs stay in flight: a response may still come if only the ACKs were lost. The reason text says. */
@@ -552,14 +745,13 @@ export class VdpStation {
   }
 
   private onResponseTimeout(rec: StationVsi): void {
+    const op = rec.op
     this.settle(rec)
     this.stats.timeouts++
-    const wait = respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd)
+    const wait = this.responseWait(op)
     const why = rec.ecpFailure ?? 'the bridge acknowledged the ECPDU but sent no VDP response'
-    const text =
-      `no VDP response within ${formatMs(wait)} (respWaitDelay for R=${this.evb.retries}, RTE=${this.evb.rte}, ` +
-      `RWD=${this.evb.rwd}): ${why}`
-    const op = rec.op
+    const bound = op === 'keepalive' && wait < respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd) ? `(toutKeepAlive − T(RKA)) / 2 for R=${this.evb.retries}, RTE=${this.evb.rte}, RKA=${this.evb.rka}` : `respWaitDelay for R=${this.evb.retries}, RTE=${this.evb.rte}, RWD=${this.evb.rwd}`
+    const text = `no VDP response within ${formatMs(wait)} (${bound}): ${why}`
     this.remove(rec)
     this.emitFailure(rec, op, 'timeout', text, {state: 'removed'})
     this.applyDeferred(rec)
@@ -614,6 +806,12 @@ export class VdpStation {
       this.stats.staleResponses++
       return
     }
+    if (tlv.mode === 'deassoc' && rec.op !== 'deassoc' && tlv.status.error === 0 && rec.lateDeassocAnswers > 0) {
+      rec.lateDeassocAnswers-- // a second answer to the previous life's re-sent De-Associate
+      this.stats.staleResponses++
+      return
+    }
+    if (rec.pdu !== undefined) this.markParsed(rec.pdu)
     this.settle(rec)
     this.stats.responses++
     const op = rec.op
@@ -629,6 +827,7 @@ export class VdpStation {
     } else if (tlv.mode === 'deassoc') {
       this.remove(rec)
       const ours = op === 'deassoc'
+      if (ours) this.noteLinger(rec)
       this.emit(rec, {
         type: 'deassociated',
         initiator: ours ? 'station' : 'bridge',
@@ -673,13 +872,16 @@ export class VdpStation {
     this.enterState(rec, mode === 'assoc' ? 'associated' : 'preassociated')
     this.scheduleKeepalive(rec)
     const vids = filter.entries.map((e) => e.vid)
+    const resynced = rec.resyncing
+    rec.resyncing = false
     if (op === 'keepalive') {
       const from = previous?.filter.entries.map((e) => e.vid) ?? []
       if (from.some((vid, i) => vid !== vids[i])) {
         this.stats.vlanChanges++
         this.emit(rec, {type: 'vlan-changed', filter, from, to: vids})
       }
-      return
+      if (!resynced) return
+      // Confirmed again after a restart of either side: said as an association, so status can trust it again.
     }
     this.emit(rec, {
       type: mode === 'assoc' ? 'associated' : 'preassociated',
@@ -704,10 +906,11 @@ export class VdpStation {
   private settle(rec: StationVsi): void {
     if (!rec.inFlight) return
     rec.inFlight = false
+    this.vsisAwaiting--
     this.deadlines.cancel(rec)
-    const pdu = rec.pdu
-    rec.pdu = undefined
-    if (pdu !== undefined && --pdu.unanswered === 0) this.pdusAwaiting--
+    this.leavePdu(rec)
+    // A re-send still queued (resync) is no longer needed: the answer is in.
+    if (rec.queued) rec.queued = false
   }
 
   private remove(rec: StationVsi): void {
@@ -793,6 +996,11 @@ export class VdpStation {
   private checkOpen(): void {
     if (this.closed) throw new VdpStationError('STATION_CLOSED', 'the VDP station is closed')
   }
+}
+
+/** Half the slack the bridge's keep-alive timer leaves after T(RKA): (toutKeepAlive − T(RKA)) / 2, ms. */
+export function keepaliveWait(evb: EvbValues): number {
+  return (toutKeepAlive(evb.retries, evb.rte, evb.rka) - evbTime(evb.rka)) / 2
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never

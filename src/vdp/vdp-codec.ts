@@ -11,6 +11,7 @@
  * first Manager ID throws VdpDecodeError and nothing else. (lldpad ignores a single bad VSI TLV and keeps the
  * rest; we reject the VDPDU, which the receiver counts; the per-VSI response timer covers the loss.)
  */
+import type {ErrorCode} from '../error-codes.js'
 import {CISCO_OUI, decodeCiscoBody, encodeCiscoBody, type CiscoTlv} from './cisco-oui.js'
 import {VdpDecodeError, VdpEncodeError} from './errors.js'
 import {MANAGER_ID_LENGTH} from './manager-id.js'
@@ -245,7 +246,7 @@ function ouiOctets(oui: string): Buffer {
   return Buffer.from(oui.replace(/[-:]/g, ''), 'hex')
 }
 
-function fail(code: string, message: string, offset: number): never {
+function fail(code: ErrorCode, message: string, offset: number): never {
   throw new VdpDecodeError(code, `malformed VDPDU: ${message}`, {offset})
 }
 

@@ -109,9 +109,13 @@ export function readFilterEntries(format: FilterFormat, count: number, source: B
       mac = formatMac(source, o)
       o += 6
     }
-    const vid = decodeVidField(source.readUInt16BE(o))
+    const field = source.readUInt16BE(o)
     o += 2
-    entries.push({...vid, ...(mac !== undefined ? {mac} : {}), ...(groupId !== undefined ? {groupId} : {})})
+    // Built field by field, not spread: this loop runs for every entry of every VDPDU received.
+    const entry: {ps: boolean; pcp: number; vid: number; mac?: string; groupId?: number} = {ps: (field & 0x8000) !== 0, pcp: (field >> 12) & 0x7, vid: field & 0xfff}
+    if (mac !== undefined) entry.mac = mac
+    if (groupId !== undefined) entry.groupId = groupId
+    entries.push(entry)
   }
   return entries
 }

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
+import type {StatusView} from '../../src/agent/status.js'
 import {parseFastPath, renderFromDaemon} from '../../src/cli/fast-path.js'
 import {outputWidth, renderTable} from '../../src/cli/table.js'
 import {filterVsis} from '../../src/cli/views.js'
@@ -44,8 +45,8 @@ describe('parseFastPath: only what it fully understands', () => {
 
   it('renders status like the command: the source is set to daemon', async () => {
     const p = parseFastPath(['status', '--json'], {})!
-    const status = {source: 'daemon', daemon: {running: true, pid: 7, startedAt: '2026-01-01T00:00:00.000Z'}, uplink: {ifname: null, source: null, state: 'none', detectedOn: null, bondMembers: [], reason: 'x', changedAt: null, evb: null}, neighbors: {total: 0, evbBridges: 0}, vsis: {total: 0, byState: {}}, outbox: {pending: 0}}
-    const out = await renderFromDaemon(p, status, 0)
+    const status: StatusView = {source: 'daemon', daemon: {running: true, pid: 7, startedAt: '2026-01-01T00:00:00.000Z'}, uplink: {ifname: null, source: null, state: 'none', detectedOn: null, bondMembers: [], reason: 'x', changedAt: null, evb: null}, neighbors: {total: 0, evbBridges: 0}, vsis: {total: 0, byState: {}}, outbox: {pending: 0}}
+    const out = await renderFromDaemon(p, {command: 'status', data: status}, 0)
     expect(out.result).toEqual(status)
     expect(out.text.split('\n')[0]).toBe('daemon:    running (pid 7, since 2026-01-01T00:00:00.000Z)')
   })

@@ -90,9 +90,14 @@ describe('--json output matches docs/json schemas', () => {
     expectSchema('neighbors', neighbors)
     expect(neighbors.neighbors).toHaveLength(1)
     expectSchema('neighbors', await json(['neighbors', '-v']))
+    const lldpStats = await json(['lldp', 'stats'])
+    expectSchema('lldp-stats', lldpStats)
+    expect(lldpStats.listening).toEqual(['eth0'])
     const vsis = await json(['vsi', 'list'])
     expectSchema('vsi-list', vsis)
     expect(vsis.vsis).toHaveLength(3)
+    expectSchema('rpc-status', await json(['rpc', 'status']))
+    expectSchema('outbox-list', await json(['outbox', 'list']))
   })
 
   it('commands that change state, config check and lldp decode', async () => {

@@ -16,6 +16,10 @@ describe('the README main job: vdp-agent lab demo', () => {
     expect(stdout).toMatch(/9e01: associated VLAN 3628 on eth1/)
     expect(stdout).toMatch(/9e03: associated VLAN 1350 on eth1/)
     expect(stdout).toMatch(/9e03: de-associated/)
+    // issue 12: the VM namespace reaches the remote host across the simulated switch on the VLAN it assigned
+    expect(stdout).toMatch(/web-1 pings 198\.51\.100\.99 before any association: no answer/)
+    expect(stdout).toMatch(/web-1 -> 198\.51\.100\.99: answered across the switch on VLAN 3628 \(local VLAN 1 on br-int\)/)
+    expect(stdout).toMatch(/installed \(6\):/)
     expect(stdout).toMatch(/Done: no namespace, link or process of the demo is left\./)
     expect(await listNamespaces()).toEqual(before)
   })

@@ -13,7 +13,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {StatusView} from '../../src/agent/status.js'
-import {callDaemon} from '../../src/control/client.js'
+import {callControl, callDaemon} from '../../src/control/client.js'
 import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
 import {Lab, type LabProcess, run} from '../../src/lab/netns.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
@@ -29,7 +29,7 @@ const PORTS = 1000
 const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
 const port = (i: number) => `5e2d0b61-7c4a-4f1e-8b3d-${String(i).padStart(12, '0')}`
 const mac = (i: number) => `52:54:00:03:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
-const tor = (method: string, params?: unknown) => callDaemon(torSocket, method, params)
+const tor = (method: string, params?: unknown) => callControl(torSocket, method, params)
 const keepalives = async () => ((await tor('status')) as {counters: {bridge: {keepalives: number}}}).counters.bridge.keepalives
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
 
@@ -108,7 +108,7 @@ describe('item 2: a control-socket client that pipelines and never reads', () =>
   })
 
   it('a second client is served as well while the greedy one still holds its connection', async () => {
-    const list = (await callDaemon(home.socket, 'vsi.list')) as unknown[]
+    const list = await callDaemon(home.socket, 'vsi.list')
     expect(list).toHaveLength(PORTS)
   })
 })

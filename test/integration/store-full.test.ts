@@ -13,10 +13,9 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {StatusView} from '../../src/agent/status.js'
-import {callDaemon} from '../../src/control/client.js'
+import {callControl, callDaemon} from '../../src/control/client.js'
 import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
 import {Lab, type LabProcess, run} from '../../src/lab/netns.js'
-import type {VsiRecord} from '../../src/model/vsi.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
 const lab = new Lab()
@@ -34,7 +33,7 @@ const CHECKPOINT = "const D = require(process.argv[1]); const db = new D(process
 const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
 const port = (i: number) => `7e2d0b61-7c4a-4f1e-8b3d-${String(i).padStart(12, '0')}`
 const mac = (i: number) => `52:54:00:02:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
-const tor = (method: string, params?: unknown) => callDaemon(torSocket, method, params)
+const tor = (method: string, params?: unknown) => callControl(torSocket, method, params)
 const status = () => cliJson<StatusView>(['status'], home.config)
 const inHolder = (argv: string[]) => run(['nsenter', '-t', String(holder.pid), '-m', '--', ...argv])
 const keepalives = async () => ((await tor('status')) as {counters: {bridge: {keepalives: number}}}).counters.bridge.keepalives
@@ -113,7 +112,7 @@ describe('a full disk under a running daemon', () => {
     const s = await eventually('writes work again', status, (v) => v.store?.writable === true, 30_000)
     expect(s.store).toMatchObject({writable: true, pending: 0, failingSince: null})
     await agent.waitForLog('database writes work again')
-    const list = await eventually('all associated in the database', () => callDaemon(home.socket, 'vsi.list') as Promise<VsiRecord[]>, (l) => l.filter((v) => v.state === 'associated').length === PORTS, 20_000)
+    const list = await eventually('all associated in the database', () => callDaemon(home.socket, 'vsi.list'), (l) => l.filter((v) => v.state === 'associated').length === PORTS, 20_000)
     expect(list.filter((v) => v.vdpVlan !== null)).toHaveLength(PORTS)
     // And a client can record again.
     const r = await cli(['vm', 'up', '--port', port(999), '--mac', mac(999), '--net', NET, '--segment', '31999', '--config', home.config])

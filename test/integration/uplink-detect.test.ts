@@ -185,6 +185,6 @@ describe('uplink detection against lldpd and lldpad', () => {
 
 async function lldpStatsOf(): Promise<Record<string, {rxFrames: number; rxDiscarded: number}>> {
   const {callDaemon} = await import('../../src/control/client.js')
-  const stats = (await callDaemon(home.socket, 'lldp.stats')) as {interfaces: Record<string, {rxFrames: number; rxDiscarded: number}>}
+  const stats = await callDaemon(home.socket, 'lldp.stats')
   return stats.interfaces
 }

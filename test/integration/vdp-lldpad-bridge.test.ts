@@ -2,6 +2,8 @@
  * Issue 5 interop, one direction: our daemon as the VDP station against Debian's lldpad as the bridge.
  * That lldpad echoes the VID it is asked for (it assigns none), so the VM ports request known VLANs.
  */
+import {join} from 'node:path'
+
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {callDaemon} from '../../src/control/client.js'
@@ -70,6 +72,41 @@ describe('our station against lldpad as the bridge', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual({portUuid: port(1), state: 'deassociated'})
     expect(await callDaemon(home.socket, 'vsi.get', {portUuid: port(1)})).toBeNull()
+  })
+
+  it('issue 9 case 2: a port taken down and up again (another VLAN) costs the others nothing, and converges', async () => {
+    // lldpad answers the De-Associate but keeps the VSI until its keep-alive timer runs out, and ignores,
+    // without an answer, an Associate with another filter meanwhile ("TODO mismatch filter data"). Before the
+    // fix that request went out at once, and nothing else, keep-alives included, went out until it timed out
+    // (respWaitDelay 1.01 s > the 0.35 s lldpad's keep-alive timer leaves after T(RKA)): lldpad de-associated
+    // the other ports, and the bounced one stayed wedged. Now the new life waits for lldpad to let go.
+    const ports = [70, 71, 72]
+    for (const i of ports) await callDaemon(home.socket, 'vm.up', {portUuid: port(i), mac: mac(i), netUuid: NET, segmentationId: 20000, vlan: 200 + i})
+    await eventually('three associated', async () => Promise.all(ports.map((i) => callDaemon(home.socket, 'vsi.get', {portUuid: port(i)}) as Promise<VsiRecord | null>)), (rows) => rows.every((r) => r?.state === 'associated'), 20_000, 100)
+    const stats = async () => ((await callDaemon(home.socket, 'vdp.stats')) as {station: {bridgeDeassociations: number; keepalivesSent: number; timeouts: number}}).station
+    const before = await stats()
+    const d = await cli(['vm', 'down', '--port', port(70), '--wait', '--json', '--config', home.config])
+    expect(d.code, d.stdout + d.stderr).toBe(0)
+    await callDaemon(home.socket, 'vm.up', {portUuid: port(70), mac: mac(70), netUuid: NET, segmentationId: 20000, vlan: 271})
+    // Five keep-alive timeouts of lldpad (5 × 1.01 s): the others must stand throughout.
+    const deadline = Date.now() + 5050
+    while (Date.now() < deadline) {
+      for (const i of [71, 72]) expect(await callDaemon(home.socket, 'vsi.get', {portUuid: port(i)})).toMatchObject({state: 'associated', vdpVlan: 200 + i})
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const after = await stats()
+    expect(after.timeouts - before.timeouts).toBe(0) // nothing was sent that lldpad ignores
+    expect(after.keepalivesSent - before.keepalivesSent).toBeGreaterThan(2 * 5)
+    expect(await callDaemon(home.socket, 'vsi.get', {portUuid: port(70)})).toMatchObject({state: 'associated', vdpVlan: 271})
+    // Not even briefly lost between two looks: the journal has no loss or failure of ports 71 and 72.
+    const {Store, databasePath} = await import('../../src/store/store.js')
+    const store = Store.open(databasePath(join(home.dir, 'state')), {readonly: true})
+    try {
+      const losses = store.journal.recent(1000).filter((e) => (e.subject === port(71) || e.subject === port(72)) && /lost|failed/.test(e.kind))
+      expect(losses).toEqual([])
+    } finally {
+      store.close()
+    }
   })
 
   it('rejects bad VM events with a clear error and records nothing', async () => {

@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {callDaemon} from '../../src/control/client.js'
+import {callControl} from '../../src/control/client.js'
 import {ControlServer} from '../../src/control/server.js'
 import {torControlHandlers} from '../../src/lab/tor-control.js'
 import {silentLogger} from '../../src/log/logger.js'
@@ -103,11 +103,11 @@ describe('ToR simulator control methods', () => {
     const server = new ControlServer(path, t.control, silentLogger)
     await server.listen()
     try {
-      const status = (await callDaemon(path, 'status')) as {vsis: number; station: {mac: string}}
+      const status = (await callControl(path, 'status')) as {vsis: number; station: {mac: string}}
       expect(status).toMatchObject({vsis: 1, station: {mac: '02:00:00:00:01:01'}})
-      expect(await callDaemon(path, 'vsis')).toMatchObject([{key: vsiidKey(vsiidFor(1)), vids: [100]}])
-      await expect(callDaemon(path, 'change-vlan', {vid: 9999})).rejects.toMatchObject({code: 'BAD_ARGUMENT'})
-      await expect(callDaemon(path, 'reboot')).rejects.toMatchObject({code: 'UNKNOWN_METHOD'})
+      expect(await callControl(path, 'vsis')).toMatchObject([{key: vsiidKey(vsiidFor(1)), vids: [100]}])
+      await expect(callControl(path, 'change-vlan', {vid: 9999})).rejects.toMatchObject({code: 'BAD_ARGUMENT'})
+      await expect(callControl(path, 'reboot')).rejects.toMatchObject({code: 'UNKNOWN_METHOD'})
     } finally {
       await server.close()
       rmSync(dir, {recursive: true, force: true})

@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {MAX_NEIGHBORS_PER_INTERFACE, NeighborTable, neighborKey} from '../../src/lldp-agent/neighbor-table.js'
 import {TxSchedule, advertisedTtl} from '../../src/lldp-agent/tx-schedule.js'
 import {buildLldpFrame, decodeLldpFrame} from '../../src/lldp/index.js'
+import type {NeighborRecord} from '../../src/model/neighbor.js'
 
 const TOR = '02:00:00:00:02:01'
 
@@ -78,7 +79,7 @@ describe('NeighborTable', () => {
     const t = new NeighborTable()
     for (let i = 0; i < MAX_NEIGHBORS_PER_INTERFACE; i++) t.receive('eth9', TOR, pdu({port: `q${i}`}), i)
     const full = t.list()
-    const bridge = {...full[0], portId: 'bridge', evb: {mode: 'bridge'}, lastSeen: 0}
+    const bridge: NeighborRecord = {...full[0], portId: 'bridge', evb: {bgid: false, rrcap: true, rrctr: true, sgid: false, rrreq: false, rrstat: 1, retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: false, rka: 20}, lastSeen: 0}
     const t2 = new NeighborTable()
     const skipped = t2.restore([...full, bridge, {...full[1], portId: 'extra', lastSeen: -1}], 0)
     expect(t2.onInterface('eth9')).toHaveLength(MAX_NEIGHBORS_PER_INTERFACE)

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3'
 import {describe, expect, it} from 'vitest'
 
 import {LATEST_SCHEMA_VERSION, migrate, migrations, schemaVersion} from '../../src/store/migrations.js'
+import type {NeighborRecord} from '../../src/model/neighbor.js'
 import {Store} from '../../src/store/store.js'
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'vdp-store-')), 'vdp-agent.db')
@@ -121,7 +122,7 @@ describe('store repositories', () => {
     store.uplink.put({...up, evb})
     expect(store.uplink.get()?.evb).toEqual(evb)
 
-    const n = {ifname: 'eth1', destAddress: '01:80:c2:00:00:00', chassisId: '02:00:00:00:02:01', portId: 'Ethernet1/7', chassisSubtype: 4, portSubtype: 7, srcMac: '02:00:00:00:02:01', ttl: 120, expiresAt: 120_000, systemName: 'tor1', systemDescription: null, portDescription: null, mgmtAddresses: [{family: 'ipv4', address: '192.0.2.254'}], capabilities: null, evb: {mode: 'bridge', rte: 14}, firstSeen: 1, lastSeen: 1}
+    const n = {ifname: 'eth1', destAddress: '01:80:c2:00:00:00', chassisId: '02:00:00:00:02:01', portId: 'Ethernet1/7', chassisSubtype: 4, portSubtype: 7, srcMac: '02:00:00:00:02:01', ttl: 120, expiresAt: 120_000, systemName: 'tor1', systemDescription: null, portDescription: null, mgmtAddresses: [{family: 'ipv4', address: '192.0.2.254', ifSubtype: 2, ifNumber: 7}], capabilities: null, evb: {bgid: false, rrcap: true, rrctr: true, sgid: false, rrreq: false, rrstat: 1, retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: false, rka: 20}, firstSeen: 1, lastSeen: 1} satisfies NeighborRecord
     store.neighbors.upsert(n)
     store.neighbors.upsert({...n, ttl: 4, lastSeen: 2, firstSeen: 99})
     expect(store.neighbors.list()).toEqual([{...n, ttl: 4, lastSeen: 2}])

@@ -42,15 +42,20 @@ describe('uplink decision', () => {
     expect(d.decide(world(links, {eth10: 'tor2'}, 50), policy).record).toMatchObject({ifname: 'bond0', detectedOn: 'eth10', state: 'up', changedAt: before})
   })
 
-  it('candidates: kind, include/exclude globs, and no ports enslaved to anything but a bond', () => {
+  it('candidates: kind, include/exclude globs; ports of a bridge, OVS or a bond stay candidates, other masters do not', () => {
     const p = {...policy, include: ['eth*', 'ens*'], exclude: ['eth9']}
     expect(isCandidatePort(link('eth1'), p)).toBe(true)
     expect(isCandidatePort(link('eth9'), p)).toBe(false)
     expect(isCandidatePort(link('wlan0'), p)).toBe(false)
     expect(isCandidatePort(link('eth2', {kind: 'veth', physical: false}), p)).toBe(false)
     expect(isCandidatePort(link('eth2', {kind: 'veth', physical: false}), {...p, candidateKinds: ['physical', 'veth']})).toBe(true)
-    expect(isCandidatePort(link('eth3', {master: {name: 'br0', kind: 'bridge'}}), p)).toBe(false)
+    expect(isCandidatePort(link('eth3', {master: {name: 'br0', kind: 'bridge'}}), p)).toBe(true)
+    expect(isCandidatePort(link('eth5', {master: {name: 'ovs-system', kind: 'openvswitch'}}), p)).toBe(true)
+    expect(isCandidatePort(link('eth6', {master: {name: 'team0', kind: 'team'}}), p)).toBe(false)
+    expect(isCandidatePort(link('eth7', {master: {name: 'vrf-blue', kind: 'vrf'}}), p)).toBe(false)
     expect(isCandidatePort(link('eth4', {master: {name: 'bond0', kind: 'bond'}}), p)).toBe(true)
+    // only a bond changes which name is the uplink
+    expect(resolveBond('eth3', new Map([['eth3', link('eth3', {master: {name: 'br0', kind: 'bridge'}})]])).uplink).toBe('eth3')
     expect(isCandidatePort(link('lo', {kind: 'loopback', physical: false}), {...p, include: ['*']})).toBe(false)
   })
 

@@ -359,7 +359,7 @@ describe('station ⇄ bridge: bulk', () => {
   it('with the lldpad peer profile only one VDPDU is unanswered at a time', () => {
     const evb = {retries: 3, rte: 14, rwd: 20, rka: 20}
     const peer = lldpadPeerProfile(evb)
-    expect(peer).toEqual({maxVsisPerPdu: 53, maxPdusAwaitingResponse: 1, endTlv: true}) // ⌊17.45 s / (2 × 163.84 ms)⌋
+    expect(peer).toEqual({maxVsisPerPdu: 53, maxPdusAwaitingResponse: 1, parseGraceMs: 50, maxVsisAwaitingResponse: 53, deassocLingerMs: 1.5 * toutKeepAlive(3, 14, 20), fullKeepaliveWait: true, endTlv: true}) // ⌊17.45 s / (2 × 163.84 ms)⌋
     const t = backToBack({evb, station: {peer}, bridge: {faults: {responseDelayMs: 3}}})
     t.station.associateMany(Array.from({length: 120}, (_, i) => dfaRequest(i + 1)))
     t.clock.advance(10_000)
