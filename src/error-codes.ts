@@ -139,6 +139,10 @@ export const ERROR_CODES = {
 
   // The agent (src/agent)
   QUEUE_FULL: {meaning: 'The event queue is full; retry later.', exit: F},
+  TASK_EXISTS: {meaning: 'A periodic task of that name is already scheduled.', exit: F},
+  TASK_UNKNOWN: {meaning: 'No periodic task of that name is scheduled.', exit: F},
+  TASK_PERIOD: {meaning: "A periodic task's period is not a positive number of milliseconds.", exit: F},
+  TASK_JITTER: {meaning: "A periodic task's jitter is outside [0, 1).", exit: F},
 
   // The lab: ToR simulator, namespaces, peers (src/lab)
   LAB_NO_PYTHON: {meaning: 'python3 with oslo.messaging is not installed (the DFA server stand-in needs it).', exit: F},

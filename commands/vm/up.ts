@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {waitForVsi} from '../../src/cli/wait-vsi.js'
 import {callDaemon} from '../../src/control/client.js'
-import type {VsiRecord} from '../../src/store/vsi-repo.js'
+import type {VsiRecord} from '../../src/model/vsi.js'
 
 export default class VmUp extends BaseCommand {
   static override summary = 'A VM port came up: associate it with the switch (local transport, no controller).'

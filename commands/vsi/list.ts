@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {outputWidth} from '../../src/cli/table.js'
 import {VSI_STATES, filterVsis, vsiTable} from '../../src/cli/views.js'
-import type {VsiRecord} from '../../src/store/vsi-repo.js'
+import type {VsiRecord} from '../../src/model/vsi.js'
 
 export default class VsiList extends BaseCommand {
   static override summary = 'VM ports (VSIs): MAC, network, segment, local and switch VLAN, state and failure reason.'

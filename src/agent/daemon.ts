@@ -1,11 +1,11 @@
-import {discardTotals} from '../cli/lldp-stats.js'
 import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
 import type {DaemonHandlers} from '../control/protocol.js'
 import {type ControlHandler, ControlServer} from '../control/server.js'
+import {Scheduler} from '../core/scheduler.js'
 import {type Dataplane, createDataplane} from '../dataplane/index.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
-import {LldpAgent} from '../lldp-agent/lldp-agent.js'
+import {LldpAgent, discardTotals} from '../lldp-agent/lldp-agent.js'
 import type {Logger} from '../log/logger.js'
 import {DaemonMetrics} from '../metrics/daemon-metrics.js'
 import {MetricsServer, parseMetricsListen} from '../metrics/server.js'
@@ -18,7 +18,7 @@ import {Store, databasePath} from '../store/store.js'
 import {parseJournalQuery} from '../store/journal-repo.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
 import {UplinkService, type UplinkTransition, linkWatchOf} from '../uplink/service.js'
-import {systemClock} from '../vdp/clock.js'
+import {systemClock} from '../core/clock.js'
 import {VERSION} from '../version.js'
 import {EventQueue, type QueueItem} from './event-queue.js'
 import {type AgentEvent, UPLINK_QUEUE_KEY} from './events.js'
@@ -60,9 +60,10 @@ export class Daemon {
   private vm?: VmProcessor
   private dataplane?: Dataplane
   private overrideWatch?: OverrideWatcher
+  /** Periodic work (reconcile, prune; `status` lists it): add a task with `this.scheduler.every(name, ms, fn)`. */
+  private readonly scheduler: Scheduler
   /** The controller over oslo.messaging, with [rpc] transport = amqp. */
   private controller?: ControllerLink
-  private reconcileTimer?: NodeJS.Timeout
   private metrics?: DaemonMetrics
   private metricsServer?: MetricsServer
   private readonly startedAt = new Date()
@@ -74,6 +75,7 @@ export class Daemon {
     this.config = opts.loaded.config
     this.configFile = opts.loaded.file
     this.log = opts.log
+    this.scheduler = new Scheduler({clock: systemClock, onError: (task, err) => this.log.error({task, err: errorMessage(err)}, `periodic task ${task} failed; it runs again at its next period`)})
   }
 
   async start(): Promise<void> {
@@ -161,7 +163,7 @@ export class Daemon {
     }
     this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => uplink.overrideChanged('override file changed'))
     this.overrideWatch.start()
-    this.scheduleReconcile()
+    this.scheduleTasks()
     await this.startMetricsServer()
     this.ready = true
     this.controller?.start()
@@ -176,7 +178,7 @@ export class Daemon {
   private async shutdown(): Promise<void> {
     this.log.info('vdp-agent daemon stopping')
     this.ready = false
-    clearTimeout(this.reconcileTimer)
+    this.scheduler.stop()
     this.overrideWatch?.stop()
     await this.control?.close()
     await this.controller?.stop().catch((err: unknown) => this.log.warn({err: errorMessage(err)}, 'controller RPC did not stop cleanly'))
@@ -218,7 +220,7 @@ export class Daemon {
     this.config = {...next.config, general: this.config.general, rpc: {...this.config.rpc, heartbeat_interval, call_timeout, topology_interval}}
     this.configFile = next.file
     if (metricsMoved) void this.metricsServer?.close().then(() => this.startMetricsServer())
-    this.scheduleReconcile()
+    for (const task of ['reconcile', 'prune']) this.scheduler.setPeriod(task, this.config.uplink.detection_interval * 1000)
     this.lldp?.updateSettings(lldpSettings(this.config))
     this.uplink.configChanged()
     this.log.info({config: this.configFile ?? '(embedded defaults)'}, 'configuration reloaded')
@@ -240,6 +242,7 @@ export class Daemon {
       rpc: this.controller?.status() ?? {transport: 'local'},
       lldpDiscards: discardTotals(this.lldp?.interfaceStats() ?? {}),
       vdp: this.vsiManager?.status() ?? null,
+      tasks: this.scheduler.list(),
     }
   }
 
@@ -286,24 +289,20 @@ export class Daemon {
     return {...this.uplinkShow(), requested: {ifname: asked, exists: link !== undefined, carrier: link?.carrier ?? false}}
   }
 
-  private scheduleReconcile(): void {
-    clearTimeout(this.reconcileTimer)
+  /** Every detection_interval: re-read the links and re-decide the uplink (catches missed events); prune history. */
+  private scheduleTasks(): void {
     const period = this.config.uplink.detection_interval * 1000
-    this.reconcileTimer = setTimeout(() => {
-      try {
-        const reconcile = () => {
-          void this.links?.resync('requested')
-          this.uplink.reconcile()
-          this.pruneHistory()
-        }
-        if (this.metrics) this.metrics.runTask('reconcile', reconcile)
-        else reconcile()
-      } catch (err) {
-        this.log.error({err: errorMessage(err)}, 'reconciliation failed')
-      }
-      this.scheduleReconcile()
-    }, period)
-    this.reconcileTimer.unref()
+    // Metrics (when on) count each run too: vdp_agent_task_runs_total{task}.
+    const measured = <T>(task: string, fn: () => T): T => (this.metrics ? this.metrics.runTask(task, fn) : fn())
+    this.scheduler.every('reconcile', period, async () => {
+      const resync = measured('reconcile', () => {
+        const pending = this.links?.resync('requested')
+        this.uplink.reconcile()
+        return pending
+      })
+      await resync
+    })
+    this.scheduler.every('prune', period, () => measured('prune', () => this.pruneHistory()))
   }
 
   /** Bounded history: the newest journal entries, and delivered outbox messages for a week. */
@@ -312,7 +311,7 @@ export class Daemon {
     if (!store.health().writable) return // nothing to prune while writes wait; next round
     store.persist('history pruning', () => {
       store.journal.prune(JOURNAL_KEEP)
-      store.outbox.prune(Date.now() - 7 * 24 * 3600 * 1000)
+      store.outbox.prune(systemClock.now() - 7 * 24 * 3600 * 1000)
     }, 'prune')
   }
 
@@ -335,7 +334,7 @@ export class Daemon {
   private vmUp(params: unknown) {
     const port = parseVmUp(params)
     const store = this.requireStore()
-    const now = Date.now()
+    const now = systemClock.now() // the database's one time base (docs/architecture.md, Time)
     const rec = store.record(`VM port ${port.portUuid} up`, () => {
       const r = store.vsis.requestUp(port, now)
       store.journal.add('vm-up', port.portUuid, {mac: port.mac, segment: port.segmentationId, vlan: port.vlan ?? null}, now)
@@ -350,7 +349,7 @@ export class Daemon {
   private vmBulk(params: unknown) {
     const {up, down} = parseVmBulk(params)
     const store = this.requireStore()
-    const now = Date.now()
+    const now = systemClock.now() // the database's one time base (docs/architecture.md, Time)
     const {recorded, known} = store.record(`a bulk of ${up.length} up and ${down.length} down VM ports`, () => {
       const recorded = up.map((p) => store.vsis.requestUp(p, now))
       const known = down.filter((id) => store.vsis.requestDown(id, now) !== undefined)
@@ -367,7 +366,7 @@ export class Daemon {
   private vmDown(params: unknown) {
     const portUuid = parsePortUuid(params)
     const store = this.requireStore()
-    const now = Date.now()
+    const now = systemClock.now() // the database's one time base (docs/architecture.md, Time)
     const rec = store.record(`VM port ${portUuid} down`, () => {
       const r = store.vsis.requestDown(portUuid, now)
       if (r) store.journal.add('vm-down', portUuid, {}, now)
@@ -403,6 +402,7 @@ export class Daemon {
       now: () => Date.now(),
     }, {processMetrics})
     metrics.declareTask('reconcile')
+    metrics.declareTask('prune')
     return metrics
   }
 

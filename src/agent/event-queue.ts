@@ -1,3 +1,4 @@
+import {MinHeap} from '../core/min-heap.js'
 import {VdpAgentError} from '../errors.js'
 
 /** Served in this order: uplink events first, then single VM events, then bulk VM lists. */
@@ -21,51 +22,8 @@ export class QueueFullError extends VdpAgentError {
   }
 }
 
-/** A binary min-heap of items ordered by seq. */
-class SeqHeap<T> {
-  private readonly items: QueueItem<T>[] = []
-
-  get size(): number {
-    return this.items.length
-  }
-
-  peek(): QueueItem<T> | undefined {
-    return this.items[0]
-  }
-
-  push(item: QueueItem<T>): void {
-    const a = this.items
-    a.push(item)
-    let i = a.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (a[parent].seq <= a[i].seq) break
-      ;[a[parent], a[i]] = [a[i], a[parent]]
-      i = parent
-    }
-  }
-
-  pop(): QueueItem<T> | undefined {
-    const a = this.items
-    const top = a[0]
-    const last = a.pop()
-    if (a.length > 0 && last) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let min = i
-        if (l < a.length && a[l].seq < a[min].seq) min = l
-        if (r < a.length && a[r].seq < a[min].seq) min = r
-        if (min === i) break
-        ;[a[min], a[i]] = [a[i], a[min]]
-        i = min
-      }
-    }
-    return top
-  }
-}
+/** Oldest first: seq is unique and grows with every push. */
+const bySeq = (a: QueueItem<unknown>, b: QueueItem<unknown>): number => a.seq - b.seq
 
 export interface EventQueueOptions {
   /** Most events waiting per priority (events in flight do not count). */
@@ -83,7 +41,7 @@ export class EventQueue<T> {
   /** Per port: its events (waiting or in flight) in arrival order. The head is the only one that may run. */
   private readonly portLines = new Map<string, QueueItem<T>[]>()
   /** Per priority: waiting events whose every port line they head, i.e. startable. */
-  private readonly ready = new Map<Priority, SeqHeap<T>>(PRIORITIES.map((p) => [p, new SeqHeap<T>()]))
+  private readonly ready = new Map<Priority, MinHeap<QueueItem<T>>>(PRIORITIES.map((p) => [p, new MinHeap<QueueItem<T>>(bySeq)]))
   private readonly waitingCount = new Map<Priority, number>(PRIORITIES.map((p) => [p, 0]))
   private readonly running = new Set<QueueItem<T>>()
   private exclusiveRunning = false

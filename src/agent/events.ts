@@ -1,5 +1,5 @@
-import type {UplinkSource} from '../store/uplink-repo.js'
-import type {VmPort} from '../store/vsi-repo.js'
+import type {UplinkSource} from '../model/uplink.js'
+import type {VmPort} from '../model/vsi.js'
 
 /** Work items of the priority queue. */
 export type AgentEvent =

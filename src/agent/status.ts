@@ -1,7 +1,8 @@
+import type {TaskView} from '../core/scheduler.js'
 import {isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Store} from '../store/store.js'
-import type {UplinkRecord} from '../store/uplink-repo.js'
-import type {VsiState} from '../store/vsi-repo.js'
+import type {UplinkRecord} from '../model/uplink.js'
+import type {VsiState} from '../model/vsi.js'
 import type {VdpSessionStatus} from './vsi-manager.js'
 
 export interface UplinkView {
@@ -33,6 +34,8 @@ export interface StatusView {
   lldpDiscards?: {total: number; byRule: Record<string, number>}
   /** Whether the daemon's database writes succeed; when not, since when, why, and how many writes wait. */
   store?: StoreView
+  /** The daemon's periodic tasks (reconcile, prune, …): period, last run and error, counts. */
+  tasks?: TaskView[]
   /** The VDP session on the uplink (running daemon only): EVB state, the switch's MAC, refused ECP frames. */
   vdp?: VdpSessionStatus | null
 }

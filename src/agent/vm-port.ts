@@ -1,5 +1,5 @@
 import {VdpAgentError} from '../errors.js'
-import type {VmPort} from '../store/vsi-repo.js'
+import type {VmPort} from '../model/vsi.js'
 import {previewValue} from '../value-preview.js'
 
 /** A VM event's port failed validation (from the CLI or the controller): nothing is recorded or queued. */

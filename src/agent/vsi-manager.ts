@@ -3,18 +3,17 @@ import {errorMessage} from '../errors.js'
 import {type NeighborEvent, isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Logger} from '../log/logger.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
-import type {NeighborRecord} from '../store/neighbor-repo.js'
-import type {NegotiatedEvb} from '../store/uplink-repo.js'
-import type {VsiRecord} from '../store/vsi-repo.js'
+import {type EvbNegotiated, type EvbValues, evbValuesOf} from '../model/evb.js'
+import type {NeighborRecord} from '../model/neighbor.js'
+import type {VsiRecord} from '../model/vsi.js'
 import {ciscoTlvs} from '../vdp/cisco-oui.js'
-import type {Clock, TimerHandle} from '../vdp/clock.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
 import {ECP_ETHERTYPE} from '../vdp/ecp-codec.js'
 import {type EcpCounters, EcpTransport} from '../vdp/ecp-transport.js'
 import {NEAREST_CUSTOMER_BRIDGE_MAC} from '../vdp/mac.js'
 import {managerIdFromText} from '../vdp/manager-id.js'
 import {FAST_PEER, lldpadPeerProfile} from '../vdp/peer-profile.js'
 import {type VdpStationCounters, VdpStation, type VsiEvent} from '../vdp/station.js'
-import type {EvbParams} from '../vdp/timers.js'
 import type {VsiFilter} from '../vdp/vsi-filter.js'
 import type {VsiRequest} from '../vdp/vsi-request.js'
 import {macVsiid, uuidVsiid, vsiidKey, type Vsiid} from '../vdp/vsiid.js'
@@ -133,9 +132,8 @@ interface Waiter {
 }
 
 /** The negotiated values; without a bridge's EVB TLV (a static uplink to a bridge that sends none), our own proposals. */
-export function evbParams(negotiated: NegotiatedEvb | null | undefined, cfg: AgentConfig): EvbParams {
-  const e = negotiated ?? {retries: cfg.lldp.evb_retries, rte: cfg.lldp.evb_rte, rwd: cfg.lldp.evb_rwd, rka: cfg.lldp.evb_rka}
-  return {retries: e.retries, rte: e.rte, rwd: e.rwd, rka: e.rka}
+export function evbValues(negotiated: EvbNegotiated | null | undefined, cfg: AgentConfig): EvbValues {
+  return evbValuesOf(negotiated ?? {retries: cfg.lldp.evb_retries, rte: cfg.lldp.evb_rte, rwd: cfg.lldp.evb_rwd, rka: cfg.lldp.evb_rka})
 }
 
 /**
@@ -207,11 +205,11 @@ export class VsiManager {
    * Open the VDP session on `ifname` (closing any other). VDP is held until the bridge's EVB TLV is known
    * (`negotiated`), or [vdp] evb_wait has passed without one (then the configured values are used).
    */
-  open(ifname: string, mac: string, negotiated: NegotiatedEvb | null | undefined, lldpPort = ifname): void {
+  open(ifname: string, mac: string, negotiated: EvbNegotiated | null | undefined, lldpPort = ifname): void {
     if (this.session?.ifname === ifname) return this.setEvb(negotiated)
     this.close('the uplink changed')
     const cfg = this.deps.config()
-    const evb = evbParams(negotiated, cfg)
+    const evb = evbValues(negotiated, cfg)
     const lldpad = cfg.vdp.bridge_profile === 'lldpad'
     let socket: FrameSocket | undefined
     const transport = new EcpTransport({
@@ -308,11 +306,11 @@ export class VsiManager {
     this.deps.log.info({ifname: s.ifname, reason}, 'VDP session closed')
   }
 
-  setEvb(negotiated: NegotiatedEvb | null | undefined): void {
+  setEvb(negotiated: EvbNegotiated | null | undefined): void {
     const s = this.session
     if (!s) return
     if (!negotiated && s.evb !== 'negotiated') return // still waiting, or running on the fallback values
-    const evb = evbParams(negotiated, this.deps.config())
+    const evb = evbValues(negotiated, this.deps.config())
     s.transport.updateParams({retries: evb.retries, rte: evb.rte})
     s.station.setParams(evb)
     if (!negotiated) return // the bridge went away: onNeighborEvents holds VDP

@@ -15,7 +15,7 @@ import {callDaemon} from '../control/client.js'
 import {outputWidth} from './table.js'
 import {type NeighborView, type UplinkShowData, type VsiFilter, VSI_STATES, filterVsis, neighborDetails, neighborTable, statusLines, uplinkLines, vsiTable} from './views.js'
 import type {StatusView} from '../agent/status.js'
-import type {VsiRecord, VsiState} from '../store/vsi-repo.js'
+import type {VsiRecord, VsiState} from '../model/vsi.js'
 
 interface Parsed {
   command: 'status' | 'uplink:show' | 'neighbors' | 'vsi:list'

@@ -9,16 +9,9 @@ export interface LldpStatsView {
   interfaces: Record<string, LldpInterfaceStats>
 }
 
-/** All interfaces' discards added up, by rule (the status line and, later, metrics). */
-export function discardTotals(interfaces: Record<string, LldpInterfaceStats>): {total: number; byRule: Record<string, number>} {
-  const byRule: Record<string, number> = {}
-  let total = 0
-  for (const s of Object.values(interfaces)) {
-    total += s.rxDiscarded
-    for (const [rule, n] of Object.entries(s.rxDiscardedByRule)) byRule[rule] = (byRule[rule] ?? 0) + n
-  }
-  return {total, byRule}
-}
+// discardTotals moved to src/lldp-agent/lldp-agent.ts (the daemon must not import the CLI); kept for branches in flight,
+// removed after they merge
+export {discardTotals} from '../lldp-agent/lldp-agent.js'
 
 /** What a discard rule means: the decoder's rules (src/lldp/rules.ts) and the agent's own. */
 export function discardRuleDescription(rule: string): string {

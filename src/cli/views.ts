@@ -5,8 +5,9 @@
  */
 import type {StatusView, UplinkView} from '../agent/status.js'
 import type {EvbTlv} from '../lldp/types.js'
-import type {NeighborMgmtAddress, NeighborRecord} from '../store/neighbor-repo.js'
-import type {VsiRecord, VsiState} from '../store/vsi-repo.js'
+import type {TaskView} from '../core/scheduler.js'
+import type {NeighborMgmtAddress, NeighborRecord} from '../model/neighbor.js'
+import type {VsiRecord, VsiState} from '../model/vsi.js'
 import {type TableFit, ago, renderTable} from './table.js'
 
 export type Source = 'daemon' | 'database'
@@ -50,9 +51,19 @@ export function statusLines(status: StatusView, now = Date.now()): string[] {
       `rpc:       ${rpc.transport === 'local' ? 'local (no controller)' : `${rpc.broker} ${rpc.connected ? 'connected' : 'NOT connected'}${rpc.lastHeartbeat ? `, heartbeat #${rpc.lastHeartbeat.seq} ${ago(Date.parse(rpc.lastHeartbeat.at), now)}` : ''}${rpc.lastError && !rpc.connected ? ` (${rpc.lastError})` : ''}`}`,
     )
   }
+  if (status.tasks && status.tasks.length > 0) out.push(`tasks:     ${status.tasks.map((t) => taskSummary(t, now)).join('; ')}`)
   const st = status.store
   if (st && !st.writable) out.push(`store:     WRITES FAILING since ${st.failingSince ?? '?'} (${st.lastError ?? 'unknown error'}), ${st.pending} pending; database ${st.path}`)
   return out
+}
+
+/** `reconcile every 30s, last 5s ago`, plus failures and runs without answer when there were any (counts: --json). */
+function taskSummary(t: TaskView, now: number): string {
+  const parts = [`${t.name} every ${t.periodS}s`]
+  if (t.lastRunAt) parts.push(`last ${ago(Date.parse(t.lastRunAt), now)}`)
+  if (t.errors > 0) parts.push(`${t.errors} failed${t.lastError ? ` (now: ${t.lastError})` : ''}`)
+  if (t.noAnswer > 0) parts.push(`${t.noAnswer} without answer`)
+  return parts.join(', ')
 }
 
 export function uplinkLines(data: UplinkShowData, now = Date.now()): string[] {

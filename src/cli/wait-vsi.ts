@@ -1,6 +1,6 @@
 import {callDaemon} from '../control/client.js'
 import {VdpAgentError} from '../errors.js'
-import type {VsiRecord} from '../store/vsi-repo.js'
+import type {VsiRecord} from '../model/vsi.js'
 
 /** Poll the daemon until the port reaches a settled state ('gone' once a down completed). */
 export async function waitForVsi(socket: string, portUuid: string, until: (v: VsiRecord | null) => boolean, timeoutMs: number): Promise<VsiRecord | null> {

@@ -11,7 +11,7 @@ import type {ErrorCode} from '../error-codes.js'
 import type {LldpStatsView} from '../cli/lldp-stats.js'
 import type {NeighborView, UplinkShowData} from '../cli/views.js'
 import type {JournalEntry, JournalQuery} from '../store/journal-repo.js'
-import type {VsiRecord} from '../store/vsi-repo.js'
+import type {VsiRecord} from '../model/vsi.js'
 import type {EcpCounters} from '../vdp/ecp-transport.js'
 import type {VdpStationCounters} from '../vdp/station.js'
 

@@ -11,9 +11,10 @@
  * (802.1AB fast start).
  */
 import {buildLldpFrame, encodeEvbTlv, LLDP_MULTICAST, scanLldpHeader, type EvbTlv} from '../lldp/index.js'
-import {negotiateEvbBridge, type EvbBridgePolicy, type EvbNegotiated} from '../lldp-agent/evb-negotiation.js'
+import {negotiateEvbBridge, type EvbBridgePolicy} from '../lldp-agent/evb-negotiation.js'
+import type {EvbNegotiated} from '../model/evb.js'
 import {advertisedTtl, TxSchedule} from '../lldp-agent/tx-schedule.js'
-import type {Clock, TimerHandle} from '../vdp/clock.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
 
 /** Interface-name port ID subtype (802.1AB): what switches send, "Ethernet1/1". */
 const PORT_SUBTYPE_INTERFACE_NAME = 5

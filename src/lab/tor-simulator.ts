@@ -13,14 +13,14 @@ import {randomInt} from 'node:crypto'
 import {readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {errorMessage, VdpAgentError} from '../errors.js'
 import {type EvbTlv, LLDP_MULTICAST} from '../lldp/index.js'
-import type {EvbBridgePolicy, EvbNegotiated} from '../lldp-agent/evb-negotiation.js'
+import type {EvbBridgePolicy} from '../lldp-agent/evb-negotiation.js'
 import type {Logger} from '../log/logger.js'
 import {ETHERTYPE_ECP, ETHERTYPE_LLDP, normalizeMac} from '../net/ethernet.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
 import {validateIfName} from '../net/ifname.js'
-import {type Clock, systemClock} from '../vdp/clock.js'
+import {type Clock, systemClock} from '../core/clock.js'
 import type {EcpCounters} from '../vdp/ecp-transport.js'
-import {LLDPAD_DEFAULT_EVB, type EvbParams} from '../vdp/timers.js'
+import {LLDPAD_DEFAULT_EVB} from '../vdp/timers.js'
 import {vsiidKey, type Vsiid} from '../vdp/vsiid.js'
 import {
   DEFAULT_TOR_IDENTITY,
@@ -42,6 +42,7 @@ import {
   type VdpBridgeCounters,
   type VlanPolicy,
 } from './vdp-bridge.js'
+import {type EvbNegotiated, type EvbValues, evbValuesOf} from '../model/evb.js'
 
 /** lldpad's bridge defaults (R 3, RTE 8, RWD 20, RKA 20), reflective relay and group IDs offered. */
 export const DEFAULT_TOR_EVB_POLICY: EvbBridgePolicy = Object.freeze({...LLDPAD_DEFAULT_EVB, rrCapable: true, groupId: true})
@@ -127,7 +128,7 @@ export interface TorStatus {
   /** What we advertise. */
   bridgeEvb: EvbTlv
   /** What the VDP bridge runs with now. */
-  params: EvbParams
+  params: EvbValues
   vsis: number
   counters: {
     lldp: TorLldpCounters
@@ -155,7 +156,7 @@ export class TorSimulator {
   private readonly lldp: TorLldp
   private readonly bridge: VdpBridge
   private faults: BridgeFaults
-  private params: EvbParams
+  private params: EvbValues
   private lldpSocket: FrameSocket | undefined
   private ecpSocket: FrameSocket | undefined
   private state: 'idle' | 'running' | 'stopped' = 'idle'
@@ -176,7 +177,7 @@ export class TorSimulator {
     this.log = options.log
     this.onEvent = options.onEvent ?? (() => {})
     this.stateFile = options.stateFile
-    this.params = pickParams(this.policy)
+    this.params = evbValuesOf(this.policy)
     this.lldp = new TorLldp({
       clock: this.clock,
       send: (frame) => this.sendOn(this.lldpSocket, frame),
@@ -350,7 +351,7 @@ export class TorSimulator {
     }
     // A station that appears may have restarted: its first ECPDU is new whatever its sequence number.
     if (change.change === 'appeared') this.bridge.transport.resetReceiver()
-    const params = pickParams(change.negotiated)
+    const params = evbValuesOf(change.negotiated)
     if (!sameParams(params, this.params)) {
       this.params = params
       this.bridge.setParams(params)
@@ -398,11 +399,7 @@ export class TorSimulator {
   }
 }
 
-function pickParams(p: EvbParams): EvbParams {
-  return {retries: p.retries, rte: p.rte, rwd: p.rwd, rka: p.rka}
-}
-
-function sameParams(a: EvbParams, b: EvbParams): boolean {
+function sameParams(a: EvbValues, b: EvbValues): boolean {
   return a.retries === b.retries && a.rte === b.rte && a.rwd === b.rwd && a.rka === b.rka
 }
 

@@ -23,14 +23,14 @@
  *   Pool exhausted → error 2 (insufficient resources).
  * A non-zero VID in a request is honoured as asked.
  */
-import type {Clock} from '../vdp/clock.js'
-import {DeadlineQueue} from '../vdp/deadline-queue.js'
+import type {Clock} from '../core/clock.js'
+import {DeadlineQueue} from '../core/deadline-queue.js'
 import {ECP_SUBTYPE_VDP, ulpduBudget} from '../vdp/ecp-codec.js'
 import {EcpTransport} from '../vdp/ecp-transport.js'
 import {VdpAgentError} from '../errors.js'
 import {isUsableUnicastMac} from '../vdp/mac.js'
 import {managerIdText} from '../vdp/manager-id.js'
-import {toutKeepAlive, validateEvbParams, type EvbParams} from '../vdp/timers.js'
+import {toutKeepAlive, validateEvbParams} from '../vdp/timers.js'
 import {
   decodeVdpdu,
   encodeTlv,
@@ -44,6 +44,7 @@ import {MANAGER_ID_TLV_LENGTH} from '../vdp/vdpdu-packer.js'
 import {hasGroup, hasMac, type FilterEntry, type VsiFilter} from '../vdp/vsi-filter.js'
 import {SUCCESS_STATUS, VDP_ERROR, type VsiStatus} from '../vdp/vsi-status.js'
 import {vsiidKey, type Vsiid} from '../vdp/vsiid.js'
+import type {EvbValues} from '../model/evb.js'
 
 /** A bad bridge setting: VLAN_POOL_INVALID, VLAN_INVALID. */
 export class VdpBridgeError extends VdpAgentError {}
@@ -84,7 +85,7 @@ export interface VdpBridgeOptions {
   readonly localMac: string
   /** Destination of our frames; default the nearest-customer-bridge address, as lldpad. */
   readonly peerMac?: string
-  readonly evb: EvbParams
+  readonly evb: EvbValues
   readonly vlanPolicy?: VlanPolicy
   readonly faults?: BridgeFaults
   /** Seeded randomness for the fault rates; default seededRandom(1). */
@@ -209,7 +210,7 @@ export class VdpBridge {
   private readonly poolUsed = new Set<number>()
   /** changeVlan(groupId): the group's VID from now on, whatever the policy says */
   private readonly groupVids = new Map<number, number>()
-  private evb: EvbParams
+  private evb: EvbValues
   private readonly stats: VdpBridgeCounters = {
     requestPdus: 0,
     requests: 0,
@@ -342,7 +343,7 @@ export class VdpBridge {
     this.faults = faults
   }
 
-  setParams(evb: EvbParams): void {
+  setParams(evb: EvbValues): void {
     validateEvbParams(evb)
     this.evb = evb
     this.transport.updateParams({retries: evb.retries, rte: evb.rte})

@@ -1,24 +1,13 @@
 import type {EvbTlv} from '../lldp/index.js'
+import type {EvbNegotiated, EvbValues} from '../model/evb.js'
+
+// EvbNegotiated moved to src/model/evb.ts; kept for branches in flight, removed after they merge
+export type {EvbNegotiated} from '../model/evb.js'
 
 /** This station's EVB policy: its own proposals, from [lldp] evb_*. */
-export interface EvbPolicy {
-  retries: number
-  rte: number
-  rwd: number
-  rka: number
+export interface EvbPolicy extends EvbValues {
   rrRequest: boolean
   groupId: boolean
-}
-
-/** What ECP and VDP run with once a bridge has answered. */
-export interface EvbNegotiated {
-  retries: number
-  rte: number
-  rwd: number
-  rka: number
-  /** Group IDs are usable only when bridge (BGID) and station (SGID) both support them. */
-  groupIds: boolean
-  reflectiveRelay: boolean
 }
 
 export interface EvbNegotiation {
@@ -71,11 +60,7 @@ export function sameNegotiation(a: EvbNegotiated | undefined, b: EvbNegotiated |
 }
 
 /** A bridge's EVB policy (the ToR simulator's side). */
-export interface EvbBridgePolicy {
-  retries: number
-  rte: number
-  rwd: number
-  rka: number
+export interface EvbBridgePolicy extends EvbValues {
   /** RRCAP: the bridge can do reflective relay. */
   rrCapable: boolean
   /** BGID: the bridge supports VDP group IDs. */

@@ -3,7 +3,7 @@ import {ETHERTYPE_LLDP, type EvbTlv, LLDP_MULTICAST, LldpDecodeError, buildLldpF
 import type {Logger} from '../log/logger.js'
 import {formatMac} from '../net/ethernet.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
-import type {Clock, TimerHandle} from '../vdp/clock.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
 import {DiscardLog} from './discard-log.js'
 import {type EvbNegotiation, type EvbPolicy, negotiateEvb} from './evb-negotiation.js'
 import {type NeighborEvent, NeighborTable, isEvbBridgeNeighbor, neighborKey} from './neighbor-table.js'
@@ -428,4 +428,15 @@ function brokenRule(frame: Buffer): string {
     if (!(err instanceof LldpDecodeError)) return 'internal-error'
     return err.partial?.warnings.find((w) => w.action === 'discard-lldpdu')?.rule ?? err.rule
   }
+}
+
+/** All interfaces' discards added up, by rule (the status line and, later, metrics). */
+export function discardTotals(interfaces: Record<string, LldpInterfaceStats>): {total: number; byRule: Record<string, number>} {
+  const byRule: Record<string, number> = {}
+  let total = 0
+  for (const s of Object.values(interfaces)) {
+    total += s.rxDiscarded
+    for (const [rule, n] of Object.entries(s.rxDiscardedByRule)) byRule[rule] = (byRule[rule] ?? 0) + n
+  }
+  return {total, byRule}
 }

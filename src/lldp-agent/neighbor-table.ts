@@ -1,5 +1,5 @@
 import type {LldpId, Lldpdu} from '../lldp/index.js'
-import type {NeighborRecord} from '../store/neighbor-repo.js'
+import type {NeighborRecord} from '../model/neighbor.js'
 
 /** `evicted`: made room for an EVB bridge on a full port (MAX_NEIGHBORS_PER_INTERFACE). */
 export type NeighborRemovalReason = 'shutdown' | 'aged' | 'link-down' | 'interface-gone' | 'evicted'

@@ -11,7 +11,7 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client'
 
 import {PRIORITIES, type Priority} from '../agent/event-queue.js'
-import type {VsiState} from '../store/vsi-repo.js'
+import type {VsiState} from '../model/vsi.js'
 
 export const METRIC_PREFIX = 'vdp_agent_'
 const VSI_STATES: readonly VsiState[] = ['pending', 'associating', 'associated', 'deassociating', 'failed']

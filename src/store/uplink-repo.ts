@@ -1,27 +1,12 @@
 import type Database from 'better-sqlite3'
 
-import type {EvbNegotiated} from '../lldp-agent/evb-negotiation.js'
+import type {EvbNegotiated} from '../model/evb.js'
+import type {UplinkLinkState, UplinkRecord, UplinkSource} from '../model/uplink.js'
 import {parseJsonColumn} from './json.js'
 
-export type UplinkSource = 'override' | 'config' | 'lldp'
-export type UplinkLinkState = 'none' | 'up' | 'down'
-
-export interface UplinkRecord {
-  /** The uplink in use: the bond when the detected port is a bond slave. */
-  ifname: string | null
-  source: UplinkSource | null
-  state: UplinkLinkState
-  /** The port the EVB neighbour was heard on (differs from ifname for bond slaves). */
-  detectedOn: string | null
-  bondMembers: string[]
-  reason: string | null
-  changedAt: number
-  updatedAt: number
-  /** The EVB values negotiated with the bridge on this uplink (ECP/VDP run with them); null before. */
-  evb?: NegotiatedEvb | null
-}
-
-/** The EVB values both sides agreed on (a type only: the store does not run negotiation code). */
+// UplinkSource, UplinkLinkState, UplinkRecord moved to src/model/uplink.ts, NegotiatedEvb is EvbNegotiated in
+// src/model/evb.ts; kept for branches in flight, removed after they merge
+export type {UplinkLinkState, UplinkRecord, UplinkSource} from '../model/uplink.js'
 export type NegotiatedEvb = EvbNegotiated
 
 interface Row {
@@ -62,7 +47,7 @@ export class UplinkRepo {
       reason: row.reason,
       changedAt: row.changed_at,
       updatedAt: row.updated_at,
-      evb: parseJsonColumn<NegotiatedEvb | null>(row.evb, null),
+      evb: parseJsonColumn<EvbNegotiated | null>(row.evb, null),
     }
   }
 

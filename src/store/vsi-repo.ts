@@ -1,38 +1,9 @@
 import type Database from 'better-sqlite3'
 
-/**
- * pending: wants work (waiting for its turn, for the uplink or for a retry); associating/deassociating:
- * a VDP exchange is under way; associated: the switch accepted it (vdp_vlan holds its VLAN); failed: the
- * retry budget is spent (kept, reported, retried on the next uplink up or VM event).
- */
-export type VsiState = 'pending' | 'associating' | 'associated' | 'deassociating' | 'failed'
-export type VsiDesired = 'up' | 'down'
+import type {VmPort, VsiDesired, VsiRecord, VsiState} from '../model/vsi.js'
 
-/** What the controller (or the CLI) tells us about a VM port. */
-export interface VmPort {
-  portUuid: string
-  mac: string
-  netUuid: string
-  segmentationId: number
-  vmName?: string | null
-  vmUuid?: string | null
-  ipv4?: string | null
-  /** Ask the switch for this VLAN; null: VID 0, the switch assigns one. */
-  vlan?: number | null
-}
-
-export interface VsiRecord extends Required<VmPort> {
-  desired: VsiDesired
-  state: VsiState
-  uplink: string | null
-  localVlan: number | null
-  vdpVlan: number | null
-  failReason: string | null
-  attempts: number
-  nextRetryAt: number | null
-  createdAt: number
-  updatedAt: number
-}
+// VmPort, VsiState, VsiDesired, VsiRecord moved to src/model/vsi.ts; kept for branches in flight, removed after they merge
+export type {VmPort, VsiDesired, VsiRecord, VsiState} from '../model/vsi.js'
 
 export type VsiUpdate = Partial<Pick<VsiRecord, 'state' | 'uplink' | 'localVlan' | 'vdpVlan' | 'failReason' | 'attempts' | 'nextRetryAt'>>
 

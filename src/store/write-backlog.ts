@@ -1,5 +1,5 @@
 import {VdpAgentError, errorMessage} from '../errors.js'
-import type {Clock, TimerHandle} from '../vdp/clock.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
 
 /**
  * SQLite result codes that mean "the storage refused the write", not "the write was wrong": a full disk

@@ -1,4 +1,4 @@
-import type {UplinkRecord} from '../store/uplink-repo.js'
+import type {UplinkRecord} from '../model/uplink.js'
 import {matchesAny} from './glob.js'
 
 /** What the decision needs to know about a link (the link monitor's LinkInfo provides it). */

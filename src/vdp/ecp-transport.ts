@@ -14,7 +14,7 @@
  * Pure: frames in through `receive`, frames out through the injected `send`, time from the injected clock.
  */
 import {VdpAgentError} from '../errors.js'
-import type {Clock, TimerHandle} from './clock.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
 import {
   decodeEcpFrame,
   ECP_HEADER_LENGTH,
@@ -26,15 +26,13 @@ import {
   type EcpFrame,
 } from './ecp-codec.js'
 import {EcpTimeoutError, EcpTransportError} from './errors.js'
-import {Fifo} from './fifo.js'
+import {Fifo} from '../core/fifo.js'
+import type {EvbValues} from '../model/evb.js'
 import {NEAREST_CUSTOMER_BRIDGE_MAC, parseMac} from './mac.js'
 import {ackTimer, validateEvbParams} from './timers.js'
 
 /** The part of the EVB values ECP uses. */
-export interface EcpParams {
-  readonly retries: number
-  readonly rte: number
-}
+export type EcpParams = Pick<EvbValues, 'retries' | 'rte'>
 
 export interface EcpTransportOptions {
   readonly clock: Clock

@@ -9,7 +9,8 @@
  * - it parses until a type-0 TLV, past the received length into stale buffer contents, unless the VDPDU
  *   ends with an End TLV.
  */
-import {evbTime, respWaitDelay, toutKeepAlive, type EvbParams} from './timers.js'
+import {evbTime, respWaitDelay, toutKeepAlive} from './timers.js'
+import type {EvbValues} from '../model/evb.js'
 
 export interface PeerProfile {
   /** Cap on VSI TLVs per VDPDU; Infinity = as many as fit the MTU. */
@@ -57,7 +58,7 @@ export const LLDPAD_PARSE_GRACE_MS = 50
  * An unanswered VDPDU holds the next one back for at most LLDPAD_PARSE_GRACE_MS after its ACK, so one
  * request lldpad ignores never costs the other VSIs their keep-alives (docs/vdp.md, "Restarts and faults").
  */
-export function lldpadPeerProfile(evb: EvbParams): PeerProfile {
+export function lldpadPeerProfile(evb: EvbValues): PeerProfile {
   const answerable = Math.max(1, Math.floor(respWaitDelay(evb.retries, evb.rte, evb.rwd) / (2 * evbTime(evb.rte))))
   return Object.freeze({
     maxVsisPerPdu: answerable,

@@ -21,10 +21,10 @@
  *
  * Pure: VDPDUs in through the EcpTransport handler, out through the transport; time from the clock.
  */
-import type {Clock} from './clock.js'
+import type {Clock} from '../core/clock.js'
 import {ECP_SUBTYPE_VDP, ulpduBudget} from './ecp-codec.js'
 import type {EcpTransport} from './ecp-transport.js'
-import {DeadlineQueue} from './deadline-queue.js'
+import {DeadlineQueue} from '../core/deadline-queue.js'
 import {formatMs, VdpStationError} from './errors.js'
 import {managerIdText} from './manager-id.js'
 import {FAST_PEER, type PeerProfile} from './peer-profile.js'
@@ -43,10 +43,11 @@ import {
   type VsiRequest,
 } from './vsi-request.js'
 import {describeResponseError, vdpErrorText} from './vsi-status.js'
-import {evbTime, respWaitDelay, toutKeepAlive, validateEvbParams, type EvbParams} from './timers.js'
+import {evbTime, respWaitDelay, toutKeepAlive, validateEvbParams} from './timers.js'
 import {vsiidKey, type Vsiid} from './vsiid.js'
+import type {EvbValues} from '../model/evb.js'
 
-export type VsiState = 'associating' | 'preassociating' | 'associated' | 'preassociated' | 'deassociating'
+export type StationVsiState = 'associating' | 'preassociating' | 'associated' | 'preassociated' | 'deassociating'
 export type EstablishedMode = 'assoc' | 'preassoc' | 'preassoc-rr'
 export type VsiOperation = EstablishedMode | 'deassoc' | 'keepalive'
 /** rejected: the bridge answered with an error code · timeout: no answer within respWaitDelay ·
@@ -97,7 +98,7 @@ export type VsiEvent =
       readonly hard: boolean
       readonly keep: boolean
       readonly text: string
-      readonly state: VsiState | 'removed'
+      readonly state: StationVsiState | 'removed'
     })
 
 export interface VsiView {
@@ -106,7 +107,7 @@ export interface VsiView {
   readonly managerId: string
   readonly typeId: number
   readonly typeVersion: number
-  readonly state: VsiState
+  readonly state: StationVsiState
   /** What goes on the wire next or is on it: the assigned VIDs once the bridge confirmed them. */
   readonly filter: VsiFilter
   readonly vids: number[]
@@ -155,7 +156,7 @@ export interface VdpStationOptions {
   /** The station registers itself as the VDP (subtype 1) receiver. */
   readonly transport: EcpTransport
   /** Negotiated EVB values; update with setParams(). */
-  readonly evb: EvbParams
+  readonly evb: EvbValues
   /** Default 1500; the ULPDU budget is MTU − 6 (ECP header, End TLV). */
   readonly mtu?: number
   readonly peer?: PeerProfile
@@ -182,8 +183,8 @@ interface PduOnWire {
 
 const MODE_RANK: Readonly<Record<EstablishedMode, number>> = {preassoc: 1, 'preassoc-rr': 2, assoc: 3}
 
-class VsiRecord implements PackableVsi {
-  state: VsiState
+class StationVsi implements PackableVsi {
+  state: StationVsiState
   op: VsiOperation
   /** TLV type to send for `op`. */
   mode: VsiMode
@@ -247,12 +248,12 @@ export class VdpStation {
   private readonly transport: EcpTransport
   private readonly peer: PeerProfile
   private readonly maxVsis: number
-  private readonly table = new Map<string, VsiRecord>()
+  private readonly table = new Map<string, StationVsi>()
   /** VSIs whose De-Associate the bridge confirmed but may still hold (PeerProfile.deassocLingerMs). */
   private readonly lingering = new Map<string, {filter: VsiFilter; until: number}>()
-  private readonly packer: VdpduPacker<VsiRecord>
-  private readonly deadlines: DeadlineQueue<VsiRecord>
-  private evb: EvbParams
+  private readonly packer: VdpduPacker<StationVsi>
+  private readonly deadlines: DeadlineQueue<StationVsi>
+  private evb: EvbValues
   private listener: (event: VsiEvent) => void
   private pduOnWire = false
   /** VDPDUs not yet known to be parsed by the bridge (PeerProfile.maxPdusAwaitingResponse). */
@@ -292,8 +293,8 @@ export class VdpStation {
     this.listener = options.onEvent ?? (() => {})
     this.onBridgeSilent = options.onBridgeSilent ?? (() => {})
     this.held = options.held ?? false
-    this.packer = new VdpduPacker<VsiRecord>({budget: ulpduBudget(options.mtu ?? 1500), endTlv: this.peer.endTlv})
-    this.deadlines = new DeadlineQueue<VsiRecord>(this.clock, (due) => this.onDeadlines(due))
+    this.packer = new VdpduPacker<StationVsi>({budget: ulpduBudget(options.mtu ?? 1500), endTlv: this.peer.endTlv})
+    this.deadlines = new DeadlineQueue<StationVsi>(this.clock, (due) => this.onDeadlines(due))
     this.transport.onReceive(ECP_SUBTYPE_VDP, (ulpdu) => this.onVdpdu(ulpdu))
   }
 
@@ -334,7 +335,7 @@ export class VdpStation {
     if (this.table.size >= this.maxVsis) {
       throw new VdpStationError('VSI_TABLE_FULL', `the station already holds ${this.maxVsis} VSIs; ${normalized.key} refused`)
     }
-    const rec = new VsiRecord(normalized, 'assoc', this.clock.now())
+    const rec = new StationVsi(normalized, 'assoc', this.clock.now())
     rec.op = 'deassoc'
     rec.mode = 'deassoc'
     rec.state = 'deassociating'
@@ -419,12 +420,12 @@ export class VdpStation {
     return {...this.stats}
   }
 
-  get params(): EvbParams {
+  get params(): EvbValues {
     return this.evb
   }
 
   /** EVB renegotiated: new deadlines use the new values; the transport gets the new R and RTE. */
-  setParams(evb: EvbParams): void {
+  setParams(evb: EvbValues): void {
     validateEvbParams(evb)
     this.evb = evb
     this.transport.updateParams({retries: evb.retries, rte: evb.rte})
@@ -458,7 +459,7 @@ export class VdpStation {
   }
 
   /** What a (pre-)association request means for the VSI as it stands; shared by fresh and deferred requests. */
-  private decide(op: EstablishedMode, request: NormalizedRequest): VsiRecord {
+  private decide(op: EstablishedMode, request: NormalizedRequest): StationVsi {
     const rec = this.table.get(request.key)
     if (rec === undefined) return this.create(op, request)
     if (this.isSatisfied(rec, op, request)) {
@@ -491,11 +492,11 @@ export class VdpStation {
     return rec
   }
 
-  private create(op: EstablishedMode, request: NormalizedRequest): VsiRecord {
+  private create(op: EstablishedMode, request: NormalizedRequest): StationVsi {
     if (this.table.size >= this.maxVsis) {
       throw new VdpStationError('VSI_TABLE_FULL', `the station already holds ${this.maxVsis} VSIs; ${request.key} refused`)
     }
-    const rec = new VsiRecord(request, op, this.clock.now())
+    const rec = new StationVsi(request, op, this.clock.now())
     this.table.set(request.key, rec)
     const wait = this.lingerWait(request)
     if (wait > 0) {
@@ -520,7 +521,7 @@ export class VdpStation {
     return same ? 0 : left
   }
 
-  private noteLinger(rec: VsiRecord): void {
+  private noteLinger(rec: StationVsi): void {
     const linger = this.peer.deassocLingerMs ?? 0
     if (linger <= 0) return
     const now = this.clock.now()
@@ -529,7 +530,7 @@ export class VdpStation {
   }
 
   /** Nothing to send: the VSI is (becoming) exactly what is asked. */
-  private isSatisfied(rec: VsiRecord, op: EstablishedMode, request: NormalizedRequest): boolean {
+  private isSatisfied(rec: StationVsi, op: EstablishedMode, request: NormalizedRequest): boolean {
     if (rec.state === 'deassociating' || !sameIdentity(rec.request, request)) return false
     const target = rec.op === 'keepalive' ? rec.confirmed?.mode : rec.op
     return (
@@ -543,7 +544,7 @@ export class VdpStation {
     )
   }
 
-  private start(rec: VsiRecord, op: EstablishedMode, request: NormalizedRequest): void {
+  private start(rec: StationVsi, op: EstablishedMode, request: NormalizedRequest): void {
     rec.request = request
     rec.op = op
     rec.mode = op
@@ -554,7 +555,7 @@ export class VdpStation {
     this.enqueue(rec)
   }
 
-  private startDeassociate(rec: VsiRecord): void {
+  private startDeassociate(rec: StationVsi): void {
     if (rec.state === 'deassociating') {
       rec.deferred = undefined
       return
@@ -578,7 +579,7 @@ export class VdpStation {
     this.enqueue(rec)
   }
 
-  private applyDeferred(rec: VsiRecord): void {
+  private applyDeferred(rec: StationVsi): void {
     const next = rec.deferred
     if (next === undefined) return
     rec.deferred = undefined
@@ -613,7 +614,7 @@ export class VdpStation {
 
   // ── transmission ──────────────────────────────────────────────────────────────────────────────────────
 
-  private enqueue(rec: VsiRecord): void {
+  private enqueue(rec: StationVsi): void {
     if (!rec.queued) {
       rec.queued = true
       rec.queueToken++
@@ -630,7 +631,7 @@ export class VdpStation {
       if (packed === undefined) return
       const pdu: PduOnWire = {unanswered: packed.items.length, parsed: false}
       const now = this.clock.now()
-      const sent: [VsiRecord, number][] = []
+      const sent: [StationVsi, number][] = []
       for (const rec of packed.items) {
         rec.queued = false
         if (rec.inFlight) {
@@ -695,7 +696,7 @@ export class VdpStation {
   }
 
   /** A VSI of this VDPDU was answered, timed out or re-sent elsewhere. */
-  private leavePdu(rec: VsiRecord): void {
+  private leavePdu(rec: StationVsi): void {
     const pdu = rec.pdu
     rec.pdu = undefined
     if (pdu === undefined) return
@@ -717,7 +718,7 @@ export class VdpStation {
   }
 
   /** The VSIs stay in flight: a response may still come if only the ACKs were lost. The reason text says. */
-  private noteEcpFailure(sent: [VsiRecord, number][], message: string): void {
+  private noteEcpFailure(sent: [StationVsi, number][], message: string): void {
     for (const [rec, tx] of sent) {
       if (rec.inFlight && rec.txCount === tx) rec.ecpFailure = message
     }
@@ -725,7 +726,7 @@ export class VdpStation {
 
   // ── deadlines ─────────────────────────────────────────────────────────────────────────────────────────
 
-  private onDeadlines(due: VsiRecord[]): void {
+  private onDeadlines(due: StationVsi[]): void {
     this.bulk = true
     try {
       for (const rec of due) {
@@ -743,7 +744,7 @@ export class VdpStation {
     this.pump()
   }
 
-  private onResponseTimeout(rec: VsiRecord): void {
+  private onResponseTimeout(rec: StationVsi): void {
     const op = rec.op
     this.settle(rec)
     this.stats.timeouts++
@@ -756,7 +757,7 @@ export class VdpStation {
     this.applyDeferred(rec)
   }
 
-  private scheduleKeepalive(rec: VsiRecord): void {
+  private scheduleKeepalive(rec: StationVsi): void {
     // Rounded down to a slot of T(RKA)/32, so VSIs confirmed close together refresh in the same ECPDUs and
     // the period stays T(RKA) on average (rounding up would stretch every period by a slot). At most one slot
     // early, which only refreshes the bridge sooner.
@@ -838,7 +839,7 @@ export class VdpStation {
     this.applyDeferred(rec)
   }
 
-  private onRejected(rec: VsiRecord, op: VsiOperation, status: {error: number; hard: boolean; keep: boolean}): void {
+  private onRejected(rec: StationVsi, op: VsiOperation, status: {error: number; hard: boolean; keep: boolean}): void {
     this.stats.rejections++
     const text = `the bridge rejected ${op}: ${describeResponseError(status)}`
     const detail = {code: status.error, hard: status.hard, keep: status.keep}
@@ -859,7 +860,7 @@ export class VdpStation {
     this.emitFailure(rec, op, 'rejected', text, {...detail, state: 'removed'})
   }
 
-  private onConfirmed(rec: VsiRecord, op: VsiOperation, tlv: VsiTlv): void {
+  private onConfirmed(rec: StationVsi, op: VsiOperation, tlv: VsiTlv): void {
     const previous = rec.confirmed
     const mode = tlv.mode as EstablishedMode
     const filter = tlv.filter
@@ -891,7 +892,7 @@ export class VdpStation {
     })
   }
 
-  private onBridgeDeassociate(rec: VsiRecord, reasonCode: number): void {
+  private onBridgeDeassociate(rec: StationVsi, reasonCode: number): void {
     this.stats.bridgeDeassociations++
     this.remove(rec)
     const why = reasonCode === 0 ? '' : ` (reason ${reasonCode}: ${vdpErrorText(reasonCode)})`
@@ -902,7 +903,7 @@ export class VdpStation {
   // ── bookkeeping ───────────────────────────────────────────────────────────────────────────────────────
 
   /** The VSI no longer awaits a response. */
-  private settle(rec: VsiRecord): void {
+  private settle(rec: StationVsi): void {
     if (!rec.inFlight) return
     rec.inFlight = false
     this.vsisAwaiting--
@@ -912,7 +913,7 @@ export class VdpStation {
     if (rec.queued) rec.queued = false
   }
 
-  private remove(rec: VsiRecord): void {
+  private remove(rec: StationVsi): void {
     this.settle(rec)
     rec.queued = false
     rec.removed = true
@@ -920,17 +921,17 @@ export class VdpStation {
     if (this.table.get(rec.key) === rec) this.table.delete(rec.key)
   }
 
-  private enterState(rec: VsiRecord, state: VsiState): void {
+  private enterState(rec: StationVsi, state: StationVsiState): void {
     if (rec.state !== state) rec.since = this.clock.now()
     rec.state = state
   }
 
   private emitFailure(
-    rec: VsiRecord,
+    rec: StationVsi,
     operation: VsiOperation,
     reason: FailureReason,
     text: string,
-    extra: {code?: number; hard?: boolean; keep?: boolean; state: VsiState | 'removed'},
+    extra: {code?: number; hard?: boolean; keep?: boolean; state: StationVsiState | 'removed'},
   ): void {
     this.emit(rec, {
       type: 'failed',
@@ -944,7 +945,7 @@ export class VdpStation {
     })
   }
 
-  private emit(rec: VsiRecord, event: DistributiveOmit<VsiEvent, 'key' | 'vsiid' | 'at'>): void {
+  private emit(rec: StationVsi, event: DistributiveOmit<VsiEvent, 'key' | 'vsiid' | 'at'>): void {
     try {
       this.listener({key: rec.key, vsiid: rec.request.vsiid, at: this.clock.now(), ...event} as VsiEvent)
     } catch {
@@ -952,7 +953,7 @@ export class VdpStation {
     }
   }
 
-  private view(rec: VsiRecord): VsiView {
+  private view(rec: StationVsi): VsiView {
     const pending = rec.inFlight ? 'awaiting-response' : rec.queued ? 'queued' : undefined
     const deadline = this.deadlines.deadlineOf(rec)
     return {
@@ -998,13 +999,13 @@ export class VdpStation {
 }
 
 /** Half the slack the bridge's keep-alive timer leaves after T(RKA): (toutKeepAlive − T(RKA)) / 2, ms. */
-export function keepaliveWait(evb: EvbParams): number {
+export function keepaliveWait(evb: EvbValues): number {
   return (toutKeepAlive(evb.retries, evb.rte, evb.rka) - evbTime(evb.rka)) / 2
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
-function isEstablished(state: VsiState): boolean {
+function isEstablished(state: StationVsiState): boolean {
   return state === 'associated' || state === 'preassociated'
 }
 

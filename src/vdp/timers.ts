@@ -5,25 +5,17 @@
  * Note: lldpad's ECP comment says "milliseconds" but computes microseconds; the captures confirm
  * microseconds (RTE 14 → retransmissions 163.84 ms apart).
  */
+import type {EvbValues} from '../model/evb.js'
 import {EvbParamError} from './errors.js'
 
-/** The values EVB negotiation settled on (each side advertises max(local, received): docs/wire-notes.md). */
-export interface EvbParams {
-  /** R: ECP maximum retries (0–7); an ECPDU goes out at most 1 + R times. */
-  readonly retries: number
-  /** RTE: ECP retransmission timer exponent (0–31). */
-  readonly rte: number
-  /** RWD: VDP resource-wait-delay exponent (0–31). */
-  readonly rwd: number
-  /** RKA: VDP reinit-keep-alive exponent (0–31). */
-  readonly rka: number
-}
+// EvbValues is EvbValues in src/model/evb.ts; kept for branches in flight, removed after they merge
+export type EvbParams = EvbValues
 
 /** lldpad's defaults before any negotiation (ecpretries 3, ecprte 8, vdprwd 20, vdprka 20). */
-export const LLDPAD_DEFAULT_EVB: EvbParams = Object.freeze({retries: 3, rte: 8, rwd: 20, rka: 20})
+export const LLDPAD_DEFAULT_EVB: EvbValues = Object.freeze({retries: 3, rte: 8, rwd: 20, rka: 20})
 
 /** Cisco leaf defaults (DFA guide p.33); R is not given there, lldpad's 3 is assumed. */
-export const CISCO_LEAF_DEFAULT_EVB: EvbParams = Object.freeze({retries: 3, rte: 14, rwd: 25, rka: 27})
+export const CISCO_LEAF_DEFAULT_EVB: EvbValues = Object.freeze({retries: 3, rte: 14, rwd: 25, rka: 27})
 
 /** T(exp) = 10 µs × 2^exp, in milliseconds. */
 export function evbTime(exponent: number): number {
@@ -70,7 +62,7 @@ export interface EvbTimers {
   readonly toutKeepAliveMs: number
 }
 
-export function evbTimers(p: EvbParams): EvbTimers {
+export function evbTimers(p: EvbValues): EvbTimers {
   validateEvbParams(p)
   return {
     ackTimerMs: ackTimer(p.rte),
@@ -81,7 +73,7 @@ export function evbTimers(p: EvbParams): EvbTimers {
   }
 }
 
-export function validateEvbParams(p: EvbParams): void {
+export function validateEvbParams(p: EvbValues): void {
   checkRetries(p.retries)
   checkExponent('RTE', p.rte)
   checkExponent('RWD', p.rwd)

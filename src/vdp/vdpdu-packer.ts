@@ -4,7 +4,7 @@
  *
  * One manager per VDPDU because lldpad drops a VDPDU that holds a second Manager ID TLV.
  */
-import {Fifo} from './fifo.js'
+import {Fifo} from '../core/fifo.js'
 import {encodeTlv} from './vdp-codec.js'
 
 export interface PackableVsi {

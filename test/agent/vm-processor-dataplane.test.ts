@@ -18,7 +18,7 @@ import type {VsiManager, VsiOutcome} from '../../src/agent/vsi-manager.js'
 import {defaultConfig} from '../../src/config/load.js'
 import {NoDataplane, type PortBinding, type PortUpResult} from '../../src/dataplane/dataplane.js'
 import {Store} from '../../src/store/store.js'
-import {systemClock} from '../../src/vdp/clock.js'
+import {systemClock} from '../../src/core/clock.js'
 
 const PORT = '7f1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e01'
 const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'

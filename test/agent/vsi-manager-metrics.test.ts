@@ -9,8 +9,8 @@ import {defaultConfig} from '../../src/config/load.js'
 import {VdpBridge} from '../../src/lab/vdp-bridge.js'
 import {silentLogger} from '../../src/log/logger.js'
 import type {FrameIO, FrameSocket} from '../../src/net/frames.js'
-import type {VsiRecord} from '../../src/store/vsi-repo.js'
-import {ManualClock} from '../../src/vdp/clock.js'
+import type {VsiRecord} from '../../src/model/vsi.js'
+import {ManualClock} from '../../src/core/clock.js'
 import {LLDPAD_DEFAULT_EVB} from '../../src/vdp/timers.js'
 
 // The bridge's EVB TLV is known: VDP runs at once (without it VDP waits for [vdp] evb_wait).

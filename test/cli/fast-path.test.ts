@@ -4,7 +4,7 @@ import type {StatusView} from '../../src/agent/status.js'
 import {parseFastPath, renderFromDaemon} from '../../src/cli/fast-path.js'
 import {outputWidth, renderTable} from '../../src/cli/table.js'
 import {filterVsis} from '../../src/cli/views.js'
-import type {VsiRecord} from '../../src/store/vsi-repo.js'
+import type {VsiRecord} from '../../src/model/vsi.js'
 
 describe('parseFastPath: only what it fully understands', () => {
   it('takes the four read-only commands with their known flags', () => {

@@ -3,7 +3,7 @@ import {describe, expect, expectTypeOf, it} from 'vitest'
 import type {StatusView} from '../../src/agent/status.js'
 import {callDaemon} from '../../src/control/client.js'
 import type {ControlMethod, ControlResult, DaemonHandlers} from '../../src/control/protocol.js'
-import type {VsiRecord} from '../../src/store/vsi-repo.js'
+import type {VsiRecord} from '../../src/model/vsi.js'
 
 // These checks run when the tests are type-checked (`make lint`): a wrong method, params or result fails there.
 describe('ControlMethods: the daemon and the CLI compile against one map', () => {

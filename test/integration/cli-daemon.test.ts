@@ -32,6 +32,9 @@ describe('CLI against a real daemon process', () => {
     expect(r.code).toBe(0)
     const status = JSON.parse(r.stdout)
     expect(status).toMatchObject({source: 'daemon', daemon: {running: true, pid: expect.any(Number)}, uplink: {state: 'none'}, vsis: {total: 0}, neighbors: {total: 0}})
+    // The periodic tasks on the scheduler, at [uplink] detection_interval (default 30 s).
+    expect(status.tasks).toEqual(['reconcile', 'prune'].map((name) => ({name, periodS: 30, lastRunAt: null, lastError: null, runs: 0, errors: 0, noAnswer: 0})))
+    expect((await cli(['status', '--config', home.config])).stdout).toMatch(/^tasks: +reconcile every 30s; prune every 30s$/m)
   })
 
   it('the control socket is mode 0660', async () => {
@@ -110,6 +113,25 @@ describe('CLI against a real daemon process', () => {
     expect(agent.output).toMatch(/\[uplink\] mode = \\"sideways\\": expected one of auto, static/)
     writeFileSync(home.config, original)
     expect((await cli(['status', '--json', '--config', home.config])).code).toBe(0)
+  })
+
+  it('SIGHUP applies a new detection_interval to the scheduled tasks, which then run at it', async () => {
+    const original = readFileSync(home.config, 'utf8')
+    const tasks = async () => JSON.parse((await cli(['status', '--json', '--config', home.config])).stdout).tasks as {name: string; periodS: number; runs: number; errors: number; lastRunAt: string | null}[]
+    try {
+      writeFileSync(home.config, original + '[uplink]\ndetection_interval = 1\n')
+      agent.signal('SIGHUP')
+      let seen = await tasks()
+      for (let i = 0; i < 50 && !seen.every((t) => t.periodS === 1 && t.runs >= 2); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        seen = await tasks()
+      }
+      expect(seen.map((t) => t.name)).toEqual(['reconcile', 'prune'])
+      for (const t of seen) expect(t).toMatchObject({periodS: 1, runs: expect.toSatisfy((n: number) => n >= 2), errors: 0, lastRunAt: expect.any(String)})
+    } finally {
+      writeFileSync(home.config, original)
+      agent.signal('SIGHUP')
+    }
   })
 
   it('a second daemon on the same socket refuses to start', async () => {

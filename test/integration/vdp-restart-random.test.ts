@@ -16,7 +16,7 @@ import {callDaemon} from '../../src/control/client.js'
 import {Lab} from '../../src/lab/netns.js'
 import {type TorProcess, startTorSimulator} from '../../src/lab/tor-process.js'
 import {seededRandom} from '../../src/lab/vdp-bridge.js'
-import type {VsiRecord} from '../../src/store/vsi-repo.js'
+import type {VsiRecord} from '../../src/model/vsi.js'
 import {LLDPAD_DEFAULT_EVB, toutKeepAlive} from '../../src/vdp/timers.js'
 import {AgentProcess, eventually, makeAgentHome} from './helpers/agent-process.js'
 

@@ -8,7 +8,7 @@ import {buildLldpFrame, decodeLldpFrame, type EvbTlv, type LldpFrame} from '../.
 import {negotiateEvb, type EvbPolicy} from '../../src/lldp-agent/evb-negotiation.js'
 import {ETHERTYPE_ECP, ETHERTYPE_LLDP, NEAREST_CUSTOMER_BRIDGE} from '../../src/net/ethernet.js'
 import {MemoryFrameIO, VirtualWire} from '../../src/net/frames.js'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 import {EcpTransport} from '../../src/vdp/ecp-transport.js'
 import {VdpStation, type VsiEvent} from '../../src/vdp/station.js'
 import {LLDPAD_DEFAULT_EVB} from '../../src/vdp/timers.js'

@@ -3,7 +3,7 @@ import {DEFAULT_TOR_LLDP_TIMERS, TorLldp, type StationChange} from '../../src/la
 import {DEFAULT_TOR_EVB_POLICY} from '../../src/lab/tor-simulator.js'
 import {buildLldpFrame, decodeLldpFrame, type EvbTlv} from '../../src/lldp/index.js'
 import {negotiateEvb, type EvbPolicy} from '../../src/lldp-agent/evb-negotiation.js'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 import {seededRandom} from '../../src/lab/vdp-bridge.js'
 
 const TOR = '02:00:00:00:02:01'

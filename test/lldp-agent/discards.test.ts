@@ -9,7 +9,7 @@ import {LldpAgent, type LldpAgentSettings} from '../../src/lldp-agent/lldp-agent
 import {MAX_NEIGHBORS_PER_INTERFACE} from '../../src/lldp-agent/neighbor-table.js'
 import {buildLldpFrame, decodeLldpFrame, LldpDecodeError} from '../../src/lldp/index.js'
 import {type FrameIO, MemoryFrameIO} from '../../src/net/frames.js'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 
 /** The issue's frame: System Name where the TTL TLV should be (the TTL comes fourth). */
 const TTL_NOT_THIRD = '0180c200000002000000020088cc020704020000000200040c0745746865726e6574312f370a0c746f72312e6578616d706c65060200780e0400140014fe090080c20d00006854140000'

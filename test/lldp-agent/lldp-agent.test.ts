@@ -5,7 +5,7 @@ import type {NeighborEvent} from '../../src/lldp-agent/neighbor-table.js'
 import {type EvbTlv, buildLldpFrame, decodeLldpFrame} from '../../src/lldp/index.js'
 import {silentLogger} from '../../src/log/logger.js'
 import {MemoryFrameIO, VirtualWire} from '../../src/net/frames.js'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 
 const HOST_MAC = '02:00:00:00:01:01'
 const TOR_MAC = '02:00:00:00:02:01'

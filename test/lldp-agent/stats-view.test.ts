@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {discardTotals, renderLldpStats} from '../../src/cli/lldp-stats.js'
+import {renderLldpStats} from '../../src/cli/lldp-stats.js'
+import {discardTotals} from '../../src/lldp-agent/lldp-agent.js'
 
 describe('lldp stats rendering (issue 10 item 6: discards visible in the CLI)', () => {
   const view = {

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {MAX_NEIGHBORS_PER_INTERFACE, NeighborTable, neighborKey} from '../../src/lldp-agent/neighbor-table.js'
 import {TxSchedule, advertisedTtl} from '../../src/lldp-agent/tx-schedule.js'
 import {buildLldpFrame, decodeLldpFrame} from '../../src/lldp/index.js'
-import type {NeighborRecord} from '../../src/store/neighbor-repo.js'
+import type {NeighborRecord} from '../../src/model/neighbor.js'
 
 const TOR = '02:00:00:00:02:01'
 

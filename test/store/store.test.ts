@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import {describe, expect, it} from 'vitest'
 
 import {LATEST_SCHEMA_VERSION, migrate, migrations, schemaVersion} from '../../src/store/migrations.js'
-import type {NeighborRecord} from '../../src/store/neighbor-repo.js'
+import type {NeighborRecord} from '../../src/model/neighbor.js'
 import {Store} from '../../src/store/store.js'
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'vdp-store-')), 'vdp-agent.db')

@@ -12,7 +12,7 @@ import {describe, expect, it} from 'vitest'
 import {VdpAgentError} from '../../src/errors.js'
 import {Store, StoreOpenError} from '../../src/store/store.js'
 import {WriteBacklog, type WriteHealthChange, storageFailureCode} from '../../src/store/write-backlog.js'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'vdp-store-')), 'vdp-agent.db')
 const port = (i: number) => ({portUuid: `00000000-1111-2222-3333-${String(i).padStart(12, '0')}`, mac: '52:54:00:aa:bb:01', netUuid: 'net-1', segmentationId: 20000 + i})

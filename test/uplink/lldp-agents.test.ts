@@ -19,7 +19,7 @@ import {silentLogger} from '../../src/log/logger.js'
 import {MemoryFrameIO, VirtualWire} from '../../src/net/frames.js'
 import {Store} from '../../src/store/store.js'
 import {type LinkChange, type LinkWatch, UplinkService, type UplinkTransition, type WatchedLink} from '../../src/uplink/service.js'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 
 /** The two frames, verbatim: the EVB TLV to the nearest customer bridge, plain LLDP to the nearest bridge. */
 const EVB_TO_NCB = '0180c200000002000000020088cc020704020000000200040c0745746865726e6574312f37060200780a0c746f72312e6578616d706c650e0400140014fe090080c20d00006854140000'

@@ -12,7 +12,7 @@ import {silentLogger} from '../../src/log/logger.js'
 import {MemoryFrameIO, VirtualWire} from '../../src/net/frames.js'
 import {Store} from '../../src/store/store.js'
 import {type LinkChange, type LinkWatch, UplinkService, type UplinkTransition, type WatchedLink} from '../../src/uplink/service.js'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 
 const bridgeEvb: EvbTlv = {bgid: false, rrcap: true, rrctr: false, sgid: false, rrreq: false, rrstat: 0, retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: false, rka: 20}
 const tick = () => new Promise<void>((r) => process.nextTick(r))

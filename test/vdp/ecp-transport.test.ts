@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 import {decodeEcpFrame, encodeEcpFrame} from '../../src/vdp/ecp-codec.js'
 import {EcpTransport, nextSequence, type EcpTransportOptions} from '../../src/vdp/ecp-transport.js'
 import {EcpTimeoutError, EcpTransportError} from '../../src/vdp/errors.js'

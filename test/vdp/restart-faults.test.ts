@@ -4,15 +4,16 @@
  */
 import {describe, expect, it} from 'vitest'
 import {VdpBridge, type VdpBridgeOptions} from '../../src/lab/vdp-bridge.js'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 import {decodeEcpFrame, encodeEcpFrame} from '../../src/vdp/ecp-codec.js'
 import {EcpTransport} from '../../src/vdp/ecp-transport.js'
 import {NULL_MANAGER_ID} from '../../src/vdp/manager-id.js'
 import {lldpadPeerProfile, type PeerProfile} from '../../src/vdp/peer-profile.js'
 import {VdpStation, keepaliveWait, type VsiEvent} from '../../src/vdp/station.js'
-import {CISCO_LEAF_DEFAULT_EVB, LLDPAD_DEFAULT_EVB, evbTime, respWaitDelay, toutKeepAlive, type EvbParams} from '../../src/vdp/timers.js'
+import {CISCO_LEAF_DEFAULT_EVB, LLDPAD_DEFAULT_EVB, evbTime, respWaitDelay, toutKeepAlive} from '../../src/vdp/timers.js'
 import {decodeVdpdu, encodeVdpdu, type VsiTlv} from '../../src/vdp/vdp-codec.js'
 import {BRIDGE, STATION, dfaRequest, vsiidFor} from './helpers/link.js'
+import type {EvbValues} from '../../src/model/evb.js'
 
 const EVB = LLDPAD_DEFAULT_EVB
 const RKA = evbTime(EVB.rka)
@@ -20,7 +21,7 @@ const TOUT = toutKeepAlive(EVB.retries, EVB.rte, EVB.rka)
 const RESP_WAIT = respWaitDelay(EVB.retries, EVB.rte, EVB.rwd)
 
 /** One bridge and a station that can be "restarted" (a new station and transport, same bridge). */
-function lab(options: {evb?: EvbParams; peer?: PeerProfile; bridge?: Partial<VdpBridgeOptions>} = {}) {
+function lab(options: {evb?: EvbValues; peer?: PeerProfile; bridge?: Partial<VdpBridgeOptions>} = {}) {
   const clock = new ManualClock()
   const evb = options.evb ?? EVB
   const link = {toBridge: true, toStation: true}

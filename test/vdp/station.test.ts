@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 import {decodeEcpFrame, encodeEcpFrame} from '../../src/vdp/ecp-codec.js'
 import {EcpTransport} from '../../src/vdp/ecp-transport.js'
 import {managerIdFromText, NULL_MANAGER_ID} from '../../src/vdp/manager-id.js'

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {seededRandom, segmentVid, VdpBridge, VdpBridgeError, type BridgeEvent, type VdpBridgeOptions} from '../../src/lab/vdp-bridge.js'
-import {ManualClock} from '../../src/vdp/clock.js'
+import {ManualClock} from '../../src/core/clock.js'
 import {decodeEcpFrame, encodeEcpFrame} from '../../src/vdp/ecp-codec.js'
 import {managerIdFromText, NULL_MANAGER_ID} from '../../src/vdp/manager-id.js'
 import {LLDPAD_DEFAULT_EVB} from '../../src/vdp/timers.js'

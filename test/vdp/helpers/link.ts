@@ -1,12 +1,13 @@
 // A VdpStation and a VdpBridge wired back to back through an in-memory link driven by a ManualClock.
 import {VdpBridge, type VdpBridgeOptions} from '../../../src/lab/vdp-bridge.js'
-import {ManualClock} from '../../../src/vdp/clock.js'
+import {ManualClock} from '../../../src/core/clock.js'
 import {decodeEcpFrame, type EcpFrame} from '../../../src/vdp/ecp-codec.js'
 import {EcpTransport, type EcpTransportOptions} from '../../../src/vdp/ecp-transport.js'
 import {VdpStation, type VdpStationOptions, type VsiEvent} from '../../../src/vdp/station.js'
-import {LLDPAD_DEFAULT_EVB, type EvbParams} from '../../../src/vdp/timers.js'
+import {LLDPAD_DEFAULT_EVB} from '../../../src/vdp/timers.js'
 import {uuidVsiid, type Vsiid} from '../../../src/vdp/vsiid.js'
 import type {VsiRequest} from '../../../src/vdp/vsi-request.js'
+import type {EvbValues} from '../../../src/model/evb.js'
 
 export const STATION = '02:00:00:00:01:01'
 export const BRIDGE = '02:00:00:00:02:01'
@@ -18,7 +19,7 @@ export interface WireRecord {
 }
 
 export interface BackToBackOptions {
-  evb?: EvbParams
+  evb?: EvbValues
   latencyMs?: number
   station?: Partial<VdpStationOptions>
   transport?: Partial<EcpTransportOptions>

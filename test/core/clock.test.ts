@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {ManualClock} from '../../src/vdp/clock.js'
-import {DeadlineQueue} from '../../src/vdp/deadline-queue.js'
+import {ManualClock} from '../../src/core/clock.js'
+import {DeadlineQueue} from '../../src/core/deadline-queue.js'
 
 describe('ManualClock', () => {
   it('fires due timers in due order, ties in scheduling order, with now() at each due time', () => {
