@@ -66,4 +66,10 @@ describe.skipIf(!built)('vdp-agent lldp decode (built CLI)', () => {
     // oclif wraps the message to the terminal width, so a long checkout path splits it: join the lines first
     expect(notPcap.stderr.replace(/\s*\n ›\s+/g, ' ')).toContain('not a pcap or pcapng file')
   })
+
+  it('with --json a failure still writes the error object on stdout (docs/json/error.schema.json)', async () => {
+    const missing = await cli('--json', `${OWN_CORPUS_DIR}no-such.pcap`)
+    expect(missing.code).toBe(2)
+    expect(JSON.parse(missing.stdout)).toEqual({error: {message: expect.stringContaining('no-such.pcap: no such file')}})
+  })
 })
