@@ -111,13 +111,13 @@ export const configSchema = {
       default: ['*'],
       itemPattern: GLOB,
       itemExpected: 'shell-style interface globs (letters, digits, `*?[]!._:@-`)',
-      doc: 'Interfaces considered for auto detection (shell globs, comma separated).',
+      doc: 'Interfaces considered for auto detection, as shell globs.',
     }),
     exclude: list({
       default: [],
       itemPattern: GLOB,
       itemExpected: 'shell-style interface globs (letters, digits, `*?[]!._:@-`)',
-      doc: 'Interfaces never considered, even when included (shell globs, comma separated).',
+      doc: 'Interfaces never considered, even when included, as shell globs.',
     }),
     candidate_kinds: list({
       default: ['physical'],
