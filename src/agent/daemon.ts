@@ -377,7 +377,7 @@ export class Daemon {
     return {...rec, queued: true}
   }
 
-  /** The metrics read the daemon's state when scraped (src/metrics); RPC and OVS metrics register on `metrics.registry`. */
+  /** The metrics read the daemon's state when scraped (src/metrics); RPC and dataplane series only with those parts on. */
   private createMetrics(): DaemonMetrics {
     // process_*/nodejs_* metrics keep an event-loop delay monitor running: only when the endpoint is on.
     const processMetrics = parseMetricsListen(this.config.metrics.listen) !== undefined
@@ -400,6 +400,11 @@ export class Daemon {
         return {retransmissions: t.retransmissions ?? 0, timeouts: t.giveUps ?? 0}
       },
       now: () => Date.now(),
+      ...(this.config.rpc.transport === 'amqp' ? {rpc: () => {
+        const st = this.controller?.status()
+        return st ? {connected: st.connected, lastHeartbeatAt: st.lastHeartbeat ? Date.parse(st.lastHeartbeat.at) : null, heartbeatsSent: st.heartbeatsSent, badMessages: st.badMessages} : null
+      }} : {}),
+      ...(this.config.dataplane.driver === 'ovs' ? {dataplane: async () => (await this.dataplane?.stats()) ?? null} : {}),
     }, {processMetrics})
     metrics.declareTask('reconcile')
     metrics.declareTask('prune')

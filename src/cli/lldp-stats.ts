@@ -9,10 +9,6 @@ export interface LldpStatsView {
   interfaces: Record<string, LldpInterfaceStats>
 }
 
-// discardTotals moved to src/lldp-agent/lldp-agent.ts (the daemon must not import the CLI); kept for branches in flight,
-// removed after they merge
-export {discardTotals} from '../lldp-agent/lldp-agent.js'
-
 /** What a discard rule means: the decoder's rules (src/lldp/rules.ts) and the agent's own. */
 export function discardRuleDescription(rule: string): string {
   if (rule in LLDP_RULES) return LLDP_RULES[rule as keyof typeof LLDP_RULES].description

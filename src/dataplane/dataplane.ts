@@ -36,6 +36,17 @@ export interface FlowsView {
   commands: number
 }
 
+/** What the metrics endpoint reports of the dataplane (src/metrics/daemon-metrics.ts). */
+export interface DataplaneStats {
+  ready: boolean
+  /** Flows of ours (by cookie) installed now, per bridge name; a bridge that cannot be read is left out. */
+  flowsByBridge: Record<string, number>
+  /** Flow audits run since the daemon started, and the flows they added and removed. */
+  audits: number
+  auditFlowsAdded: number
+  auditFlowsRemoved: number
+}
+
 export interface Dataplane {
   /** Loads what was associated before a restart (so its flows stay audited), and starts watching. */
   start(seed: readonly {portUuid: string; netUuid: string; localVlan: number | null; vdpVlan: number | null}[]): Promise<void>
@@ -48,6 +59,8 @@ export interface Dataplane {
   portDown(port: PortBinding): Promise<void>
   audit(reason: string): Promise<AuditResult | null>
   view(): Promise<FlowsView>
+  /** null with `driver = none` (nothing to report). */
+  stats(): Promise<DataplaneStats | null>
 }
 
 export type {Flow}
@@ -63,6 +76,9 @@ export class NoDataplane implements Dataplane {
   }
   async portDown(_port: PortBinding): Promise<void> {}
   async audit(): Promise<null> {
+    return null
+  }
+  async stats(): Promise<null> {
     return null
   }
   async view(): Promise<FlowsView> {

@@ -11,7 +11,7 @@ import {type FSWatcher, watch} from 'node:fs'
 
 import type {Logger} from '../log/logger.js'
 import {validateIfName} from '../net/ifname.js'
-import type {AuditResult, Dataplane, FlowsView, PortBinding, PortUpResult} from './dataplane.js'
+import type {AuditResult, Dataplane, DataplaneStats, FlowsView, PortBinding, PortUpResult} from './dataplane.js'
 import {type BridgeRole, type Flow, FlowKind, addLine, checkVlan, deleteLine, desiredFlows, flowText, planAudit, translationFlows} from './flows.js'
 import type {OvsdbMonitor} from './ovsdb-monitor.js'
 import {type PatchPair, findPatchPair, localVlanOf, ofportOf} from './ovs-topology.js'
@@ -64,6 +64,7 @@ export class OvsDataplane implements Dataplane {
   private pending: PendingPort[] = []
   private flushScheduled = false
   private lastAudit: AuditResult | null = null
+  private readonly auditTotals = {audits: 0, added: 0, removed: 0}
   private auditTimer?: NodeJS.Timeout
   private watcher?: FSWatcher
   private restartTimer?: NodeJS.Timeout
@@ -193,6 +194,19 @@ export class OvsDataplane implements Dataplane {
 
   audit(reason: string): Promise<AuditResult | null> {
     return this.exclusive(() => this.auditNow(reason))
+  }
+
+  async stats(): Promise<DataplaneStats> {
+    const {integrationBridge, externalBridge, tools} = this.opts
+    const flowsByBridge: Record<string, number> = {}
+    if (this.opts.monitor.connected) {
+      await Promise.all(([['external', externalBridge], ['integration', integrationBridge]] as const).map(async ([role, bridge]) => {
+        const flows = await tools.dumpOurFlows(role, bridge).catch(() => null)
+        if (flows) flowsByBridge[bridge] = flows.length
+      }))
+    }
+    const t = this.auditTotals
+    return {ready: this.state === 'ready', flowsByBridge, audits: t.audits, auditFlowsAdded: t.added, auditFlowsRemoved: t.removed}
   }
 
   async view(): Promise<FlowsView> {
@@ -448,6 +462,7 @@ export class OvsDataplane implements Dataplane {
     } catch (err) {
       result.errors.push({network: '*', reason: (err as Error).message})
       this.lastAudit = result
+      this.auditTotals.audits++
       log.error({reason, err: (err as Error).message}, 'flow audit could not read the flows')
       return result
     }
@@ -472,6 +487,9 @@ export class OvsDataplane implements Dataplane {
       }
     }
     this.lastAudit = result
+    this.auditTotals.audits++
+    this.auditTotals.added += result.added
+    this.auditTotals.removed += result.removed
     const level = result.added || result.removed || result.errors.length ? 'info' : 'debug'
     log[level]({reason, added: result.added, removed: result.removed, ok: result.ok, errors: result.errors.length}, 'flow audit')
     return result

@@ -1,9 +1,6 @@
 import type {EvbTlv} from '../lldp/index.js'
 import type {EvbNegotiated, EvbValues} from '../model/evb.js'
 
-// EvbNegotiated moved to src/model/evb.ts; kept for branches in flight, removed after they merge
-export type {EvbNegotiated} from '../model/evb.js'
-
 /** This station's EVB policy: its own proposals, from [lldp] evb_*. */
 export interface EvbPolicy extends EvbValues {
   rrRequest: boolean

@@ -5,12 +5,14 @@
  * VDP session's counters. Only what the daemon does not keep anywhere else is counted here: association
  * latency, VDP failures by reason, and the runs of periodic tasks.
  *
- * Later parts (RPC connection and heartbeat, OVS flows) register their own metrics on `registry`
- * (`new Gauge({..., registers: [metrics.registry]})`), next to these.
+ * The controller link's (`rpc_*`) and the dataplane's (`dataplane_*`) series exist only when the daemon
+ * has that part (`[rpc] transport = amqp`, `[dataplane] driver = ovs`): with transport local or driver
+ * none there is nothing to report, and a constant 0 would read as an outage.
  */
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client'
 
 import {PRIORITIES, type Priority} from '../agent/event-queue.js'
+import type {DataplaneStats} from '../dataplane/dataplane.js'
 import type {VsiState} from '../model/vsi.js'
 
 export const METRIC_PREFIX = 'vdp_agent_'
@@ -30,6 +32,19 @@ export interface MetricsSources {
   ecp(): {retransmissions: number; timeouts: number}
   /** Wall clock, ms since the epoch (injected for tests). */
   now(): number
+  /** The controller link (`[rpc] transport = amqp` only); null before it is created. */
+  rpc?(): RpcMetricsSource | null
+  /** The dataplane (`driver = ovs` only); read once per scrape, as it asks OVS for the installed flows. */
+  dataplane?(): Promise<DataplaneStats | null>
+}
+
+/** The controller link's state as the metrics need it (src/rpc/controller-link.ts RpcStatus). */
+export interface RpcMetricsSource {
+  connected: boolean
+  /** When the last heartbeat cast went out, ms since the epoch; null before the first. */
+  lastHeartbeatAt: number | null
+  heartbeatsSent: number
+  badMessages: number
 }
 
 /** Bridge error codes as label values (802.1Qbg-2012 Table 41-3; src/vdp/vsi-status.ts). */
@@ -48,11 +63,17 @@ export class DaemonMetrics {
   private readonly taskRuns: Counter<'task'>
   private readonly taskErrors: Counter<'task'>
   private readonly taskLastSuccess: Gauge<'task'>
+  private readonly startedAt: number
+  /** The dataplane's stats, read once at the start of each scrape() (one pair of dump-flows per scrape). */
+  private dataplaneStats: DataplaneStats | null = null
 
   constructor(private readonly sources: MetricsSources, options: {processMetrics?: boolean} = {}) {
     const registers = [this.registry]
     const s = sources
     if (options.processMetrics ?? true) collectDefaultMetrics({register: this.registry})
+    this.startedAt = s.now()
+    if (s.rpc) this.registerRpc(s.rpc.bind(s))
+    if (s.dataplane) this.registerDataplane()
 
     new Gauge({
       name: `${METRIC_PREFIX}uplink_up`,
@@ -181,6 +202,83 @@ export class DaemonMetrics {
     })
   }
 
+  private registerRpc(rpc: () => RpcMetricsSource | null): void {
+    const registers = [this.registry]
+    const s = this.sources
+    const startedAt = this.startedAt
+    new Gauge({
+      name: `${METRIC_PREFIX}rpc_connected`,
+      help: 'Whether the AMQP connection to the controller’s broker is up (1) or not (0).',
+      registers,
+      collect() {
+        this.set(rpc()?.connected ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: `${METRIC_PREFIX}rpc_heartbeat_age_seconds`,
+      help: 'Time since the last heartbeat cast to the controller went out (since the daemon started if none has).',
+      registers,
+      collect() {
+        this.set(Math.max(0, (s.now() - (rpc()?.lastHeartbeatAt ?? startedAt)) / 1000))
+      },
+    })
+    new Counter({
+      name: `${METRIC_PREFIX}rpc_heartbeats_total`,
+      help: 'Heartbeat casts sent to the controller since the daemon started.',
+      registers,
+      collect() {
+        this.reset()
+        this.inc(rpc()?.heartbeatsSent ?? 0)
+      },
+    })
+    new Counter({
+      name: `${METRIC_PREFIX}rpc_bad_messages_total`,
+      help: 'Messages from the controller dropped as malformed (bad envelope, method or arguments) since the daemon started.',
+      registers,
+      collect() {
+        this.reset()
+        this.inc(rpc()?.badMessages ?? 0)
+      },
+    })
+  }
+
+  private registerDataplane(): void {
+    const registers = [this.registry]
+    const stats = () => this.dataplaneStats
+    new Gauge({
+      name: `${METRIC_PREFIX}dataplane_ready`,
+      help: 'Whether the OVS dataplane is ready to program flows (1) or not (0: no uplink, OVS down, patch missing).',
+      registers,
+      collect() {
+        this.set(stats()?.ready ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: `${METRIC_PREFIX}dataplane_flows`,
+      help: 'OpenFlow flows of ours (by cookie) installed per bridge, read from OVS at scrape time.',
+      labelNames: ['bridge'],
+      registers,
+      collect() {
+        this.reset()
+        for (const [bridge, n] of Object.entries(stats()?.flowsByBridge ?? {})) this.set({bridge}, n)
+      },
+    })
+    const counter = (name: string, help: string, value: (d: DataplaneStats) => number) =>
+      new Counter({
+        name: `${METRIC_PREFIX}${name}`,
+        help,
+        registers,
+        collect() {
+          this.reset()
+          const d = stats()
+          this.inc(d ? value(d) : 0)
+        },
+      })
+    counter('dataplane_audits_total', 'Flow audits run since the daemon started.', (d) => d.audits)
+    counter('dataplane_audit_flows_added_total', 'Missing flows of ours that audits put back.', (d) => d.auditFlowsAdded)
+    counter('dataplane_audit_flows_removed_total', 'Stale flows of ours that audits deleted.', (d) => d.auditFlowsRemoved)
+  }
+
   /** A VDP request was answered with success after `seconds`. */
   observeAssociation(operation: 'assoc' | 'deassoc', seconds: number): void {
     this.associationSeconds.observe({operation}, seconds)
@@ -212,7 +310,8 @@ export class DaemonMetrics {
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */
-  scrape(): Promise<string> {
+  async scrape(): Promise<string> {
+    if (this.sources.dataplane) this.dataplaneStats = await this.sources.dataplane().catch(() => null)
     return this.registry.metrics()
   }
 

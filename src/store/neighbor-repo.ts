@@ -4,10 +4,6 @@ import type {EvbTlv} from '../lldp/types.js'
 import type {NeighborCapabilities, NeighborMgmtAddress, NeighborRecord} from '../model/neighbor.js'
 import {parseJsonColumn} from './json.js'
 
-// NeighborRecord, NeighborMgmtAddress, NeighborCapabilities moved to src/model/neighbor.ts; kept for branches in
-// flight, removed after they merge
-export type {NeighborCapabilities, NeighborMgmtAddress, NeighborRecord} from '../model/neighbor.js'
-
 interface Row {
   ifname: string
   dest_address: string

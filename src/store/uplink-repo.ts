@@ -4,11 +4,6 @@ import type {EvbNegotiated} from '../model/evb.js'
 import type {UplinkLinkState, UplinkRecord, UplinkSource} from '../model/uplink.js'
 import {parseJsonColumn} from './json.js'
 
-// UplinkSource, UplinkLinkState, UplinkRecord moved to src/model/uplink.ts, NegotiatedEvb is EvbNegotiated in
-// src/model/evb.ts; kept for branches in flight, removed after they merge
-export type {UplinkLinkState, UplinkRecord, UplinkSource} from '../model/uplink.js'
-export type NegotiatedEvb = EvbNegotiated
-
 interface Row {
   ifname: string | null
   source: UplinkSource | null

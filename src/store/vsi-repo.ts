@@ -2,9 +2,6 @@ import type Database from 'better-sqlite3'
 
 import type {VmPort, VsiDesired, VsiRecord, VsiState} from '../model/vsi.js'
 
-// VmPort, VsiState, VsiDesired, VsiRecord moved to src/model/vsi.ts; kept for branches in flight, removed after they merge
-export type {VmPort, VsiDesired, VsiRecord, VsiState} from '../model/vsi.js'
-
 export type VsiUpdate = Partial<Pick<VsiRecord, 'state' | 'uplink' | 'localVlan' | 'vdpVlan' | 'failReason' | 'attempts' | 'nextRetryAt'>>
 
 interface Row {

@@ -8,9 +8,6 @@
 import type {EvbValues} from '../model/evb.js'
 import {EvbParamError} from './errors.js'
 
-// EvbValues is EvbValues in src/model/evb.ts; kept for branches in flight, removed after they merge
-export type EvbParams = EvbValues
-
 /** lldpad's defaults before any negotiation (ecpretries 3, ecprte 8, vdprwd 20, vdprka 20). */
 export const LLDPAD_DEFAULT_EVB: EvbValues = Object.freeze({retries: 3, rte: 8, rwd: 20, rka: 20})
 

@@ -17,6 +17,7 @@ import type {FlowsView} from '../../src/dataplane/index.js'
 import {Lab} from '../../src/lab/netns.js'
 import {type LabOvs, startOvs} from '../../src/lab/ovs.js'
 import {type TorProcess, startTorSimulator} from '../../src/lab/tor-process.js'
+import {samples} from '../helpers/prometheus-text.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
 const lab = new Lab()
@@ -44,6 +45,13 @@ const flows = async () => {
   const view = await cliJson<FlowsView>(['flows'], home.config)
   expectFlowsSchema(view)
   return view
+}
+
+/** GET /metrics from inside the host namespace, where the daemon listens on loopback (`[metrics] listen = on`). */
+async function scrape(): Promise<Map<string, number>> {
+  const script = `fetch('http://127.0.0.1:9477/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`
+  const {stdout} = await lab.exec(host, [process.execPath, '-e', script])
+  return samples(stdout)
 }
 
 /** One ping from the VM to the remote host: true when answered. */
@@ -96,7 +104,7 @@ beforeAll(async () => {
   await torOvs.vsctl(['add-port', 'br-tor', 'sw0', '--', 'add-port', 'br-tor', 'rsw0', 'tag=4000'])
   sim = await startTorSimulator(lab, tor, {ifname: 'sw0', args: ['--vlan-from-segment', '--bgid', '--system-name', 'leaf-12', '--min-tx-gap-ms', '0']})
 
-  home = makeAgentHome(`[uplink]\nmode = auto\ncandidate_kinds = veth\ninclude = eth*\n[lldp]\ntx_interval = 1\n[dataplane]\ndriver = ovs\novs_rundir = ${hostOvs.rundir}\nport_tag_timeout = 5\naudit_interval = 3600\n`)
+  home = makeAgentHome(`[uplink]\nmode = auto\ncandidate_kinds = veth\ninclude = eth*\n[lldp]\ntx_interval = 1\n[dataplane]\ndriver = ovs\novs_rundir = ${hostOvs.rundir}\nport_tag_timeout = 5\naudit_interval = 3600\n[metrics]\nlisten = on\n`)
   await AgentProcess.start(lab, host, home)
 }, 90_000)
 
@@ -160,6 +168,14 @@ describe('[dataplane] driver = ovs against Open vSwitch', () => {
     expect(view.lastAudit).toMatchObject({removed: 2, added: 0, errors: []})
     expect(view.installed.sort()).toEqual(view.desired.sort())
     expect(await hostOvs.ofctl(['dump-flows', hostOvs.mgmt('br-ethd'), 'cookie=0x1234/-1'])).toContain('dl_vlan=999')
+     // the metrics tell the same: our flows per bridge as `flows` lists them, the audit and what it removed
+    const m = await scrape()
+    const installed = (await flows()).installed.length
+    expect(installed).toBeGreaterThan(0)
+    expect(m.get('vdp_agent_dataplane_flows{bridge="br-ethd"}')! + m.get('vdp_agent_dataplane_flows{bridge="br-int"}')!).toBe(installed)
+    expect(m.get('vdp_agent_dataplane_ready')).toBe(1)
+    expect(m.get('vdp_agent_dataplane_audits_total')).toBeGreaterThanOrEqual(1)
+    expect(m.get('vdp_agent_dataplane_audit_flows_removed_total')).toBeGreaterThanOrEqual(2)
   })
 
   it('heals an OVS restart (every flow lost): the flows are back and the ping works', async () => {

@@ -18,6 +18,7 @@ import {PrivateBroker, brokerPortFor} from '../../src/lab/rabbitmq.js'
 import {startTorSimulator} from '../../src/lab/tor-process.js'
 import type {RpcStatus} from '../../src/rpc/controller-link.js'
 import type {JournalEntry} from '../../src/store/journal-repo.js'
+import {samples} from '../helpers/prometheus-text.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
 const lab = new Lab()
@@ -79,7 +80,7 @@ beforeAll(async () => {
   await standin.started()
   await standin.setVms(HOST, [vm(1, 1), vm(1, 2), vm(1, 3)])
   home = makeAgentHome(
-    `[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\nevb_rwd = 14\nevb_rka = 20\n[vdp]\nretry_initial = 0.2\nretry_max = 2\nretry_limit = 50\n[rpc]\ntransport = amqp\nurl = ${url}\nheartbeat_interval = 2\ncall_timeout = 5\ntopology_interval = 10\n`,
+    `[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\nevb_rwd = 14\nevb_rka = 20\n[vdp]\nretry_initial = 0.2\nretry_max = 2\nretry_limit = 50\n[rpc]\ntransport = amqp\nurl = ${url}\nheartbeat_interval = 2\ncall_timeout = 5\ntopology_interval = 10\n[metrics]\nlisten = on\n`,
     {logLevel: 'info'},
   )
   // the host id is the agent's identity on the bus (and in every payload, the heartbeat included)
@@ -128,6 +129,12 @@ describe('start-up sequence as upstream', () => {
     expect(agent.output).not.toContain('guest:guest')
     const out = await cliJson<{pending: number}>(['outbox', 'list'], home.config)
     expect(out.pending).toBeGreaterThanOrEqual(0)
+     // the metrics endpoint (loopback in the host namespace) tells the same
+    const script = `fetch('http://127.0.0.1:9477/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`
+    const m = samples((await lab.exec(hostNs, [process.execPath, '-e', script])).stdout)
+    expect(m.get('vdp_agent_rpc_connected')).toBe(1)
+    expect(m.get('vdp_agent_rpc_heartbeats_total')).toBeGreaterThanOrEqual(Math.max(1, s.heartbeatsSent))
+    expect(m.get('vdp_agent_rpc_bad_messages_total')).toBe(s.badMessages)
   })
 })
 

@@ -65,8 +65,42 @@ describe('daemon metrics', () => {
     expect(vdpErrorReason('rejected', 12)).toBe('reserved_error_12')
   })
 
+  it('reports the controller link and the OVS dataplane only when the daemon has them', async () => {
+    const plain = samples(await new DaemonMetrics(sources(), {processMetrics: false}).scrape())
+    expect([...plain.keys()].filter((k) => /^vdp_agent_(rpc|dataplane)_/.test(k))).toEqual([])
+
+    let rpc: ReturnType<NonNullable<MetricsSources['rpc']>> = null
+    let dumps = 0
+    const src = sources({
+      rpc: () => rpc,
+      dataplane: async () => {
+        dumps++
+        return {ready: true, flowsByBridge: {'br-ex': 3, 'br-int': 2}, audits: 4, auditFlowsAdded: 5, auditFlowsRemoved: 1}
+      },
+    })
+    const m = new DaemonMetrics(src, {processMetrics: false})
+    // before the link exists: not connected, heartbeat age counted from the start (now() is fixed here)
+    let s = samples(await m.scrape())
+    expect(s.get('vdp_agent_rpc_connected')).toBe(0)
+    expect(s.get('vdp_agent_rpc_heartbeat_age_seconds')).toBe(0)
+    expect(s.get('vdp_agent_rpc_heartbeats_total')).toBe(0)
+    rpc = {connected: true, lastHeartbeatAt: 1_030_000 - 12_500, heartbeatsSent: 7, badMessages: 2}
+    s = samples(await m.scrape())
+    expect(s.get('vdp_agent_rpc_connected')).toBe(1)
+    expect(s.get('vdp_agent_rpc_heartbeat_age_seconds')).toBe(12.5)
+    expect(s.get('vdp_agent_rpc_heartbeats_total')).toBe(7)
+    expect(s.get('vdp_agent_rpc_bad_messages_total')).toBe(2)
+    expect(s.get('vdp_agent_dataplane_ready')).toBe(1)
+    expect(s.get('vdp_agent_dataplane_flows{bridge="br-ex"}')).toBe(3)
+    expect(s.get('vdp_agent_dataplane_flows{bridge="br-int"}')).toBe(2)
+    expect(s.get('vdp_agent_dataplane_audits_total')).toBe(4)
+    expect(s.get('vdp_agent_dataplane_audit_flows_added_total')).toBe(5)
+    expect(s.get('vdp_agent_dataplane_audit_flows_removed_total')).toBe(1)
+    expect(dumps).toBe(2) // once per scrape, not once per series
+  })
+
   it('every name follows the conventions: vdp_agent_ prefix, counters end in _total, no unit-less durations', async () => {
-    const m = new DaemonMetrics(sources(), {processMetrics: false})
+    const m = new DaemonMetrics(sources({rpc: () => null, dataplane: async () => null}), {processMetrics: false})
     const metrics = await m.registry.getMetricsAsJSON()
     for (const metric of metrics) {
       expect(metric.name).toMatch(/^vdp_agent_[a-z_]+$/)
