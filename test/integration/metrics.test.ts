@@ -61,7 +61,9 @@ beforeAll(async () => {
   const dir = await lab.tempDir('metrics')
   torSocket = join(dir, 'tor.sock')
   capture = join(dir, 'ecp.pcap')
-  tcpdump = lab.spawn(hostNs, ['tcpdump', '-i', 'eth1', '-U', '-w', capture, 'ether', 'proto', '0x8940'])
+  // Immediate mode: libpcap hands each frame to tcpdump at once (otherwise a ring block waits up to 1 s), so
+  // the capture holds every frame by the time a test reads it.
+  tcpdump = lab.spawn(hostNs, ['tcpdump', '--immediate-mode', '-i', 'eth1', '-U', '-w', capture, 'ether', 'proto', '0x8940'])
   // RTE 14 (164 ms ACK timer): only dropped ACKs cause retransmissions, never a slow simulator.
   lab.spawn(torNs, [process.execPath, CLI, 'lab', 'tor', '-i', 'tor1', '--control', torSocket, '--vlan-from-segment', '--rte', '14', '--min-tx-gap-ms', '0', '--log-format', 'json'], {env: CHILD_ENV})
   await eventually('simulator up', () => tor('status').then(() => true, () => false), (ok) => ok, 20_000)
