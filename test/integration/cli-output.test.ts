@@ -152,6 +152,8 @@ describe('the read-only fast path prints what the oclif commands print', () => {
       // a periodic task may run between the two (status --json: tasks[].runs, lastRunAt)
       .replace(/"runs": \d+/g, '"runs": N')
       .replace(/"lastRunAt": ("[^"]*"|null)/g, '"lastRunAt": T')
+      // an age that gains a digit ("9s ago" → "10s ago") widens its table column
+      .replace(/ {2,}/g, '  ')
   const commands = [['status'], ['status', '--json'], ['uplink', 'show'], ['uplink', 'show', '--json'], ['neighbors'], ['neighbors', '--json'], ['neighbors', '-v'], ['neighbors', '-v', '--json'], ['vsi', 'list'], ['vsi', 'list', '--json'], ['vsi', 'list', '--state', 'associated', '--network', NET_A], ['vsi', 'list', '--port=8a2d1b63', '--json']]
   for (const c of commands) {
     it(`vdp-agent ${c.join(' ')}`, async () => {
