@@ -75,7 +75,8 @@ describe('the neighbour table bound never locks the switch out', () => {
     await configureEvb(lldpad, 'tu', 'bridge')
     agent = await AgentProcess.start(lab, host, home)
     await eventually('uplink up after the daemon restart', uplink, (u) => u.ifname === 'hu' && u.state === 'up', 20_000)
-    const after = await neighbors()
+    // The uplink resumes from the database at once; lldpad is heard when it answers the daemon's greeting.
+    const after = await eventually('lldpad heard after the daemon restart', neighbors, (n) => n.neighbors.some((x) => x.evb?.mode === 'bridge'), 20_000)
     expect(after.neighbors).toHaveLength(16)
     expect(after.neighbors.filter((n) => n.evb?.mode === 'bridge')).toHaveLength(1)
     expect(await agent.stop()).toBe(0)
