@@ -1,11 +1,11 @@
-import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
+import {closeSync, fstatSync, openSync} from 'node:fs'
 
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {callDaemon} from '../../src/control/client.js'
 import {MAX_LINE_BYTES, type VmBulkRequest, type VmBulkResult} from '../../src/control/protocol.js'
-import {fileKind} from '../../src/config/regular-file.js'
+import {fileKind, readBounded} from '../../src/config/regular-file.js'
 import {VdpAgentError} from '../../src/errors.js'
 
 export default class VmBulk extends BaseCommand {
@@ -46,15 +46,8 @@ function readBulkInput(file: string): string {
     if (!st.isFile() && !st.isFIFO() && !st.isSocket() && !(file === '-' && st.isCharacterDevice())) {
       throw new VdpAgentError('BAD_ARGUMENT', `${file} is ${fileKind(st)}: give a JSON file, a pipe or - for standard input`)
     }
-    const buf = Buffer.alloc(MAX_LINE_BYTES + 1)
-    let length = 0
-    for (;;) {
-      const n = readSync(fd, buf, length, buf.length - length, null)
-      if (n === 0) break
-      length += n
-      if (length > MAX_LINE_BYTES) throw new VdpAgentError('BAD_ARGUMENT', `${file} is larger than ${MAX_LINE_BYTES} bytes, more than one request may carry: split the list`)
-    }
-    return buf.subarray(0, length).toString('utf8')
+    const tooLarge = () => new VdpAgentError('BAD_ARGUMENT', `${file} is larger than ${MAX_LINE_BYTES} bytes, more than one request may carry: split the list`)
+    return readBounded(fd, MAX_LINE_BYTES, tooLarge).toString('utf8')
   } finally {
     if (fd !== 0) closeSync(fd)
   }

@@ -31,18 +31,26 @@ export function readRegularFile(path: string, maxBytes: number, what: string): B
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY)
   try {
     check(fstatSync(fd), path, maxBytes, what)
-    const buf = Buffer.alloc(maxBytes + 1)
-    let length = 0
-    for (;;) {
-      const n = readSync(fd, buf, length, buf.length - length, null)
-      if (n === 0) break
-      length += n
-      if (length > maxBytes) throw tooLarge(path, maxBytes, what)
-    }
-    return buf.subarray(0, length)
+    return readBounded(fd, maxBytes, () => tooLarge(path, maxBytes, what))
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * Read an open descriptor to its end, at most `maxBytes`: past that `tooLarge()` is thrown, so a file that
+ * grows meanwhile (or a pipe that never ends) costs at most maxBytes + 1 of memory.
+ */
+export function readBounded(fd: number, maxBytes: number, tooLarge: () => Error): Buffer {
+  const buf = Buffer.alloc(maxBytes + 1)
+  let length = 0
+  for (;;) {
+    const n = readSync(fd, buf, length, buf.length - length, null)
+    if (n === 0) break
+    length += n
+    if (length > maxBytes) throw tooLarge()
+  }
+  return buf.subarray(0, length)
 }
 
 function check(st: Stats, path: string, maxBytes: number, what: string): void {

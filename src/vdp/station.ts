@@ -365,9 +365,7 @@ export class VdpStation {
           this.enqueue(rec)
         } else if (rec.confirmed !== undefined && isEstablished(rec.state)) {
           this.deadlines.cancel(rec)
-          rec.op = 'keepalive'
-          rec.mode = rec.confirmed.mode
-          this.enqueue(rec)
+          this.enqueueKeepalive(rec, rec.confirmed)
         }
       }
     } finally {
@@ -732,16 +730,19 @@ export class VdpStation {
       for (const rec of due) {
         if (rec.removed) continue
         if (rec.inFlight) this.onResponseTimeout(rec)
-        else if (!rec.queued && rec.confirmed !== undefined && isEstablished(rec.state)) {
-          rec.op = 'keepalive'
-          rec.mode = rec.confirmed.mode
-          this.enqueue(rec)
-        }
+        else if (!rec.queued && rec.confirmed !== undefined && isEstablished(rec.state)) this.enqueueKeepalive(rec, rec.confirmed)
       }
     } finally {
       this.bulk = false
     }
     this.pump()
+  }
+
+  /** A keep-alive repeats the request the bridge last confirmed (its mode). */
+  private enqueueKeepalive(rec: StationVsi, confirmed: NonNullable<StationVsi['confirmed']>): void {
+    rec.op = 'keepalive'
+    rec.mode = confirmed.mode
+    this.enqueue(rec)
   }
 
   private onResponseTimeout(rec: StationVsi): void {
