@@ -113,8 +113,6 @@ interface Session {
   station: VdpStation
   evb: EvbState
   evbSince: number
-  /** The wall-clock time of evbSince, taken once (status would otherwise drift by a millisecond between calls). */
-  evbSinceWall: number
   evbTimer?: TimerHandle
   resyncTimer?: TimerHandle
   resyncBackoffMs: number
@@ -236,7 +234,7 @@ export class VsiManager {
       held: !negotiated,
     })
     const now = this.deps.clock.now()
-    const session: Session = {ifname, lldpPort, socket, transport, station, evb: negotiated ? 'negotiated' : 'waiting', evbSince: now, evbSinceWall: Date.now(), resyncBackoffMs: RESYNC_FIRST_MS, held: negotiated ? null : "waiting for the bridge's EVB TLV", bridgeTlv: this.bridgeTlvText(lldpPort)}
+    const session: Session = {ifname, lldpPort, socket, transport, station, evb: negotiated ? 'negotiated' : 'waiting', evbSince: now, resyncBackoffMs: RESYNC_FIRST_MS, held: negotiated ? null : "waiting for the bridge's EVB TLV", bridgeTlv: this.bridgeTlvText(lldpPort)}
     this.session = session
     if (!negotiated) {
       session.evbTimer = this.deps.clock.setTimer(cfg.vdp.evb_wait * 1000, () => this.evbFallback(session))
@@ -252,7 +250,8 @@ export class VsiManager {
     return {
       uplink: s.ifname,
       evb: s.evb,
-      evbSince: new Date(s.evbSinceWall).toISOString(),
+      // The clock's time base is epoch ms (docs/architecture.md); whole ms, so two reads of status agree.
+      evbSince: new Date(Math.round(s.evbSince)).toISOString(),
       held: s.held,
       acceptFrom: s.transport.acceptedSource ?? null,
       refusedFrames: s.transport.counters.refusedSource,
@@ -320,7 +319,6 @@ export class VsiManager {
     if (was !== 'negotiated') {
       s.evb = 'negotiated'
       s.evbSince = this.deps.clock.now()
-      s.evbSinceWall = Date.now()
       this.deps.log.info({ifname: s.ifname, evb, was}, 'EVB negotiated with the bridge; VDP runs')
     }
     s.transport.acceptOnlyFrom(this.switchMac(s.lldpPort, false))
@@ -339,7 +337,6 @@ export class VsiManager {
     if (this.session !== s || s.evb !== 'waiting') return
     s.evb = 'fallback'
     s.evbSince = this.deps.clock.now()
-    s.evbSinceWall = Date.now()
     s.held = null
     s.transport.acceptOnlyFrom(this.switchMac(s.lldpPort, true))
     this.deps.log.warn({ifname: s.ifname, waitedS: this.deps.config().vdp.evb_wait}, 'no EVB TLV from the bridge; VDP runs with the configured EVB values')
