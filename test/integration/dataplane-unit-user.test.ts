@@ -57,6 +57,8 @@ beforeAll(async () => {
   home = makeAgentHome(`[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 1\n[dataplane]\ndriver = ovs\novs_rundir = ${ovs.rundir}\n`)
   await chownTree(home.dir)
   const setpriv = ['setpriv', `--reuid=${UID}`, `--regid=${GID}`, '--clear-groups', `--inh-caps=${CAPS}`, `--ambient-caps=${CAPS}`, `--bounding-set=${CAPS}`, '--no-new-privs']
+  // a uid with no passwd entry and no SHELL or HOME in the environment: nothing may look the user up
+  setpriv.push('env', '-u', 'SHELL', '-u', 'HOME')
   agent = await AgentProcess.start(lab, host, home, 15_000, setpriv)
 }, 60_000)
 
