@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {Daemon} from '../src/agent/daemon.js'
+import {DaemonProcess} from '../src/daemon/main.js'
 import {VdpCommand} from '../src/cli/vdp-command.js'
 import {ConfigError, EXIT_CONFIG, loadConfig} from '../src/config/load.js'
 import {exitCodeFor} from '../src/error-codes.js'
@@ -34,7 +34,7 @@ control socket. SIGTERM or SIGINT drain in-flight work and stop cleanly; SIGHUP 
     const level: LogLevel = flags['log-level'] ?? loaded.config.log.level
     const log = createLogger({level, format: loaded.config.log.format})
     for (const w of loaded.warnings) log.warn(w)
-    const daemon = new Daemon({loaded, log, configPath: flags.config})
+    const daemon = new DaemonProcess({loaded, log, configPath: flags.config})
 
     const stop = (signal: string) => {
       log.info({signal}, 'stop requested')

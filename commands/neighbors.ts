@@ -3,7 +3,8 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.js'
 import {formatNeighborTlvs, withTlvs} from '../src/cli/neighbor-tlvs.js'
 import {outputWidth} from '../src/cli/table.js'
-import {type NeighborView, neighborDetails, neighborTable} from '../src/cli/views.js'
+import {neighborDetails, neighborTable} from '../src/cli/views.js'
+import type {NeighborView} from '../src/control/views.js'
 
 export default class Neighbors extends BaseCommand {
   static override summary = 'LLDP neighbours: chassis, port, system name, management address, EVB mode, age; -v: every TLV.'

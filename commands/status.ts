@@ -1,5 +1,4 @@
-import type {StatusView} from '../src/agent/status.js'
-import {statusFromStore} from '../src/agent/status.js'
+import {type StatusView, statusFromStore} from '../src/control/views.js'
 import {BaseCommand} from '../src/cli/base-command.js'
 import {statusLines} from '../src/cli/views.js'
 

@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../src/cli/base-command.js'
-import {type LldpStatsView, renderLldpStats} from '../../src/cli/lldp-stats.js'
+import {renderLldpStats} from '../../src/cli/lldp-stats.js'
+import type {LldpStatsView} from '../../src/control/views.js'
 import {callDaemon} from '../../src/control/client.js'
 
 export default class LldpStats extends BaseCommand {

@@ -1,6 +1,6 @@
-import {uplinkView} from '../../src/agent/status.js'
+import {type UplinkShowData, uplinkView} from '../../src/control/views.js'
 import {BaseCommand} from '../../src/cli/base-command.js'
-import {type UplinkShowData, uplinkLines} from '../../src/cli/views.js'
+import {uplinkLines} from '../../src/cli/views.js'
 import {errorMessage} from '../../src/errors.js'
 import {readOverrideFile} from '../../src/uplink/override-file.js'
 

@@ -1,3 +1,5 @@
+import {EventEmitter} from 'node:events'
+
 import type {AgentConfig} from '../config/schema.js'
 import {errorMessage} from '../errors.js'
 import {type NeighborEvent, isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
@@ -69,7 +71,6 @@ export interface VsiManagerDeps {
   clock: Clock
   log: Logger
   config: () => AgentConfig
-  onNotice(notice: VsiNotice): void
   observer?: VsiObserver
   /** The LLDP neighbours heard on a port (the switch's MAC and EVB TLV come from there). */
   neighborsOn?(ifname: string): NeighborRecord[]
@@ -170,7 +171,7 @@ export function vsiRequestFor(rec: Pick<VsiRecord, 'portUuid' | 'mac' | 'segment
  * uplink, and per-VSI outcomes the processor can await. Events nobody awaits (keep-alive timeouts, a
  * bridge's De-Associate, a VLAN change) are passed on as notices.
  */
-export class VsiManager {
+export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
   private session?: Session
   private readonly waiters = new Map<string, Waiter>()
   /** VSI key -> port UUID, for notices about VSIs nobody is waiting on. */
@@ -178,7 +179,9 @@ export class VsiManager {
   /** Counters of the sessions already closed: a new uplink starts a new session, the totals go on. */
   private readonly retired: VdpTotals = {station: {}, transport: {}}
 
-  constructor(private readonly deps: VsiManagerDeps) {}
+  constructor(private readonly deps: VsiManagerDeps) {
+    super()
+  }
 
   get uplink(): string | undefined {
     return this.session?.ifname
@@ -277,12 +280,12 @@ export class VsiManager {
       s.held = 'the bridge withdrew its EVB TLV (shutdown or expiry); waiting for it to return'
       s.station.hold()
       this.deps.log.warn({ifname: s.ifname}, 'the switch went away; VDP held until it returns')
-      this.deps.onNotice({type: 'bridge-restarted', reason: 'the switch went away (shutdown LLDPDU or TTL expiry)'})
+      this.emit('notice', {type: 'bridge-restarted', reason: 'the switch went away (shutdown LLDPDU or TTL expiry)'})
       return
     }
     if (before === undefined) return // its first TLV: setEvb() follows with the negotiated values
     this.deps.log.warn({ifname: s.ifname}, "the switch's EVB TLV changed: it restarted; re-associating everything")
-    this.deps.onNotice({type: 'bridge-restarted', reason: "the switch's EVB TLV changed (a restart)"})
+    this.emit('notice', {type: 'bridge-restarted', reason: "the switch's EVB TLV changed (a restart)"})
     this.deps.announceEvb?.(s.lldpPort)
     this.scheduleResync(s, RESYNC_AFTER_LLDP_MS)
   }
@@ -467,19 +470,19 @@ export class VsiManager {
         if (waiter?.op === 'assoc') {
           this.deps.observer?.answered('assoc', (this.deps.clock.now() - waiter.since) / 1000)
           this.settle(e.key, {ok: true, vid: e.vids[0] || null})
-        } else if (portUuid) this.deps.onNotice({type: 'confirmed', portUuid, vid: e.vids[0] || null})
+        } else if (portUuid) this.emit('notice', {type: 'confirmed', portUuid, vid: e.vids[0] || null})
         if (this.session) this.session.resyncBackoffMs = RESYNC_FIRST_MS
         return
       case 'vlan-changed':
-        if (portUuid) this.deps.onNotice({type: 'vlan-changed', portUuid, from: e.from[0] ?? null, to: e.to[0] ?? null})
+        if (portUuid) this.emit('notice', {type: 'vlan-changed', portUuid, from: e.from[0] ?? null, to: e.to[0] ?? null})
         return
       case 'deassociated':
         if (waiter?.op === 'deassoc' && e.initiator === 'station') this.deps.observer?.answered('deassoc', (this.deps.clock.now() - waiter.since) / 1000)
         // Our clean-up De-Associate before an association (associateMany): the association follows.
         if (waiter?.op === 'assoc' && e.initiator === 'station') return
-        if (!waiter && portUuid && e.initiator === 'station') this.deps.onNotice({type: 'deassociated', portUuid})
+        if (!waiter && portUuid && e.initiator === 'station') this.emit('notice', {type: 'deassociated', portUuid})
         if (waiter) this.settle(e.key, waiter.op === 'deassoc' ? {ok: true, vid: null} : {ok: false, reason: `the switch de-associated it: ${e.text}`, hard: false})
-        else if (portUuid && e.initiator === 'bridge') this.deps.onNotice({type: 'lost', portUuid, reason: `de-associated by the switch: ${e.text}`, hard: false})
+        else if (portUuid && e.initiator === 'bridge') this.emit('notice', {type: 'lost', portUuid, reason: `de-associated by the switch: ${e.text}`, hard: false})
         this.ports.delete(e.key)
         return
       case 'failed':
@@ -492,7 +495,7 @@ export class VsiManager {
         if (waiter) {
           const unanswered = e.reason === 'timeout'
           this.settle(e.key, waiter.op === 'deassoc' && !unanswered ? {ok: true, vid: null} : {ok: false, reason: e.text, hard: e.hard, code: e.code, unanswered})
-        } else if (portUuid) this.deps.onNotice({type: 'lost', portUuid, reason: e.text, hard: e.hard, unanswered: e.reason === 'timeout'})
+        } else if (portUuid) this.emit('notice', {type: 'lost', portUuid, reason: e.text, hard: e.hard, unanswered: e.reason === 'timeout'})
         this.ports.delete(e.key)
         return
       case 'preassociated':

@@ -13,8 +13,8 @@
 import {loadConfig} from '../config/load.js'
 import {callDaemon} from '../control/client.js'
 import {outputWidth} from './table.js'
-import {type NeighborView, type UplinkShowData, type VsiFilter, VSI_STATES, filterVsis, neighborDetails, neighborTable, statusLines, uplinkLines, vsiTable} from './views.js'
-import type {StatusView} from '../agent/status.js'
+import {type VsiFilter, VSI_STATES, filterVsis, neighborDetails, neighborTable, statusLines, uplinkLines, vsiTable} from './views.js'
+import type {NeighborView, StatusView, UplinkShowData} from '../control/views.js'
 import type {VsiRecord, VsiState} from '../model/vsi.js'
 
 interface Parsed {

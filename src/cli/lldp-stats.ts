@@ -1,13 +1,8 @@
-import {LLDP_AGENT_DISCARD_RULES, type LldpInterfaceStats} from '../lldp-agent/lldp-agent.js'
+import type {LldpStatsView} from '../control/views.js'
+import {LLDP_AGENT_DISCARD_RULES} from '../lldp-agent/lldp-agent.js'
 import {LLDP_RULES} from '../lldp/index.js'
 import {renderTable} from './table.js'
 
-/** What the daemon's `lldp.stats` control method answers. */
-export interface LldpStatsView {
-  listening: string[]
-  transmitting: string[]
-  interfaces: Record<string, LldpInterfaceStats>
-}
 
 /** What a discard rule means: the decoder's rules (src/lldp/rules.ts) and the agent's own. */
 export function discardRuleDescription(rule: string): string {

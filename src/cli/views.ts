@@ -3,23 +3,15 @@
  * commands and the start-up fast path (src/cli/fast-path.ts) so both print the same. Pure: data and the
  * time in, lines out. Imports nothing heavy (no oclif, SQLite or pino).
  */
-import type {StatusView, UplinkView} from '../agent/status.js'
+import type {NeighborView, StatusView, UplinkShowData} from '../control/views.js'
 import type {EvbTlv} from '../lldp/types.js'
 import type {TaskView} from '../core/scheduler.js'
-import type {NeighborMgmtAddress, NeighborRecord} from '../model/neighbor.js'
+import type {NeighborMgmtAddress} from '../model/neighbor.js'
 import type {VsiRecord, VsiState} from '../model/vsi.js'
 import {type TableFit, ago, renderTable} from './table.js'
 
 export type Source = 'daemon' | 'database'
 
-export type UplinkShowData = UplinkView & {
-  mode?: string
-  override?: {path: string; ifname: string | null; error: string | null}
-  lldp?: {listening: string[]; transmitting: string[]}
-}
-
-/** A neighbour as `neighbors` returns it; `frame` (hex of its last LLDP frame) only from a running daemon. */
-export type NeighborView = NeighborRecord & {frame?: string}
 
 
 

@@ -2,14 +2,12 @@
  * Control-socket protocol: one JSON object per line each way over a Unix stream socket.
  * Request {id, method, params?}; response {id, ok: true, result} or {id, ok: false, error: {code, message}}.
  */
-import type {StatusView} from '../agent/status.js'
 import type {VmUpRequest} from '../agent/vm-port.js'
 import type {VdpTotals} from '../agent/vsi-manager.js'
 import type {AuditResult, FlowsView} from '../dataplane/dataplane.js'
 import type {RpcStatus} from '../rpc/controller-link.js'
 import type {ErrorCode} from '../error-codes.js'
-import type {LldpStatsView} from '../cli/lldp-stats.js'
-import type {NeighborView, UplinkShowData} from '../cli/views.js'
+import type {LldpStatsView, NeighborView, StatusView, UplinkShowData} from './views.js'
 import type {JournalEntry, JournalQuery} from '../store/journal-repo.js'
 import type {VsiRecord} from '../model/vsi.js'
 import type {EcpCounters} from '../vdp/ecp-transport.js'
@@ -47,7 +45,7 @@ export function isControlRequest(v: unknown): v is ControlRequest {
  * untrusted JSON) and result (the view the daemon answers). The daemon's handler table (`DaemonHandlers`) and
  * the CLI's `callDaemon` are both checked against this one map, so a renamed method or a changed result fails
  * to compile on both sides (the pattern of zwave-js-server's ResultTypes). A new method is one row here plus
- * its handler in src/agent/daemon.ts.
+ * its handler in src/daemon/control-handlers.ts.
  */
 export interface ControlMethods {
   status: {params: void; result: StatusView}

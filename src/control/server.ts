@@ -53,7 +53,8 @@ export class ControlServer {
 
   constructor(
     private readonly path: string,
-    private readonly handlers: Record<string, ControlHandler>,
+    /** Until set (see `attach`), every request is answered NOT_READY. */
+    private handlers: Record<string, ControlHandler> | undefined,
     private readonly log: Logger,
     limits: Partial<ControlLimits> = {},
   ) {
@@ -76,6 +77,14 @@ export class ControlServer {
     chmodSync(this.path, 0o660)
     server.on('error', (err) => this.log.error({err}, 'control socket error'))
     this.server = server
+  }
+
+  /**
+   * Start (handlers) or stop (undefined) answering: the socket is claimed before the daemon opens its
+   * database (a second daemon fails early) and answers NOT_READY until the daemon has started.
+   */
+  attach(handlers: Record<string, ControlHandler> | undefined): void {
+    this.handlers = handlers
   }
 
   async close(): Promise<void> {
@@ -229,7 +238,12 @@ export class ControlServer {
       this.reply(socket, {id: request.id, ok: false, error: {code: 'BAD_REQUEST', message: `params nest deeper than ${MAX_PARAMS_DEPTH} levels; requests are flat objects and lists`}})
       return
     }
-    const handler = Object.hasOwn(this.handlers, request.method) ? this.handlers[request.method] : undefined
+    const handlers = this.handlers
+    if (!handlers) {
+      this.reply(socket, {id: request.id, ok: false, error: {code: 'NOT_READY', message: 'the daemon is starting or stopping; try again'}})
+      return
+    }
+    const handler = Object.hasOwn(handlers, request.method) ? handlers[request.method] : undefined
     if (!handler) {
       this.reply(socket, {id: request.id, ok: false, error: {code: 'UNKNOWN_METHOD', message: `unknown method ${request.method.slice(0, 64)}`}})
       return

@@ -1,3 +1,5 @@
+import {EventEmitter} from 'node:events'
+
 import {errorMessage} from '../errors.js'
 import {ETHERTYPE_LLDP, type EvbTlv, LLDP_MULTICAST, LldpDecodeError, buildLldpFrame, decodeLldpFrame, scanLldpHeader} from '../lldp/index.js'
 import type {Logger} from '../log/logger.js'
@@ -47,10 +49,14 @@ export interface LldpAgentDeps {
   log: Logger
   /** The MAC address of a local interface (the source of what we send on it). */
   macOf(ifname: string): string | undefined
-  /** Neighbour table changes, in order. */
-  onNeighborEvents(events: NeighborEvent[]): void
-  /** The EVB negotiation on the uplink changed (a bridge TLV appeared, changed or went away). */
-  onEvbChange?(ifname: string, negotiation: EvbNegotiation): void
+}
+
+/** What the agent tells its listeners (`agent.on(name, fn)`). */
+export interface LldpAgentEvents {
+  /** Neighbours appeared, changed, or left (TTL expiry, shutdown LLDPDU, eviction, interface gone). */
+  neighbors: [events: NeighborEvent[]]
+  /** The EVB negotiation on a transmitting port changed (a bridge TLV appeared, changed or went away). */
+  evb: [ifname: string, negotiation: EvbNegotiation]
 }
 
 export interface LldpInterfaceStats {
@@ -79,7 +85,7 @@ interface TxPort {
  * LLDPDUs, bounded per port), and on the uplink transmits the EVB station TLV negotiated against the
  * bridge's, on 802.1AB timers. A malformed LLDPDU is counted and dropped, never fatal.
  */
-export class LldpAgent {
+export class LldpAgent extends EventEmitter<LldpAgentEvents> {
   readonly table = new NeighborTable()
   private readonly rx = new Map<string, FrameSocket>()
   private readonly tx = new Map<string, TxPort>()
@@ -99,6 +105,7 @@ export class LldpAgent {
     private settings: LldpAgentSettings,
     private readonly deps: LldpAgentDeps,
   ) {
+    super()
     this.discardLog = new DiscardLog(deps.log)
   }
 
@@ -309,7 +316,7 @@ export class LldpAgent {
     for (const e of events) {
       if (this.tx.has(e.neighbor.ifname) && (e.type !== 'updated' || e.changed)) this.updateNegotiation(e.neighbor.ifname)
     }
-    this.deps.onNeighborEvents(events)
+    this.emit('neighbors', events)
   }
 
   /** Recompute our station TLV from the bridge's; a change is announced at once (fast transmit). */
@@ -324,7 +331,7 @@ export class LldpAgent {
     this.negotiations.set(ifname, next)
     this.tx.get(ifname)?.schedule.changed(this.deps.clock.now())
     this.scheduleTx()
-    this.deps.onEvbChange?.(ifname, next)
+    this.emit('evb', ifname, next)
   }
 
   private txTimers() {

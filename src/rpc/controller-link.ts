@@ -1,3 +1,4 @@
+import type {VmIntake} from '../agent/intake.js'
 import type {AgentConfig} from '../config/schema.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import {isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
@@ -16,18 +17,12 @@ import {type ServerUplinkInfo, parseSendVmInfo, parseServerUplink} from './serve
 import type {AmqpTransport} from './transport.js'
 import {describeBroker, parseBrokerUrl} from './transport-url.js'
 
-/** The daemon's VM intake, the same one the control socket feeds (validation, SQLite, queue). */
-export interface VmIntake {
-  vmUp(params: unknown): unknown
-  vmDown(params: unknown): unknown
-  vmBulk(params: unknown): unknown
-}
-
 export interface ControllerLinkDeps {
   config: () => AgentConfig
   store: Store
   log: Logger
-  intake: VmIntake
+  /** The agent's VM intake, the same one the control socket feeds (validation, SQLite, queue). */
+  intake: Pick<VmIntake, 'up' | 'down' | 'bulk'>
   version: string
   startedAt: number
   /** For tests: a transport other than rabbitmq-client. */
@@ -364,10 +359,10 @@ export class ControllerLink {
       this.bulkLastAt = now
       this.bulkRequests = 0
       // a bulk list is the whole truth for this host (upstream: process_bulk_vm_event)
-      const r = intake.vmBulk({up: dedupe(ups), down: downs.filter((d) => !ups.some((u) => u.portUuid === d))}) as {unknownDown?: number}
+      const r = intake.bulk({up: dedupe(ups), down: downs.filter((d) => !ups.some((u) => u.portUuid === d))})
       log.info({up: ups.length, down: downs.length, refused: rejected.length, result: r}, 'bulk VM list from the server')
     } else {
-      for (const p of ups) intake.vmUp(p)
+      for (const p of ups) intake.up(p)
       for (const d of downs) this.vmDownFromServer(d, now)
     }
     if (!bulk && rejected.length > 0) {
@@ -380,7 +375,7 @@ export class ControllerLink {
   /** A down for a port we never had: nothing to undo; tell the server it is gone so it can drop its row. */
   private vmDownFromServer(portUuid: string, now: number): void {
     try {
-      this.deps.intake.vmDown({portUuid})
+      this.deps.intake.down({portUuid})
     } catch (err) {
       if (!(err instanceof VdpAgentError && err.code === 'UNKNOWN_PORT')) throw err
       this.deps.store.outbox.add('update_vm_result', {port_uuid: portUuid, result: 'SUCCESS', fail_reason: null, local_vlan: null, vdp_vlan: null}, now)

@@ -1,3 +1,5 @@
+import {EventEmitter} from 'node:events'
+
 import type {AgentConfig} from '../config/schema.js'
 import {errorMessage} from '../errors.js'
 import type {EvbNegotiated} from '../model/evb.js'
@@ -50,9 +52,14 @@ export interface UplinkServiceDeps {
   links: LinkWatch
   lldp: LldpAgent
   config: () => AgentConfig
-  onTransition(t: UplinkTransition): void
+}
+
+/** What the service tells its listeners (`service.on(name, fn)`). */
+export interface UplinkServiceEvents {
+  /** The uplink decision changed (persisted first); the daemon turns it into uplink up/down work. */
+  transition: [t: UplinkTransition]
   /** The negotiated EVB values on the uplink changed (ECP/VDP timers follow them). */
-  onEvbChange?(evb: EvbNegotiated | undefined): void
+  evb: [evb: EvbNegotiated | undefined]
 }
 
 export function uplinkPolicy(cfg: AgentConfig): UplinkPolicy {
@@ -72,7 +79,7 @@ export function uplinkPolicy(cfg: AgentConfig): UplinkPolicy {
  * a journal entry), moves LLDP transmission to the new uplink and reports the transition (which becomes
  * uplink up/down events in the priority queue). Driven by events; `reconcile` is only a backstop.
  */
-export class UplinkService {
+export class UplinkService extends EventEmitter<UplinkServiceEvents> {
   private decider!: UplinkDecider
   private lastGoodOverride?: string
   private overrideError: string | null = null
@@ -80,7 +87,9 @@ export class UplinkService {
   private unsubscribe?: () => void
   private evaluating = false
 
-  constructor(private readonly deps: UplinkServiceDeps) {}
+  constructor(private readonly deps: UplinkServiceDeps) {
+    super()
+  }
 
   start(): void {
     const {store, lldp, links, clock} = this.deps
@@ -139,7 +148,7 @@ export class UplinkService {
     if (!rec?.ifname || (rec.detectedOn ?? rec.ifname) !== ifname) return
     // During evaluate (moving TX to a new uplink) the outer evaluate records the negotiation itself.
     if (!this.evaluating) this.evaluate('EVB negotiation changed')
-    this.deps.onEvbChange?.(this.negotiatedEvb())
+    this.emit('evb', this.negotiatedEvb())
   }
 
   /** Persist neighbour changes and re-decide when one could matter. */
@@ -230,7 +239,7 @@ export class UplinkService {
     if (recheckAt !== undefined) this.recheckTimer = clock.setTimer(Math.max(0, recheckAt - clock.now()), () => this.evaluate('debounce elapsed'))
     if (changed) {
       log.info({ifname: record.ifname, state: record.state, source: record.source, detectedOn: record.detectedOn, bondMembers: record.bondMembers, reason: record.reason, why}, 'uplink changed')
-      this.deps.onTransition({previous, current: record})
+      this.emit('transition', {previous, current: record})
     }
     return record
   }

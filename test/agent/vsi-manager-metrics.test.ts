@@ -60,7 +60,6 @@ function setup() {
     clock,
     log: silentLogger,
     config: () => config,
-    onNotice: () => undefined,
     observer: {answered: (op, s) => answered.push([op, s]), failed: (op, reason, code) => failed.push([op, reason, code])},
   })
   return {clock, bridge, manager, answered, failed}

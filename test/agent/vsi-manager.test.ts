@@ -74,10 +74,10 @@ function setup(neighbors: NeighborRecord[] = [bridgeNeighbor()]) {
     clock,
     log: silentLogger,
     config: () => cfg,
-    onNotice: (n) => notices.push(n),
     neighborsOn: () => heard.list,
     announceEvb: (ifname) => announced.push(ifname),
   })
+  manager.on('notice', (n) => notices.push(n))
   return {clock, manager, bridge, bridgeRx, notices, announced, heard, cfg}
 }
 

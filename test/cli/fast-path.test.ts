@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import type {StatusView} from '../../src/agent/status.js'
+import type {StatusView} from '../../src/control/views.js'
 import {parseFastPath, renderFromDaemon} from '../../src/cli/fast-path.js'
 import {outputWidth, renderTable} from '../../src/cli/table.js'
 import {filterVsis} from '../../src/cli/views.js'

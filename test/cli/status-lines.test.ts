@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import type {StatusView} from '../../src/agent/status.js'
+import type {StatusView} from '../../src/control/views.js'
 import {statusLines} from '../../src/cli/views.js'
 
 const base: StatusView = {

@@ -1,6 +1,6 @@
 import {describe, expect, expectTypeOf, it} from 'vitest'
 
-import type {StatusView} from '../../src/agent/status.js'
+import type {StatusView} from '../../src/control/views.js'
 import {callDaemon} from '../../src/control/client.js'
 import type {ControlMethod, ControlResult, DaemonHandlers} from '../../src/control/protocol.js'
 import type {VsiRecord} from '../../src/model/vsi.js'

@@ -12,7 +12,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import type {StatusView} from '../../src/agent/status.js'
+import type {StatusView} from '../../src/control/views.js'
 import {callControl, callDaemon} from '../../src/control/client.js'
 import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
 import {Lab, type LabProcess, run} from '../../src/lab/netns.js'

@@ -21,7 +21,7 @@ function setup() {
   const clock = new ManualClock(0)
   const lines: Array<Record<string, unknown>> = []
   const log = pino({level: 'debug'}, {write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>)})
-  const agent = new LldpAgent(settings, {frames: new MemoryFrameIO('host'), clock, log, macOf: () => HOST_MAC, onNeighborEvents: () => {}})
+  const agent = new LldpAgent(settings, {frames: new MemoryFrameIO('host'), clock, log, macOf: () => HOST_MAC})
   const drops = () => lines.filter((l) => l.msg === 'LLDPDU discarded')
   return {clock, agent, lines, drops}
 }
@@ -83,7 +83,7 @@ describe('LLDPDU discards: counted by rule, visible, logged', () => {
     const frames: FrameIO = {
       open: () => ({send: () => 0, close: () => {}, stats: () => ({framesDelivered: 0, kernelDrops: drops, framesOversize: 1})}),
     } as unknown as FrameIO
-    const agent = new LldpAgent(settings, {frames, clock: new ManualClock(0), log: pino({level: 'silent'}), macOf: () => HOST_MAC, onNeighborEvents: () => {}})
+    const agent = new LldpAgent(settings, {frames, clock: new ManualClock(0), log: pino({level: 'silent'}), macOf: () => HOST_MAC})
     agent.setListenPorts(['eth1'])
     drops = 5
     expect(agent.interfaceStats().eth1).toMatchObject({rxDiscarded: 6, rxDiscardedByRule: {'receive-queue-full': 5, 'frame-too-large': 1}})

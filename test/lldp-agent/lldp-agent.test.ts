@@ -35,7 +35,8 @@ function setup(s = settings) {
   const torIo = new MemoryFrameIO('tor')
   wire.attach(hostIo, 'eth1', {mac: HOST_MAC}).attach(torIo, 'tor0', {mac: TOR_MAC})
   const events: NeighborEvent[] = []
-  const agent = new LldpAgent(s, {frames: hostIo, clock, log: silentLogger, macOf: (i) => (i === 'eth1' ? HOST_MAC : undefined), onNeighborEvents: (e) => events.push(...e)})
+  const agent = new LldpAgent(s, {frames: hostIo, clock, log: silentLogger, macOf: (i) => (i === 'eth1' ? HOST_MAC : undefined)})
+  agent.on('neighbors', (e) => events.push(...e))
   const heard: Buffer[] = []
   const tor = torIo.open('tor0', 0x88cc, {multicast: ['01:80:c2:00:00:00'], onFrame: (f) => heard.push(f)})
   return {clock, wire, agent, events, tor, heard}

@@ -71,9 +71,10 @@ function harness(opts: {dir?: string; ports?: number; settings?: Partial<LldpAge
     torPorts.set(`t${i}`, tor.open(`t${i}`, 0x88cc, {multicast: ['01:80:c2:00:00:00', '01:80:c2:00:00:03', '01:80:c2:00:00:0e'], onFrame: (f) => heard.get(`t${i}`)!.push(f)}))
   }
   const transitions: UplinkTransition[] = []
-  let service!: UplinkService
-  const lldp = new LldpAgent({...SETTINGS, ...opts.settings}, {frames: io, clock, log: silentLogger, macOf: (n) => links.list().find((l) => l.name === n)?.mac ?? undefined, onNeighborEvents: (e) => service.onNeighborEvents(e)})
-  service = new UplinkService({store, log: silentLogger, clock, links, lldp, config: () => config, onTransition: (t) => transitions.push(t)})
+  const lldp = new LldpAgent({...SETTINGS, ...opts.settings}, {frames: io, clock, log: silentLogger, macOf: (n) => links.list().find((l) => l.name === n)?.mac ?? undefined})
+  const service = new UplinkService({store, log: silentLogger, clock, links, lldp, config: () => config})
+  lldp.on('neighbors', (e) => service.onNeighborEvents(e))
+  service.on('transition', (t) => transitions.push(t))
   const send = (port: string, hex: string) => torPorts.get(port)!.send(Buffer.from(hex, 'hex'))
   for (let i = 1; i <= (opts.ports ?? 1); i++) links.add(`eth${i}`, `02:00:00:00:01:0${i}`)
   return {dir, store, clock, links, lldp, service, transitions, send, heard, stop: () => {

@@ -55,12 +55,13 @@ function harness(configure: (c: AgentConfig) => AgentConfig = (c) => c, existing
   wire2.attach(io, 'eth2', {mac: '02:00:00:00:01:02'}).attach(tor, 't2', {mac: '02:00:00:00:02:02'})
   const links = new FakeLinks()
   const transitions: UplinkTransition[] = []
-  let service!: UplinkService
   const lldp = new LldpAgent(
     {mode: 'rxtx', txIntervalSeconds: 30, txHold: 4, txFastCount: 4, txFastIntervalSeconds: 1, systemName: 'h', systemDescription: 'd', evb: {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: false, groupId: true}},
-    {frames: io, clock, log: silentLogger, macOf: (n) => links.list().find((l) => l.name === n)?.mac ?? undefined, onNeighborEvents: (e) => service.onNeighborEvents(e)},
+    {frames: io, clock, log: silentLogger, macOf: (n) => links.list().find((l) => l.name === n)?.mac ?? undefined},
   )
-  service = new UplinkService({store, log: silentLogger, clock, links, lldp, config: () => config, onTransition: (t) => transitions.push(t)})
+  const service = new UplinkService({store, log: silentLogger, clock, links, lldp, config: () => config})
+  lldp.on('neighbors', (e) => service.onNeighborEvents(e))
+  service.on('transition', (t) => transitions.push(t))
   const torSocket = (port: 't1' | 't2') => tor.open(port, 0x88cc, {multicast: ['01:80:c2:00:00:00'], onFrame: () => {}})
   const announce = (port: 't1' | 't2', evb: boolean, ttl = 120) =>
     torSocket(port).send(buildLldpFrame({dst: '01:80:c2:00:00:0e', src: port === 't1' ? '02:00:00:00:02:01' : '02:00:00:00:02:02', chassisId: {subtype: 4, value: '02:00:00:00:02:00'}, portId: {subtype: 5, value: `Ethernet1/${port}`}, ttl, systemName: 'tor1', ...(evb ? {evb: bridgeEvb} : {})}))

@@ -1,9 +1,16 @@
+/**
+ * The views the daemon answers on the control socket (and the CLI builds from the database when the daemon is
+ * down): the result shapes of `ControlMethods` (./protocol.ts), with the functions that build them from the store.
+ */
 import type {TaskView} from '../core/scheduler.js'
 import {isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Store} from '../store/store.js'
 import type {UplinkRecord} from '../model/uplink.js'
 import type {VsiState} from '../model/vsi.js'
-import type {VdpSessionStatus} from './vsi-manager.js'
+import type {VdpSessionStatus} from '../agent/vsi-manager.js'
+import type {LldpInterfaceStats} from '../lldp-agent/lldp-agent.js'
+import type {NeighborRecord} from '../model/neighbor.js'
+import type {RpcStatus} from '../rpc/controller-link.js'
 
 export interface UplinkView {
   ifname: string | null
@@ -29,7 +36,7 @@ export interface StatusView {
   queue?: {waiting: number; inFlight: number}
   override?: {path: string; ifname: string | null; error: string | null}
   /** The controller link (src/rpc/controller-link.ts RpcStatus), or transport local. */
-  rpc?: {transport: 'local'} | import('../rpc/controller-link.js').RpcStatus
+  rpc?: {transport: 'local'} | RpcStatus
   /** LLDPDUs the running daemon discarded since its start, by the rule they broke (`vdp-agent lldp stats`). */
   lldpDiscards?: {total: number; byRule: Record<string, number>}
   /** Whether the daemon's database writes succeed; when not, since when, why, and how many writes wait. */
@@ -77,4 +84,21 @@ export function statusFromStore(store: Store): Omit<StatusView, 'source' | 'daem
     vsis: {total: Object.values(byState).reduce((a, b) => a + (b ?? 0), 0), byState},
     outbox: {pending: store.outbox.pendingCount()},
   }
+}
+
+/** `uplink show`: the uplink, plus (from a running daemon) the mode, the override file and the LLDP ports. */
+export type UplinkShowData = UplinkView & {
+  mode?: string
+  override?: {path: string; ifname: string | null; error: string | null}
+  lldp?: {listening: string[]; transmitting: string[]}
+}
+
+/** A neighbour as `neighbors` returns it; `frame` (hex of its last LLDP frame) only from a running daemon. */
+export type NeighborView = NeighborRecord & {frame?: string}
+
+/** What the daemon's `lldp.stats` control method answers. */
+export interface LldpStatsView {
+  listening: string[]
+  transmitting: string[]
+  interfaces: Record<string, LldpInterfaceStats>
 }
