@@ -54,7 +54,8 @@ echo "left out (not reachable from a command):" $(find src commands -name '*.ts'
 cp build/Release/afpacket.node "$app/build/Release/"
 
 # Production dependencies only, from the already built tree (no network, same native build).
-cp -R node_modules "$app/node_modules"
+# node_modules/. copies the contents: a symlinked node_modules must never be pruned in place.
+mkdir -p "$app/node_modules" && cp -R node_modules/. "$app/node_modules/"
 (cd "$app" && npm prune --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 rm -f "$app/package-lock.json" "$app/node_modules/.package-lock.json"
 bs3=$app/node_modules/better-sqlite3
