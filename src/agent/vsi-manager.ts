@@ -7,7 +7,7 @@ import type {Logger} from '../log/logger.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
 import {type EvbNegotiated, type EvbValues, evbValuesOf} from '../model/evb.js'
 import type {NeighborRecord} from '../model/neighbor.js'
-import type {VsiRecord} from '../model/vsi.js'
+import type {VdpPort} from '../model/vsi.js'
 import {ciscoTlvs} from '../vdp/cisco-oui.js'
 import type {Clock, TimerHandle} from '../core/clock.js'
 import {ECP_ETHERTYPE} from '../vdp/ecp-codec.js'
@@ -140,13 +140,13 @@ export function evbValues(negotiated: EvbNegotiated | null | undefined, cfg: Age
  * must not ask for VLAN 0 again: a bridge holding the VSI with another VID ignores such a request, lldpad's
  * "TODO mismatch filter data", docs/vdp.md), else 0 (the switch assigns).
  */
-export function requestedVid(rec: Pick<VsiRecord, 'vlan' | 'vdpVlan' | 'uplink'>, uplink: string | undefined): number {
+export function requestedVid(rec: Pick<VdpPort, 'vlan' | 'vdpVlan' | 'uplink'>, uplink: string | undefined): number {
   if (rec.vlan != null) return rec.vlan
   return rec.vdpVlan != null && (uplink === undefined || rec.uplink === uplink) ? rec.vdpVlan : 0
 }
 
 /** The VDP request for one VM port, from the config's VSIID and filter formats. */
-export function vsiRequestFor(rec: Pick<VsiRecord, 'portUuid' | 'mac' | 'segmentationId' | 'vmName' | 'vmUuid' | 'ipv4' | 'vlan'>, cfg: AgentConfig, vid = rec.vlan ?? 0): VsiRequest {
+export function vsiRequestFor(rec: Pick<VdpPort, 'portUuid' | 'mac' | 'segmentationId' | 'vmName' | 'vmUuid' | 'ipv4' | 'vlan'>, cfg: AgentConfig, vid = rec.vlan ?? 0): VsiRequest {
   const vsiid: Vsiid = cfg.vdp.vsiid_format === 'mac' ? macVsiid(rec.mac) : uuidVsiid(rec.portUuid)
   const base = {ps: false, pcp: 0, vid}
   const filter: VsiFilter = {
@@ -382,12 +382,12 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
   }
 
   /** Associate one VM port; resolves when the switch answered (or the exchange failed). */
-  associate(rec: VsiRecord): Promise<VsiOutcome> {
+  associate(rec: VdpPort): Promise<VsiOutcome> {
     return this.associateMany([rec])[0]
   }
 
   /** Associate many at once: the station packs their TLVs into as few ECPDUs as fit. */
-  associateMany(recs: readonly VsiRecord[]): Promise<VsiOutcome>[] {
+  associateMany(recs: readonly VdpPort[]): Promise<VsiOutcome>[] {
     const s = this.session
     if (!s) return recs.map(() => Promise.resolve({ok: false as const, reason: 'no uplink', hard: false}))
     const cfg = this.deps.config()
@@ -420,7 +420,7 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
   }
 
   /** De-associate one VM port; resolves when the switch confirmed it (or it is gone anyway). */
-  deassociate(rec: VsiRecord): Promise<VsiOutcome> {
+  deassociate(rec: VdpPort): Promise<VsiOutcome> {
     const s = this.session
     if (!s) return Promise.resolve({ok: false, reason: 'no uplink', hard: false})
     const cfg = this.deps.config()
@@ -442,7 +442,7 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
     return outcome
   }
 
-  private vsiidOf(rec: Pick<VsiRecord, 'portUuid' | 'mac'>, cfg: AgentConfig): Vsiid {
+  private vsiidOf(rec: Pick<VdpPort, 'portUuid' | 'mac'>, cfg: AgentConfig): Vsiid {
     return cfg.vdp.vsiid_format === 'mac' ? macVsiid(rec.mac) : uuidVsiid(rec.portUuid)
   }
 

@@ -3,7 +3,8 @@ import {type AgentEvent, UPLINK_QUEUE_KEY} from '../agent/events.js'
 import {VmIntake} from '../agent/intake.js'
 import {lldpSettings} from '../agent/lldp-settings.js'
 import {Processor} from '../agent/processor.js'
-import {VmProcessor} from '../agent/vm-processor.js'
+import {VdpReconciler} from '../agent/reconciler.js'
+import {StoreResultSink} from '../agent/result-sink.js'
 import {VsiManager} from '../agent/vsi-manager.js'
 import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
@@ -18,6 +19,7 @@ import {MetricsServer, parseMetricsListen} from '../metrics/server.js'
 import type {FrameIO} from '../net/frames.js'
 import type {LinkMonitor} from '../net/links.js'
 import type {ControllerLink, ControllerLinkDeps} from '../rpc/controller-link.js'
+import {VmResultOutbox} from '../rpc/vm-result-outbox.js'
 import type {Store} from '../store/store.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
 import {UplinkService, type UplinkTransition, linkWatchOf} from '../uplink/service.js'
@@ -75,7 +77,7 @@ export class Daemon {
   private readonly clock: Clock
   private readonly queue: EventQueue<AgentEvent>
   private readonly processor: Processor<AgentEvent>
-  private readonly vm: VmProcessor
+  private readonly reconciler: VdpReconciler
   private readonly overrideWatch: OverrideWatcher
   /** Periodic work (reconcile, prune; `status` lists it): add a task with `this.scheduler.every(name, ms, fn)`. */
   private readonly scheduler: Scheduler
@@ -117,7 +119,9 @@ export class Daemon {
       neighborsOn: (ifname) => this.lldp.table.onInterface(ifname),
       announceEvb: (ifname) => this.lldp.announce(ifname),
     })
-    this.vm = new VmProcessor({store, manager: this.vsiManager, queue: this.queue, log: this.log, clock, config, macOf, dataplane})
+    // Results go to SQLite, and to the controller's outbox in the same transaction when there is a controller.
+    const results = new StoreResultSink(store, clock, cfg.rpc.transport === 'amqp' ? new VmResultOutbox(store.outbox) : undefined)
+    this.reconciler = new VdpReconciler({vsis: store.vsis, uplinkRecord: () => store.uplink.get(), results, session: this.vsiManager, queue: this.queue, log: this.log, clock, config, macOf, dataplane})
     this.processor = new Processor(this.queue, (item) => this.handleEvent(item), this.log)
     this.controller = edges.controller?.({config, store, log: this.log, intake: this.intake, startedAt: this.startedAt.getTime()})
     this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => this.uplink.overrideChanged('override file changed'))
@@ -130,7 +134,7 @@ export class Daemon {
     this.lldp.on('evb', (ifname) => this.uplink.evbChanged(ifname))
     this.uplink.on('transition', (t) => this.onUplinkTransition(t))
     this.uplink.on('evb', (evb) => this.vsiManager.setEvb(evb))
-    this.vsiManager.on('notice', (n) => this.vm.onNotice(n))
+    this.vsiManager.on('notice', (n) => this.reconciler.onNotice(n))
     links.on('warning', (err) => this.log.warn({err: err.message}, 'link monitor warning'))
     links.on('error', (err) => this.log.error({err: err.message}, 'link monitor error'))
     links.on('resync', ({reason, events}) => this.log.info({reason, events}, 'link inventory re-read'))
@@ -142,7 +146,7 @@ export class Daemon {
     await this.edges.links.start()
     // The datapath (issue 12): seeded with what is associated, so its flows stay audited across restarts.
     await this.edges.dataplane.start(this.store.vsis.list().filter((v) => v.state === 'associated'))
-    this.vm.start()
+    this.reconciler.start()
     this.uplink.start()
     // A restart with the uplink still up has no transition: resume VDP on it explicitly.
     const resumed = this.uplink.current
@@ -167,7 +171,7 @@ export class Daemon {
     this.overrideWatch.stop()
     await this.controller?.stop().catch((err: unknown) => this.log.warn({err: errorMessage(err)}, 'controller RPC did not stop cleanly'))
     await this.metricsServer?.close()
-    this.vm.stop()
+    this.reconciler.stop()
     this.vsiManager.close('the daemon is stopping')
     const drained = await this.processor.stop()
     await this.edges.dataplane.stop()
@@ -292,7 +296,7 @@ export class Daemon {
 
   private async handleEvent(item: QueueItem<AgentEvent>): Promise<void> {
     this.log.debug({event: item.payload.kind, seq: item.seq}, 'processing event')
-    await this.vm.handle(item)
+    await this.reconciler.handle(item)
   }
 
   /** The metrics read the daemon's state when scraped (src/metrics); RPC and dataplane series only with those parts on. */

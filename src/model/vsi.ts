@@ -21,6 +21,23 @@ export interface VmPort {
   vlan?: number | null
 }
 
+/**
+ * A VM port as the VDP session needs it: the port, and what a switch last held of it. A restarted agent asks
+ * for the VLAN the switch gave (a strict switch ignores a request that differs from what it holds: docs/vdp.md).
+ */
+export interface VdpPort extends VmPort {
+  /** The VLAN the switch gave it last; null: none known. */
+  vdpVlan: number | null
+  /** The uplink it was last sent to a switch on; null: never sent. */
+  uplink: string | null
+}
+
+/** The VDP view of a recorded port (its desired state, attempts and times stay with the record). */
+export function vdpPortOf(rec: VsiRecord): VdpPort {
+  const {portUuid, mac, netUuid, segmentationId, vmName, vmUuid, ipv4, vlan, vdpVlan, uplink} = rec
+  return {portUuid, mac, netUuid, segmentationId, vmName, vmUuid, ipv4, vlan, vdpVlan, uplink}
+}
+
 export interface VsiRecord extends Required<VmPort> {
   desired: VsiDesired
   state: VsiState

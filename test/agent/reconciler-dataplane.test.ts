@@ -1,5 +1,5 @@
 /**
- * The dataplane seam of the VM processor (issue 12): a result is committed and reported only once the
+ * The dataplane seam of the VDP reconciler (issue 12): a result is committed and reported only once the
  * datapath says the port's flows are in, with the local VLAN it returned; a datapath failure is a failed,
  * retried association; the last port down reaches the datapath. The Dataplane here is a recording stand-in
  * for the seam (the OVS driver itself is tested against real Open vSwitch in test/integration).
@@ -13,10 +13,12 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {EventQueue, type QueueItem} from '../../src/agent/event-queue.js'
 import type {AgentEvent} from '../../src/agent/events.js'
-import {VmProcessor} from '../../src/agent/vm-processor.js'
-import type {VsiManager, VsiOutcome} from '../../src/agent/vsi-manager.js'
+import {type VdpSession, VdpReconciler} from '../../src/agent/reconciler.js'
+import {StoreResultSink} from '../../src/agent/result-sink.js'
+import type {VsiOutcome} from '../../src/agent/vsi-manager.js'
 import {defaultConfig} from '../../src/config/load.js'
 import {NoDataplane, type PortBinding, type PortUpResult} from '../../src/dataplane/dataplane.js'
+import {VmResultOutbox} from '../../src/rpc/vm-result-outbox.js'
 import {Store} from '../../src/store/store.js'
 import {systemClock} from '../../src/core/clock.js'
 
@@ -47,20 +49,22 @@ function setup(config = defaultConfig()) {
   const store = Store.open(join(mkdtempSync(join(tmpdir(), 'vdp-vmproc-')), 'vdp-agent.db'))
   stores.push(store)
   const dataplane = new RecordingDataplane()
-  const manager = {
+  const session: VdpSession = {
     uplink: 'eth1',
     open: () => undefined,
     close: () => undefined,
-    associateMany: (recs: unknown[]) => recs.map(() => Promise.resolve<VsiOutcome>({ok: true, vid: 3628})),
+    associateMany: (ports) => ports.map(() => Promise.resolve<VsiOutcome>({ok: true, vid: 3628})),
     deassociate: () => Promise.resolve<VsiOutcome>({ok: true, vid: null}),
-  } as unknown as VsiManager
+  }
   const queue = new EventQueue<AgentEvent>({capacity: {uplink: 16, vm: 16, bulk: 16}})
-  const vm = new VmProcessor({store, manager, queue, log: pino({level: 'silent'}), clock: systemClock, config: () => ({...config, rpc: {...config.rpc, transport: 'amqp'}}), macOf: () => '02:00:00:00:01:01', dataplane})
+  // with a controller: results are reported through its outbox
+  const results = new StoreResultSink(store, systemClock, new VmResultOutbox(store.outbox))
+  const vm = new VdpReconciler({vsis: store.vsis, uplinkRecord: () => store.uplink.get(), results, session, queue, log: pino({level: 'silent'}), clock: systemClock, config: () => config, macOf: () => '02:00:00:00:01:01', dataplane})
   const item = (payload: AgentEvent): QueueItem<AgentEvent> => ({seq: 1, priority: 'vm', ports: [], exclusive: false, payload})
   return {store, dataplane, vm, item}
 }
 
-describe('VmProcessor with a dataplane', () => {
+describe('VdpReconciler with a dataplane', () => {
   it('commits and reports the association only after portUp, with its local VLAN', async () => {
     const {store, dataplane, vm, item} = setup()
     const rec = store.vsis.requestUp({portUuid: PORT, mac: '52:54:00:12:34:01', netUuid: NET, segmentationId: 20000}, Date.now())
