@@ -4,7 +4,7 @@
  * ("FAILED: …"): both are outcomes a test looks at, so neither throws here.
  */
 import {LabCommandError} from '../../../src/lab/netns.js'
-import type {LldpadHandle} from '../../../src/lab/peers.js'
+import type {LldpadHandle} from '../../helpers/peers.js'
 
 export interface VdptoolRun {
   stdout: string
