@@ -55,7 +55,7 @@ export interface UplinkServiceDeps {
   onEvbChange?(evb: EvbNegotiated | undefined): void
 }
 
-export function uplinkPolicy(cfg: AgentConfig): UplinkPolicy {
+function uplinkPolicy(cfg: AgentConfig): UplinkPolicy {
   return {
     mode: cfg.uplink.mode,
     staticInterface: cfg.uplink.static_interface,

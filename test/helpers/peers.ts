@@ -68,7 +68,7 @@ export interface LldpdHandle {
 }
 
 /** The part of lldpcli's json0 output the tests read. */
-export interface LldpcliJson0 {
+interface LldpcliJson0 {
   lldp: Array<{
     interface?: Array<{
       name: string

@@ -13,7 +13,7 @@ import type {Lab, LabProcess} from '../../src/lab/netns.js'
 
 export type ProbeMessage = Record<string, unknown> & {ev: string}
 
-export class ProbeError extends VdpAgentError {}
+class ProbeError extends VdpAgentError {}
 
 export class ProbeClient {
   readonly messages: ProbeMessage[] = []

@@ -12,7 +12,7 @@ export interface VdptoolRun {
   lines: string[]
 }
 
-export async function vdptool(lldpad: LldpadHandle, argv: string[]): Promise<VdptoolRun> {
+async function vdptool(lldpad: LldpadHandle, argv: string[]): Promise<VdptoolRun> {
   try {
     const {stdout} = await lldpad.vdptool(argv)
     return {stdout, exitCode: 0, lines: stdout.split('\n')}
