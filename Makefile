@@ -33,9 +33,11 @@ test: setup lint
 
 # Guard rails: sources, tests and benchmarks type-checked together (unused locals and parameters are errors),
 # and no import cycle, type-only ones included.
+# knip: no unused file, export, type or dependency (knip.jsonc; offline).
 lint: $(STAMPS)/npm
 	npx tsc -p tsconfig.test.json
 	npx dpdm --no-warning --no-tree --exit-code circular:1 'src/**/*.ts' 'commands/**/*.ts' 'bench/**/*.ts' 'test/**/*.ts'
+	npx knip --no-progress
 
 test-unit: build
 	npx vitest run --project unit

@@ -16,7 +16,7 @@ import {readFile} from 'node:fs/promises'
 
 import {AgentRunner, makeAgentHome} from '../src/lab/agent-runner.js'
 import {Lab} from '../src/lab/netns.js'
-import {type ProbeClient, startProbe} from '../src/lab/probe-client.js'
+import {type ProbeClient, startProbe} from '../test/helpers/probe-client.js'
 import {buildLldpFrame} from '../src/lldp/index.js'
 
 const args = process.argv.slice(2)

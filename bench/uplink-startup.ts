@@ -15,8 +15,8 @@
  */
 import {AgentRunner, makeAgentHome} from '../src/lab/agent-runner.js'
 import {Lab} from '../src/lab/netns.js'
-import {configureEvb, startLldpad, waitForEvbPeer} from '../src/lab/peers.js'
-import {startProbe} from '../src/lab/probe-client.js'
+import {configureEvb, startLldpad, waitForEvbPeer} from '../test/helpers/peers.js'
+import {startProbe} from '../test/helpers/probe-client.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, dflt: number) => {

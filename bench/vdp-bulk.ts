@@ -18,7 +18,7 @@ import {readFile} from 'node:fs/promises'
 import {callDaemon} from '../src/control/client.js'
 import {AgentRunner, makeAgentHome} from '../src/lab/agent-runner.js'
 import {Lab} from '../src/lab/netns.js'
-import {configureEvb, startLldpad, waitForVdpReady} from '../src/lab/peers.js'
+import {configureEvb, startLldpad, waitForVdpReady} from '../test/helpers/peers.js'
 import {startTorSimulator} from '../src/lab/tor-process.js'
 
 const args = process.argv.slice(2)

@@ -3,8 +3,8 @@
 # compiled tree (`make build` runs first), then checks it with lintian (errors fail the build).
 #
 # Staged into build/deb/vdp-agent-<version>/ and installed by dh_install:
-#   usr/lib/vdp-agent/  bin/run.js, dist/src + dist/commands (no tests, benchmarks, source maps or lab
-#                       probes), oclif.manifest.json, package.json, the AF_PACKET addon, and node_modules
+#   usr/lib/vdp-agent/  bin/run.js, dist/src + dist/commands (no tests, benchmarks or source maps),
+#                       oclif.manifest.json, package.json, the AF_PACKET addon, and node_modules
 #                       with production dependencies only (better-sqlite3 without its sources);
 #   etc/vdp-agent/agent.ini (a conffile), man pages and bash completion generated from the oclif manifest
 #   and the config schema (scripts/write-package-docs.mjs), README.md as the package's documentation.
@@ -41,7 +41,7 @@ cp package.json package-lock.json oclif.manifest.json binding.gyp "$app/"
 cp -R bin "$app/bin"
 sed -i '1s|^#!/usr/bin/env node$|#!/usr/bin/node|' "$app/bin/run.js"
 # Only the modules the commands and the fast path can reach, by the TypeScript compiler's own import graph:
-# what only tests and benchmarks use (the lab probes, the lldpd/lldpad peer drivers) stays out.
+# what only tests and benchmarks use (dist/test, dist/bench) stays out.
 entries=$(find commands -name '*.ts' | sort)
 npx tsc --ignoreConfig --listFilesOnly --module nodenext --moduleResolution nodenext --target es2022 --types node \
   --skipLibCheck $entries src/cli/fast-path.ts |

@@ -5,7 +5,7 @@ import {renderTable} from './table.js'
 
 
 /** What a discard rule means: the decoder's rules (src/lldp/rules.ts) and the agent's own. */
-export function discardRuleDescription(rule: string): string {
+function discardRuleDescription(rule: string): string {
   if (rule in LLDP_RULES) return LLDP_RULES[rule as keyof typeof LLDP_RULES].description
   if (rule in LLDP_AGENT_DISCARD_RULES) return LLDP_AGENT_DISCARD_RULES[rule as keyof typeof LLDP_AGENT_DISCARD_RULES]
   return 'unknown rule'

@@ -6,7 +6,7 @@ export function formatNeighborTlvs(frameHex: string): string {
 }
 
 /** The same TLVs as JSON (`neighbors -v --json`): the decoder's objects, octets as hex. */
-export function neighborTlvsJson(frameHex: string): unknown[] {
+function neighborTlvsJson(frameHex: string): unknown[] {
   return toJsonValue(decodeLldpFrame(Buffer.from(frameHex, 'hex')).tlvs) as unknown[]
 }
 

@@ -10,11 +10,6 @@ import type {NeighborMgmtAddress} from '../model/neighbor.js'
 import type {VsiRecord, VsiState} from '../model/vsi.js'
 import {type TableFit, ago, renderTable} from './table.js'
 
-export type Source = 'daemon' | 'database'
-
-
-
-
 export function statusLines(status: StatusView, now = Date.now()): string[] {
   const u = status.uplink
   const out = [
@@ -96,7 +91,7 @@ export function neighborTable(list: NeighborView[], now = Date.now(), maxWidth?:
 }
 
 /** The 802.1AB LLDP agent a neighbour was heard on (its LLDPDUs' destination group address), short. */
-export function agentName(destAddress: string): string {
+function agentName(destAddress: string): string {
   return AGENT_NAMES[destAddress] ?? destAddress
 }
 

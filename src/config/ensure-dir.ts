@@ -8,7 +8,7 @@ import {VdpAgentError} from '../errors.js'
  * recursive mkdir reports ENOENT on a read-only file system, so the real cause is found by retrying the
  * first missing level on its own (see `ensureDirectory`).
  */
-export function describeWriteErrno(code: string | undefined): string | undefined {
+function describeWriteErrno(code: string | undefined): string | undefined {
   switch (code) {
     case 'EROFS':
       return 'the file system is read-only'

@@ -3,14 +3,14 @@
  * Syntax: `[section]`, `key = value`, whole-line comments starting with `;` or `#`, and inline comments
  * introduced by whitespace followed by `;` or `#` (so values such as `amqp://h/#x` survive).
  */
-export interface IniEntry {
+interface IniEntry {
   section: string
   key: string
   value: string
   line: number
 }
 
-export interface IniSyntaxProblem {
+interface IniSyntaxProblem {
   line: number
   text: string
   expected: string

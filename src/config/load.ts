@@ -8,11 +8,11 @@ import {parseIni} from './ini.js'
 import {FileReadError, readRegularFile} from './regular-file.js'
 import {type AgentConfig, type KeySpec, type SectionName, configSchema, sectionNames, sectionSpecs} from './schema.js'
 
-export const DEFAULT_CONFIG_PATH = '/etc/vdp-agent/agent.ini'
+const DEFAULT_CONFIG_PATH = '/etc/vdp-agent/agent.ini'
 /** sysexits.h EX_CONFIG: what systemd and operators expect from a daemon refusing its configuration. */
 export const EXIT_CONFIG = 78
 /** A config file is a few KB; a bigger "config" is something else (and is not read without end). */
-export const MAX_CONFIG_BYTES = 1 << 20
+const MAX_CONFIG_BYTES = 1 << 20
 
 export interface ConfigProblem {
   file: string
@@ -155,7 +155,7 @@ function resolveDerived(config: AgentConfig): AgentConfig {
 
 type Parsed = {ok: true; value: unknown} | {ok: false; expected: string}
 
-export function parseValue(spec: KeySpec, raw: string): Parsed {
+function parseValue(spec: KeySpec, raw: string): Parsed {
   switch (spec.kind) {
     case 'string': {
       if (spec.maxLength !== undefined && raw.length > spec.maxLength) return {ok: false, expected: `at most ${spec.maxLength} characters`}

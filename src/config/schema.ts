@@ -268,7 +268,7 @@ type SpecValue<S> = S extends EnumSpec<infer V>
         ? string[]
         : string
 
-export type ConfigSchema = typeof configSchema
+type ConfigSchema = typeof configSchema
 export type SectionName = keyof ConfigSchema
 export type AgentConfig = {
   [S in SectionName]: {[K in keyof ConfigSchema[S]]: SpecValue<ConfigSchema[S][K]>}

@@ -14,7 +14,7 @@ export class DaemonUnreachableError extends VdpAgentError {
  * The control socket is there but this user may not use it (EACCES/EPERM): the daemon may well be running.
  * Not a DaemonUnreachableError, so nothing falls back to "daemon not running". Code DAEMON_ACCESS_DENIED.
  */
-export class DaemonAccessError extends VdpAgentError {
+class DaemonAccessError extends VdpAgentError {
   constructor(path: string, cause: string) {
     super(
       'DAEMON_ACCESS_DENIED',
@@ -25,7 +25,7 @@ export class DaemonAccessError extends VdpAgentError {
 }
 
 /** An error the daemon returned for a request. */
-export class ControlCallError extends VdpAgentError {}
+class ControlCallError extends VdpAgentError {}
 
 /**
  * One request, one response, then close: the CLI's whole conversation with the daemon. Method, params and

@@ -27,7 +27,7 @@ export interface ControlLimits {
   maxConnections: number
 }
 
-export const DEFAULT_CONTROL_LIMITS: ControlLimits = {maxPendingRequests: 256, maxOutputBytes: 1 << 20, stalledClientMs: 30_000, maxConnections: 4096}
+const DEFAULT_CONTROL_LIMITS: ControlLimits = {maxPendingRequests: 256, maxOutputBytes: 1 << 20, stalledClientMs: 30_000, maxConnections: 4096}
 
 /** One connection: its unparsed input, its waiting requests, and whether one is being answered. */
 interface Client {

@@ -3,8 +3,6 @@
  * result: a port is reported associated (with its `local_vlan`) only after `portUp` resolved ok, i.e.
  * after the translation flows are in. `driver = none` programs nothing (`NoDataplane`).
  */
-import type {Flow} from './flows.js'
-
 export interface PortBinding {
   portUuid: string
   netUuid: string
@@ -62,8 +60,6 @@ export interface Dataplane {
   /** null with `driver = none` (nothing to report). */
   stats(): Promise<DataplaneStats | null>
 }
-
-export type {Flow}
 
 /** `[dataplane] driver = none`: VDP only; results carry no local VLAN. */
 export class NoDataplane implements Dataplane {

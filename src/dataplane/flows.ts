@@ -6,8 +6,8 @@
 import {VdpAgentError} from '../errors.js'
 
 /** "vdpa" in ASCII: the upper 32 bits of every cookie of ours, so an audit finds exactly our flows. */
-export const AGENT_COOKIE_TAG = 0x76647061n
-export const AGENT_COOKIE_MASK = 0xffffffff00000000n
+const AGENT_COOKIE_TAG = 0x76647061n
+const AGENT_COOKIE_MASK = 0xffffffff00000000n
 
 /** What a flow does; bits 31..24 of the cookie. */
 export const FlowKind = {
@@ -21,10 +21,10 @@ export const FlowKind = {
 export type FlowKind = (typeof FlowKind)[keyof typeof FlowKind]
 
 /** Priorities of the original agent (dfa-agent: 4 outbound, 3 inbound); the drops come first. */
-export const PRIORITY = {outbound: 4, inbound: 3, dropControl: 100} as const
+const PRIORITY = {outbound: 4, inbound: 3, dropControl: 100} as const
 
-export const ETHERTYPE_LLDP = 0x88cc
-export const ETHERTYPE_ECP = 0x8940
+const ETHERTYPE_LLDP = 0x88cc
+const ETHERTYPE_ECP = 0x8940
 
 /** A value that would reach an OVS command and is not what it must be. */
 export class DataplaneValueError extends VdpAgentError {
@@ -40,7 +40,7 @@ export function checkVlan(what: string, vlan: unknown): number {
 }
 
 /** An OpenFlow port number of a real port (1..0xfeff; OpenFlow 1.0 reserves the rest). */
-export function checkOfport(what: string, ofport: unknown): number {
+function checkOfport(what: string, ofport: unknown): number {
   if (typeof ofport !== 'number' || !Number.isInteger(ofport) || ofport < 1 || ofport > 0xfeff) throw new DataplaneValueError(what, ofport, 'an OpenFlow port number from 1 to 65279')
   return ofport
 }
@@ -55,7 +55,7 @@ export function isAgentCookie(cookie: bigint): boolean {
   return (cookie & AGENT_COOKIE_MASK) === AGENT_COOKIE_TAG << 32n
 }
 
-export const cookieHex = (cookie: bigint) => `0x${cookie.toString(16)}`
+const cookieHex = (cookie: bigint) => `0x${cookie.toString(16)}`
 /** The match-field filter for `ovs-ofctl dump-flows` / `del-flows`: every flow of ours. */
 export const AGENT_COOKIE_FILTER = `cookie=${cookieHex(AGENT_COOKIE_TAG << 32n)}/${cookieHex(AGENT_COOKIE_MASK)}`
 

@@ -8,7 +8,7 @@ import {OvsDataplane} from './ovs-dataplane.js'
 import {OvsTools} from './ovs-tools.js'
 import {OvsdbMonitor} from './ovsdb-monitor.js'
 
-export type {Dataplane, FlowsView, AuditResult, PortBinding, PortUpResult} from './dataplane.js'
+export type {Dataplane, FlowsView, AuditResult} from './dataplane.js'
 
 export function createDataplane(config: AgentConfig['dataplane'], log: Logger): Dataplane {
   if (config.driver !== 'ovs') return new NoDataplane()

@@ -11,7 +11,7 @@ import {VdpAgentError} from '../errors.js'
 import {validateIfName} from '../net/ifname.js'
 import {AGENT_COOKIE_FILTER, type BridgeRole, type Flow, parseDumpFlows} from './flows.js'
 
-export class OvsCommandError extends VdpAgentError {
+class OvsCommandError extends VdpAgentError {
   constructor(command: string, args: readonly string[], detail: string) {
     super('OVS_COMMAND', `${command} ${args.join(' ')}: ${detail.trim()}`, {command})
   }

@@ -32,13 +32,13 @@ export interface OvsInterface {
   options: Record<string, string>
 }
 
-export class OvsdbError extends VdpAgentError {
+class OvsdbError extends VdpAgentError {
   constructor(message: string) {
     super('OVSDB', message)
   }
 }
 
-export class OvsdbTimeoutError extends VdpAgentError {
+class OvsdbTimeoutError extends VdpAgentError {
   constructor(what: string, ms: number) {
     super('OVSDB_TIMEOUT', `timed out after ${ms} ms waiting for ${what}`, {what, ms})
   }

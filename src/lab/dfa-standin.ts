@@ -12,7 +12,7 @@ import {fileURLToPath} from 'node:url'
 import {VdpAgentError} from '../errors.js'
 
 const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../' : '../../', import.meta.url))
-export const STANDIN_SCRIPT = join(ROOT, 'test', 'rpc', 'dfa_server_standin.py')
+const STANDIN_SCRIPT = join(ROOT, 'test', 'rpc', 'dfa_server_standin.py')
 /** Debian's oslo.messaging is importable only by the system interpreter. */
 const PYTHON = '/usr/bin/python3'
 

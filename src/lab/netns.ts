@@ -15,7 +15,7 @@ import {VdpAgentError} from '../errors.js'
 import {normalizeMac, parseMac, isGroupMac} from '../net/ethernet.js'
 import {validateIfName} from '../net/ifname.js'
 
-export const LAB_PREFIX = 'vdpt-'
+const LAB_PREFIX = 'vdpt-'
 const LAB_NAME = /^vdpt-([0-9a-f]{6})-(\d+)-([a-z0-9]{1,8})$/
 const ROLE = /^[a-z0-9]{1,8}$/
 

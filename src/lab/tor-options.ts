@@ -27,7 +27,7 @@ export interface FaultsJson {
   reject?: RejectJson
 }
 
-export interface RejectJson {
+interface RejectJson {
   code: number
   hard?: boolean
   keep?: boolean

@@ -14,7 +14,7 @@ import {LabError, LabTimeoutError, type Lab, type LabProcess} from './netns.js'
 const READY_TIMEOUT_MS = 15_000
 
 /** One line of `--json-events` output: a TorEvent, or ready / stopped. */
-export type TorProcessEvent = {type: string; time: string; [field: string]: unknown}
+type TorProcessEvent = {type: string; time: string; [field: string]: unknown}
 
 export interface TorProcessOptions {
   ifname: string

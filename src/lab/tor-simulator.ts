@@ -140,7 +140,7 @@ export interface TorStatus {
 }
 
 /** TOR_NOT_RUNNING: a frame to send while the sockets are closed (counted as lost by the sender). */
-export class TorSimulatorError extends VdpAgentError {}
+class TorSimulatorError extends VdpAgentError {}
 
 export class TorSimulator {
   readonly ifname: string

@@ -1,7 +1,7 @@
 import type {Logger} from '../log/logger.js'
 
 /** One log line per interface and rule at most this often; the ones in between are counted. */
-export const DISCARD_LOG_INTERVAL_MS = 60_000
+const DISCARD_LOG_INTERVAL_MS = 60_000
 
 /**
  * Rate-limited logging of discarded LLDPDUs: the first discard of a rule on an interface is logged at once

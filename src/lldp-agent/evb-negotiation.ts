@@ -51,11 +51,6 @@ export function negotiateEvb(policy: EvbPolicy, bridge?: EvbTlv): EvbNegotiation
   }
 }
 
-export function sameNegotiation(a: EvbNegotiated | undefined, b: EvbNegotiated | undefined): boolean {
-  if (!a || !b) return a === b
-  return a.retries === b.retries && a.rte === b.rte && a.rwd === b.rwd && a.rka === b.rka && a.groupIds === b.groupIds && a.reflectiveRelay === b.reflectiveRelay
-}
-
 /** A bridge's EVB policy (the ToR simulator's side). */
 export interface EvbBridgePolicy extends EvbValues {
   /** RRCAP: the bridge can do reflective relay. */

@@ -2,7 +2,7 @@ import type {LldpId, Lldpdu} from '../lldp/index.js'
 import type {NeighborRecord} from '../model/neighbor.js'
 
 /** `evicted`: made room for an EVB bridge on a full port (MAX_NEIGHBORS_PER_INTERFACE). */
-export type NeighborRemovalReason = 'shutdown' | 'aged' | 'link-down' | 'interface-gone' | 'evicted'
+type NeighborRemovalReason = 'shutdown' | 'aged' | 'link-down' | 'interface-gone' | 'evicted'
 
 export type NeighborEvent =
   | {type: 'added'; neighbor: NeighborRecord}
@@ -21,7 +21,7 @@ export function isEvbBridgeNeighbor(n: Pick<NeighborRecord, 'evb'>): boolean {
   return n.evb?.mode === 'bridge'
 }
 
-export function idText(id: LldpId): string {
+function idText(id: LldpId): string {
   return typeof id.value === 'string' ? id.value : id.value.address
 }
 

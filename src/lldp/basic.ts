@@ -17,22 +17,16 @@ import type {
 } from './types.js'
 import type {OctetWriter} from './writer.js'
 
-export const TLV_END = 0
-export const TLV_CHASSIS_ID = 1
-export const TLV_PORT_ID = 2
-export const TLV_TTL = 3
-export const TLV_PORT_DESCRIPTION = 4
-export const TLV_SYSTEM_NAME = 5
-export const TLV_SYSTEM_DESCRIPTION = 6
-export const TLV_SYSTEM_CAPABILITIES = 7
-export const TLV_MANAGEMENT_ADDRESS = 8
-export const TLV_ORG_SPECIFIC = 127
+const TLV_PORT_ID = 2
+const TLV_TTL = 3
+const TLV_SYSTEM_CAPABILITIES = 7
+const TLV_MANAGEMENT_ADDRESS = 8
 
 export const CHASSIS_SUBTYPE_MAC = 4
 export const CHASSIS_SUBTYPE_NETWORK_ADDRESS = 5
 export const PORT_SUBTYPE_MAC = 3
 export const PORT_SUBTYPE_NETWORK_ADDRESS = 4
-export const PORT_SUBTYPE_AGENT_CIRCUIT_ID = 6
+const PORT_SUBTYPE_AGENT_CIRCUIT_ID = 6
 
 export const ADDRESS_FAMILY_IPV4 = 1
 export const ADDRESS_FAMILY_IPV6 = 2
@@ -47,7 +41,7 @@ export function networkAddressLength(family: number): number | undefined {
  * [familyAt, end): the family octet followed by the address. An address whose length does not fit its family
  * (or that is empty) is kept as hex octets and reported as 'network-address-length' when a context is given.
  */
-export function decodeNetworkAddress(buf: Buffer, familyAt: number, end: number, ctx?: DecodeContext, what = 'network address'): NetworkAddress {
+function decodeNetworkAddress(buf: Buffer, familyAt: number, end: number, ctx?: DecodeContext, what = 'network address'): NetworkAddress {
   const family = buf[familyAt]
   const start = familyAt + 1
   const n = end - start

@@ -17,9 +17,9 @@ import type {
 } from './types.js'
 
 /** An ID as the caller knows it; the encoding is inferred from the subtype when not given. */
-export type LldpIdInput = LldpId | {subtype: number; value: string | NetworkAddress; encoding?: undefined}
+type LldpIdInput = LldpId | {subtype: number; value: string | NetworkAddress; encoding?: undefined}
 
-export interface ManagementAddressInput {
+interface ManagementAddressInput {
   /** An IPv4/IPv6/MAC text address, or a NetworkAddress for other families. */
   address: string | NetworkAddress
   /** Default 2 (ifIndex) when interfaceNumber is given, else 1 (unknown). */
@@ -85,7 +85,7 @@ function text(value: string, field: string): string {
   return value
 }
 
-export function addressFromText(address: string): NetworkAddress {
+function addressFromText(address: string): NetworkAddress {
   const family = isMac(address) ? ADDRESS_FAMILY_802 : address.includes(':') ? ADDRESS_FAMILY_IPV6 : ADDRESS_FAMILY_IPV4
   const value: NetworkAddress = {family, familyName: addressFamilyName(family), address: family === ADDRESS_FAMILY_802 ? address.toLowerCase() : address}
   networkAddressOctets(value) // validates

@@ -3,7 +3,7 @@ import {ruleAction, type LldpRule} from './rules.js'
 import type {LldpWarning, MalformedTlv} from './types.js'
 
 /** Shared by every frame without warnings (most of them): decoding allocates no array for them. */
-export const NO_WARNINGS: readonly LldpWarning[] = Object.freeze([])
+const NO_WARNINGS: readonly LldpWarning[] = Object.freeze([])
 
 /**
  * Collects rule violations while decoding. In strict mode any violation whose action is not 'note' throws at

@@ -25,7 +25,7 @@ const NO_ADDRESSES: readonly ManagementAddress[] = Object.freeze([])
 const sharedContext = new DecodeContext(false)
 const MANDATORY_ORDER = ['Chassis ID', 'Port ID', 'Time To Live']
 
-export function asBuffer(bytes: Uint8Array): Buffer {
+function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 

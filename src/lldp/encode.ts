@@ -41,11 +41,11 @@ export function encodeTlv(tlv: LldpTlv): Buffer {
   return w.toBuffer()
 }
 
-export function writeTlvs(w: OctetWriter, tlvs: readonly LldpTlv[]): void {
+function writeTlvs(w: OctetWriter, tlvs: readonly LldpTlv[]): void {
   for (const tlv of tlvs) writeTlv(w, tlv)
 }
 
-export function writeTlv(w: OctetWriter, tlv: LldpTlv): void {
+function writeTlv(w: OctetWriter, tlv: LldpTlv): void {
   if (tlv.kind === 'malformed') {
     // Written back as received, header included: its declared length may not match its octets.
     checkRange(tlv.type, 127, 'TLV type')

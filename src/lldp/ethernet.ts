@@ -1,14 +1,13 @@
 /** Ethernet II framing for LLDP: destination, source, up to two 802.1Q/802.1ad tags, EtherType 0x88CC. */
-import {formatMac, parseMac} from './octets.js'
+import {parseMac} from './octets.js'
 import type {MacAddress, VlanTag} from './types.js'
 import {bit, checkRange, type OctetWriter} from './writer.js'
 
 export const ETHERTYPE_LLDP = 0x88cc
-export const TPID_CTAG = 0x8100
-export const TPID_STAG = 0x88a8
+const TPID_CTAG = 0x8100
+const TPID_STAG = 0x88a8
 /** Pre-standard QinQ TPID some switches still use. */
-export const TPID_QINQ_LEGACY = 0x9100
-export const ETHERNET_HEADER_LENGTH = 14
+const TPID_QINQ_LEGACY = 0x9100
 /** Minimum Ethernet frame without FCS; shorter frames are zero-padded on transmit. */
 export const MIN_FRAME_LENGTH = 60
 const MAX_TAGS = 2
@@ -45,10 +44,6 @@ export function readVlanTags(frame: Uint8Array, payloadOffset: number): VlanTag[
     tags.push({tpid: (frame[off] << 8) | frame[off + 1], pcp: tci >>> 13, dei: (tci & 0x1000) !== 0, vid: tci & 0x0fff})
   }
   return tags
-}
-
-export function readMacs(frame: Uint8Array): {dst: MacAddress; src: MacAddress} {
-  return {dst: formatMac(frame, 0), src: formatMac(frame, 6)}
 }
 
 export function writeEthernetHeader(w: OctetWriter, dst: MacAddress, src: MacAddress, tags: readonly VlanTag[]): void {

@@ -8,13 +8,11 @@ import {EVB_MODES} from './names.js'
 import type {CdcpChannel, CdcpTlv, EvbTlv} from './types.js'
 import {bit, checkRange, OctetWriter} from './writer.js'
 
-export const OUI_IEEE_8021 = 0x0080c2
-export const SUBTYPE_EVB = 0x0d
-export const SUBTYPE_CDCP = 0x0e
+const OUI_IEEE_8021 = 0x0080c2
+const SUBTYPE_EVB = 0x0d
 /** OUI (3) + subtype (1) + 5 octets. */
 export const EVB_INFO_LENGTH = 9
 export const EVB_BODY_LENGTH = 5
-export const CDCP_MIN_INFO_LENGTH = 8
 
 const RRSTAT = [0, 1, 2, 3] as const
 

@@ -14,7 +14,7 @@ import {
 import {displayText, hex} from './octets.js'
 import type {EvbTlv, LldpFrame, LldpId, LldpTlv, Lldpdu, NetworkAddress} from './types.js'
 
-export function quote(text: string): string {
+function quote(text: string): string {
   return JSON.stringify(displayText(text))
 }
 
@@ -28,13 +28,13 @@ function formatAddress(a: NetworkAddress): string {
   return `${a.familyName} ${a.address}`
 }
 
-export function formatId(id: LldpId): string {
+function formatId(id: LldpId): string {
   const value = id.encoding === 'address' ? formatAddress(id.value) : id.encoding === 'text' ? quote(id.value) : id.encoding === 'hex' ? `0x${id.value}` : id.value
   return `${id.subtypeName} ${value}`
 }
 
 /** 10 µs × 2^exponent, the unit of every EVB/ECP/VDP timer (docs/wire-notes.md §EVB timers). */
-export function formatTimerExponent(exponent: number): string {
+function formatTimerExponent(exponent: number): string {
   const us = 10 * 2 ** exponent
   if (us < 1000) return `${us} µs`
   if (us < 1_000_000) return `${(us / 1000).toFixed(2)} ms`
@@ -43,7 +43,7 @@ export function formatTimerExponent(exponent: number): string {
 
 const RRSTAT_NAMES = ['not enabled', 'enabled', 'reserved', 'unknown']
 
-export function formatEvbShort(evb: EvbTlv): string {
+function formatEvbShort(evb: EvbTlv): string {
   const rr = evb.mode === 'station' ? `rrreq ${Number(evb.rrreq)} rrstat ${evb.rrstat}` : `rrcap ${Number(evb.rrcap)} rrctr ${Number(evb.rrctr)}`
   return `evb ${evb.mode} ${rr} R ${evb.retries} RTE ${evb.rte} RWD ${evb.rwd} RKA ${evb.rka}`
 }
@@ -78,7 +78,7 @@ function orgTitle(tlv: Extract<LldpTlv, {type: 127}>): string {
 }
 
 /** Title and detail lines of one TLV. */
-export function describeTlv(tlv: LldpTlv): {title: string; value?: string; lines: string[]} {
+function describeTlv(tlv: LldpTlv): {title: string; value?: string; lines: string[]} {
   switch (tlv.kind) {
     case 'end':
       return {title: 'End (0)', lines: []}

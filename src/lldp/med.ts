@@ -27,14 +27,14 @@ export const MED_SUBTYPES: Record<number, string> = {
   11: 'Inventory - Asset ID',
 }
 
-export const LOCATION_COORDINATE = 1
-export const LOCATION_CIVIC = 2
-export const LOCATION_ELIN = 3
+const LOCATION_COORDINATE = 1
+const LOCATION_CIVIC = 2
+const LOCATION_ELIN = 3
 const COORDINATE_LCI_LENGTH = 16
 
 const capabilityCache = new Map<number, readonly string[]>()
 
-export function medCapabilityNames(mask: number): readonly string[] {
+function medCapabilityNames(mask: number): readonly string[] {
   return bitNames(MED_CAPABILITY_BITS, capabilityCache, mask)
 }
 

@@ -1,6 +1,6 @@
 /** Names for numeric LLDP fields, used by the decoder (subtype names) and the formatter. */
 
-export const TLV_TYPE_NAMES: Record<number, string> = {
+const TLV_TYPE_NAMES: Record<number, string> = {
   0: 'End',
   1: 'Chassis ID',
   2: 'Port ID',
@@ -75,7 +75,7 @@ export function interfaceSubtypeName(subtype: number): string {
   return INTERFACE_SUBTYPES[subtype] ?? `subtype ${subtype}`
 }
 
-export const OUI_NAMES: Record<string, string> = {
+const OUI_NAMES: Record<string, string> = {
   '00-80-c2': 'IEEE 802.1',
   '00-12-0f': 'IEEE 802.3',
   '00-12-bb': 'TIA LLDP-MED',

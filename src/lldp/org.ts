@@ -11,7 +11,7 @@ import type {LldpTlv, MudUrlTlv, OrgTlv} from './types.js'
 import {LldpEncodeError} from './errors.js'
 import {type OctetWriter} from './writer.js'
 
-export const OUI_IANA = '00-00-5e'
+const OUI_IANA = '00-00-5e'
 const IANA_SUBTYPE_MUD_URL = 1
 
 function ouiString(value: number): string {
@@ -29,7 +29,7 @@ function ouiString(value: number): string {
   }
 }
 
-export function parseOui(oui: string): number {
+function parseOui(oui: string): number {
   const m = /^([0-9a-fA-F]{2})[-:]?([0-9a-fA-F]{2})[-:]?([0-9a-fA-F]{2})$/.exec(oui)
   if (!m) return -1
   return (parseInt(m[1], 16) << 16) | (parseInt(m[2], 16) << 8) | parseInt(m[3], 16)

@@ -42,7 +42,7 @@ export interface LldpWarning {
 
 // ---- basic TLVs (802.1AB §8.5) ----
 
-export interface EndTlv {
+interface EndTlv {
   kind: 'end'
   type: 0
 }
@@ -75,9 +75,9 @@ export interface TextTlv<K extends string, T extends number> {
   encoding: TextEncoding
 }
 
-export type PortDescriptionTlv = TextTlv<'portDescription', 4>
-export type SystemNameTlv = TextTlv<'systemName', 5>
-export type SystemDescriptionTlv = TextTlv<'systemDescription', 6>
+type PortDescriptionTlv = TextTlv<'portDescription', 4>
+type SystemNameTlv = TextTlv<'systemName', 5>
+type SystemDescriptionTlv = TextTlv<'systemDescription', 6>
 
 export interface SystemCapabilities {
   supported: number
@@ -108,7 +108,7 @@ export interface ManagementAddressTlv extends ManagementAddress {
 }
 
 /** TLV types 9..126: reserved in 802.1AB, kept as octets. */
-export interface UnrecognizedTlv {
+interface UnrecognizedTlv {
   kind: 'unrecognized'
   type: number
   data: Buffer
@@ -135,7 +135,7 @@ interface OrgTlvBase {
 }
 
 /** Any OUI/subtype we do not decode: kept as octets after the OUI and subtype. */
-export interface OrgSpecificTlv extends OrgTlvBase {
+interface OrgSpecificTlv extends OrgTlvBase {
   kind: 'orgSpecific'
   data: Buffer
 }
@@ -270,7 +270,7 @@ export interface EvbTlv {
   reserved?: {bridgeStatus: number; stationStatus: number; rka: number}
 }
 
-export interface EvbOrgTlv extends OrgTlvBase {
+interface EvbOrgTlv extends OrgTlvBase {
   kind: 'evb'
   evb: EvbTlv
 }
@@ -292,7 +292,7 @@ export interface CdcpTlv {
   reserved?: {afterRole: number; beforeChannelCapacity: number}
 }
 
-export interface CdcpOrgTlv extends OrgTlvBase {
+interface CdcpOrgTlv extends OrgTlvBase {
   kind: 'cdcp'
   cdcp: CdcpTlv
 }
@@ -449,7 +449,7 @@ export interface MedExtendedPowerTlv extends OrgTlvBase {
   powerValue: number
 }
 
-export type MedInventoryField =
+type MedInventoryField =
   | 'hardwareRevision'
   | 'firmwareRevision'
   | 'softwareRevision'
@@ -513,8 +513,6 @@ export type LldpTlv =
   | UnrecognizedTlv
   | MalformedTlv
   | OrgTlv
-
-export type LldpTlvKind = LldpTlv['kind']
 
 /** A decoded LLDPDU with the fields the daemon needs lifted out of the TLV list. */
 export interface Lldpdu {

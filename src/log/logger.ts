@@ -13,7 +13,7 @@ const JOURNAL_PRIORITY: Record<string, number> = {trace: 7, debug: 7, info: 6, w
  * (which sets JOURNAL_STREAM when stdout is the journal) gets JSON lines with priority prefixes, and
  * anything else (pipes, log shippers) plain JSON lines.
  */
-export function resolveLogFormat(format: LogFormat, stream: {isTTY?: boolean} = process.stdout): Exclude<LogFormat, 'auto'> {
+function resolveLogFormat(format: LogFormat, stream: {isTTY?: boolean} = process.stdout): Exclude<LogFormat, 'auto'> {
   if (format !== 'auto') return format
   if (stream.isTTY) return 'pretty'
   if (process.env.JOURNAL_STREAM) return 'journal'

@@ -6,7 +6,7 @@ import {createServer, type Server} from 'node:http'
 
 import {VdpAgentError} from '../errors.js'
 
-export const DEFAULT_METRICS_PORT = 9477
+const DEFAULT_METRICS_PORT = 9477
 const LOOPBACK = '127.0.0.1'
 
 /** Where the endpoint listens; undefined = off. */
@@ -16,7 +16,7 @@ export interface MetricsListen {
 }
 
 /** The endpoint could not be opened (address in use, not local...): the daemon runs on without it. */
-export class MetricsListenError extends VdpAgentError {}
+class MetricsListenError extends VdpAgentError {}
 
 /**
  * `[metrics] listen` text → address: off/false/no/empty = off; on/true/yes = 127.0.0.1:9477; PORT or :PORT =

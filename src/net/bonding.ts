@@ -4,7 +4,7 @@
  * (`intf in slave_val`) made eth1 a member of any bond holding eth10.
  */
 
-export interface ProcBondingSlave {
+interface ProcBondingSlave {
   name: string
   miiStatus?: string
   permanentMac?: string

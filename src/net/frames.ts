@@ -42,7 +42,7 @@ export interface FrameIO {
   open(ifname: string, ethertype: number, opts: FrameOpenOptions): FrameSocket
 }
 
-export interface FrameSocketStats {
+interface FrameSocketStats {
   framesDelivered: number
   /** Frames the kernel dropped because our receive queue was full (PACKET_STATISTICS). */
   kernelDrops: number
@@ -67,7 +67,7 @@ export class FrameIoError extends VdpAgentError {
   }
 }
 
-export class FrameTooShortError extends VdpAgentError {
+class FrameTooShortError extends VdpAgentError {
   constructor(length: number) {
     super('FRAME_TOO_SHORT', `a frame needs at least the ${ETHERNET_HEADER_LENGTH}-byte Ethernet header (got ${length})`, {
       length,
@@ -75,7 +75,7 @@ export class FrameTooShortError extends VdpAgentError {
   }
 }
 
-export class NativeAddonUnavailableError extends VdpAgentError {
+class NativeAddonUnavailableError extends VdpAgentError {
   constructor(path: string, cause: unknown) {
     super(
       'AFPACKET_ADDON_UNAVAILABLE',
@@ -139,7 +139,7 @@ export interface AfPacketAddon {
 const loadedAddons = new Map<string, AfPacketAddon>()
 
 /** build/Release/afpacket.node of the package this file belongs to (found from src/ or dist/src/). */
-export function defaultAddonPath(): string {
+function defaultAddonPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   for (;;) {
     if (existsSync(join(dir, 'binding.gyp'))) return join(dir, 'build', 'Release', 'afpacket.node')

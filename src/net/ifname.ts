@@ -1,7 +1,7 @@
 import {VdpAgentError} from '../errors.js'
 
 /** The kernel's IFNAMSIZ is 16 bytes including the terminating NUL. */
-export const IFNAME_MAX_BYTES = 15
+const IFNAME_MAX_BYTES = 15
 
 export class InvalidInterfaceNameError extends VdpAgentError {
   constructor(name: unknown, reason: string) {

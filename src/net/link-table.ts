@@ -23,7 +23,7 @@ import {
   type RtLinkMessage,
 } from './rtnetlink.js'
 
-export type LinkKind =
+type LinkKind =
   | 'physical'
   | 'loopback'
   | 'veth'
@@ -39,11 +39,11 @@ export type LinkKind =
   | 'unknown'
   | (string & {})
 
-export type Operstate = 'unknown' | 'notpresent' | 'down' | 'lowerlayerdown' | 'testing' | 'dormant' | 'up'
+type Operstate = 'unknown' | 'notpresent' | 'down' | 'lowerlayerdown' | 'testing' | 'dormant' | 'up'
 
-export type BondMode = 'balance-rr' | 'active-backup' | 'balance-xor' | 'broadcast' | '802.3ad' | 'balance-tlb' | 'balance-alb' | 'unknown'
+type BondMode = 'balance-rr' | 'active-backup' | 'balance-xor' | 'broadcast' | '802.3ad' | 'balance-tlb' | 'balance-alb' | 'unknown'
 
-export interface LinkRef {
+interface LinkRef {
   index: number
   name: string
   kind: LinkKind
@@ -77,7 +77,7 @@ export interface LinkInfo {
   permanentMac?: string
 }
 
-export type LinkField = Exclude<keyof LinkInfo, 'index'>
+type LinkField = Exclude<keyof LinkInfo, 'index'>
 
 /** 'notification': from a kernel event; 'resync': from comparing a fresh dump with the previous table. */
 export type LinkEventSource = 'notification' | 'resync'
@@ -140,7 +140,7 @@ function membersOf(records: ReadonlyMap<number, RtLinkMessage>, index: number): 
 }
 
 /** The LinkInfo view of one record, given every record (for master, members and lower names). */
-export function deriveLink(r: RtLinkMessage, records: ReadonlyMap<number, RtLinkMessage>): LinkInfo {
+function deriveLink(r: RtLinkMessage, records: ReadonlyMap<number, RtLinkMessage>): LinkInfo {
   const kind = kindOf(r)
   const link: LinkInfo = {
     index: r.index,
@@ -183,7 +183,7 @@ export function deriveLink(r: RtLinkMessage, records: ReadonlyMap<number, RtLink
 }
 
 /** The fields whose values differ, in LinkInfo declaration order. */
-export function changedFields(before: LinkInfo, after: LinkInfo): LinkField[] {
+function changedFields(before: LinkInfo, after: LinkInfo): LinkField[] {
   const keys = new Set([...Object.keys(after), ...Object.keys(before)] as (keyof LinkInfo)[])
   keys.delete('index')
   return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])) as LinkField[]

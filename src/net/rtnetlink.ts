@@ -7,17 +7,14 @@
 import {VdpAgentError} from '../errors.js'
 import {formatMac} from './ethernet.js'
 
-export const NLMSG_HDRLEN = 16
-export const NLMSG_NOOP = 1
+const NLMSG_HDRLEN = 16
 export const NLMSG_ERROR = 2
 export const NLMSG_DONE = 3
-export const NLMSG_OVERRUN = 4
 export const RTM_NEWLINK = 16
 export const RTM_DELLINK = 17
 export const RTM_GETLINK = 18
 
 export const NLM_F_REQUEST = 0x1
-export const NLM_F_MULTI = 0x2
 export const NLM_F_DUMP_INTR = 0x10
 export const NLM_F_DUMP = 0x300
 

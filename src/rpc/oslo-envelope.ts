@@ -15,7 +15,7 @@ export class RpcWireError extends VdpAgentError {
   }
 }
 
-export const OSLO_VERSION = '2.0'
+const OSLO_VERSION = '2.0'
 
 /** uuid4 hex, as oslo's `uuid.uuid4().hex`. */
 export function uuidHex(): string {
@@ -72,7 +72,7 @@ export interface RemoteFailure {
   kwargs?: Record<string, unknown>
 }
 
-export function wrapEnvelope(inner: Record<string, unknown>): Buffer {
+function wrapEnvelope(inner: Record<string, unknown>): Buffer {
   return Buffer.from(pyJsonDumps({'oslo.version': OSLO_VERSION, 'oslo.message': pyJsonDumps(inner)}), 'utf8')
 }
 

@@ -18,9 +18,9 @@ import {
 import type {AmqpTransport, ConsumeSpec, Disposition, ExchangeDecl, InboundMessage} from './transport.js'
 
 /** oslo's `rabbit_transient_queues_ttl` (1800 s): reply and fanout queues expire 30 min after their last consumer. */
-export const TRANSIENT_QUEUE_TTL_MS = 1_800_000
+const TRANSIENT_QUEUE_TTL_MS = 1_800_000
 
-export class RpcTimeoutError extends VdpAgentError {
+class RpcTimeoutError extends VdpAgentError {
   constructor(method: string, timeoutMs: number) {
     super('RPC_TIMEOUT', `${method}: no reply from the server within ${timeoutMs / 1000} s (it may still have run it)`, {method, timeoutMs})
   }

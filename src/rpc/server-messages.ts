@@ -9,14 +9,14 @@ import {parsePayload} from './py-literal.js'
  * `send_vm_info` (one vm_info dict or a bulk list, Python `str()` text or JSON) and of `send_msg_to_agent`
  * type 1002 (the uplink the server remembers, JSON). Pure: text in, validated values out.
  */
-export class ServerMessageError extends VdpAgentError {
+class ServerMessageError extends VdpAgentError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('RPC_BAD_PAYLOAD', message, details)
   }
 }
 
 /** Most entries in one bulk list (the port intake's own bound). */
-export const MAX_VM_INFO_ENTRIES = 20_000
+const MAX_VM_INFO_ENTRIES = 20_000
 
 export type VmInfoEntry =
   | {ok: true; status: 'up'; port: VmUpRequest}
@@ -30,7 +30,7 @@ function dashedUuid(v: unknown): unknown {
 }
 
 /** One vm_info dict (`_make_vm_info` upstream) to our VM-port intake's shape; errors stay per entry. */
-export function parseVmInfoEntry(raw: unknown, hostId: string): VmInfoEntry {
+function parseVmInfoEntry(raw: unknown, hostId: string): VmInfoEntry {
   const portUuid = isObject(raw) && typeof raw.port_uuid === 'string' ? raw.port_uuid.toLowerCase() : null
   try {
     if (!isObject(raw)) throw new ServerMessageError('a vm_info entry is not a dict')

@@ -14,7 +14,7 @@ export interface BrokerAddress {
   tls: boolean
 }
 
-export class BrokerUrlError extends VdpAgentError {
+class BrokerUrlError extends VdpAgentError {
   constructor(message: string) {
     super('RPC_BAD_URL', `[rpc] url: ${message}`)
   }

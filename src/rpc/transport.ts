@@ -12,7 +12,7 @@ export interface ExchangeDecl {
   autoDelete: boolean
 }
 
-export interface QueueDecl {
+interface QueueDecl {
   queue: string
   durable: boolean
   autoDelete: boolean
@@ -20,7 +20,7 @@ export interface QueueDecl {
   arguments?: Record<string, unknown>
 }
 
-export interface Binding {
+interface Binding {
   exchange: string
   queue: string
   routingKey: string

@@ -29,7 +29,7 @@ interface Row {
  * (the newest result of a port, the newest uplink, the newest topology of an interface), and a subject's
  * messages are delivered in order.
  */
-export function outboxSubject(method: string, payload: unknown): string | null {
+function outboxSubject(method: string, payload: unknown): string | null {
   const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>
   switch (method) {
     case 'update_vm_result':

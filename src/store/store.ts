@@ -12,7 +12,7 @@ import {UplinkRepo} from './uplink-repo.js'
 import {VsiRepo} from './vsi-repo.js'
 import {type StoreHealth, WriteBacklog, storageFailureCode} from './write-backlog.js'
 
-export const DATABASE_FILE = 'vdp-agent.db'
+const DATABASE_FILE = 'vdp-agent.db'
 
 /**
  * The daemon's exit code for a corrupt database (65, EX_DATAERR of sysexits.h): a restart cannot repair it,

@@ -16,7 +16,7 @@ export function storageFailureCode(err: unknown): string | undefined {
 }
 
 /** What an operator should do about a failing write, by SQLite code. */
-export function storageAdvice(code: string, dir: string): string {
+function storageAdvice(code: string, dir: string): string {
   if (code.startsWith('SQLITE_FULL')) return `free space on the file system holding ${dir}`
   if (code.startsWith('SQLITE_READONLY')) return `the file system holding ${dir} is read-only (remounted after an error?): make it writable`
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return `another process holds a write lock on the database in ${dir}`

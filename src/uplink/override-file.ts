@@ -11,7 +11,7 @@ import {validateIfName} from '../net/ifname.js'
  * over the config and LLDP while present. `vdp-agent uplink set IF` writes it atomically; the daemon
  * watches it, so a change applies without a restart.
  */
-export class OverrideFileError extends VdpAgentError {
+class OverrideFileError extends VdpAgentError {
   constructor(path: string, problem: string) {
     super('OVERRIDE_INVALID', `uplink override file ${path}: ${problem}`, {path})
   }
@@ -33,7 +33,7 @@ export function readOverrideFile(path: string): string | undefined {
   return parseOverride(path, text)
 }
 
-export function parseOverride(path: string, bytes: Buffer): string {
+function parseOverride(path: string, bytes: Buffer): string {
   const text = bytes.toString('utf8')
   if (text.includes('\0') || text.includes('\uFFFD')) throw new OverrideFileError(path, 'contains binary data, expected one interface name')
   const names = text
@@ -74,7 +74,7 @@ export function writeOverrideFile(path: string, ifname: string, now = new Date()
 }
 
 /** A failed write of the override file, worded by what the system said (read-only, permission, full). */
-export function overrideWriteError(path: string, err: unknown): VdpAgentError {
+function overrideWriteError(path: string, err: unknown): VdpAgentError {
   const e = err as NodeJS.ErrnoException
   const why: Record<string, string> = {
     EROFS: 'the file system is read-only; make it writable, or set [general] uplink_override_file to a writable place',

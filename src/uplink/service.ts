@@ -62,7 +62,7 @@ export interface UplinkServiceEvents {
   evb: [evb: EvbNegotiated | undefined]
 }
 
-export function uplinkPolicy(cfg: AgentConfig): UplinkPolicy {
+function uplinkPolicy(cfg: AgentConfig): UplinkPolicy {
   return {
     mode: cfg.uplink.mode,
     staticInterface: cfg.uplink.static_interface,

@@ -14,15 +14,15 @@ import {VdpEncodeError} from './errors.js'
 import {formatUuid, parseUuid, readVsiid, VSIID_LENGTH, vsiidFormatCode, writeVsiid, type Vsiid} from './vsiid.js'
 
 export const CISCO_OUI = '00-00-0c'
-export const CISCO_SUBTYPE_VM_NAME = 0xf1
-export const CISCO_SUBTYPE_L3_ADDRESS = 0xf2
+const CISCO_SUBTYPE_VM_NAME = 0xf1
+const CISCO_SUBTYPE_L3_ADDRESS = 0xf2
 /** VM-ID format octet: UUID, the only one lldpad writes. */
-export const CISCO_VM_ID_UUID = 5
+const CISCO_VM_ID_UUID = 5
 /** lldpad's limit for vm_name; longer names are refused at request time. */
 export const CISCO_MAX_VM_NAME = 100
 const AFI_IPV4 = 1
 
-export interface CiscoVmNameTlv {
+interface CiscoVmNameTlv {
   readonly kind: 'cisco-vm-name'
   readonly vsiid: Vsiid
   /** 5 (UUID) from lldpad; kept as read. */
@@ -33,7 +33,7 @@ export interface CiscoVmNameTlv {
   readonly vmName: string
 }
 
-export interface CiscoIpv4AddressTlv {
+interface CiscoIpv4AddressTlv {
   readonly kind: 'cisco-ipv4-address'
   readonly vsiid: Vsiid
   readonly ipv4: string

@@ -15,10 +15,10 @@ export const ECP_VERSION = 1
 export const ECP_SUBTYPE_VDP = 1
 export const ECP_SUBTYPE_PECSP = 2
 
-export const ETHERNET_HEADER_LENGTH = 14
+const ETHERNET_HEADER_LENGTH = 14
 export const ECP_HEADER_LENGTH = 4
 /** An ACK is header-only: 14 + 4 octets. lldpad sends exactly this, unpadded, on veth. */
-export const ECP_MIN_FRAME_LENGTH = ETHERNET_HEADER_LENGTH + ECP_HEADER_LENGTH
+const ECP_MIN_FRAME_LENGTH = ETHERNET_HEADER_LENGTH + ECP_HEADER_LENGTH
 /** Minimum Ethernet frame without FCS; senders pad to it, receivers ignore the padding. */
 export const ETHERNET_MIN_FRAME_LENGTH = 60
 

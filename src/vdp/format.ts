@@ -32,13 +32,13 @@ function hexDump(data: Uint8Array, indent: string): string[] {
 }
 
 /** Nanoseconds as "0.089 ms" / "1.250 s". */
-export function formatDelay(ns: bigint): string {
+function formatDelay(ns: bigint): string {
   const ms = Number(ns) / 1e6
   return ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(3)} ms`
 }
 
 /** "request", "request, M-bit (migrating to)", "response: success", "response: invalid format (error 1, hard, keep)". */
-export function formatStatus(status: VsiStatus): string {
+function formatStatus(status: VsiStatus): string {
   if (status.kind === 'request') {
     const hints = [status.migratingTo ? 'M-bit (migrating to)' : '', status.migratingFrom ? 'S-bit (migrating from / suspended)' : ''].filter(Boolean)
     return ['request', ...hints, ...(status.reason ? [`reason ${status.reason}`] : [])].join(', ')
@@ -48,12 +48,12 @@ export function formatStatus(status: VsiStatus): string {
   return `response: ${text}`
 }
 
-export function formatVsiid(vsiid: Vsiid): string {
+function formatVsiid(vsiid: Vsiid): string {
   return `${VSIID_FORMAT_NAME[vsiid.format]} ${vsiidText(vsiid)}`
 }
 
 /** One filter entry: "GroupID 20000, MAC 52:54:00:aa:bb:01, VID 0 (assign)", PS/PCP only when set. */
-export function formatFilterEntry(e: FilterEntry): string {
+function formatFilterEntry(e: FilterEntry): string {
   const parts: string[] = []
   if (e.groupId !== undefined) parts.push(`GroupID ${e.groupId}`)
   if (e.mac !== undefined) parts.push(`MAC ${e.mac}`)
@@ -74,7 +74,7 @@ function vsiShort(tlv: VsiTlv): string {
 }
 
 /** Title, value and detail lines of one VDP TLV. */
-export function describeVdpTlv(tlv: VdpTlv, statusOctet?: number): {title: string; value?: string; lines: string[]} {
+function describeVdpTlv(tlv: VdpTlv, statusOctet?: number): {title: string; value?: string; lines: string[]} {
   switch (tlv.kind) {
     case 'manager-id':
       return {title: 'VSI Manager ID (5)', value: managerIdText(tlv.managerId), lines: [`octets ${hexOf(tlv.managerId)}`]}
@@ -174,7 +174,7 @@ export function formatEcpTree(f: DecodedEcpVdpFrame, indent = '  '): string {
 }
 
 /** A JSON-ready VDP TLV: octets as hex, the manager ID also as text, the status octet alongside its fields. */
-export function vdpTlvJson(tlv: VdpTlv): Record<string, unknown> {
+function vdpTlvJson(tlv: VdpTlv): Record<string, unknown> {
   switch (tlv.kind) {
     case 'manager-id':
       return {kind: tlv.kind, managerId: hexOf(tlv.managerId), managerIdText: managerIdText(tlv.managerId)}

@@ -19,7 +19,7 @@ import {vsiidKey} from './vsiid.js'
 const VLAN_TAG_TYPES = new Set([0x8100, 0x88a8, 0x9100])
 const MAX_TAGS = 2
 
-export interface VlanTag {
+interface VlanTag {
   /** The tag's EtherType (TPID): 0x8100, 0x88a8 or 0x9100. */
   readonly tpid: number
   readonly pcp: number
@@ -27,7 +27,7 @@ export interface VlanTag {
   readonly vid: number
 }
 
-export interface VdpduDecodeFailure {
+interface VdpduDecodeFailure {
   /** VdpDecodeError code: VDP_TLV_TRUNCATED, VDP_TLV_LENGTH, VDP_NO_MANAGER_ID, VDP_BAD_FORMAT, VDP_BAD_FIELD. */
   readonly code: string
   readonly message: string
@@ -38,7 +38,7 @@ export interface VdpduDecodeFailure {
   readonly tlvLengths: number[]
 }
 
-export interface DecodedVdpdu {
+interface DecodedVdpdu {
   readonly tlvs: VdpTlv[]
   /** The length field of each TLV, as sent. */
   readonly tlvLengths: number[]

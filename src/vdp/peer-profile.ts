@@ -50,7 +50,7 @@ export const FAST_PEER: PeerProfile = Object.freeze({maxVsisPerPdu: Infinity, ma
  * long ago and still unanswered has been parsed: its VSIs were ignored (a busy VSI, or one whose filter
  * differs from the stored one) or their answers wait in lldpad's ECP queue. The margin covers a busy loop.
  */
-export const LLDPAD_PARSE_GRACE_MS = 50
+const LLDPAD_PARSE_GRACE_MS = 50
 
 /**
  * For a bridge that is lldpad: one VDPDU at a time until lldpad has parsed it, End TLV always, and no more

@@ -40,7 +40,7 @@ export function reinitKeepAlive(rka: number): number {
 }
 
 /** resourceWaitDelay: the bridge's time to decide, T(RWD). */
-export function resourceWaitDelay(rwd: number): number {
+function resourceWaitDelay(rwd: number): number {
   return evbTime(rwd)
 }
 

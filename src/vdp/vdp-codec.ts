@@ -21,11 +21,11 @@ import {readVsiid, VSIID_LENGTH, vsiidFormatCode, writeVsiid, type Vsiid} from '
 
 export type VsiMode = 'preassoc' | 'preassoc-rr' | 'assoc' | 'deassoc'
 
-export const TLV_TYPE = Object.freeze({end: 0, preassoc: 1, preassocRr: 2, assoc: 3, deassoc: 4, managerId: 5, org: 127})
+const TLV_TYPE = Object.freeze({end: 0, preassoc: 1, preassocRr: 2, assoc: 3, deassoc: 4, managerId: 5, org: 127})
 const MODE_BY_TYPE: readonly (VsiMode | undefined)[] = [undefined, 'preassoc', 'preassoc-rr', 'assoc', 'deassoc']
-export const VSI_MODE_TLV_TYPE: Readonly<Record<VsiMode, number>> = {preassoc: 1, 'preassoc-rr': 2, assoc: 3, deassoc: 4}
+const VSI_MODE_TLV_TYPE: Readonly<Record<VsiMode, number>> = {preassoc: 1, 'preassoc-rr': 2, assoc: 3, deassoc: 4}
 
-export interface ManagerIdTlv {
+interface ManagerIdTlv {
   readonly kind: 'manager-id'
   /** 16 octets; see manager-id.ts for vdptool's text rules. */
   readonly managerId: Buffer
@@ -43,7 +43,7 @@ export interface VsiTlv {
 }
 
 /** An organisational TLV this codec does not type; `data` is everything after the OUI. */
-export interface RawOrgTlv {
+interface RawOrgTlv {
   readonly kind: 'org'
   /** "00-00-0c" style, lower case. */
   readonly oui: string
@@ -51,7 +51,7 @@ export interface RawOrgTlv {
 }
 
 /** A TLV type VDP22 does not define (6–126): kept so it re-encodes unchanged; receivers skip it. */
-export interface UnknownTlv {
+interface UnknownTlv {
   readonly kind: 'unknown'
   readonly tlvType: number
   readonly info: Buffer

@@ -52,14 +52,10 @@ export function filterLength(filter: VsiFilter): number {
   return 3 + filter.entries.length * ENTRY_LENGTH[filter.format]
 }
 
-export function encodeVidField(entry: Pick<FilterEntry, 'ps' | 'pcp' | 'vid'>): number {
+function encodeVidField(entry: Pick<FilterEntry, 'ps' | 'pcp' | 'vid'>): number {
   if (!Number.isInteger(entry.vid) || entry.vid < 0 || entry.vid > 0xfff) invalid(`VID must be 0–4095, got ${entry.vid}`)
   if (!Number.isInteger(entry.pcp) || entry.pcp < 0 || entry.pcp > 7) invalid(`PCP must be 0–7, got ${entry.pcp}`)
   return (entry.ps ? 0x8000 : 0) | (entry.pcp << 12) | entry.vid
-}
-
-export function decodeVidField(field: number): Pick<FilterEntry, 'ps' | 'pcp' | 'vid'> {
-  return {ps: (field & 0x8000) !== 0, pcp: (field >> 12) & 0x7, vid: field & 0xfff}
 }
 
 export function writeFilter(filter: VsiFilter, target: Buffer, offset: number): number {

@@ -28,7 +28,6 @@ export type VsiStatus =
       readonly error: number
     }
 
-export const REQUEST_STATUS: VsiStatus = Object.freeze({kind: 'request', migratingTo: false, migratingFrom: false, reason: 0})
 export const SUCCESS_STATUS: VsiStatus = Object.freeze({kind: 'response', keep: false, hard: false, error: 0})
 
 const RESPONSE_BIT = 0x40

@@ -20,7 +20,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const OWN_CORPUS_DIR = fileURLToPath(new URL('../corpus/', import.meta.url))
 
 /** The shared corpus folder (holds third-party/), with a trailing slash. */
-export const SHARED_CORPUS_DIR = `${resolve(process.env.VDP_AGENT_SHARED_CORPUS ?? `${REPO_ROOT}../shared/corpus`)}/`
+const SHARED_CORPUS_DIR = `${resolve(process.env.VDP_AGENT_SHARED_CORPUS ?? `${REPO_ROOT}../shared/corpus`)}/`
 
 /** Other projects' captures and vectors, with a trailing slash. */
 export const THIRD_PARTY_DIR = `${SHARED_CORPUS_DIR}third-party/`

@@ -86,9 +86,9 @@ describe('the Debian package', () => {
       expect(paths, p).toContain(p)
     }
     expect(list).toMatch(/\/usr\/bin\/vdp-agent -> \.\.\/lib\/vdp-agent\/bin\/run\.js/)
-    // Only production dependencies and no test tooling: tests, benchmarks, lab probes, dev modules.
+    // Only production dependencies and no test tooling: tests and their helper processes, benchmarks, dev modules.
     const forbidden = paths.filter((p) =>
-      /\/(test|bench)\/|\/lab\/(frame-probe|link-probe|probe-client|afpacket-stress|peers)\.js$|node_modules\/(vitest|typescript|fast-check|@types|@vitest)\/|\.ts$|\.map$/.test(p),
+      /\/(test|bench)\/|node_modules\/(vitest|typescript|fast-check|@types|@vitest)\/|\.ts$|\.map$/.test(p),
     )
     expect(forbidden).toEqual([])
 

@@ -9,8 +9,8 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {Lab} from '../../src/lab/netns.js'
-import {type LldpadHandle, configureEvb, startLldpad, waitForEvbPeer} from '../../src/lab/peers.js'
-import {type ProbeClient, type ProbeMessage, startProbe} from '../../src/lab/probe-client.js'
+import {type LldpadHandle, configureEvb, startLldpad, waitForEvbPeer} from '../helpers/peers.js'
+import {type ProbeClient, type ProbeMessage, startProbe} from '../helpers/probe-client.js'
 import {buildLldpFrame, decodeLldpFrame} from '../../src/lldp/index.js'
 import {AgentProcess, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 

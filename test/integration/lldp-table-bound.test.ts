@@ -6,8 +6,8 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {Lab} from '../../src/lab/netns.js'
-import {type LldpadHandle, configureEvb, startLldpad} from '../../src/lab/peers.js'
-import {type ProbeClient, startProbe} from '../../src/lab/probe-client.js'
+import {type LldpadHandle, configureEvb, startLldpad} from '../helpers/peers.js'
+import {type ProbeClient, startProbe} from '../helpers/probe-client.js'
 import {buildLldpFrame} from '../../src/lldp/index.js'
 import {AgentProcess, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 

@@ -7,7 +7,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {Lab} from '../../src/lab/netns.js'
-import {type ProbeClient, startProbe} from '../../src/lab/probe-client.js'
+import {type ProbeClient, startProbe} from '../helpers/probe-client.js'
 import {type TorProcess, startTorSimulator} from '../../src/lab/tor-process.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 

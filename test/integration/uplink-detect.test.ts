@@ -5,8 +5,8 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {Lab} from '../../src/lab/netns.js'
-import {type LldpadHandle, type LldpdHandle, configureEvb, startLldpad, startLldpd, waitForEvbPeer} from '../../src/lab/peers.js'
-import {type ProbeClient, startProbe} from '../../src/lab/probe-client.js'
+import {type LldpadHandle, type LldpdHandle, configureEvb, startLldpad, startLldpd, waitForEvbPeer} from '../helpers/peers.js'
+import {type ProbeClient, startProbe} from '../helpers/probe-client.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
 interface UplinkJson {

@@ -8,7 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {callDaemon} from '../../src/control/client.js'
 import {Lab} from '../../src/lab/netns.js'
-import {type LldpadHandle, configureEvb, startLldpad} from '../../src/lab/peers.js'
+import {type LldpadHandle, configureEvb, startLldpad} from '../helpers/peers.js'
 import type {VsiRecord} from '../../src/model/vsi.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 

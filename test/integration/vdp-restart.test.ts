@@ -10,7 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {callDaemon} from '../../src/control/client.js'
 import {Lab} from '../../src/lab/netns.js'
-import {type ProbeClient, startProbe} from '../../src/lab/probe-client.js'
+import {type ProbeClient, startProbe} from '../helpers/probe-client.js'
 import {type TorProcess, startTorSimulator} from '../../src/lab/tor-process.js'
 import type {JournalEntry} from '../../src/store/journal-repo.js'
 import type {VsiRecord} from '../../src/model/vsi.js'

@@ -10,7 +10,7 @@ import {readPcapRecords} from '../../src/pcap/index.js'
 import {HAVE_THIRD_PARTY, OWN_CORPUS_DIR, THIRD_PARTY_DIR} from '../helpers/corpus.js'
 
 export {HAVE_THIRD_PARTY, OWN_CORPUS_DIR, THIRD_PARTY_DIR}
-export const FIXTURES_DIR = fileURLToPath(new URL('./fixtures/', import.meta.url))
+const FIXTURES_DIR = fileURLToPath(new URL('./fixtures/', import.meta.url))
 /** tcpdump's own test captures and their `.out` oracles, in the shared corpus. */
 export const TCPDUMP_CAPTURES_DIR = `${THIRD_PARTY_DIR}tcpdump/`
 

@@ -6,8 +6,8 @@ const IFF_BROADCAST = 0x2
 const IFF_RUNNING = 0x40
 const IFF_MULTICAST = 0x1000
 const IFF_LOWER_UP = 0x10000
-export const IFF_MASTER = 0x400
-export const IFF_SLAVE = 0x800
+const IFF_MASTER = 0x400
+const IFF_SLAVE = 0x800
 
 export interface LinkSpec extends Partial<RtLinkMessage> {
   index: number

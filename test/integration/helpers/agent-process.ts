@@ -1,6 +1,6 @@
 import {AgentRunner, runCli} from '../../../src/lab/agent-runner.js'
 
-export {CLI, makeAgentHome, type CliResult} from '../../../src/lab/agent-runner.js'
+export {makeAgentHome, type CliResult} from '../../../src/lab/agent-runner.js'
 /** The daemon under test (src/lab/agent-runner.ts). */
 export const AgentProcess = AgentRunner
 export type AgentProcess = AgentRunner

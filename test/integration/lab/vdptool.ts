@@ -4,7 +4,7 @@
  * ("FAILED: …"): both are outcomes a test looks at, so neither throws here.
  */
 import {LabCommandError} from '../../../src/lab/netns.js'
-import type {LldpadHandle} from '../../../src/lab/peers.js'
+import type {LldpadHandle} from '../../helpers/peers.js'
 
 export interface VdptoolRun {
   stdout: string
@@ -12,7 +12,7 @@ export interface VdptoolRun {
   lines: string[]
 }
 
-export async function vdptool(lldpad: LldpadHandle, argv: string[]): Promise<VdptoolRun> {
+async function vdptool(lldpad: LldpadHandle, argv: string[]): Promise<VdptoolRun> {
   try {
     const {stdout} = await lldpad.vdptool(argv)
     return {stdout, exitCode: 0, lines: stdout.split('\n')}

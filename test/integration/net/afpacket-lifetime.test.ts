@@ -1,10 +1,10 @@
 /**
- * Lifetime of native/afpacket.c under GC stress: src/lab/afpacket-stress.ts runs every way a socket can
+ * Lifetime of native/afpacket.c under GC stress: test/helpers/processes/afpacket-stress.ts runs every way a socket can
  * live and die in a namespace, then forces GC; here we check the addon's own live counts, not timings.
  */
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {Lab, sweepStaleLabs} from '../../../src/lab/netns.js'
-import {compiledLabScript} from '../../../src/lab/probe-client.js'
+import {compiledTestProcess} from '../../helpers/probe-client.js'
 
 const isRoot = process.getuid?.() === 0
 const CYCLES = 1200 // each close() of a bound packet socket waits for an RCU grace period (~12 ms here)
@@ -35,7 +35,7 @@ describe.skipIf(!isRoot)('afpacket addon lifetime under GC stress', () => {
     const ns = await lab.addNamespace('gc')
     await lab.addVethPair({ns, ifname: 's0'}, {ns, ifname: 's1'})
     await lab.waitForOperstate(ns, 's1', 'up')
-    const {stdout} = await lab.exec(ns, [process.execPath, '--expose-gc', compiledLabScript('afpacket-stress'), 's0', 's1', String(CYCLES)], {
+    const {stdout} = await lab.exec(ns, [process.execPath, '--expose-gc', compiledTestProcess('afpacket-stress'), 's0', 's1', String(CYCLES)], {
       timeoutMs: 100_000,
     })
     result = JSON.parse(stdout.trim().split('\n').at(-1)!)

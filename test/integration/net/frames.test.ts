@@ -1,11 +1,11 @@
 /**
  * AfPacketFrameIO across a veth pair between two lab namespaces. Each side is a frame-probe child process
- * (`ip netns exec <ns> node dist/src/lab/frame-probe.js`), since Node cannot enter a namespace itself.
+ * (`ip netns exec <ns> node dist/test/helpers/processes/frame-probe.js`), since Node cannot enter a namespace itself.
  */
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {Lab, run, sweepStaleLabs} from '../../../src/lab/netns.js'
-import {startLldpd} from '../../../src/lab/peers.js'
-import {startProbe, type ProbeClient, type ProbeMessage} from '../../../src/lab/probe-client.js'
+import {startLldpd} from '../../helpers/peers.js'
+import {startProbe, type ProbeClient, type ProbeMessage} from '../../helpers/probe-client.js'
 import {
   encodeEthernetFrame,
   ETHERTYPE_ECP,

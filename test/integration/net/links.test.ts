@@ -5,7 +5,7 @@
  */
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {Lab, sweepStaleLabs, type IpLinkJson} from '../../../src/lab/netns.js'
-import {startProbe, type ProbeClient, type ProbeMessage} from '../../../src/lab/probe-client.js'
+import {startProbe, type ProbeClient, type ProbeMessage} from '../../helpers/probe-client.js'
 import type {LinkEvent, LinkInfo} from '../../../src/net/links.js'
 
 const isRoot = process.getuid?.() === 0

@@ -1,12 +1,12 @@
 /**
- * The real peers of src/lab/peers.ts (docs/net.md "lldpd in a namespace", "lldpad in a namespace"): two lldpd
+ * The real peers of test/helpers/peers.ts (docs/net.md "lldpd in a namespace", "lldpad in a namespace"): two lldpd
  * instances see each other; two lldpad instances (each with its private /dev/shm) negotiate EVB22 as bridge and
  * station and associate a VSI over ECP/VDP22.
  */
 import {existsSync, readdirSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {Lab, sweepStaleLabs} from '../../../src/lab/netns.js'
-import {configureEvb, startLldpad, startLldpd, waitForEvbPeer, waitForVdpReady} from '../../../src/lab/peers.js'
+import {configureEvb, startLldpad, startLldpd, waitForEvbPeer, waitForVdpReady} from '../../helpers/peers.js'
 
 const isRoot = process.getuid?.() === 0
 const HOST_MAC = '02:00:00:00:01:01'

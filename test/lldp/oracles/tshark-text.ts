@@ -4,7 +4,7 @@
  * (name, value) pairs; bit-field lines ("..1. = Name: value") lose their bit pattern.
  */
 
-export interface TsharkField {
+interface TsharkField {
   name: string
   value: string
   depth: number

@@ -10,7 +10,7 @@ import {readVsiid, type Vsiid} from '../../../src/vdp/vsiid.js'
 const octets = (n: number) => fc.uint8Array({minLength: n, maxLength: n}).map((a) => Buffer.from(a))
 const mac = octets(6).map((b) => formatMac(b))
 
-export const vsiidArb: fc.Arbitrary<Vsiid> = fc.oneof(
+const vsiidArb: fc.Arbitrary<Vsiid> = fc.oneof(
   fc.uuid().map((u): Vsiid => ({format: 'uuid', uuid: u.toLowerCase()})),
   mac.map((m): Vsiid => ({format: 'mac', mac: m})),
   fc.ipV4().map((a): Vsiid => ({format: 'ipv4', address: a})),
@@ -34,16 +34,16 @@ function entryArb(format: FilterFormat): fc.Arbitrary<FilterEntry> {
   }
 }
 
-export const filterArb: fc.Arbitrary<VsiFilter> = fc
+const filterArb: fc.Arbitrary<VsiFilter> = fc
   .constantFrom<FilterFormat>(1, 2, 3, 4)
   .chain((format) => fc.array(entryArb(format), {minLength: 1, maxLength: 6}).map((entries) => ({format, entries})))
 
-export const statusArb: fc.Arbitrary<VsiStatus> = fc.oneof(
+const statusArb: fc.Arbitrary<VsiStatus> = fc.oneof(
   fc.record({kind: fc.constant('request' as const), migratingTo: fc.boolean(), migratingFrom: fc.boolean(), reason: fc.integer({min: 0, max: 15})}),
   fc.record({kind: fc.constant('response' as const), keep: fc.boolean(), hard: fc.boolean(), error: fc.integer({min: 0, max: 15})}),
 )
 
-export const vsiTlvArb: fc.Arbitrary<VsiTlv> = fc.record({
+const vsiTlvArb: fc.Arbitrary<VsiTlv> = fc.record({
   kind: fc.constant('vsi' as const),
   mode: fc.constantFrom('preassoc' as const, 'preassoc-rr' as const, 'assoc' as const, 'deassoc' as const),
   status: statusArb,

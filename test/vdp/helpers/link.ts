@@ -12,7 +12,7 @@ import type {EvbValues} from '../../../src/model/evb.js'
 export const STATION = '02:00:00:00:01:01'
 export const BRIDGE = '02:00:00:00:02:01'
 
-export interface WireRecord {
+interface WireRecord {
   at: number
   from: 'station' | 'bridge'
   frame: EcpFrame

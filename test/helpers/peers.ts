@@ -6,8 +6,8 @@
 import {closeSync, openSync} from 'node:fs'
 import {chmod, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {validateIfName} from '../net/ifname.js'
-import {LabError, type ExecResult, type Lab, type LabProcess} from './netns.js'
+import {validateIfName} from '../../src/net/ifname.js'
+import {LabError, type ExecResult, type Lab, type LabProcess} from '../../src/lab/netns.js'
 
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,62})$/
 const READY_TIMEOUT_MS = 10_000
@@ -68,7 +68,7 @@ export interface LldpdHandle {
 }
 
 /** The part of lldpcli's json0 output the tests read. */
-export interface LldpcliJson0 {
+interface LldpcliJson0 {
   lldp: Array<{
     interface?: Array<{
       name: string

@@ -7,13 +7,13 @@ import {existsSync, readFileSync, statSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
 import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
-import {isErrorCode} from '../error-codes.js'
-import {VdpAgentError} from '../errors.js'
-import type {Lab, LabProcess} from './netns.js'
+import {isErrorCode} from '../../src/error-codes.js'
+import {VdpAgentError} from '../../src/errors.js'
+import type {Lab, LabProcess} from '../../src/lab/netns.js'
 
 export type ProbeMessage = Record<string, unknown> & {ev: string}
 
-export class ProbeError extends VdpAgentError {}
+class ProbeError extends VdpAgentError {}
 
 export class ProbeClient {
   readonly messages: ProbeMessage[] = []
@@ -121,7 +121,7 @@ export class ProbeClient {
   }
 }
 
-/** The package root (where binding.gyp is), from src/lab or dist/src/lab. */
+/** The package root (where binding.gyp is), from test/helpers or dist/test/helpers. */
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   while (!existsSync(join(dir, 'binding.gyp'))) {
@@ -146,24 +146,24 @@ function importClosure(entry: string): string[] {
 }
 
 /**
- * Path of a compiled lab script (dist/src/lab/<name>.js). Probes run as `node` child processes inside
- * namespaces, so they run compiled code: refuse a dist/ older than the script's sources (its import closure).
+ * Path of a compiled test process (dist/test/helpers/processes/<name>.js). Probes run as `node` child processes
+ * inside namespaces, so they run compiled code: refuse a dist/ older than the script's sources (its import closure).
  */
-export function compiledLabScript(name: string): string {
+export function compiledTestProcess(name: string): string {
   const root = packageRoot()
-  const stale = importClosure(join(root, 'src', 'lab', `${name}.ts`))
+  const stale = importClosure(join(root, 'test', 'helpers', 'processes', `${name}.ts`))
     .filter((source) => {
       const compiled = join(root, 'dist', relative(root, source)).replace(/\.ts$/, '.js')
       return !existsSync(compiled) || statSync(compiled).mtimeMs < statSync(source).mtimeMs
     })
     .map((source) => relative(root, source))
   if (stale.length) throw new ProbeError('DIST_STALE', `dist/ is missing or older than ${stale.join(', ')}: run "npx tsc -p tsconfig.json"`)
-  return join(root, 'dist', 'src', 'lab', `${name}.js`)
+  return join(root, 'dist', 'test', 'helpers', 'processes', `${name}.js`)
 }
 
 /** Starts a compiled probe inside a lab namespace and waits for its {ev:'ready'}. */
 export async function startProbe(lab: Lab, ns: string, name: string, args: string[] = [], nodeFlags: string[] = []): Promise<ProbeClient> {
-  const proc = lab.spawn(ns, [process.execPath, ...nodeFlags, compiledLabScript(name), ...args], {stdio: ['pipe', 'pipe', 'pipe']})
+  const proc = lab.spawn(ns, [process.execPath, ...nodeFlags, compiledTestProcess(name), ...args], {stdio: ['pipe', 'pipe', 'pipe']})
   const client = new ProbeClient(proc)
   await client.waitFor((m) => m.ev === 'ready', {what: `${name} ready`})
   return client

@@ -1,6 +1,6 @@
 /**
  * frame-probe: AfPacketFrameIO driven over JSON lines, run inside a lab namespace by tests and benchmarks:
- *   ip netns exec <ns> node dist/src/lab/frame-probe.js
+ *   ip netns exec <ns> node dist/test/helpers/processes/frame-probe.js
  * Requests (stdin, one JSON object per line, each with a `seq`):
  *   {op:'open', id, ifname, ethertype, multicast?: string[], echo?: boolean}   echo: send each frame back
  *   {op:'send', id, hex}    {op:'close', id, keep?: boolean}    {op:'stats', id}    {op:'exit'}
@@ -8,8 +8,8 @@
  *   {ev:'error', id, sysCode, message}.
  */
 import {createInterface} from 'node:readline'
-import {decodeEthernetHeader} from '../net/ethernet.js'
-import {AfPacketFrameIO, type FrameSocket} from '../net/frames.js'
+import {decodeEthernetHeader} from '../../../src/net/ethernet.js'
+import {AfPacketFrameIO, type FrameSocket} from '../../../src/net/frames.js'
 
 type Request = {op: string; seq: number; id?: string; [key: string]: unknown}
 

@@ -1,7 +1,7 @@
 /**
  * afpacket-stress: lifetime torture for native/afpacket.c, run inside a lab namespace that has a veth pair
  * <tx> <-> <rx> (both ends in that namespace):
- *   ip netns exec <ns> node --expose-gc dist/src/lab/afpacket-stress.js <tx> <rx> [cycles]
+ *   ip netns exec <ns> node --expose-gc dist/test/helpers/processes/afpacket-stress.js <tx> <rx> [cycles]
  * Cycles through every way a socket can live and die (never started and dropped, started and closed,
  * started twice, closed twice, closed from inside its callback with more frames queued, a callback that
  * throws, a started socket left to the GC, a worker thread that exits with a socket open), then forces GC
@@ -10,7 +10,7 @@
  */
 import {readdirSync} from 'node:fs'
 import {isMainThread, parentPort, Worker, workerData} from 'node:worker_threads'
-import {loadAfPacketAddon, type AfPacketAddon} from '../net/frames.js'
+import {loadAfPacketAddon, type AfPacketAddon} from '../../../src/net/frames.js'
 
 const ETHERTYPE = 0x88b5 // IEEE local experimental: nothing else on the link uses it
 const GROUP = Buffer.from('0180c200000e', 'hex')

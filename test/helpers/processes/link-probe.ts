@@ -1,6 +1,6 @@
 /**
  * link-probe: a LinkMonitor inside a lab namespace, over JSON lines (see probe-client.ts):
- *   ip netns exec <ns> node dist/src/lab/link-probe.js [--rcvbuf <bytes>] [--record]
+ *   ip netns exec <ns> node dist/test/helpers/processes/link-probe.js [--rcvbuf <bytes>] [--record]
  * Output: {ev:'ready', links}, {ev:'link', event}, {ev:'resync', reason, events}, {ev:'warning'|'error', ...},
  *   with --record also {ev:'raw', hex} per RTNLGRP_LINK datagram (for test fixtures).
  * Requests: {op:'list'} -> {links}; {op:'resync'}; {op:'block', ms} (busy-waits, to let the kernel queue
@@ -8,10 +8,10 @@
  */
 import {createInterface} from 'node:readline'
 import {parseArgs} from 'node:util'
-import {loadAfPacketAddon} from '../net/frames.js'
-import {LinkMonitor} from '../net/links.js'
-import {RtnetlinkLinkSource} from '../net/rtnetlink-source.js'
-import {RTNLGRP_LINK} from '../net/rtnetlink.js'
+import {loadAfPacketAddon} from '../../../src/net/frames.js'
+import {LinkMonitor} from '../../../src/net/links.js'
+import {RtnetlinkLinkSource} from '../../../src/net/rtnetlink-source.js'
+import {RTNLGRP_LINK} from '../../../src/net/rtnetlink.js'
 
 const {values} = parseArgs({options: {rcvbuf: {type: 'string'}, record: {type: 'boolean'}}})
 const rcvbuf = values.rcvbuf === undefined ? undefined : Number(values.rcvbuf)
