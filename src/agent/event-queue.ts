@@ -16,7 +16,7 @@ export interface QueueItem<T> {
   readonly payload: T
 }
 
-export class QueueFullError extends VdpAgentError {
+class QueueFullError extends VdpAgentError {
   constructor(priority: Priority, capacity: number) {
     super('QUEUE_FULL', `the ${priority} event queue is full (${capacity} events waiting); retry later`, {priority, capacity})
   }

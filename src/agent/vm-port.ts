@@ -3,7 +3,7 @@ import type {VmPort} from '../model/vsi.js'
 import {previewValue} from '../value-preview.js'
 
 /** A VM event's port failed validation (from the CLI or the controller): nothing is recorded or queued. */
-export class VmPortError extends VdpAgentError {
+class VmPortError extends VdpAgentError {
   constructor(field: string, value: unknown, expected: string) {
     // A preview, not the value: an error reply never echoes a whole (maybe huge or deeply nested) input.
     super('BAD_ARGUMENT', `${field} = ${previewValue(value)}: expected ${expected}`, {field})
@@ -81,7 +81,7 @@ export function parsePortUuid(input: unknown): string {
 }
 
 /** Most ports in one bulk request (the controller's VM list); larger lists are split by the sender. */
-export const MAX_BULK_PORTS = 20_000
+const MAX_BULK_PORTS = 20_000
 
 /** A bulk VM list: ports to associate and port UUIDs to de-associate. */
 export function parseVmBulk(input: unknown): {up: VmUpRequest[]; down: string[]} {

@@ -59,7 +59,7 @@ export type VsiNotice =
   | {type: 'bridge-restarted'; reason: string}
 
 /** What the metrics learn from the VDP side (src/metrics): answered requests and failures. */
-export interface VsiObserver {
+interface VsiObserver {
   /** A request for a VM port was answered with success `seconds` after it was submitted. */
   answered(operation: 'assoc' | 'deassoc', seconds: number): void
   /** The station reported a failed exchange (operation, reason, bridge error code). */
@@ -80,7 +80,7 @@ export interface VsiManagerDeps {
 
 /** waiting: no EVB TLV from the bridge yet (VDP held); negotiated: running with the agreed values; fallback:
  * none came within [vdp] evb_wait, running with the configured values. */
-export type EvbState = 'waiting' | 'negotiated' | 'fallback'
+type EvbState = 'waiting' | 'negotiated' | 'fallback'
 
 export interface VdpSessionStatus {
   uplink: string
@@ -131,7 +131,7 @@ interface Waiter {
 }
 
 /** The negotiated values; without a bridge's EVB TLV (a static uplink to a bridge that sends none), our own proposals. */
-export function evbValues(negotiated: EvbNegotiated | null | undefined, cfg: AgentConfig): EvbValues {
+function evbValues(negotiated: EvbNegotiated | null | undefined, cfg: AgentConfig): EvbValues {
   return evbValuesOf(negotiated ?? {retries: cfg.lldp.evb_retries, rte: cfg.lldp.evb_rte, rwd: cfg.lldp.evb_rwd, rka: cfg.lldp.evb_rka})
 }
 
@@ -146,7 +146,7 @@ export function requestedVid(rec: Pick<VdpPort, 'vlan' | 'vdpVlan' | 'uplink'>, 
 }
 
 /** The VDP request for one VM port, from the config's VSIID and filter formats. */
-export function vsiRequestFor(rec: Pick<VdpPort, 'portUuid' | 'mac' | 'segmentationId' | 'vmName' | 'vmUuid' | 'ipv4' | 'vlan'>, cfg: AgentConfig, vid = rec.vlan ?? 0): VsiRequest {
+function vsiRequestFor(rec: Pick<VdpPort, 'portUuid' | 'mac' | 'segmentationId' | 'vmName' | 'vmUuid' | 'ipv4' | 'vlan'>, cfg: AgentConfig, vid = rec.vlan ?? 0): VsiRequest {
   const vsiid: Vsiid = cfg.vdp.vsiid_format === 'mac' ? macVsiid(rec.mac) : uuidVsiid(rec.portUuid)
   const base = {ps: false, pcp: 0, vid}
   const filter: VsiFilter = {

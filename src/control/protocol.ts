@@ -19,7 +19,7 @@ export interface ControlRequest {
   params?: unknown
 }
 
-export interface ControlErrorBody {
+interface ControlErrorBody {
   /** One of the closed set (src/error-codes.ts); a newer daemon may send one this CLI does not know. */
   code: ErrorCode
   message: string
@@ -47,7 +47,7 @@ export function isControlRequest(v: unknown): v is ControlRequest {
  * to compile on both sides (the pattern of zwave-js-server's ResultTypes). A new method is one row here plus
  * its handler in src/daemon/control-handlers.ts.
  */
-export interface ControlMethods {
+interface ControlMethods {
   status: {params: void; result: StatusView}
   'uplink.show': {params: void; result: UplinkShowData}
   /** `uplink set`/`clear`: re-read the override and decide now; with {ifname}, whether that port exists here. */
@@ -110,7 +110,7 @@ export interface VmBulkResult {
 }
 
 /** `vdp.stats`: the VDP session's uplink and counters; nulls when no session is open. */
-export interface VdpStatsView {
+interface VdpStatsView {
   uplink: string | null
   station: Readonly<VdpStationCounters> | null
   transport: Readonly<EcpCounters> | null

@@ -24,6 +24,7 @@ import type {Store} from '../store/store.js'
 import {OverrideWatcher} from '../uplink/override-watch.js'
 import {UplinkService, type UplinkTransition, linkWatchOf} from '../uplink/service.js'
 import {VERSION} from '../version.js'
+import type {ConfigReloadResult} from '../control/protocol.js'
 import {type StatusView, statusFromStore, storeView, uplinkView} from '../control/views.js'
 
 /** Journal entries kept (about a day of a busy host's VM churn, a few MB). */
@@ -182,7 +183,7 @@ export class Daemon {
   }
 
   /** SIGHUP: re-read the config; a bad file is reported and the running config kept. */
-  reload(): {ok: boolean; error?: string; restartNeeded: string[]} {
+  reload(): ConfigReloadResult {
     let next: LoadedConfig
     try {
       next = loadConfig(this.configPath)

@@ -15,7 +15,7 @@ import {PRIORITIES, type Priority} from '../agent/event-queue.js'
 import type {DataplaneStats} from '../dataplane/dataplane.js'
 import type {VsiState} from '../model/vsi.js'
 
-export const METRIC_PREFIX = 'vdp_agent_'
+const METRIC_PREFIX = 'vdp_agent_'
 const VSI_STATES: readonly VsiState[] = ['pending', 'associating', 'associated', 'deassociating', 'failed']
 
 /** What the daemon can tell at any moment; each call reads current state (no copies kept here). */

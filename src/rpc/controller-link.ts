@@ -30,11 +30,11 @@ export interface ControllerLinkDeps {
 }
 
 /** `send_msg_to_agent` context type of the uplink message (upstream constants.UPLINK_NAME). */
-export const UPLINK_NAME_TYPE = 1002
+const UPLINK_NAME_TYPE = 1002
 /** How long after a stored save_uplink the server's bulk VM list is awaited before asking again. */
-export const BULK_WAIT_MS = 20_000
+const BULK_WAIT_MS = 20_000
 /** Re-requests of the bulk VM list per uplink before giving up (upstream asked forever, every 20 s). */
-export const BULK_MAX_REQUESTS = 5
+const BULK_MAX_REQUESTS = 5
 /** How often the neighbour table is compared with what the server was told. */
 const TOPOLOGY_CHECK_MS = 5_000
 
