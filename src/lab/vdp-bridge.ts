@@ -28,7 +28,7 @@ import {DeadlineQueue} from '../core/deadline-queue.js'
 import {ECP_SUBTYPE_VDP, ulpduBudget} from '../vdp/ecp-codec.js'
 import {EcpTransport} from '../vdp/ecp-transport.js'
 import {VdpAgentError} from '../errors.js'
-import {isUsableUnicastMac} from '../vdp/mac.js'
+import {isUsableUnicastMac} from '../core/ethernet.js'
 import {managerIdText} from '../vdp/manager-id.js'
 import {toutKeepAlive, validateEvbParams} from '../vdp/timers.js'
 import {
