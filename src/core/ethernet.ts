@@ -13,12 +13,12 @@ export const ETHERTYPE_LLDP = 0x88cc
 /** 802.1Qbg-2012 Edge Control Protocol, which carries VDP22 (cl. 43). */
 export const ETHERTYPE_ECP = 0x8940
 /** The lowest value that is an ethertype rather than an 802.3 length. */
-export const ETHERTYPE_MIN = 0x0600
+const ETHERTYPE_MIN = 0x0600
 
 /** 802.1Q C-tag, 802.1ad S-tag (an S-channel of 802.1Qbg cl. 42 CDCP), and the pre-standard QinQ 0x9100 some switches still use. */
-export const TPID_CTAG = 0x8100
-export const TPID_STAG = 0x88a8
-export const TPID_QINQ_LEGACY = 0x9100
+const TPID_CTAG = 0x8100
+const TPID_STAG = 0x88a8
+const TPID_QINQ_LEGACY = 0x9100
 /** Tags we look behind to find an ethertype. */
 const MAX_VLAN_TAGS = 2
 
@@ -45,7 +45,7 @@ export class InvalidMacAddressError extends VdpAgentError {
   }
 }
 
-export class InvalidEthertypeError extends VdpAgentError {
+class InvalidEthertypeError extends VdpAgentError {
   constructor(value: unknown) {
     super('INVALID_ETHERTYPE', `invalid ethertype ${String(value)}: expected an integer from 0x0600 to 0xffff`, {
       value,
@@ -161,7 +161,7 @@ export interface VlanTag {
   readonly vid: number
 }
 
-export function isVlanTpid(value: number): boolean {
+function isVlanTpid(value: number): boolean {
   return value === TPID_CTAG || value === TPID_STAG || value === TPID_QINQ_LEGACY
 }
 
