@@ -9,7 +9,7 @@
 import {createSocket} from 'node:dgram'
 import {fileURLToPath} from 'node:url'
 import {Lab} from '../src/lab/netns.js'
-import {encodeEthernetFrame} from '../src/net/ethernet.js'
+import {encodeEthernetFrame} from '../src/core/ethernet.js'
 import {AfPacketFrameIO, loadAfPacketAddon, type FrameSocket} from '../src/net/frames.js'
 
 const ETHERTYPE = 0x88b5 // IEEE local experimental

@@ -8,11 +8,12 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import fc from 'fast-check'
 import {applyMutations, type Mutation} from './lldp-fuzz-harness.js'
+import {ETHERTYPE_ECP, ethertypeOffset} from '../src/core/ethernet.js'
 import {PcapStreamParser} from '../src/pcap/index.js'
 import {ciscoTlvs} from '../src/vdp/cisco-oui.js'
 import {encodeEcpFrame} from '../src/vdp/ecp-codec.js'
 import {EcpDecodeError} from '../src/vdp/errors.js'
-import {decodeEcpVdpFrame, ecpEthertypeOffset, EcpExchangeTracker} from '../src/vdp/frame-decode.js'
+import {decodeEcpVdpFrame, EcpExchangeTracker} from '../src/vdp/frame-decode.js'
 import {ecpFrameJson, formatEcpSummary, formatEcpTree} from '../src/vdp/format.js'
 import {encodeVdpdu, type VdpTlv, type VsiTlv} from '../src/vdp/vdp-codec.js'
 import type {FilterEntry, FilterFormat} from '../src/vdp/vsi-filter.js'
@@ -51,8 +52,8 @@ export function checkVdpDecodeInvariants(data: Buffer, tracker: EcpExchangeTrack
     if (micros > outcome.maxDecodeMicros) outcome.maxDecodeMicros = micros
   }
   outcome.decoded++
-  const at = ecpEthertypeOffset(data)
-  if (at === undefined) throw new Error('decoded a frame the EtherType scan does not call ECP')
+  const at = ethertypeOffset(data, ETHERTYPE_ECP)
+  if (at < 0) throw new Error('decoded a frame the EtherType scan does not call ECP')
   const ulpdu = data.subarray(at + 2 + 4)
   if (frame.vdp) {
     // The End TLV (2 octets) may carry a non-zero length field, which the decoder notes and the encoder never writes.
@@ -178,7 +179,7 @@ export function loadEcpSeeds(dirs: readonly string[]): Buffer[] {
   for (const dir of dirs) {
     for (const path of walk(dir).filter((p) => p.endsWith('.pcap'))) {
       try {
-        for (const r of new PcapStreamParser().push(readFileSync(path))) if (r.linkType === 1 && ecpEthertypeOffset(r.data) !== undefined) add(r.data)
+        for (const r of new PcapStreamParser().push(readFileSync(path))) if (r.linkType === 1 && ethertypeOffset(r.data, ETHERTYPE_ECP) >= 0) add(r.data)
       } catch {
         // a deliberately broken capture of the corpus: no seeds from it
       }

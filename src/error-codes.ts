@@ -102,7 +102,6 @@ export const ERROR_CODES = {
   ECP_CLOSED: {meaning: 'The ECP transport is closed.', exit: F},
   ECP_NO_ACK: {meaning: 'An ECPDU was sent 1 + R times without an acknowledgement.', exit: F},
   EVB_PARAM_RANGE: {meaning: 'An EVB value (R, RTE, RWD, RKA) is out of the range the EVB TLV carries.', exit: F},
-  MAC_INVALID: {meaning: 'A MAC address VDP cannot use in a filter.', exit: F},
   VDP_TLV_TRUNCATED: {meaning: 'A VDPDU TLV runs past the end of the frame.', exit: F},
   VDP_TLV_LENGTH: {meaning: 'A VDPDU TLV has the wrong length.', exit: F},
   VDP_NO_MANAGER_ID: {meaning: 'A VDPDU does not start with a VSI Manager ID TLV.', exit: F},

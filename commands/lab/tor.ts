@@ -11,7 +11,7 @@ import {parseInteger, parseVlanPool, TorOptionError} from '../../src/lab/tor-opt
 import {DEFAULT_TOR_EVB_POLICY, LLDPAD_SAFE_TX_GAP_MS, TorSimulator, type TorEvent} from '../../src/lab/tor-simulator.js'
 import {DEFAULT_TOR_IDENTITY, DEFAULT_TOR_LLDP_TIMERS} from '../../src/lab/tor-lldp.js'
 import {createLogger, type LogFormat, type LogLevel, type Logger} from '../../src/log/logger.js'
-import {isGroupMac, normalizeMac, parseMac} from '../../src/net/ethernet.js'
+import {isGroupMac, normalizeMac, parseMac} from '../../src/core/ethernet.js'
 import {AfPacketFrameIO} from '../../src/net/frames.js'
 import {validateIfName} from '../../src/net/ifname.js'
 

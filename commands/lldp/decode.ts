@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {VdpCommand} from '../../src/cli/vdp-command.js'
+import {ETHERTYPE_LLDP, ethertypeOffset} from '../../src/core/ethernet.js'
 import {exitCodeFor} from '../../src/error-codes.js'
 import {decodeLldpFrame, LldpDecodeError, type LldpFrame} from '../../src/lldp/index.js'
 import {formatLldpSummary, formatLldpTree, toJsonValue} from '../../src/lldp/format.js'
@@ -19,13 +20,7 @@ interface Totals {
 
 
 function isLldpEthernet(r: PcapRecord): boolean {
-  if (r.linkType !== LINKTYPE_ETHERNET || r.data.length < 14) return false
-  for (let off = 12; off + 2 <= r.data.length && off <= 20; off += 4) {
-    const type = r.data.readUInt16BE(off)
-    if (type === 0x88cc) return true
-    if (type !== 0x8100 && type !== 0x88a8 && type !== 0x9100) return false
-  }
-  return false
+  return r.linkType === LINKTYPE_ETHERNET && ethertypeOffset(r.data, ETHERTYPE_LLDP) >= 0
 }
 
 export default class LldpDecode extends VdpCommand {

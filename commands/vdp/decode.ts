@@ -1,11 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
 import {VdpCommand} from '../../src/cli/vdp-command.js'
+import {ETHERTYPE_ECP, ethertypeOffset} from '../../src/core/ethernet.js'
 import {exitCodeFor} from '../../src/error-codes.js'
 import {LINKTYPE_ETHERNET, PcapFormatError, readPcapBatches, type PcapRecord} from '../../src/pcap/index.js'
 import {formatCaptureTime} from '../../src/pcap/time.js'
 import {EcpDecodeError} from '../../src/vdp/errors.js'
-import {decodeEcpVdpFrame, ecpEthertypeOffset, EcpExchangeTracker, type DecodedEcpVdpFrame} from '../../src/vdp/frame-decode.js'
+import {decodeEcpVdpFrame, EcpExchangeTracker, type DecodedEcpVdpFrame} from '../../src/vdp/frame-decode.js'
 import {ecpFrameJson, formatEcpSummary, formatEcpTree} from '../../src/vdp/format.js'
 
 interface Totals {
@@ -52,7 +53,7 @@ export default class VdpDecode extends VdpCommand {
       for await (const batch of readPcapBatches(args.file)) {
         for (const record of batch) {
           const number = ++totals.frames
-          if (record.linkType !== LINKTYPE_ETHERNET || ecpEthertypeOffset(record.data) === undefined) {
+          if (record.linkType !== LINKTYPE_ETHERNET || ethertypeOffset(record.data, ETHERTYPE_ECP) < 0) {
             totals.skipped++
             continue
           }

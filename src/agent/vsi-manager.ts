@@ -10,9 +10,8 @@ import type {NeighborRecord} from '../model/neighbor.js'
 import type {VdpPort} from '../model/vsi.js'
 import {ciscoTlvs} from '../vdp/cisco-oui.js'
 import type {Clock, TimerHandle} from '../core/clock.js'
-import {ECP_ETHERTYPE} from '../vdp/ecp-codec.js'
+import {ETHERTYPE_ECP, NEAREST_CUSTOMER_BRIDGE} from '../core/ethernet.js'
 import {type EcpCounters, EcpTransport} from '../vdp/ecp-transport.js'
-import {NEAREST_CUSTOMER_BRIDGE_MAC} from '../vdp/mac.js'
 import {managerIdFromText} from '../vdp/manager-id.js'
 import {FAST_PEER, lldpadPeerProfile} from '../vdp/peer-profile.js'
 import {type VdpStationCounters, VdpStation, type VsiEvent} from '../vdp/station.js'
@@ -217,13 +216,13 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
       clock: this.deps.clock,
       send: (frame) => socket?.send(frame),
       localMac: mac,
-      peerMac: NEAREST_CUSTOMER_BRIDGE_MAC,
+      peerMac: NEAREST_CUSTOMER_BRIDGE,
       params: {retries: evb.retries, rte: evb.rte},
       minTxGapMs: lldpad ? LLDPAD_MIN_TX_GAP_MS : 0,
       acceptFrom: this.switchMac(lldpPort, !negotiated),
     })
-    socket = this.deps.frames.open(ifname, ECP_ETHERTYPE, {
-      multicast: [NEAREST_CUSTOMER_BRIDGE_MAC],
+    socket = this.deps.frames.open(ifname, ETHERTYPE_ECP, {
+      multicast: [NEAREST_CUSTOMER_BRIDGE],
       onFrame: (frame) => transport.receive(frame),
       onError: (err) => this.deps.log.debug({ifname, err: err.message}, 'ECP socket error'),
     })

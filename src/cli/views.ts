@@ -5,6 +5,7 @@
  */
 import type {NeighborView, StatusView, UplinkShowData} from '../control/views.js'
 import type {EvbTlv} from '../lldp/types.js'
+import {NEAREST_BRIDGE, NEAREST_CUSTOMER_BRIDGE, NEAREST_NON_TPMR_BRIDGE} from '../core/ethernet.js'
 import type {TaskView} from '../core/scheduler.js'
 import type {NeighborMgmtAddress} from '../model/neighbor.js'
 import type {VsiRecord, VsiState} from '../model/vsi.js'
@@ -96,9 +97,9 @@ function agentName(destAddress: string): string {
 }
 
 const AGENT_NAMES: Record<string, string> = {
-  '01:80:c2:00:00:0e': 'bridge',
-  '01:80:c2:00:00:03': 'non-tpmr',
-  '01:80:c2:00:00:00': 'customer',
+  [NEAREST_BRIDGE]: 'bridge',
+  [NEAREST_NON_TPMR_BRIDGE]: 'non-tpmr',
+  [NEAREST_CUSTOMER_BRIDGE]: 'customer',
 }
 
 function mgmtText(addresses: NeighborMgmtAddress[]): string {

@@ -3,6 +3,7 @@
  * state), the text `ovs-ofctl` reads and prints, and the difference between the two (the audit plan).
  * Pure: no I/O. See docs/dataplane.md.
  */
+import {ETHERTYPE_ECP, ETHERTYPE_LLDP} from '../core/ethernet.js'
 import {VdpAgentError} from '../errors.js'
 
 /** "vdpa" in ASCII: the upper 32 bits of every cookie of ours, so an audit finds exactly our flows. */
@@ -22,9 +23,6 @@ export type FlowKind = (typeof FlowKind)[keyof typeof FlowKind]
 
 /** Priorities of the original agent (dfa-agent: 4 outbound, 3 inbound); the drops come first. */
 const PRIORITY = {outbound: 4, inbound: 3, dropControl: 100} as const
-
-const ETHERTYPE_LLDP = 0x88cc
-const ETHERTYPE_ECP = 0x8940
 
 /** A value that would reach an OVS command and is not what it must be. */
 export class DataplaneValueError extends VdpAgentError {

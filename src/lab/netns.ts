@@ -12,7 +12,7 @@ import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {VdpAgentError} from '../errors.js'
-import {normalizeMac, parseMac, isGroupMac} from '../net/ethernet.js'
+import {normalizeMac, parseMac, isGroupMac} from '../core/ethernet.js'
 import {validateIfName} from '../net/ifname.js'
 
 const LAB_PREFIX = 'vdpt-'

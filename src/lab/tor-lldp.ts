@@ -10,11 +10,12 @@
  * the nearest-customer-bridge group count (EVB22's agent), and a new neighbour there gets an LLDPDU at once
  * (802.1AB fast start).
  */
-import {buildLldpFrame, encodeEvbTlv, LLDP_MULTICAST, scanLldpHeader, type EvbTlv} from '../lldp/index.js'
+import {buildLldpFrame, encodeEvbTlv, scanLldpHeader, type EvbTlv} from '../lldp/index.js'
 import {negotiateEvbBridge, type EvbBridgePolicy} from '../lldp-agent/evb-negotiation.js'
 import type {EvbNegotiated} from '../model/evb.js'
 import {advertisedTtl, TxSchedule} from '../lldp-agent/tx-schedule.js'
 import type {Clock, TimerHandle} from '../core/clock.js'
+import {NEAREST_CUSTOMER_BRIDGE} from '../core/ethernet.js'
 
 /** Interface-name port ID subtype (802.1AB): what switches send, "Ethernet1/1". */
 const PORT_SUBTYPE_INTERFACE_NAME = 5
@@ -174,7 +175,7 @@ export class TorLldp {
     }
     if (scan.src === this.localMac) return // our own frame, where the socket shows transmissions
     // As lldpad: EVB22 runs on the nearest-customer-bridge agent only; the other agents' LLDPDUs are theirs.
-    if (scan.dst !== LLDP_MULTICAST.nearestCustomerBridge) {
+    if (scan.dst !== NEAREST_CUSTOMER_BRIDGE) {
       this.stats.rxIgnored++
       return
     }
@@ -276,7 +277,7 @@ export class TorLldp {
   private frame(ttl: number): Buffer {
     const id = this.identity
     return buildLldpFrame({
-      dst: LLDP_MULTICAST.nearestCustomerBridge,
+      dst: NEAREST_CUSTOMER_BRIDGE,
       src: this.localMac,
       chassisId: {subtype: CHASSIS_SUBTYPE_MAC, value: this.localMac},
       portId: {subtype: PORT_SUBTYPE_INTERFACE_NAME, value: id.portId},

@@ -6,7 +6,7 @@
 import {isIPv4, isIPv6} from 'node:net'
 import {VdpAgentError} from '../errors.js'
 import type {VsiMode} from '../vdp/vdp-codec.js'
-import {isMacText} from '../vdp/mac.js'
+import {isMacText} from '../core/ethernet.js'
 import {vsiidKey, type Vsiid} from '../vdp/vsiid.js'
 import type {BridgeFaults, RejectFault, VlanPolicy} from './vdp-bridge.js'
 

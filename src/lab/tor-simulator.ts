@@ -11,11 +11,11 @@
  */
 import {randomInt} from 'node:crypto'
 import {readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {ETHERTYPE_ECP, ETHERTYPE_LLDP, LLDP_AGENT_ADDRESSES, NEAREST_CUSTOMER_BRIDGE, normalizeMac} from '../core/ethernet.js'
 import {errorMessage, VdpAgentError} from '../errors.js'
-import {type EvbTlv, LLDP_MULTICAST} from '../lldp/index.js'
+import type {EvbTlv} from '../lldp/index.js'
 import type {EvbBridgePolicy} from '../lldp-agent/evb-negotiation.js'
 import type {Logger} from '../log/logger.js'
-import {ETHERTYPE_ECP, ETHERTYPE_LLDP, normalizeMac} from '../net/ethernet.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
 import {validateIfName} from '../net/ifname.js'
 import {type Clock, systemClock} from '../core/clock.js'
@@ -248,13 +248,13 @@ export class TorSimulator {
     if (this.state !== 'idle') return
     this.loadState()
     this.lldpSocket = this.frames.open(this.ifname, ETHERTYPE_LLDP, {
-      multicast: [LLDP_MULTICAST.nearestCustomerBridge, LLDP_MULTICAST.nearestNonTpmrBridge, LLDP_MULTICAST.nearestBridge],
+      multicast: [...LLDP_AGENT_ADDRESSES],
       onFrame: (frame) => this.lldp.receive(frame),
       onError: (err) => this.log?.warn({ifname: this.ifname, err: err.message}, 'LLDP socket error'),
     })
     try {
       this.ecpSocket = this.frames.open(this.ifname, ETHERTYPE_ECP, {
-        multicast: [LLDP_MULTICAST.nearestCustomerBridge],
+        multicast: [NEAREST_CUSTOMER_BRIDGE],
         onFrame: (frame) => this.onEcpFrame(frame),
         onError: (err) => this.log?.warn({ifname: this.ifname, err: err.message}, 'ECP socket error'),
       })

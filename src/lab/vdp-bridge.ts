@@ -11,8 +11,8 @@
  * - Errors: with Keep, the request's TLV type and the VSI keeps its previous state; without Keep, a
  *   De-Associate TLV carrying the error (what lldpad's bridge sends, status 0x42 in the corpus).
  * - A VSI not refreshed within toutKeepAlive is dropped and the station told with an unsolicited De-Associate.
- * - Responses to one VDPDU go out batched in as few VDPDUs as fit the MTU. (lldpad answers each VSI in its
- *   own ECPDU; our station handles both.)
+ * - Responses to one VDPDU go out batched in as few VDPDUs as fit the MTU, packed by the station's
+ *   VdpduPacker. (lldpad answers each VSI in its own ECPDU; our station handles both.)
  *
  * VLAN policies:
  * - segment: VID = 2 + ((id − 2) mod 4093), id = the entry's group ID (Cisco DFA: the segmentation ID), or
@@ -25,10 +25,10 @@
  */
 import type {Clock} from '../core/clock.js'
 import {DeadlineQueue} from '../core/deadline-queue.js'
-import {ECP_SUBTYPE_VDP, ulpduBudget} from '../vdp/ecp-codec.js'
+import {decodeEcpFrame, ECP_SUBTYPE_VDP, ulpduBudget} from '../vdp/ecp-codec.js'
 import {EcpTransport} from '../vdp/ecp-transport.js'
 import {VdpAgentError} from '../errors.js'
-import {isUsableUnicastMac} from '../vdp/mac.js'
+import {isUsableUnicastMac} from '../core/ethernet.js'
 import {managerIdText} from '../vdp/manager-id.js'
 import {toutKeepAlive, validateEvbParams} from '../vdp/timers.js'
 import {
@@ -40,7 +40,7 @@ import {
   type VsiTlv,
   type VsiTlvGroup,
 } from '../vdp/vdp-codec.js'
-import {MANAGER_ID_TLV_LENGTH} from '../vdp/vdpdu-packer.js'
+import {VdpduPacker, type PackableVsi} from '../vdp/vdpdu-packer.js'
 import {hasGroup, hasMac, type FilterEntry, type VsiFilter} from '../vdp/vsi-filter.js'
 import {SUCCESS_STATUS, VDP_ERROR, type VsiStatus} from '../vdp/vsi-status.js'
 import {vsiidKey, type Vsiid} from '../vdp/vsiid.js'
@@ -184,9 +184,13 @@ interface BridgeVsi {
   wedged?: boolean
 }
 
-interface Outgoing {
-  readonly managerId: Buffer
+/** A response or unsolicited De-Associate waiting for its VDPDU. Never withdrawn: always queued, one token. */
+interface Outgoing extends PackableVsi {
   readonly tlv: VsiTlv
+}
+
+function outgoing(managerId: Buffer, tlv: VsiTlv): Outgoing {
+  return {managerKey: managerId.toString('hex'), managerId, queued: true, queueToken: 0, tlv}
 }
 
 type EstablishedMode = Exclude<VsiMode, 'deassoc'>
@@ -197,9 +201,9 @@ export class VdpBridge {
   private readonly policy: VlanPolicy
   private faults: BridgeFaults
   private readonly random: () => number
-  private readonly budget: number
+  /** The station's packer: one Manager ID per VDPDU, TLVs in order while they fit the MTU, End TLV if set. */
+  private readonly packer: VdpduPacker<Outgoing>
   private readonly maxVsis: number
-  private readonly endTlv: boolean
   private readonly expire: boolean
   private readonly strictFilter: boolean
   private readonly onEvent: (event: BridgeEvent) => void
@@ -234,9 +238,8 @@ export class VdpBridge {
     this.policy = checkPolicy(options.vlanPolicy ?? {kind: 'segment'})
     this.faults = options.faults ?? {}
     this.random = options.random ?? seededRandom(1)
-    this.budget = ulpduBudget(options.mtu ?? 1500)
+    this.packer = new VdpduPacker<Outgoing>({budget: ulpduBudget(options.mtu ?? 1500), endTlv: options.endTlv ?? true})
     this.maxVsis = options.maxVsis ?? 65536
-    this.endTlv = options.endTlv ?? true
     this.expire = options.expireVsis ?? true
     this.strictFilter = options.strictFilter ?? false
     this.onEvent = options.onEvent ?? (() => {})
@@ -244,7 +247,7 @@ export class VdpBridge {
     this.transport = new EcpTransport({
       clock: options.clock,
       send: (frame) => {
-        if (isEcpAck(frame) && this.chance(this.faults.dropAckRate)) {
+        if (decodeEcpFrame(frame).operation === 'ack' && this.chance(this.faults.dropAckRate)) {
           this.stats.droppedAcks++
           return
         }
@@ -356,7 +359,7 @@ export class VdpBridge {
       const vsi = this.table.get(vsiidKey(vsiid))
       if (vsi === undefined) continue
       this.forget(vsi)
-      out.push({managerId: vsi.managerId, tlv: vsiTlv(vsi, 'deassoc', {kind: 'request', migratingTo: false, migratingFrom: false, reason: 0})})
+      out.push(outgoing(vsi.managerId, vsiTlv(vsi, 'deassoc', {kind: 'request', migratingTo: false, migratingFrom: false, reason: 0})))
       this.stats.unsolicitedDeassociations++
       this.onEvent({type: 'deassociated', key: vsi.key, initiator: 'bridge'})
     }
@@ -421,7 +424,7 @@ export class VdpBridge {
       }
       this.stats.requests++
       const tlv = this.answer(group)
-      if (tlv !== undefined) answers.push({managerId: group.managerId, tlv})
+      if (tlv !== undefined) answers.push(outgoing(group.managerId, tlv))
     }
     const kept = answers.filter(() => {
       const drop = this.chance(this.faults.dropResponseRate)
@@ -597,7 +600,7 @@ export class VdpBridge {
       this.forget(vsi)
       this.stats.expired++
       this.onEvent({type: 'deassociated', key: vsi.key, initiator: 'expired'})
-      out.push({managerId: vsi.managerId, tlv: vsiTlv(vsi, 'deassoc', {kind: 'request', migratingTo: false, migratingFrom: false, reason: 0})})
+      out.push(outgoing(vsi.managerId, vsiTlv(vsi, 'deassoc', {kind: 'request', migratingTo: false, migratingFrom: false, reason: 0})))
     }
     this.stats.unsolicitedDeassociations += out.length
     this.sendTlvs(out)
@@ -605,36 +608,32 @@ export class VdpBridge {
 
   // ── output ────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Pack TLVs into VDPDUs: one Manager ID each, consecutive TLVs of that manager while they fit. */
+  /**
+   * Pack TLVs into VDPDUs with the station's packer: one Manager ID each, consecutive TLVs of that manager
+   * while they fit. The packer is drained whenever the manager changes, so TLVs go out in the order given.
+   */
   private sendTlvs(out: readonly Outgoing[]): void {
-    let parts: Buffer[] = []
-    let manager: Buffer | undefined
-    let used = 0
-    const flush = () => {
-      if (parts.length <= 1) return
-      if (this.endTlv) parts.push(Buffer.alloc(2))
-      const count = parts.length - (this.endTlv ? 2 : 1)
+    let manager: string | undefined
+    for (const item of out) {
+      if (item.managerKey !== manager) this.sendPacked()
+      manager = item.managerKey
+      this.packer.push(item)
+    }
+    this.sendPacked()
+  }
+
+  private sendPacked(): void {
+    for (;;) {
+      const pdu = this.packer.take(Number.POSITIVE_INFINITY, (item) => encodeTlv(item.tlv))
+      if (pdu === undefined) return
       try {
-        this.transport.enqueue(ECP_SUBTYPE_VDP, Buffer.concat(parts), () => {})
+        this.transport.enqueue(ECP_SUBTYPE_VDP, pdu.ulpdu, () => {})
         this.stats.pdusSent++
-        this.stats.tlvsSent += count
+        this.stats.tlvsSent += pdu.items.length
       } catch {
-        this.stats.droppedResponses += count // transport closed or its queue full
+        this.stats.droppedResponses += pdu.items.length // transport closed or its queue full
       }
-      parts = []
     }
-    for (const {managerId, tlv} of out) {
-      const octets = encodeTlv(tlv)
-      if (manager === undefined || !manager.equals(managerId) || used + octets.length > this.budget) {
-        flush()
-        manager = managerId
-        parts = [encodeTlv({kind: 'manager-id', managerId})]
-        used = MANAGER_ID_TLV_LENGTH
-      }
-      parts.push(octets)
-      used += octets.length
-    }
-    flush()
   }
 
   private rejects(fault: RejectFault, tlv: VsiTlv): boolean {
@@ -745,10 +744,6 @@ function invalidFilter(filter: VsiFilter): number | undefined {
     if (hasGroup(filter.format) && !e.groupId) return VDP_ERROR.invalidVidGroupOrMac
   }
   return undefined
-}
-
-function isEcpAck(frame: Buffer): boolean {
-  return frame.length >= 18 && ((frame.readUInt16BE(14) >> 10) & 0x3) === 1
 }
 
 function checkPolicy(policy: VlanPolicy): VlanPolicy {

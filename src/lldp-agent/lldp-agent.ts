@@ -1,24 +1,22 @@
 import {EventEmitter} from 'node:events'
 
 import {errorMessage} from '../errors.js'
-import {ETHERTYPE_LLDP, type EvbTlv, LLDP_MULTICAST, LldpDecodeError, buildLldpFrame, decodeLldpFrame, scanLldpHeader} from '../lldp/index.js'
+import {type EvbTlv, LldpDecodeError, buildLldpFrame, decodeLldpFrame, scanLldpHeader} from '../lldp/index.js'
 import type {Logger} from '../log/logger.js'
-import {formatMac} from '../net/ethernet.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
 import type {Clock, TimerHandle} from '../core/clock.js'
+import {ETHERTYPE_LLDP, formatMac, LLDP_AGENT_ADDRESSES, NEAREST_CUSTOMER_BRIDGE} from '../core/ethernet.js'
 import {DiscardLog} from './discard-log.js'
 import {type EvbNegotiation, type EvbPolicy, negotiateEvb} from './evb-negotiation.js'
 import {type NeighborEvent, NeighborTable, isEvbBridgeNeighbor, neighborKey} from './neighbor-table.js'
 import {TxSchedule, advertisedTtl} from './tx-schedule.js'
 
-/** EVB lives on the nearest-customer-bridge agent (01:80:c2:00:00:00), as in lldpad. */
-const NEAREST_CUSTOMER_BRIDGE = LLDP_MULTICAST.nearestCustomerBridge
 /** Station Only (802.1AB capability bit 0x0080): what a host is. */
 const STATION_ONLY = 0x0080
 /** Bound of the receive fast-path cache (one entry per interface, agent and sender). */
 const MAX_FAST_PATH_ENTRIES = 1024
 /** The destination group addresses of the three 802.1AB LLDP agents; anything else reaches none of them. */
-const AGENT_ADDRESSES: ReadonlySet<string> = new Set(Object.values(LLDP_MULTICAST))
+const AGENT_ADDRESSES: ReadonlySet<string> = new Set(LLDP_AGENT_ADDRESSES)
 
 /**
  * Why the agent drops an LLDPDU besides the decoder's rules (src/lldp/rules.ts, e.g. `mandatory-tlv-order`):
@@ -118,7 +116,7 @@ export class LldpAgent extends EventEmitter<LldpAgentEvents> {
       if (this.rx.has(ifname)) continue
       try {
         const socket = this.deps.frames.open(ifname, ETHERTYPE_LLDP, {
-          multicast: [LLDP_MULTICAST.nearestCustomerBridge, LLDP_MULTICAST.nearestNonTpmrBridge, LLDP_MULTICAST.nearestBridge],
+          multicast: [...LLDP_AGENT_ADDRESSES],
           onFrame: (frame) => this.receive(ifname, frame),
           onError: (err) => this.deps.log.debug({ifname, err: err.message}, 'LLDP socket error'),
         })

@@ -3,10 +3,11 @@
  * Management Address. Each decoder takes the information string [start, end) of one TLV; each encoder
  * writes the information string back.
  */
+import {formatMac} from '../core/ethernet.js'
 import type {DecodeContext} from './context.js'
 import {
-  bitNames, decodeOid, decodeText, lastTextEncoding, encodeOid, formatIpv4, formatIpv6, formatMac, hex, isPrintableText,
-  parseHex, parseIpv4, parseIpv6, parseMac,
+  bitNames, decodeOid, decodeText, lastTextEncoding, encodeOid, formatIpv4, formatIpv6, hex, isPrintableText,
+  macOctets, parseHex, parseIpv4, parseIpv6,
 } from './octets.js'
 import {
   addressFamilyName, chassisIdSubtypeName, interfaceSubtypeName, portIdSubtypeName, SYSTEM_CAPABILITY_BITS,
@@ -64,7 +65,7 @@ function decodeNetworkAddress(buf: Buffer, familyAt: number, end: number, ctx?: 
 export function networkAddressOctets(a: NetworkAddress): Buffer {
   if (a.family === ADDRESS_FAMILY_IPV4 && a.address.includes('.')) return parseIpv4(a.address)
   if (a.family === ADDRESS_FAMILY_IPV6 && a.address.includes(':')) return parseIpv6(a.address)
-  if (a.family === ADDRESS_FAMILY_802 && a.address.includes(':')) return parseMac(a.address)
+  if (a.family === ADDRESS_FAMILY_802 && a.address.includes(':')) return macOctets(a.address)
   return parseHex(a.address)
 }
 
@@ -105,7 +106,7 @@ export function encodeIdValue(w: OctetWriter, id: LldpId): void {
   w.u8(id.subtype, 'ID subtype')
   switch (id.encoding) {
     case 'mac':
-      w.bytes(parseMac(id.value))
+      w.bytes(macOctets(id.value))
       break
     case 'text':
       w.text(id.value, 'utf8')

@@ -2,18 +2,18 @@
  * Builds the LLDPDUs the agent transmits: validated against the 802.1AB transmit limits (ID and string
  * lengths, one LLDPDU per frame), End TLV appended, zero-padded to the 60-octet Ethernet minimum.
  */
+import {ETHERNET_MIN_FRAME_LENGTH, isMacText, type VlanTag} from '../core/ethernet.js'
 import {
   ADDRESS_FAMILY_802, ADDRESS_FAMILY_IPV4, ADDRESS_FAMILY_IPV6, CHASSIS_SUBTYPE_MAC, CHASSIS_SUBTYPE_NETWORK_ADDRESS,
   capabilityNames, networkAddressOctets, PORT_SUBTYPE_MAC, PORT_SUBTYPE_NETWORK_ADDRESS,
 } from './basic.js'
 import {encodeLldpFrame} from './encode.js'
 import {LldpEncodeError} from './errors.js'
-import {MIN_FRAME_LENGTH} from './ethernet.js'
 import {OUI_8021} from './ieee8021.js'
 import {addressFamilyName, chassisIdSubtypeName, interfaceSubtypeName, portIdSubtypeName, SYSTEM_CAPABILITY_BITS} from './names.js'
-import {encodeOid, isMac} from './octets.js'
+import {encodeOid} from './octets.js'
 import type {
-  EvbTlv, LldpId, LldpTlv, MacAddress, ManagementAddressTlv, NetworkAddress, SystemCapabilitiesTlv, VlanTag,
+  EvbTlv, LldpId, LldpTlv, MacAddress, ManagementAddressTlv, NetworkAddress, SystemCapabilitiesTlv,
 } from './types.js'
 
 /** An ID as the caller knows it; the encoding is inferred from the subtype when not given. */
@@ -69,8 +69,8 @@ export function buildLldpFrame(opts: BuildLldpFrameOptions): Buffer {
   if (unpadded.length - headerLength > MAX_LLDPDU_LENGTH) {
     throw new LldpEncodeError(`LLDPDU of ${unpadded.length - headerLength} octets does not fit one frame (max ${MAX_LLDPDU_LENGTH})`)
   }
-  if (unpadded.length >= MIN_FRAME_LENGTH) return unpadded
-  const padded = Buffer.alloc(MIN_FRAME_LENGTH)
+  if (unpadded.length >= ETHERNET_MIN_FRAME_LENGTH) return unpadded
+  const padded = Buffer.alloc(ETHERNET_MIN_FRAME_LENGTH)
   unpadded.copy(padded)
   return padded
 }
@@ -86,7 +86,7 @@ function text(value: string, field: string): string {
 }
 
 function addressFromText(address: string): NetworkAddress {
-  const family = isMac(address) ? ADDRESS_FAMILY_802 : address.includes(':') ? ADDRESS_FAMILY_IPV6 : ADDRESS_FAMILY_IPV4
+  const family = isMacText(address, {hyphens: true}) ? ADDRESS_FAMILY_802 : address.includes(':') ? ADDRESS_FAMILY_IPV6 : ADDRESS_FAMILY_IPV4
   const value: NetworkAddress = {family, familyName: addressFamilyName(family), address: family === ADDRESS_FAMILY_802 ? address.toLowerCase() : address}
   networkAddressOctets(value) // validates
   return value
@@ -99,7 +99,7 @@ function toId(input: LldpIdInput, isPort: boolean): LldpId {
   if (input.encoding !== undefined) {
     id = {...input, subtypeName} as LldpId
   } else if (input.subtype === (isPort ? PORT_SUBTYPE_MAC : CHASSIS_SUBTYPE_MAC)) {
-    if (typeof input.value !== 'string' || !isMac(input.value)) throw new LldpEncodeError(`${isPort ? 'Port' : 'Chassis'} ID subtype ${input.subtype} needs a MAC address`)
+    if (typeof input.value !== 'string' || !isMacText(input.value, {hyphens: true})) throw new LldpEncodeError(`${isPort ? 'Port' : 'Chassis'} ID subtype ${input.subtype} needs a MAC address`)
     id = {subtype: input.subtype, subtypeName, encoding: 'mac', value: input.value.toLowerCase()}
   } else if (input.subtype === (isPort ? PORT_SUBTYPE_NETWORK_ADDRESS : CHASSIS_SUBTYPE_NETWORK_ADDRESS)) {
     id = {subtype: input.subtype, subtypeName, encoding: 'address', value: typeof input.value === 'string' ? addressFromText(input.value) : input.value}

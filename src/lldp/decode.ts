@@ -3,17 +3,18 @@
  * fields the daemon needs (chassis/port ID, TTL, strings, capabilities, management addresses, EVB) out of
  * the TLV list.
  */
+import {formatMac, readVlanTags, type VlanTag} from '../core/ethernet.js'
 import {
   decodeCapabilitiesTlv, decodeIdTlv, decodeManagementAddressTlv, decodeTextTlv, decodeTtlTlv,
 } from './basic.js'
 import {DecodeContext} from './context.js'
 import {LldpDecodeError} from './errors.js'
-import {lldpPayloadOffset, readVlanTags} from './ethernet.js'
+import {lldpPayloadOffset} from './framing.js'
 import {tlvTypeName} from './names.js'
-import {formatMac, hex, displayText} from './octets.js'
+import {hex, displayText} from './octets.js'
 import {decodeOrgTlv} from './org.js'
 import type {
-  DecodeOptions, EvbTlv, LldpFrame, LldpId, LldpTlv, Lldpdu, ManagementAddress, SystemCapabilities, VlanTag,
+  DecodeOptions, EvbTlv, LldpFrame, LldpId, LldpTlv, Lldpdu, ManagementAddress, SystemCapabilities,
 } from './types.js'
 
 const END_TLV: LldpTlv = Object.freeze({kind: 'end', type: 0}) as LldpTlv
@@ -52,7 +53,7 @@ export function decodeLldpFrame(frame: Uint8Array, opts?: DecodeOptions): LldpFr
     return {
       dst: formatMac(buf, 0),
       src: formatMac(buf, 6),
-      vlanTags: payload === 14 ? UNTAGGED : readVlanTags(buf, payload),
+      vlanTags: payload === 14 ? UNTAGGED : readVlanTags(buf, payload - 2),
       tlvs: pdu.tlvs,
       trailer: pdu.trailer,
       chassisId: pdu.chassisId,

@@ -6,7 +6,7 @@
  */
 import {encodeIdValue, encodeManagementAddress} from './basic.js'
 import {LldpEncodeError} from './errors.js'
-import {writeEthernetHeader} from './ethernet.js'
+import {writeEthernetHeader} from './framing.js'
 import {writeOrgInfo} from './org.js'
 import type {LldpFrame, LldpTlv, Lldpdu} from './types.js'
 import {checkRange, OctetWriter} from './writer.js'

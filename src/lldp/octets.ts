@@ -1,17 +1,15 @@
 /**
- * Octet-level helpers shared by the TLV codecs: MAC/IPv4/IPv6/hex/OID text forms and their inverses, and
- * text decoding that stays lossless. Formatting uses lookup tables and string concatenation (V8 builds
- * cheap rope strings) because it runs several times per frame on the decode path.
+ * Octet-level helpers shared by the TLV codecs: IPv4/IPv6/hex/OID text forms and their inverses (MAC addresses
+ * are core/ethernet.ts's), and text decoding that stays lossless. Formatting uses lookup tables and string
+ * concatenation (V8 builds cheap rope strings) because it runs several times per frame on the decode path.
  */
 import {isUtf8} from 'node:buffer'
+import {isMacText, parseMac} from '../core/ethernet.js'
 import {LldpEncodeError} from './errors.js'
 import type {TextEncoding} from './types.js'
 
 const HEX2: string[] = []
 for (let i = 0; i < 256; i++) HEX2.push(i.toString(16).padStart(2, '0'))
-/** Char codes of the hex digits, for building MAC strings in one allocation. */
-const HEX_CODE = new Uint16Array(16)
-for (let i = 0; i < 16; i++) HEX_CODE[i] = '0123456789abcdef'.charCodeAt(i)
 const DEC: string[] = []
 for (let i = 0; i < 256; i++) DEC.push(String(i))
 
@@ -26,28 +24,12 @@ export function hexByte(value: number): string {
 }
 
 /**
- * Six octets as 'aa:bb:cc:dd:ee:ff'. The caller guarantees six octets are there. One fromCharCode call: a
- * chain of short concatenations would allocate a flat copy at every step (V8 flattens strings < 13 chars).
+ * A MAC address as the LLDP encoder takes it: colon or IEEE 802 hyphen form (see isMacText), LldpEncodeError
+ * when it is not one.
  */
-export function formatMac(buf: Uint8Array, at: number): string {
-  const a = buf[at], b = buf[at + 1], c = buf[at + 2], d = buf[at + 3], e = buf[at + 4], f = buf[at + 5]
-  const h = HEX_CODE
-  return String.fromCharCode(
-    h[a >> 4], h[a & 15], 58, h[b >> 4], h[b & 15], 58, h[c >> 4], h[c & 15], 58,
-    h[d >> 4], h[d & 15], 58, h[e >> 4], h[e & 15], 58, h[f >> 4], h[f & 15],
-  )
-}
-
-const MAC_RE = /^([0-9a-fA-F]{2})[:-]([0-9a-fA-F]{2})[:-]([0-9a-fA-F]{2})[:-]([0-9a-fA-F]{2})[:-]([0-9a-fA-F]{2})[:-]([0-9a-fA-F]{2})$/
-
-export function isMac(text: string): boolean {
-  return MAC_RE.test(text)
-}
-
-export function parseMac(text: string): Buffer {
-  const m = MAC_RE.exec(text)
-  if (!m) throw new LldpEncodeError(`not a MAC address: ${JSON.stringify(text)}`)
-  return Buffer.from(m.slice(1).map((h) => parseInt(h, 16)))
+export function macOctets(text: string): Buffer {
+  if (!isMacText(text, {hyphens: true})) throw new LldpEncodeError(`not a MAC address: ${JSON.stringify(text)}`)
+  return parseMac(text, {hyphens: true})
 }
 
 export function parseHex(text: string): Buffer {
@@ -167,14 +149,6 @@ export function decodeText(buf: Buffer, start: number, end: number): string {
   }
   lastTextEncoding = 'latin1'
   return fast.latin1Slice(start, end)
-}
-
-export function encodeText(value: string, encoding: TextEncoding): Buffer {
-  return Buffer.from(value, encoding)
-}
-
-export function byteLengthOfText(value: string, encoding: TextEncoding): number {
-  return Buffer.byteLength(value, encoding)
 }
 
 /** Printable ID text: valid UTF-8 with no control characters, except NUL padding at the end. */

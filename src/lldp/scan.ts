@@ -3,12 +3,13 @@
  * without building the TLV tree. The scan reads only integers and records offsets; MACs, IDs and the EVB
  * fields are decoded on demand by the getters of LldpHeaderScan.
  */
+import {formatMac, readVlanTags, type VlanTag} from '../core/ethernet.js'
 import {decodeIdTlv} from './basic.js'
 import {DecodeContext} from './context.js'
 import {evbFromOctets, EVB_INFO_LENGTH} from './evb.js'
-import {lldpPayloadOffset, readVlanTags} from './ethernet.js'
-import {formatMac, hex} from './octets.js'
-import type {EvbTlv, LldpId, MacAddress, VlanTag} from './types.js'
+import {lldpPayloadOffset} from './framing.js'
+import {hex} from './octets.js'
+import type {EvbTlv, LldpId, MacAddress} from './types.js'
 
 const TLV_EVB_HEADER_HI = 0xfe // type 127, length 9 → header 0xfe09
 
@@ -40,7 +41,7 @@ export class LldpHeaderScan {
 
   /** Outermost first; empty when untagged. */
   get vlanTags(): VlanTag[] {
-    return this.lldpduOffset === 14 ? [] : readVlanTags(this.frame, this.lldpduOffset)
+    return this.lldpduOffset === 14 ? [] : readVlanTags(this.frame, this.lldpduOffset - 2)
   }
 
   /** The innermost (customer) VLAN tag, or null when untagged. */

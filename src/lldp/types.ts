@@ -6,6 +6,7 @@
  * Binary fields are Buffers that are views into the decoded input (no copies); copy them if you keep them
  * after the input buffer is reused.
  */
+import type {VlanTag} from '../core/ethernet.js'
 import type {LldpRule, LldpRuleAction} from './rules.js'
 
 /** How a string TLV's octets were read: UTF-8 when valid, Latin-1 otherwise (docs/lldp.md). */
@@ -537,14 +538,6 @@ export interface Lldpdu {
   warnings: readonly LldpWarning[]
   /** True when a warning says 802.1AB would discard the whole LLDPDU (only possible in lenient mode). */
   discardRequired: boolean
-}
-
-export interface VlanTag {
-  /** 0x8100 (C-tag) or 0x88a8 (S-tag). */
-  tpid: number
-  pcp: number
-  dei: boolean
-  vid: number
 }
 
 export interface LldpFrame extends Lldpdu {

@@ -16,7 +16,7 @@ import {
   parseMac,
   validateEthertype,
   InvalidMacAddressError,
-} from './ethernet.js'
+} from '../core/ethernet.js'
 import {validateIfName} from './ifname.js'
 
 export interface FrameSocket {
@@ -352,7 +352,7 @@ export class MemoryFrameIO implements FrameIO {
   }
 
   open(ifname: string, ethertype: number, opts: FrameOpenOptions): FrameSocket {
-    const multicast = checkOpenArgs(ifname, ethertype, opts).map(formatMac)
+    const multicast = checkOpenArgs(ifname, ethertype, opts).map((mac) => formatMac(mac))
     const port = this.ports.get(ifname)
     if (!port) throw new FrameIoError(ifname, 'if_nametoindex', 'ENODEV', 19, `if_nametoindex ${ifname}: No such device`)
     const socket: MemorySocket = {ethertype, multicast, onFrame: opts.onFrame, closed: false, delivered: 0}

@@ -1,5 +1,5 @@
 import {VdpAgentError} from '../errors.js'
-import {ETHERTYPE_LLDP} from '../lldp/index.js'
+import {ETHERTYPE_LLDP} from '../core/ethernet.js'
 import {type FrameIO, FrameIoError} from './frames.js'
 
 /** sysexits.h EX_NOPERM: the daemon lacks a permission a restart cannot give it. */

@@ -5,7 +5,7 @@
  * linux/rtnetlink.h, linux/if_link.h and linux/if_bonding.h.
  */
 import {VdpAgentError} from '../errors.js'
-import {formatMac} from './ethernet.js'
+import {formatMac} from '../core/ethernet.js'
 
 const NLMSG_HDRLEN = 16
 export const NLMSG_ERROR = 2

@@ -7,20 +7,16 @@
  * (it must drop such frames without an ACK), so both are returned as numbers.
  */
 import {EcpDecodeError, VdpEncodeError} from './errors.js'
-import {formatMac, parseMac} from './mac.js'
+import {ETHERNET_HEADER_LENGTH, ETHERTYPE_ECP, formatMac, parseMac} from '../core/ethernet.js'
 
-export const ECP_ETHERTYPE = 0x8940
 export const ECP_VERSION = 1
 /** ECP subtypes (docs/wire-notes.md §ECP header). */
 export const ECP_SUBTYPE_VDP = 1
 export const ECP_SUBTYPE_PECSP = 2
 
-const ETHERNET_HEADER_LENGTH = 14
 export const ECP_HEADER_LENGTH = 4
 /** An ACK is header-only: 14 + 4 octets. lldpad sends exactly this, unpadded, on veth. */
 const ECP_MIN_FRAME_LENGTH = ETHERNET_HEADER_LENGTH + ECP_HEADER_LENGTH
-/** Minimum Ethernet frame without FCS; senders pad to it, receivers ignore the padding. */
-export const ETHERNET_MIN_FRAME_LENGTH = 60
 
 export type EcpOperation = 'request' | 'ack' | 'reserved-2' | 'reserved-3'
 const OPERATIONS: readonly EcpOperation[] = ['request', 'ack', 'reserved-2', 'reserved-3']
@@ -50,7 +46,7 @@ export function decodeEcpFrame(frame: Uint8Array): EcpFrame {
     )
   }
   const ethertype = buf.readUInt16BE(12)
-  if (ethertype !== ECP_ETHERTYPE) {
+  if (ethertype !== ETHERTYPE_ECP) {
     throw new EcpDecodeError(
       'ECP_BAD_ETHERTYPE',
       `EtherType 0x${ethertype.toString(16).padStart(4, '0')} is not ECP22 (0x8940)`,
@@ -93,7 +89,7 @@ export function encodeEcpFrame(init: EcpFrameInit): Buffer {
   const frame = Buffer.alloc(length)
   parseMac(init.dst).copy(frame, 0)
   parseMac(init.src).copy(frame, 6)
-  frame.writeUInt16BE(ECP_ETHERTYPE, 12)
+  frame.writeUInt16BE(ETHERTYPE_ECP, 12)
   frame.writeUInt16BE((version << 12) | (op << 10) | init.subtype, 14)
   frame.writeUInt16BE(init.sequence, 16)
   frame.set(ulpdu, ECP_MIN_FRAME_LENGTH)

@@ -22,13 +22,12 @@ import {
   ECP_SUBTYPE_VDP,
   ECP_VERSION,
   encodeEcpFrame,
-  ETHERNET_MIN_FRAME_LENGTH,
   type EcpFrame,
 } from './ecp-codec.js'
 import {EcpTimeoutError, EcpTransportError} from './errors.js'
 import {Fifo} from '../core/fifo.js'
 import type {EvbValues} from '../model/evb.js'
-import {NEAREST_CUSTOMER_BRIDGE_MAC, parseMac} from './mac.js'
+import {ETHERNET_MIN_FRAME_LENGTH, NEAREST_CUSTOMER_BRIDGE, parseMac} from '../core/ethernet.js'
 import {ackTimer, validateEvbParams} from './timers.js'
 
 /** The part of the EVB values ECP uses. */
@@ -177,7 +176,7 @@ export class EcpTransport {
     this.sendFrame = options.send
     parseMac(options.localMac)
     this.localMac = options.localMac.toLowerCase()
-    this.peerMac = (options.peerMac ?? NEAREST_CUSTOMER_BRIDGE_MAC).toLowerCase()
+    this.peerMac = (options.peerMac ?? NEAREST_CUSTOMER_BRIDGE).toLowerCase()
     parseMac(this.peerMac)
     this.params = checkParams(options.params)
     this.accepted = new Set(options.acceptedSubtypes ?? [ECP_SUBTYPE_VDP, ECP_SUBTYPE_PECSP])

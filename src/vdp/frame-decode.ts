@@ -11,21 +11,10 @@
  * it answers (same mode and VSIID, from the other end), with the time between them.
  */
 import {EcpDecodeError, VdpDecodeError} from './errors.js'
-import {decodeEcpFrame, ECP_ETHERTYPE, ECP_SUBTYPE_PECSP, ECP_SUBTYPE_VDP, ECP_VERSION, type EcpOperation} from './ecp-codec.js'
+import {ETHERTYPE_ECP, ethertypeOffset, readVlanTags, type VlanTag} from '../core/ethernet.js'
+import {decodeEcpFrame, ECP_SUBTYPE_PECSP, ECP_SUBTYPE_VDP, ECP_VERSION, type EcpOperation} from './ecp-codec.js'
 import {decodeVdpdu, type VdpTlv} from './vdp-codec.js'
 import {vsiidKey} from './vsiid.js'
-
-/** 802.1Q C-tag, 802.1ad S-tag (an S-channel of cl. 42 CDCP), and the pre-standard 0x9100 tag. */
-const VLAN_TAG_TYPES = new Set([0x8100, 0x88a8, 0x9100])
-const MAX_TAGS = 2
-
-interface VlanTag {
-  /** The tag's EtherType (TPID): 0x8100, 0x88a8 or 0x9100. */
-  readonly tpid: number
-  readonly pcp: number
-  readonly dei: boolean
-  readonly vid: number
-}
 
 interface VdpduDecodeFailure {
   /** VdpDecodeError code: VDP_TLV_TRUNCATED, VDP_TLV_LENGTH, VDP_NO_MANAGER_ID, VDP_BAD_FORMAT, VDP_BAD_FIELD. */
@@ -74,17 +63,6 @@ export interface DecodedEcpVdpFrame {
   readonly notes: string[]
 }
 
-/** Where the ECP EtherType sits: 12 untagged, 16 or 20 behind one or two VLAN tags; undefined if not ECP. */
-export function ecpEthertypeOffset(frame: Uint8Array): number | undefined {
-  let offset = 12
-  for (let tags = 0; offset + 2 <= frame.length; tags++, offset += 4) {
-    const type = (frame[offset] << 8) | frame[offset + 1]
-    if (type === ECP_ETHERTYPE) return offset
-    if (!VLAN_TAG_TYPES.has(type) || tags === MAX_TAGS) return undefined
-  }
-  return undefined
-}
-
 export function ecpSubtypeName(subtype: number): string {
   if (subtype === ECP_SUBTYPE_VDP) return 'VDP'
   if (subtype === ECP_SUBTYPE_PECSP) return 'PE-CSP'
@@ -98,16 +76,12 @@ export function ecpSubtypeName(subtype: number): string {
  */
 export function decodeEcpVdpFrame(bytes: Uint8Array): DecodedEcpVdpFrame {
   const frame = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const at = ecpEthertypeOffset(frame)
-  const vlanTags: VlanTag[] = []
+  const at = ethertypeOffset(frame, ETHERTYPE_ECP)
+  const vlanTags = at > 12 ? readVlanTags(frame, at) : []
   let untagged = frame
-  if (at !== undefined && at > 12) {
-    for (let o = 12; o < at; o += 4) {
-      const tci = frame.readUInt16BE(o + 2)
-      vlanTags.push({tpid: frame.readUInt16BE(o), pcp: tci >> 13, dei: (tci & 0x1000) !== 0, vid: tci & 0xfff})
-    }
+  if (at > 12) {
     untagged = Buffer.concat([frame.subarray(0, 12), frame.subarray(at)])
-  } else if (at === undefined && frame.length >= 14) {
+  } else if (at < 0 && frame.length >= 14) {
     const type = frame.readUInt16BE(12)
     throw new EcpDecodeError('ECP_BAD_ETHERTYPE', `EtherType 0x${type.toString(16).padStart(4, '0')} is not ECP22 (0x8940)`, {ethertype: type})
   }

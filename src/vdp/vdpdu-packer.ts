@@ -3,6 +3,9 @@
  * org TLVs) of that manager as fit the ULPDU budget, in FIFO order, then an End TLV if asked.
  *
  * One manager per VDPDU because lldpad drops a VDPDU that holds a second Manager ID TLV.
+ *
+ * The station packs its requests with it, and the ToR simulator's bridge (src/lab/vdp-bridge.ts) its
+ * responses and unsolicited De-Associates, so both ends build VDPDUs one way.
  */
 import {Fifo} from '../core/fifo.js'
 import {encodeTlv} from './vdp-codec.js'
@@ -10,7 +13,7 @@ import {encodeTlv} from './vdp-codec.js'
 export interface PackableVsi {
   readonly managerKey: string
   readonly managerId: Buffer
-  /** Whether the item still wants to be sent; the owner clears it to withdraw the item. */
+  /** Whether the item still wants to be sent; the owner clears it to withdraw the item (always true for one-shot items). */
   readonly queued: boolean
   /** Changes every time the item is queued again, so an old queue entry is recognised as stale. */
   readonly queueToken: number

@@ -4,7 +4,7 @@
  * with the VID field PS(1) | PCP(3) | VID(12); VID 0 asks the bridge to assign one.
  */
 import {VdpDecodeError, VdpEncodeError} from './errors.js'
-import {formatMac, isMacText, parseMac} from './mac.js'
+import {formatMac, isMacText, parseMac} from '../core/ethernet.js'
 
 export type FilterFormat = 1 | 2 | 3 | 4
 

@@ -5,7 +5,7 @@
  */
 import {CISCO_MAX_VM_NAME} from './cisco-oui.js'
 import {VdpEncodeError, VdpStationError} from './errors.js'
-import {isUsableUnicastMac} from './mac.js'
+import {isUsableUnicastMac} from '../core/ethernet.js'
 import {MANAGER_ID_LENGTH, managerIdText, NULL_MANAGER_ID} from './manager-id.js'
 import {encodeTlv, type VdpOrgTlv, type VsiMode, type VsiTlv} from './vdp-codec.js'
 import {hasGroup, hasMac, type FilterEntry, type VsiFilter} from './vsi-filter.js'

@@ -4,7 +4,7 @@
  */
 import {isIPv4, isIPv6} from 'node:net'
 import {VdpDecodeError, VdpEncodeError} from './errors.js'
-import {formatMac, isMacText, parseMac} from './mac.js'
+import {formatMac, isMacText, parseMac} from '../core/ethernet.js'
 
 export type Vsiid =
   | {readonly format: 'ipv4'; readonly address: string}

@@ -10,12 +10,13 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {callControl, callDaemon} from '../../src/control/client.js'
+import {ETHERTYPE_ECP, ethertypeOffset} from '../../src/core/ethernet.js'
 import {CHILD_ENV, CLI} from '../../src/lab/agent-runner.js'
 import {Lab, type LabProcess} from '../../src/lab/netns.js'
 import {type ProbeClient, startProbe} from '../helpers/probe-client.js'
 import {readPcapRecords} from '../../src/pcap/index.js'
 import type {VsiRecord} from '../../src/model/vsi.js'
-import {decodeEcpVdpFrame, ecpEthertypeOffset, EcpExchangeTracker} from '../../src/vdp/frame-decode.js'
+import {decodeEcpVdpFrame, EcpExchangeTracker} from '../../src/vdp/frame-decode.js'
 import {samples} from '../helpers/prometheus-text.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
@@ -137,7 +138,7 @@ describe('metrics of a running daemon', () => {
     let n = 0
     for await (const r of readPcapRecords(capture)) {
       n++
-      if (ecpEthertypeOffset(r.data) === undefined) continue
+      if (ethertypeOffset(r.data, ETHERTYPE_ECP) < 0) continue
       const frame = decodeEcpVdpFrame(Buffer.from(r.data))
       tracker.observe(n, r.timestampNs, frame)
       for (const t of frame.vdp?.tlvs ?? []) {

@@ -6,7 +6,7 @@
 import {TorSimulator, type TorEvent, type TorSimulatorOptions} from '../../src/lab/tor-simulator.js'
 import {buildLldpFrame, decodeLldpFrame, type EvbTlv, type LldpFrame} from '../../src/lldp/index.js'
 import {negotiateEvb, type EvbPolicy} from '../../src/lldp-agent/evb-negotiation.js'
-import {ETHERTYPE_ECP, ETHERTYPE_LLDP, NEAREST_CUSTOMER_BRIDGE} from '../../src/net/ethernet.js'
+import {ETHERTYPE_ECP, ETHERTYPE_LLDP, NEAREST_CUSTOMER_BRIDGE} from '../../src/core/ethernet.js'
 import {MemoryFrameIO, VirtualWire} from '../../src/net/frames.js'
 import {ManualClock} from '../../src/core/clock.js'
 import {EcpTransport} from '../../src/vdp/ecp-transport.js'

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {segmentVid, seededRandom} from '../../src/lab/vdp-bridge.js'
 import {negotiateEvb} from '../../src/lldp-agent/evb-negotiation.js'
-import {ETHERTYPE_ECP, ETHERTYPE_LLDP, NEAREST_BRIDGE, NEAREST_CUSTOMER_BRIDGE, NEAREST_NON_TPMR_BRIDGE} from '../../src/net/ethernet.js'
+import {ETHERTYPE_ECP, ETHERTYPE_LLDP, NEAREST_BRIDGE, NEAREST_CUSTOMER_BRIDGE, NEAREST_NON_TPMR_BRIDGE} from '../../src/core/ethernet.js'
 import {FrameIoError, MemoryFrameIO} from '../../src/net/frames.js'
 import {encodeEcpFrame} from '../../src/vdp/ecp-codec.js'
 import {toutKeepAlive} from '../../src/vdp/timers.js'

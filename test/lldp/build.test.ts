@@ -76,6 +76,20 @@ describe('buildLldpFrame', () => {
     expect(built.length).toBeGreaterThan(60)
   })
 
+  it('takes MACs in the IEEE 802 hyphen form too, encoding the same octets as the colon form', () => {
+    const colon = buildLldpFrame({...station, managementAddresses: [{address: '02:00:00:00:01:01'}]})
+    const hyphen = buildLldpFrame({
+      ...station,
+      dst: '01-80-C2-00-00-00',
+      src: '52-54-00-50-24-4E',
+      chassisId: {subtype: 4, value: '52-54-00-50-24-4E'},
+      portId: {subtype: 3, value: '52:54-00:50-24:4e'},
+      managementAddresses: [{address: '02-00-00-00-01-01'}],
+    })
+    expect(hyphen.toString('hex')).toBe(colon.toString('hex'))
+    expect(decodeLldpFrame(hyphen, {strict: true}).chassisId.value).toBe('52:54:00:50:24:4e')
+  })
+
   it.each([
     ['a MAC chassis ID that is not a MAC', {chassisId: {subtype: 4, value: 'eth0'}}, /MAC/],
     ['an empty port ID', {portId: {subtype: 5, value: ''}}, /1\.\.255/],

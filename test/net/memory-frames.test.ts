@@ -1,5 +1,5 @@
 import {afterEach, describe, expect, it, vi} from 'vitest'
-import {encodeEthernetFrame, ETHERTYPE_ECP, ETHERTYPE_LLDP, NEAREST_BRIDGE, NEAREST_CUSTOMER_BRIDGE} from '../../src/net/ethernet.js'
+import {encodeEthernetFrame, ETHERTYPE_ECP, ETHERTYPE_LLDP, NEAREST_BRIDGE, NEAREST_CUSTOMER_BRIDGE} from '../../src/core/ethernet.js'
 import {FrameIoError, MemoryFrameIO, VirtualWire, type FrameSocket} from '../../src/net/frames.js'
 
 const HOST_MAC = '02:00:00:00:01:01'

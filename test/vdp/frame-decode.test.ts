@@ -9,10 +9,11 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
+import {ETHERTYPE_ECP, ethertypeOffset} from '../../src/core/ethernet.js'
 import {PcapWriter, readPcapRecords} from '../../src/pcap/index.js'
 import {encodeEcpFrame} from '../../src/vdp/ecp-codec.js'
 import {EcpDecodeError} from '../../src/vdp/errors.js'
-import {decodeEcpVdpFrame, ecpEthertypeOffset, EcpExchangeTracker, type DecodedEcpVdpFrame, type EcpExchange} from '../../src/vdp/frame-decode.js'
+import {decodeEcpVdpFrame, EcpExchangeTracker, type DecodedEcpVdpFrame, type EcpExchange} from '../../src/vdp/frame-decode.js'
 import {ecpFrameJson, formatEcpSummary, formatEcpTree} from '../../src/vdp/format.js'
 import {managerIdText} from '../../src/vdp/manager-id.js'
 import {encodeVdpdu, type VsiTlv} from '../../src/vdp/vdp-codec.js'
@@ -39,7 +40,7 @@ async function decodeCapture(path: string): Promise<{frames: Decoded[]; tracker:
   let number = 0
   for await (const r of readPcapRecords(path)) {
     number++
-    if (ecpEthertypeOffset(r.data) === undefined) continue
+    if (ethertypeOffset(r.data, ETHERTYPE_ECP) < 0) continue
     const frame = decodeEcpVdpFrame(Buffer.from(r.data))
     frames.push({number, timeNs: r.timestampNs, frame, exchange: tracker.observe(number, r.timestampNs, frame)})
   }

@@ -81,6 +81,52 @@ describe('VdpBridge', () => {
     expect(b.bridge.size).toBe(0)
   })
 
+  it('sends TLVs in the order given, one VDPDU per run of one manager (A, B, A: three VDPDUs)', () => {
+    const b = bridgeUnderTest()
+    const [a, bee] = [managerIdFromText('managerA'), managerIdFromText('managerB')]
+    b.request([assoc(1), assoc(2)], a)
+    b.request([assoc(3)], bee)
+    b.request([assoc(4)], a)
+    const counted = b.bridge.counters
+    const before = b.sent.length
+    expect(b.bridge.deassociate([1, 3, 2, 4].map((n) => vsiidFor(n)))).toBe(4)
+    const pdus = b.answers(before)
+    expect(pdus.map((p) => [p.managerId.toString(), p.tlvs.map((t) => t.vsiid), p.endTlv])).toEqual([
+      [a.toString(), [vsiidFor(1)], true],
+      [bee.toString(), [vsiidFor(3)], true],
+      [a.toString(), [vsiidFor(2), vsiidFor(4)], true],
+    ])
+    expect(b.bridge.counters.pdusSent - counted.pdusSent).toBe(3)
+    expect(b.bridge.counters.tlvsSent - counted.tlvsSent).toBe(4)
+  })
+
+  it('fills a VDPDU up to the MTU exactly: Manager ID + VSI TLVs ≤ MTU − 6, End TLV on top', () => {
+    // Manager ID TLV 18 octets, a one-entry format-4 VSI TLV 39: MTU 999 holds 18 + 25 · 39 = 993 = 999 − 6.
+    const perPdu = (mtu: number) => {
+      const b = bridgeUnderTest({mtu})
+      b.request(Array.from({length: 60}, (_, i) => assoc(i + 1)))
+      const frames = b.sent.map((f) => decodeEcpFrame(f)).filter((f) => f.operation === 'request')
+      return frames.map((f) => [decodeVdpdu(f.ulpdu).tlvs.length - 1, decodeVdpdu(f.ulpdu).length])
+    }
+    expect(perPdu(999)).toEqual([[25, 18 + 25 * 39 + 2], [25, 18 + 25 * 39 + 2], [10, 18 + 10 * 39 + 2]])
+    expect(perPdu(998)).toEqual([[24, 18 + 24 * 39 + 2], [24, 18 + 24 * 39 + 2], [12, 18 + 12 * 39 + 2]])
+  })
+
+  it('leaves the End TLV out when told (endTlv: false)', () => {
+    const b = bridgeUnderTest({endTlv: false})
+    const [answer] = b.request([assoc(1), assoc(2)])
+    expect(answer.endTlv).toBe(false)
+    expect(answer.tlvs).toHaveLength(2)
+  })
+
+  it('dropAckRate 1 withholds every ECP ACK and nothing else', () => {
+    const b = bridgeUnderTest({faults: {dropAckRate: 1}})
+    const answers = b.request([assoc(1)])
+    expect(answers).toHaveLength(1)
+    expect(b.sent.map((f) => decodeEcpFrame(f).operation)).toEqual(['request'])
+    expect(b.bridge.counters.droppedAcks).toBe(1)
+  })
+
   it('pool policy: one VID per group, shared, released with its last VSI, error 2 when exhausted', () => {
     const b = bridgeUnderTest({vlanPolicy: {kind: 'pool', from: 10, to: 11}})
     const vid = (n: number, groupId: number) => b.request([assoc(n, [{groupId}])])[0].tlvs[0]

@@ -8,7 +8,7 @@
  *   {ev:'error', id, sysCode, message}.
  */
 import {createInterface} from 'node:readline'
-import {decodeEthernetHeader} from '../../../src/net/ethernet.js'
+import {decodeEthernetHeader} from '../../../src/core/ethernet.js'
 import {AfPacketFrameIO, type FrameSocket} from '../../../src/net/frames.js'
 
 type Request = {op: string; seq: number; id?: string; [key: string]: unknown}

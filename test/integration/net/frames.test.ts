@@ -13,7 +13,7 @@ import {
   NEAREST_BRIDGE,
   NEAREST_CUSTOMER_BRIDGE,
   NEAREST_NON_TPMR_BRIDGE,
-} from '../../../src/net/ethernet.js'
+} from '../../../src/core/ethernet.js'
 
 const isRoot = process.getuid?.() === 0
 const HOST_MAC = '02:00:00:00:01:01'

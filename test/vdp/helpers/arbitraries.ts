@@ -1,7 +1,7 @@
 // fast-check arbitraries for the VDP codec: every TLV kind, every VSIID and filter format.
 import fc from 'fast-check'
 import type {CiscoTlv} from '../../../src/vdp/cisco-oui.js'
-import {formatMac} from '../../../src/vdp/mac.js'
+import {formatMac} from '../../../src/core/ethernet.js'
 import type {VdpTlv, VsiTlv} from '../../../src/vdp/vdp-codec.js'
 import type {FilterEntry, FilterFormat, VsiFilter} from '../../../src/vdp/vsi-filter.js'
 import type {VsiStatus} from '../../../src/vdp/vsi-status.js'
