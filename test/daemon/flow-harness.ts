@@ -1,7 +1,8 @@
 /**
  * The whole agent in one process, without root: the real `Daemon` wiring on in-memory edges. The host's `eth0`
  * and the ToR simulator's `sw0` are joined by a VirtualWire; the link inventory comes from a fake rtnetlink
- * source; the database is SQLite in memory (kept open across daemon restarts, as the file is in production);
+ * source; the database is SQLite in memory, kept open across daemon restarts (it stands for the file a restarted
+ * process opens again);
  * one ManualClock drives the daemon and the simulator. `settle(ms)` moves that clock from timer to timer and
  * lets the wire deliver in between, so seconds of protocol time cost milliseconds.
  *
@@ -12,6 +13,8 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import pino from 'pino'
+
 import {parseConfigText, type LoadedConfig} from '../../src/config/load.js'
 import {ManualClock, type TimerHandle} from '../../src/core/clock.js'
 import type {ControlMethod, ControlResult} from '../../src/control/protocol.js'
@@ -19,7 +22,7 @@ import {controlHandlers} from '../../src/daemon/control-handlers.js'
 import {Daemon, type DaemonEdges} from '../../src/daemon/daemon.js'
 import {NoDataplane, type Dataplane} from '../../src/dataplane/dataplane.js'
 import {TorSimulator, type TorEvent, type TorSimulatorOptions} from '../../src/lab/tor-simulator.js'
-import {silentLogger, type Logger} from '../../src/log/logger.js'
+import type {Logger} from '../../src/log/logger.js'
 import {MemoryFrameIO, VirtualWire} from '../../src/net/frames.js'
 import {LinkMonitor, type LinkMessageSink, type LinkMessageSource} from '../../src/net/links.js'
 import type {RtLinkMessage} from '../../src/net/rtnetlink.js'
@@ -36,8 +39,8 @@ export const FLOW_EPOCH = Date.UTC(2026, 0, 1)
 
 /**
  * The lab's agent.ini: auto uplink detection on veth ports (the lab's uplink is a veth, as in the integration
- * tests), short retries. `ini` given to flowHarness is appended (a later section key overrides nothing: keys are
- * single-valued, so pass only keys not set here, or set `baseIni: ''`).
+ * tests), short retries. flowHarness appends its `ini` option to it; the loader refuses a key set twice, so
+ * to change one of these keys pass `baseIni` instead.
  */
 export const FLOW_INI = '[uplink]\nmode = auto\ncandidate_kinds = veth\n[vdp]\nretry_initial = 1\nretry_max = 4\n'
 
@@ -102,12 +105,30 @@ export interface FlowOptions {
   ini?: string
   /** Default FLOW_INI. */
   baseIni?: string
-  /** ToR simulator options (its VLAN policy, faults, EVB...). */
+  /** ToR simulator options (its VLAN policy, faults, EVB, a stateFile to keep its VSIs across restartTor...). */
   tor?: Partial<TorSimulatorOptions>
   /** Default NoDataplane, a new one per daemon. */
   dataplane?: () => Dataplane
   controller?: DaemonEdges['controller']
-  log?: Logger
+  /** Lowest level kept in `logs` (default warn: what an operator is told about). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error'
+}
+
+/** One line the daemon (or the simulator) logged, as pino writes it. */
+export interface LogLine {
+  level: number
+  msg: string
+  [key: string]: unknown
+}
+
+/** pino's numeric level of `error`. */
+export const LOG_ERROR = 50
+
+/** A pino logger that keeps its lines in memory (silent on the console), stamped with `now()` (the manual clock). */
+export function memoryLogger(level: NonNullable<FlowOptions['logLevel']> = 'warn', now: () => number = Date.now): {log: Logger; lines: LogLine[]} {
+  const lines: LogLine[] = []
+  const log = pino({level, timestamp: () => `,"time":${now()}`}, {write: (line: string) => void lines.push(JSON.parse(line) as LogLine)})
+  return {log, lines}
 }
 
 export type FlowHarness = Awaited<ReturnType<typeof flowHarness>>
@@ -120,15 +141,15 @@ export async function flowHarness(opts: FlowOptions = {}) {
   wire.attach(hostIo, UPLINK, {mac: HOST_MAC}).attach(torIo, TOR_PORT, {mac: TOR_MAC})
   const links = new FakeLinkSource()
   const store = Store.open(':memory:')
-  const log = opts.log ?? silentLogger
+  const {log, lines: logs} = memoryLogger(opts.logLevel, () => clock.now())
   const dir = mkdtempSync(join(tmpdir(), 'vdp-flow-'))
   const text = `${opts.baseIni ?? FLOW_INI}${opts.ini ?? ''}[general]\nuplink_override_file = ${join(dir, 'uplink-override')}\nstate_dir = ${dir}\ncontrol_socket = ${join(dir, 'control.sock')}\n`
-  const loaded: LoadedConfig = {...parseConfigText(text, 'flow.ini')}
+  const loaded: LoadedConfig = parseConfigText(text, 'flow.ini')
 
   /** Everything the simulator reported, across its restarts. */
   const torEvents: TorEvent[] = []
   const newTor = () =>
-    new TorSimulator({frames: torIo, ifname: TOR_PORT, localMac: TOR_MAC, clock, log, minTxGapMs: 0, onEvent: (e) => torEvents.push(e), ...opts.tor})
+    new TorSimulator({frames: torIo, ifname: TOR_PORT, localMac: TOR_MAC, clock, log: log.child({side: 'tor'}), minTxGapMs: 0, onEvent: (e) => torEvents.push(e), ...opts.tor})
   let tor = newTor()
   tor.start()
 
@@ -199,6 +220,10 @@ export async function flowHarness(opts: FlowOptions = {}) {
     store,
     loaded,
     torEvents,
+    /** What was logged at `logLevel` and above, daemon and simulator alike. */
+    logs,
+    /** Lines logged at error level or above: a flow that went as it should logs none. */
+    errors: () => logs.filter((l) => l.level >= LOG_ERROR),
     settle,
     until,
     get daemon() {
@@ -220,7 +245,7 @@ export async function flowHarness(opts: FlowOptions = {}) {
       await daemon.start()
       await settle()
     },
-    /** Stop the simulator and start a fresh one (it forgets every VSI: a switch reload). */
+    /** Stop the simulator and start a new one: without a `tor.stateFile` it forgets every VSI (a switch reload). */
     async restartTor() {
       tor.stop()
       await drain()

@@ -24,8 +24,12 @@ const PORTS = [P1, P2, P3]
 
 let open: FlowHarness | undefined
 afterEach(async () => {
-  await open?.close()
+  const h = open
   open = undefined
+  if (!h) return
+  await h.close()
+  // every story here is one the agent handles: none of it is worth an error in the operator's log
+  expect(h.errors()).toEqual([])
 })
 
 async function harness(opts: FlowOptions = {}): Promise<FlowHarness> {
@@ -161,6 +165,37 @@ describe('the whole agent on the in-memory wire', () => {
     expect(h.tor.vsis()).toHaveLength(3)
     for (const p of PORTS) expect(firstAssociations(h, p)).toBe(1)
     expect(h.torOf('deassociated')).toEqual([])
+  })
+
+  it('a long outage: the switch expires the VSIs; back, each is associated anew on its recorded VLAN', async () => {
+    const h = await harness()
+    await associateAll(h)
+    const vlans = PORTS.map((p) => vsi(h, p)!.vdpVlan)
+    await h.cable(false)
+    // nothing refreshes them: the switch drops each at its keep-alive timeout (toutKeepAlive, about 12 s here)
+    await h.settle(60_000)
+    expect(h.tor.vsis()).toEqual([])
+    expect(h.torOf('deassociated').map((e) => e.initiator)).toEqual(['expired', 'expired', 'expired'])
+    for (const p of PORTS) expect(vsi(h, p)?.state).toBe('pending')
+
+    await h.cable(true)
+    await h.until('every port is associated again', () => allAssociated(h) && h.tor.vsis().length === 3, 30_000)
+    expect(PORTS.map((p) => vsi(h, p)!.vdpVlan)).toEqual(vlans)
+    expect(PORTS.map((p) => switchVids(h, p)?.[0])).toEqual(vlans)
+    for (const p of PORTS) expect(firstAssociations(h, p)).toBe(2)
+  })
+
+  it('vm down de-associates the port at the switch and forgets it; the others stay', async () => {
+    const h = await harness()
+    await associateAll(h)
+    expect(h.daemon.intake.down({portUuid: P2.portUuid})).toMatchObject({portUuid: P2.portUuid, desired: 'down', queued: true})
+    await h.until('P2 is gone', () => vsi(h, P2) === undefined, 5_000)
+    expect(h.tor.vsi(uuidVsiid(P2.portUuid))).toBeUndefined()
+    expect(h.torOf('deassociated')).toEqual([{type: 'deassociated', vsiid: vsiidKey(uuidVsiid(P2.portUuid)), initiator: 'station'}])
+    expect(h.journal('vsi-deassociated')).toEqual([expect.objectContaining({subject: P2.portUuid, detail: {reason: null}})])
+    // P1 shares P2's segment: its VLAN stays held for it
+    expect(switchVids(h, P1)).toEqual([vsi(h, P1)!.vdpVlan])
+    expect(h.daemon.status().vsis).toEqual({total: 2, byState: {associated: 2}})
   })
 
   it('a restarted daemon resumes from its database: the recorded VLANs, exactly once at the switch', async () => {
