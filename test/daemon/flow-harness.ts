@@ -107,6 +107,8 @@ export interface FlowOptions {
   baseIni?: string
   /** ToR simulator options (its VLAN policy, faults, EVB, a stateFile to keep its VSIs across restartTor...). */
   tor?: Partial<TorSimulatorOptions>
+  /** Start the simulator with the harness (default); false: the test calls `startTor()` (a switch not there yet). */
+  torRunning?: boolean
   /** Default NoDataplane, a new one per daemon. */
   dataplane?: () => Dataplane
   controller?: DaemonEdges['controller']
@@ -151,7 +153,7 @@ export async function flowHarness(opts: FlowOptions = {}) {
   const newTor = () =>
     new TorSimulator({frames: torIo, ifname: TOR_PORT, localMac: TOR_MAC, clock, log: log.child({side: 'tor'}), minTxGapMs: 0, onEvent: (e) => torEvents.push(e), ...opts.tor})
   let tor = newTor()
-  tor.start()
+  if (opts.torRunning ?? true) tor.start()
 
   const newDaemon = () =>
     new Daemon(
@@ -243,6 +245,11 @@ export async function flowHarness(opts: FlowOptions = {}) {
       await drain()
       daemon = newDaemon()
       await daemon.start()
+      await settle()
+    },
+    /** Start the simulator created with `torRunning: false`. */
+    async startTor() {
+      tor.start()
       await settle()
     },
     /** Stop the simulator and start a new one: without a `tor.stateFile` it forgets every VSI (a switch reload). */

@@ -70,6 +70,23 @@ describe('the whole agent on the in-memory wire', () => {
     expect(h.store.uplink.get()).toMatchObject({ifname: UPLINK, source: 'lldp', state: 'up'})
   })
 
+  it('without a switch there is no uplink and VM ports wait; the switch appears: uplink found, the waiting port associated', async () => {
+    const h = (open = await flowHarness({torRunning: false, tor: {vlanPolicy: POOL}}))
+    await h.start()
+    await h.settle(5_000)
+    expect(h.daemon.status().uplink).toMatchObject({ifname: null, state: 'none', reason: expect.stringContaining('waiting for an LLDP neighbour')})
+    expect(await h.control('lldp.stats')).toMatchObject({listening: [UPLINK], transmitting: []})
+    h.daemon.intake.up(P1)
+    await h.settle(1_000)
+    expect(vsi(h, P1)).toMatchObject({state: 'pending', failReason: 'waiting for the uplink'})
+
+    await h.startTor()
+    await h.until('P1 is associated', () => vsi(h, P1)?.state === 'associated', 5_000)
+    expect(h.daemon.status().uplink).toMatchObject({ifname: UPLINK, source: 'lldp', state: 'up'})
+    expect(switchVids(h, P1)).toEqual([vsi(h, P1)!.vdpVlan])
+    expect(h.journal('uplink').map((e) => e.detail.state)).toEqual(['none', 'up'])
+  })
+
   it('associates VM ports (vm up, then a bulk) with the VLANs the switch assigned, and keeps them alive', async () => {
     const h = await harness()
     await associateAll(h)
