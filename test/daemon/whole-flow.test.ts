@@ -101,7 +101,7 @@ describe('the whole agent on the in-memory wire', () => {
       expect(vsi(h, p)).toMatchObject({state: 'associated', uplink: UPLINK, attempts: 0, failReason: null})
       expect(h.tor.vsi(uuidVsiid(p.portUuid))?.vmName).toBe(p.vmName)
     }
-    expect(h.journal('vsi-associated').map((e) => [e.subject, e.detail.vlan])).toEqual(expect.arrayContaining(PORTS.map((p, i) => [p.portUuid, vlans[i]])))
+    expect(h.journal('vsi-associated').map((e) => [e.subject, e.detail.vlan, e.detail.uplink]).sort()).toEqual(PORTS.map((p, i) => [p.portUuid, vlans[i], UPLINK]).sort())
     expect(h.journal('vm-bulk').at(-1)?.detail).toEqual({up: 2, down: 0})
     expect(h.daemon.status().vsis).toEqual({total: 3, byState: {associated: 3}})
     expect(await h.control('vsi.get', {portUuid: P3.portUuid})).toMatchObject({state: 'associated', vdpVlan: vlans[2]})
