@@ -33,19 +33,19 @@ import {loopback, newlink} from '../net/link-fixtures.js'
 export const HOST_MAC = '02:00:00:00:01:01'
 export const TOR_MAC = '02:00:00:00:02:01'
 export const UPLINK = 'eth0'
-export const TOR_PORT = 'sw0'
+const TOR_PORT = 'sw0'
 /** 2026-01-01T00:00:00Z: the clock is the database's time base (epoch ms), so status shows real dates. */
-export const FLOW_EPOCH = Date.UTC(2026, 0, 1)
+const FLOW_EPOCH = Date.UTC(2026, 0, 1)
 
 /**
  * The lab's agent.ini: auto uplink detection on veth ports (the lab's uplink is a veth, as in the integration
  * tests), short retries. flowHarness appends its `ini` option to it; the loader refuses a key set twice, so
  * to change one of these keys pass `baseIni` instead.
  */
-export const FLOW_INI = '[uplink]\nmode = auto\ncandidate_kinds = veth\n[vdp]\nretry_initial = 1\nretry_max = 4\n'
+const FLOW_INI = '[uplink]\nmode = auto\ncandidate_kinds = veth\n[vdp]\nretry_initial = 1\nretry_max = 4\n'
 
 /** A ManualClock that also knows when its next timer is due, so `settle` can step from timer to timer. */
-export class SteppingClock extends ManualClock {
+class SteppingClock extends ManualClock {
   private readonly dues = new Map<number, number>()
 
   override setTimer(delayMs: number, fn: () => void): TimerHandle {
@@ -74,7 +74,7 @@ export class SteppingClock extends ManualClock {
  * The kernel's link inventory as rtnetlink would report it: `lo` and the veth uplink `eth0` (with the MAC of
  * the wire's host port). `setCarrier` changes it and notifies, as a pulled or plugged cable does.
  */
-export class FakeLinkSource implements LinkMessageSource {
+class FakeLinkSource implements LinkMessageSource {
   private sink?: LinkMessageSink
   private readonly links = new Map<number, RtLinkMessage>([
     [1, loopback],
@@ -124,10 +124,10 @@ export interface LogLine {
 }
 
 /** pino's numeric level of `error`. */
-export const LOG_ERROR = 50
+const LOG_ERROR = 50
 
 /** A pino logger that keeps its lines in memory (silent on the console), stamped with `now()` (the manual clock). */
-export function memoryLogger(level: NonNullable<FlowOptions['logLevel']> = 'warn', now: () => number = Date.now): {log: Logger; lines: LogLine[]} {
+function memoryLogger(level: NonNullable<FlowOptions['logLevel']> = 'warn', now: () => number = Date.now): {log: Logger; lines: LogLine[]} {
   const lines: LogLine[] = []
   const log = pino({level, timestamp: () => `,"time":${now()}`}, {write: (line: string) => void lines.push(JSON.parse(line) as LogLine)})
   return {log, lines}
