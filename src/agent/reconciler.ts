@@ -34,8 +34,8 @@ export interface VdpReconcilerDeps {
   clock: Clock
   config: () => AgentConfig
   macOf: (ifname: string) => string | undefined
-  /** The host's datapath (issue 12): a result is committed only once its flows are in. */
-  dataplane?: Dataplane
+  /** The host's datapath (issue 12; `NoDataplane` without one): a result is committed only once its flows are in. */
+  dataplane: Dataplane
 }
 
 /** After a retry found its port still queued (or the queue full), it is tried again this much later. */
@@ -98,14 +98,14 @@ export class VdpReconciler {
     if (notice.type === 'deassociated') {
       if (rec?.desired === 'down') {
         this.ended(rec, null)
-        void dataplane?.portDown(rec)
+        void dataplane.portDown(rec)
       }
       return
     }
     if (!rec || rec.desired !== 'up') return
     if (notice.type === 'confirmed') {
       if (rec.state === 'associated' && rec.vdpVlan === notice.vid) return
-      if (dataplane && notice.vid !== null && rec.vdpVlan !== notice.vid) {
+      if (notice.vid !== null && rec.vdpVlan !== notice.vid) {
         // A switch that came back with another VLAN: the flows move first, as for a VLAN change.
         void dataplane.portUp(rec, notice.vid).then((r) => {
           if (r.ok) results.confirmed(rec, notice.vid, r.localVlan ?? rec.localVlan)
@@ -118,7 +118,7 @@ export class VdpReconciler {
     }
     if (notice.type === 'vlan-changed') {
       log.warn({port: rec.portUuid, from: notice.from, to: notice.to}, 'the switch changed the VLAN of an association')
-      if (dataplane && notice.to !== null) {
+      if (notice.to !== null) {
         // dataplane: the flows move to the new VLAN first; the change is recorded and reported after
         void dataplane.portUp(rec, notice.to).then((r) => {
           if (r.ok) results.vlanChanged(rec, notice.from, notice.to, r.localVlan ?? rec.localVlan)
@@ -154,7 +154,7 @@ export class VdpReconciler {
     }
     const uplinkRec = this.deps.uplinkRecord()
     session.open(ifname, mac, uplinkRec?.evb, uplinkRec?.detectedOn ?? ifname)
-    await this.deps.dataplane?.uplinkUp(ifname)
+    await this.deps.dataplane.uplinkUp(ifname)
     // Everything that should be associated goes to the switch again, and everything taken down is
     // de-associated there (a switch that remembers still holds what a previous run left), in one bulk event.
     const up: VsiRecord[] = []
@@ -176,7 +176,7 @@ export class VdpReconciler {
 
   private async uplinkDown(ifname: string, reason: string): Promise<void> {
     this.deps.session.close(`uplink ${ifname} down`)
-    await this.deps.dataplane?.uplinkDown(ifname)
+    await this.deps.dataplane.uplinkDown(ifname)
     this.deps.results.sessionClosed(ifname, reason)
   }
 
@@ -209,7 +209,7 @@ export class VdpReconciler {
   private async commitAssociated(rec: VsiRecord, uplink: string, vid: number | null): Promise<void> {
     const {dataplane} = this.deps
     let localVlan = rec.localVlan
-    if (dataplane && vid !== null) {
+    if (vid !== null) {
       // the flows go in first: a port is reported associated (with its local VLAN) only once it can forward
       const programmed = await dataplane.portUp(rec, vid)
       if (!programmed.ok) return this.failedIfStillWanted(rec, {ok: false, reason: programmed.reason, hard: false})
@@ -291,7 +291,7 @@ export class VdpReconciler {
         const current = vsis.get(rec.portUuid)
         if (!current || current.desired !== 'down') return // brought up again meanwhile
         this.ended(rec, reason)
-        await this.deps.dataplane?.portDown(rec)
+        await this.deps.dataplane.portDown(rec)
       }),
     )
   }
