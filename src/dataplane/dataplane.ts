@@ -1,5 +1,5 @@
 /**
- * The seam between VDP results and the host's datapath. The VM processor calls it before it commits a
+ * The seam between VDP results and the host's datapath. The VDP reconciler calls it before it commits a
  * result: a port is reported associated (with its `local_vlan`) only after `portUp` resolved ok, i.e.
  * after the translation flows are in. `driver = none` programs nothing (`NoDataplane`).
  */
