@@ -2,7 +2,9 @@ import {EventEmitter} from 'node:events'
 
 import type {AgentConfig} from '../config/schema.js'
 import {errorMessage} from '../errors.js'
+import {bridgeRestartSign} from '../lldp-agent/evb-negotiation.js'
 import {type NeighborEvent, isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
+import type {EvbTlv} from '../lldp/types.js'
 import type {Logger} from '../log/logger.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
 import {type EvbNegotiated, type EvbValues, evbValuesOf} from '../model/evb.js'
@@ -116,8 +118,8 @@ interface Session {
   evbTimer?: TimerHandle
   resyncTimer?: TimerHandle
   resyncBackoffMs: number
-  /** The EVB TLV of the bridge last heard, to notice it restarting (JSON). */
-  bridgeTlv?: string
+  /** The EVB TLV of the bridge last heard, to notice it restarting (`bridgeRestartSign`). */
+  bridgeEvb?: EvbTlv
   held: string | null
 }
 
@@ -178,8 +180,12 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
   /** Counters of the sessions already closed: a new uplink starts a new session, the totals go on. */
   private readonly retired: VdpTotals = {station: {}, transport: {}}
 
+  /** clock ms at construction: a neighbour last heard before was restored from the database (a previous run). */
+  private readonly startedAt: number
+
   constructor(private readonly deps: VsiManagerDeps) {
     super()
+    this.startedAt = deps.clock.now()
   }
 
   get uplink(): string | undefined {
@@ -236,7 +242,7 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
       held: !negotiated,
     })
     const now = this.deps.clock.now()
-    const session: Session = {ifname, lldpPort, socket, transport, station, evb: negotiated ? 'negotiated' : 'waiting', evbSince: now, resyncBackoffMs: RESYNC_FIRST_MS, held: negotiated ? null : "waiting for the bridge's EVB TLV", bridgeTlv: this.bridgeTlvText(lldpPort)}
+    const session: Session = {ifname, lldpPort, socket, transport, station, evb: negotiated ? 'negotiated' : 'waiting', evbSince: now, resyncBackoffMs: RESYNC_FIRST_MS, held: negotiated ? null : "waiting for the bridge's EVB TLV", bridgeEvb: this.bridgeEvbOn(lldpPort)}
     this.session = session
     if (!negotiated) {
       session.evbTimer = this.deps.clock.setTimer(cfg.vdp.evb_wait * 1000, () => this.evbFallback(session))
@@ -263,19 +269,19 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
 
   /**
    * LLDP neighbour changes (the daemon passes them all). On the uplink's port they say the switch restarted
-   * or went away: its EVB TLV came back, changed, or left (shutdown LLDPDU, TTL). Acted on at once: our
-   * LLDPDU goes out now, the station re-sends everything, and status stops claiming what is unconfirmed.
+   * or went away: its EVB TLV came back, changed as a restart changes it (`bridgeRestartSign`), or left (shutdown
+   * LLDPDU, TTL). Acted on at once: our LLDPDU goes out now, the station re-sends everything, and status stops
+   * claiming what is unconfirmed.
    */
   onNeighborEvents(events: readonly NeighborEvent[]): void {
     const s = this.session
     if (!s || !events.some((e) => e.neighbor.ifname === s.lldpPort)) return
-    const tlv = this.bridgeTlvText(s.lldpPort)
+    const tlv = this.bridgeEvbOn(s.lldpPort)
     s.transport.acceptOnlyFrom(this.switchMac(s.lldpPort, s.evb !== 'negotiated'))
-    if (tlv === s.bridgeTlv) return
-    const before = s.bridgeTlv
-    s.bridgeTlv = tlv
+    const before = s.bridgeEvb
+    s.bridgeEvb = tlv
     if (tlv === undefined) {
-      if (s.evb !== 'negotiated') return
+      if (before === undefined || s.evb !== 'negotiated') return
       s.held = 'the bridge withdrew its EVB TLV (shutdown or expiry); waiting for it to return'
       s.station.hold()
       this.deps.log.warn({ifname: s.ifname}, 'the switch went away; VDP held until it returns')
@@ -283,8 +289,11 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
       return
     }
     if (before === undefined) return // its first TLV: setEvb() follows with the negotiated values
-    this.deps.log.warn({ifname: s.ifname}, "the switch's EVB TLV changed: it restarted; re-associating everything")
-    this.emit('notice', {type: 'bridge-restarted', reason: "the switch's EVB TLV changed (a restart)"})
+    // Not any change: the bridge hearing us changes its TLV too (the echo of our station status).
+    const sign = bridgeRestartSign(before, tlv)
+    if (sign === undefined) return
+    this.deps.log.warn({ifname: s.ifname, sign}, "the switch's EVB TLV changed: it restarted; re-associating everything")
+    this.emit('notice', {type: 'bridge-restarted', reason: `the switch's EVB TLV changed (a restart): ${sign}`})
     this.deps.announceEvb?.(s.lldpPort)
     this.scheduleResync(s, RESYNC_AFTER_LLDP_MS)
   }
@@ -375,9 +384,15 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
     return bridge?.srcMac
   }
 
-  private bridgeTlvText(port: string): string | undefined {
+  /**
+   * The EVB TLV of the bridge this run last heard on the port, to tell its restarts. Not one restored from the
+   * database: it echoes our previous run, which a stopping daemon ends with its shutdown LLDPDU (the bridge's
+   * next TLV echoes nothing, and that is no restart of the bridge).
+   */
+  private bridgeEvbOn(port: string): EvbTlv | undefined {
     const bridge = (this.deps.neighborsOn?.(port) ?? []).filter(isEvbBridgeNeighbor).sort((a, b) => b.lastSeen - a.lastSeen)[0]
-    return bridge ? JSON.stringify(bridge.evb) : undefined
+    if (!bridge?.evb || bridge.lastSeen < this.startedAt) return undefined
+    return {...bridge.evb} // a copy: what it was, whatever happens to the record
   }
 
   /** Associate one VM port; resolves when the switch answered (or the exchange failed). */

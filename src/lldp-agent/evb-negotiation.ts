@@ -87,3 +87,31 @@ export function negotiateEvbBridge(policy: EvbBridgePolicy, station?: EvbTlv): {
     negotiated: {retries: bridge.retries, rte: bridge.rte, rwd: bridge.rwd, rka: bridge.rka, groupIds: policy.groupId && station.sgid, reflectiveRelay: bridge.rrctr},
   }
 }
+
+/**
+ * Whether a bridge's EVB TLV carries what it heard from a station (`negotiateEvbBridge`, lldpad's bridge_tlv;
+ * docs/wire-notes.md §EVB negotiation): the echoed station-status octet (SGID, RRREQ, RRSTAT), RRCTR (granted
+ * to a station's RRREQ) and the ROL bits (the station's value won or tied). A bridge that has heard no station
+ * yet, as after its (re)start, clears them all (lldpad: `02 00 6e 54 14`).
+ */
+export function echoesStation(bridge: EvbTlv): boolean {
+  return bridge.sgid || bridge.rrreq || bridge.rrstat !== 0 || bridge.rrctr || bridge.rolRwd || bridge.rolRka
+}
+
+/**
+ * Why a bridge whose EVB TLV went from `before` to `now` must be taken for restarted (it forgot the station's
+ * VSIs), or undefined when the change is only the bridge hearing the station (docs/vdp.md "Restarts and faults
+ * of either side"). A restart shows as its own settings changing (mode, BGID, RRCAP; R, RTE, RWD, RKA while it
+ * has heard no station, when they are its own proposal), or as the echo of the station going (a restarted
+ * bridge has not heard us yet; lldpad killed and started again sends no shutdown LLDPDU first). The echo
+ * appearing, or following the station's TLV (RRSTAT 3 then 0/1, values rising to the station's), is not one.
+ */
+export function bridgeRestartSign(before: EvbTlv, now: EvbTlv): string | undefined {
+  if (before.mode !== now.mode || before.bgid !== now.bgid || before.rrcap !== now.rrcap) return 'its own EVB settings changed (mode, BGID, RRCAP)'
+  const heardBefore = echoesStation(before)
+  const heardNow = echoesStation(now)
+  if (heardBefore && !heardNow) return 'its EVB TLV no longer echoes our station status'
+  const sameValues = before.retries === now.retries && before.rte === now.rte && before.rwd === now.rwd && before.rka === now.rka
+  if (!heardBefore && !heardNow && !sameValues) return 'its own R, RTE, RWD or RKA changed'
+  return undefined
+}

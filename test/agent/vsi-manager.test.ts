@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {defaultConfig} from '../../src/config/load.js'
 import {type VsiNotice, VsiManager, requestedVid} from '../../src/agent/vsi-manager.js'
 import {VdpBridge} from '../../src/lab/vdp-bridge.js'
+import {negotiateEvb, negotiateEvbBridge} from '../../src/lldp-agent/evb-negotiation.js'
 import type {NeighborEvent} from '../../src/lldp-agent/neighbor-table.js'
 import {silentLogger} from '../../src/log/logger.js'
 import type {EvbTlv} from '../../src/lldp/types.js'
@@ -24,11 +25,17 @@ const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r))
 }
 
-/** The EVB TLV of a bridge: mode bridge, RR on, R 3, RTE 14, RWD 20, RKA 20. */
-const BRIDGE_EVB: EvbTlv = {bgid: false, rrcap: true, rrctr: true, sgid: false, rrreq: false, rrstat: 1, retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: false, rka: 20}
+/** The bridge's EVB policy: RR capable, R 3, RTE 14, RWD 20, RKA 20. */
+const BRIDGE_POLICY = {retries: 3, rte: 14, rwd: 20, rka: 20, rrCapable: true, groupId: false}
+/** Our station's policy: the [lldp] evb_* defaults (SGID, no RRREQ). */
+const STATION_POLICY = {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: false, groupId: true}
+/** The bridge's EVB TLV before it heard any station (after its start): nothing echoed (lldpad: 02 00 ...). */
+const UNHEARD_EVB: EvbTlv = negotiateEvbBridge(BRIDGE_POLICY).bridge
+/** Once it heard our first TLV (sent before we heard it: RRSTAT 3), then our TLV answering its own. */
+const ECHO_FIRST_EVB: EvbTlv = negotiateEvbBridge(BRIDGE_POLICY, negotiateEvb(STATION_POLICY).station).bridge
+const BRIDGE_EVB: EvbTlv = negotiateEvbBridge(BRIDGE_POLICY, negotiateEvb(STATION_POLICY, UNHEARD_EVB).station).bridge
 
-function bridgeNeighbor(changes: Partial<EvbTlv> = {}): NeighborRecord {
-  const evb = {...BRIDGE_EVB, ...changes}
+function bridgeNeighbor(evb: EvbTlv = BRIDGE_EVB): NeighborRecord {
   return {ifname: 'eth0', destAddress: '01:80:c2:00:00:00', chassisId: TOR_MAC, portId: 'Ethernet1/1', chassisSubtype: 4, portSubtype: 5, srcMac: TOR_MAC, ttl: 120, expiresAt: 1e12, systemName: 'tor', systemDescription: null, portDescription: null, mgmtAddresses: [], capabilities: null, evb, firstSeen: 0, lastSeen: 0}
 }
 
@@ -123,30 +130,103 @@ describe('VsiManager: VDP waits for EVB, takes ECP only from the switch, follows
     expect(t.notices.filter((n) => n.type === 'lost')).toEqual([])
   })
 
-  it('a changed EVB TLV (the switch restarted): notice, our LLDPDU at once, everything re-sent 50 ms later', async () => {
-    const t = setup()
-    t.manager.open('eth0', HOST_MAC, NEGOTIATED)
-    const outcome = t.manager.associate(row(3))
-    for (let i = 0; i < 5; i++) {
+  /** Run the clock `ms` forward 1 ms at a time, letting the wire deliver. */
+  async function run(t: ReturnType<typeof setup>, ms: number): Promise<void> {
+    for (let i = 0; i < ms; i++) {
       await flush()
       t.clock.advance(1)
     }
+    await flush()
+  }
+
+  /** The bridge's LLDPDU now carries `evb` (the LLDP agent's neighbour table changed). */
+  function bridgeSends(t: ReturnType<typeof setup>, evb: EvbTlv): void {
+    t.heard.list = [bridgeNeighbor(evb)]
+    t.manager.onNeighborEvents([{type: 'updated', neighbor: t.heard.list[0], changed: true} as NeighborEvent])
+  }
+
+  it('the bridge hearing us (its echo of our station status appearing, then following our TLV) is no restart: nothing re-sent', async () => {
+    expect(UNHEARD_EVB).toMatchObject({sgid: false, rrreq: false, rrstat: 0, rrctr: false, rolRwd: false, rolRka: false})
+    expect(ECHO_FIRST_EVB).toMatchObject({sgid: true, rrstat: 3})
+    expect(BRIDGE_EVB).toMatchObject({sgid: true, rrstat: 0, rolRwd: true, rolRka: true})
+    // an uplink that came up: the bridge's first TLV has not heard us yet
+    const t = setup([bridgeNeighbor(UNHEARD_EVB)])
+    t.manager.open('eth0', HOST_MAC, NEGOTIATED)
+    const outcome = t.manager.associate(row(5))
+    await run(t, 5)
+    expect(await outcome).toEqual({ok: true, vid: 3628})
+    const requests = t.bridge.counters.requests
+    const announced = t.announced.length
+    bridgeSends(t, ECHO_FIRST_EVB)
+    await run(t, 100)
+    bridgeSends(t, BRIDGE_EVB)
+    await run(t, 1_000)
+    expect(t.notices.filter((n) => n.type === 'bridge-restarted')).toEqual([])
+    expect(t.bridge.counters.requests).toBe(requests)
+    expect(t.announced).toHaveLength(announced)
+    expect(t.manager.status()?.resyncs).toBe(0)
+  })
+
+  it('a restarted bridge (lldpad killed, no shutdown LLDPDU: its TLV echoes us no more): notice, our LLDPDU at once, everything re-sent 50 ms later, once', async () => {
+    const t = setup()
+    t.manager.open('eth0', HOST_MAC, NEGOTIATED)
+    const outcome = t.manager.associate(row(3))
+    await run(t, 5)
     await outcome
     const before = t.bridge.counters.requests
-    t.heard.list = [bridgeNeighbor({mode: 'bridge', rka: 20, rrstat: 0})]
-    t.manager.onNeighborEvents([{type: 'updated', neighbor: t.heard.list[0], changed: true} as NeighborEvent])
-    expect(t.notices).toContainEqual({type: 'bridge-restarted', reason: expect.stringMatching(/EVB TLV changed/)})
-    expect(t.announced).toContain('eth0')
+    const announced = t.announced.length
+    bridgeSends(t, UNHEARD_EVB)
+    expect(t.notices).toEqual([{type: 'bridge-restarted', reason: expect.stringMatching(/EVB TLV changed .*no longer echoes our station status/)}])
+    expect(t.announced.slice(announced)).toEqual(['eth0'])
     t.clock.advance(49)
     await flush()
     expect(t.bridge.counters.requests).toBe(before)
     t.clock.advance(1)
-    for (let i = 0; i < 3; i++) {
-      await flush()
-      t.clock.advance(1)
-    }
+    await run(t, 3)
     expect(t.bridge.counters.requests).toBe(before + 1)
     expect(t.notices).toContainEqual({type: 'confirmed', portUuid: row(3).portUuid, vid: 3628})
+    // it hears our LLDPDU: the echo comes back, and that is not a second restart
+    bridgeSends(t, ECHO_FIRST_EVB)
+    await run(t, 100)
+    bridgeSends(t, BRIDGE_EVB)
+    await run(t, 1_000)
+    expect(t.notices.filter((n) => n.type === 'bridge-restarted')).toHaveLength(1)
+    expect(t.announced.slice(announced)).toEqual(['eth0'])
+    expect(t.bridge.counters.requests).toBe(before + 1)
+    expect(t.manager.status()?.resyncs).toBe(1)
+  })
+
+  it('a bridge whose own EVB settings changed restarted, even while it echoes us: re-sent once', async () => {
+    const t = setup()
+    t.manager.open('eth0', HOST_MAC, NEGOTIATED)
+    const outcome = t.manager.associate(row(6))
+    await run(t, 5)
+    await outcome
+    const before = t.bridge.counters.requests
+    bridgeSends(t, {...BRIDGE_EVB, bgid: true})
+    await run(t, 100)
+    expect(t.notices.filter((n) => n.type === 'bridge-restarted')).toEqual([{type: 'bridge-restarted', reason: expect.stringMatching(/own EVB settings changed/)}])
+    expect(t.bridge.counters.requests).toBe(before + 1)
+  })
+
+  it('a TLV restored from the database (a previous run) is no baseline: the bridge forgetting that run is no restart', async () => {
+    // the table as a restarted daemon restores it: the bridge last heard (echoing our previous run) before this one
+    const t = setup([{...bridgeNeighbor(BRIDGE_EVB), lastSeen: -5_000}])
+    t.manager.open('eth0', HOST_MAC, NEGOTIATED)
+    const outcome = t.manager.associate(row(7))
+    await run(t, 5)
+    await outcome
+    const requests = t.bridge.counters.requests
+    // that run's shutdown LLDPDU made the bridge forget it; then it hears us
+    bridgeSends(t, UNHEARD_EVB)
+    await run(t, 100)
+    bridgeSends(t, BRIDGE_EVB)
+    await run(t, 1_000)
+    expect(t.notices.filter((n) => n.type === 'bridge-restarted')).toEqual([])
+    expect(t.bridge.counters.requests).toBe(requests)
+    // from then on, what this run heard counts: the echo going is a restart
+    bridgeSends(t, UNHEARD_EVB)
+    expect(t.notices.filter((n) => n.type === 'bridge-restarted')).toHaveLength(1)
   })
 
   it('asks for the VLAN this switch assigned last; 0 on another uplink; the port’s own VLAN first', () => {

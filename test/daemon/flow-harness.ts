@@ -260,6 +260,19 @@ export async function flowHarness(opts: FlowOptions = {}) {
       tor.start()
       await settle()
     },
+    /**
+     * The simulator killed (kill -9) and started again: no shutdown LLDPDU reaches the host, and without a
+     * `tor.stateFile` the new one holds no VSI and has not heard the host (its EVB TLV echoes nothing).
+     */
+    async crashTor() {
+      wire.carrier = false
+      tor.stop()
+      await drain()
+      wire.carrier = true
+      tor = newTor()
+      tor.start()
+      await settle()
+    },
     /** Pull (false) or plug (true) the uplink's cable: the wire's carrier and the kernel's link state. */
     async cable(up: boolean) {
       wire.carrier = up

@@ -46,6 +46,11 @@ const allAssociated = (h: FlowHarness) => PORTS.every((p) => vsi(h, p)?.state ==
 /** How many times the switch took a port as a new association (a refresh or re-association is not one). */
 const firstAssociations = (h: FlowHarness, port: {portUuid: string}) => h.torOf('associated').filter((e) => e.vsiid === vsiidKey(uuidVsiid(port.portUuid)) && e.first).length
 
+/** VSI requests the switch received (associations, keep-alives, De-Associates), since its start. */
+const switchRequests = (h: FlowHarness) => h.tor.status().counters.bridge.requests
+/** Times the daemon took the switch for restarted from its LLDPDUs and re-sent every VSI. */
+const restartResyncs = (h: FlowHarness) => h.logs.filter((l) => l.msg.includes('it restarted; re-associating everything')).length
+
 /** P1 by `vm up`, P2 and P3 in one bulk, all associated. */
 async function associateAll(h: FlowHarness): Promise<void> {
   expect(h.daemon.intake.up(P1)).toMatchObject({portUuid: P1.portUuid, desired: 'up', queued: true})
@@ -103,6 +108,11 @@ describe('the whole agent on the in-memory wire', () => {
     }
     expect(h.journal('vsi-associated').map((e) => [e.subject, e.detail.vlan, e.detail.uplink]).sort()).toEqual(PORTS.map((p, i) => [p.portUuid, vlans[i], UPLINK]).sort())
     expect(h.journal('vm-bulk').at(-1)?.detail).toEqual({up: 2, down: 0})
+    // each sent once: the switch's EVB TLV echoing our station status once it heard us is no restart
+    await h.settle(1_000)
+    expect(switchRequests(h)).toBe(PORTS.length)
+    expect(restartResyncs(h)).toBe(0)
+    expect(h.journal('vdp-bridge-restarted')).toEqual([])
     expect(h.daemon.status().vsis).toEqual({total: 3, byState: {associated: 3}})
     expect(await h.control('vsi.get', {portUuid: P3.portUuid})).toMatchObject({state: 'associated', vdpVlan: vlans[2]})
 
@@ -173,10 +183,17 @@ describe('the whole agent on the in-memory wire', () => {
     expect(h.journal('uplink').at(-1)?.detail).toMatchObject({state: 'down'})
 
     await h.settle(2_000)
+    const requests = switchRequests(h)
+    const restartNotices = h.journal('vdp-bridge-restarted').length
     await h.cable(true)
     await h.until('the uplink is up again', () => h.daemon.status().uplink.state === 'up', 30_000)
     await h.until('every port is associated again', () => allAssociated(h), 5_000)
     expect(PORTS.map((p) => vsi(h, p)!.vdpVlan)).toEqual(vlans)
+    // each re-associated once at the switch; no restart taken from its TLV (it only heard us again)
+    await h.settle(1_000)
+    expect(switchRequests(h) - requests).toBe(PORTS.length)
+    expect(restartResyncs(h)).toBe(0)
+    expect(h.journal('vdp-bridge-restarted')).toHaveLength(restartNotices)
     expect(h.journal('uplink').at(-1)?.detail).toMatchObject({state: 'up', source: 'lldp'})
     // the switch kept them through the short outage: re-associated, never new, never dropped
     expect(h.tor.vsis()).toHaveLength(3)
@@ -222,6 +239,7 @@ describe('the whole agent on the in-memory wire', () => {
     await h.until('P1 is on VLAN 901', () => vsi(h, P1)?.vdpVlan === 901, 30_000)
     const vlans = PORTS.map((p) => vsi(h, p)!.vdpVlan)
     const journaled = h.journal().length
+    const requests = switchRequests(h)
 
     await h.restartDaemon()
     await h.until('every port is associated after the restart', () => allAssociated(h) && h.daemon.status().vsis.byState.associated === 3, 30_000)
@@ -232,9 +250,31 @@ describe('the whole agent on the in-memory wire', () => {
     expect(h.tor.vsis()).toHaveLength(3)
     for (const p of PORTS) expect(firstAssociations(h, p)).toBe(1)
     expect(h.tor.status().counters.bridge.ignoredMismatches).toBe(0)
+    // the bridge forgetting our previous run (its shutdown LLDPDU) is no restart of the bridge: each sent once
+    await h.settle(1_000)
+    expect(restartResyncs(h)).toBe(0)
+    expect(switchRequests(h) - requests).toBe(PORTS.length)
     // the new daemon re-sent each port (it cannot know what the switch kept) and recorded the answers
     const resumed = h.journal().slice(journaled).filter((e) => e.kind === 'vsi-associated')
     expect(resumed.map((e) => [e.subject, e.detail.vlan]).sort()).toEqual(PORTS.map((p, i) => [p.portUuid, vlans[i]]).sort())
+  })
+
+  it('the switch killed and started again (no shutdown LLDPDU, every VSI forgotten): one re-send of each port, on its VLAN', async () => {
+    const h = await harness()
+    await associateAll(h)
+    const vlans = PORTS.map((p) => vsi(h, p)!.vdpVlan)
+    await h.settle(1_000)
+    await h.crashTor()
+    // its first LLDPDU has not heard us (no echo): taken for the restart it is; our LLDPDU, then every VSI
+    await h.until('the switch holds every port again', () => h.tor.vsis().length === PORTS.length, 5_000)
+    await h.settle(1_000)
+    expect(PORTS.map((p) => switchVids(h, p)?.[0])).toEqual(vlans)
+    expect(allAssociated(h)).toBe(true)
+    // once: its echo of our station status coming back afterwards is not a second restart
+    expect(restartResyncs(h)).toBe(1)
+    expect(h.journal('vdp-bridge-restarted')).toHaveLength(1)
+    expect(switchRequests(h)).toBe(PORTS.length)
+    for (const p of PORTS) expect(firstAssociations(h, p)).toBe(2)
   })
 
   it('a restarted daemon facing a reloaded switch (it forgot every VSI) associates each port once, on its recorded VLAN', async () => {

@@ -2,13 +2,13 @@
  * Issue 5 interop, one direction: our daemon as the VDP station against Debian's lldpad as the bridge.
  * That lldpad echoes the VID it is asked for (it assigns none), so the VM ports request known VLANs.
  */
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {callDaemon} from '../../src/control/client.js'
 import {Lab} from '../../src/lab/netns.js'
-import {type LldpadHandle, configureEvb, startLldpad} from '../helpers/peers.js'
+import {type LldpadHandle, configureEvb, startLldpad, waitForEvbPeer} from '../helpers/peers.js'
 import type {VsiRecord} from '../../src/model/vsi.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
@@ -17,8 +17,13 @@ let host = ''
 let tor = ''
 let lldpad: LldpadHandle
 let home: ReturnType<typeof makeAgentHome>
+let agent: AgentProcess
 
 const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
+/** Why the daemon took the switch for restarted from its EVB TLV, each time it did. */
+/** Times the station re-sent everything (a switch restart, or silence), since the daemon started. */
+const resyncs = async () => (await callDaemon(home.socket, 'vdp.stats')).totals?.station.resyncs ?? 0
+const restartLines = () => agent.lines.filter((l) => l.msg.includes('it restarted; re-associating everything')).map((l) => String(l.sign))
 const port = (i: number) => `7f1c0a52-0e3b-4a8e-9a55-${String(i).padStart(12, '0')}`
 const mac = (i: number) => `52:54:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
 
@@ -31,7 +36,7 @@ beforeAll(async () => {
   // Small exponents so keep-alives come every T(16) = 0.66 s; both sides propose the same values.
   await configureEvb(lldpad, 'tor1', 'bridge', {ecpRetries: 3, ecpRte: 8, vdpRwd: 16, vdpRka: 16})
   home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 2\nevb_rwd = 16\nevb_rka = 16\n[vdp]\nbridge_profile = lldpad\nfilter_format = mac-vid\n')
-  await AgentProcess.start(lab, host, home)
+  agent = await AgentProcess.start(lab, host, home)
   await eventually('uplink up', () => cliJson<{state: string; ifname: string}>(['uplink', 'show'], home.config), (u) => u.state === 'up', 30_000)
 }, 60_000)
 
@@ -46,6 +51,9 @@ describe('our station against lldpad as the bridge', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({portUuid: port(1), state: 'associated', vdpVlan: 100, uplink: 'eth1'})
     const list = await cliJson<{vsis: VsiRecord[]}>(['vsi', 'list'], home.config)
     expect(list.vsis).toMatchObject([{portUuid: port(1), state: 'associated', vdpVlan: 100}])
+    // lldpad's EVB TLV echoing our station status once it heard us is no restart: nothing was re-sent
+    expect(await resyncs()).toBe(0)
+    expect(restartLines()).toEqual([])
   })
 
   it('keeps the association alive: keep-alives answered by lldpad, state unchanged', async () => {
@@ -107,6 +115,25 @@ describe('our station against lldpad as the bridge', () => {
     } finally {
       store.close()
     }
+  })
+
+  it('lldpad killed (-9) and started again: taken for restarted at most once, all re-associated; its echo of our station TLV coming back re-sends nothing', async () => {
+    const before = await resyncs()
+    process.kill(lldpad.pid, 'SIGKILL')
+    await new Promise((r) => setTimeout(r, 300))
+    lldpad = await startLldpad(lab, tor, {workDir: dirname(lldpad.configPath)}) // its saved EVB configuration
+    // noticed by its TLV no longer echoing us, or (our keep-alives every 0.66 s) by ECP silence first
+    await eventually('the restart noticed', resyncs, (n) => n > before, 15_000, 100)
+    const all = await eventually('all associated again', () => cliJson<{vsis: VsiRecord[]}>(['vsi', 'list'], home.config), (l) => l.vsis.every((v) => v.state === 'associated'), 20_000, 200)
+    expect(all.vsis.length).toBeGreaterThan(60)
+    // lldpad has heard us; its next LLDPDUs (ours every 2 s answered at once) echo us again
+    await waitForEvbPeer(lab, lldpad, 'tor1', 'station')
+    await new Promise((r) => setTimeout(r, 4000))
+    const settled = await resyncs()
+    await new Promise((r) => setTimeout(r, 4000))
+    expect(await resyncs()).toBe(settled)
+    expect(restartLines().length).toBeLessThanOrEqual(1)
+    for (const sign of restartLines()) expect(sign).toMatch(/no longer echoes our station status/)
   })
 
   it('rejects bad VM events with a clear error and records nothing', async () => {

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 
 import {describe, expect, it} from 'vitest'
 
-import {negotiateEvb, negotiateEvbBridge} from '../../src/lldp-agent/evb-negotiation.js'
+import {bridgeRestartSign, echoesStation, negotiateEvb, negotiateEvbBridge} from '../../src/lldp-agent/evb-negotiation.js'
 import {decodeEvbTlv, encodeEvbTlv} from '../../src/lldp/index.js'
 import {describeWithThirdParty, HAVE_THIRD_PARTY, thirdPartyPath} from '../helpers/corpus.js'
 
@@ -108,5 +108,40 @@ describe('EVB negotiation rules', () => {
     expect(n.station).toMatchObject({rolRwd: true, rolRka: true, rrstat: 0, rrcap: true})
     expect(negotiateEvb(policy, {...bridge, bgid: true}).negotiated?.groupIds).toBe(true)
     expect(negotiateEvb({...policy, groupId: false}, {...bridge, bgid: true}).negotiated?.groupIds).toBe(false)
+  })
+})
+
+describe('a bridge restart told from the bridge hearing us (bridgeRestartSign)', () => {
+  /** An EVB TLV from its 5 octets after OUI and subtype (docs/wire-notes.md §EVB worked examples). */
+  const evb = (hex: string) => decodeEvbTlv(Buffer.from(`0080c20d${hex}`, 'hex'))
+  // lldpad as a bridge (the keep-alive capture): before it heard the station, then once it has
+  const lldpadUnheard = evb('02006e5414')
+  const lldpadHeard = evb('03046e7434')
+
+  it('a bridge that heard no station echoes nothing; once it has, it does', () => {
+    expect(echoesStation(lldpadUnheard)).toBe(false)
+    expect(echoesStation(lldpadHeard)).toBe(true)
+    expect(echoesStation(evb('0200004000'))).toBe(false) // RRCAP, mode bridge, values 0
+    expect(echoesStation(evb('0304004000'))).toBe(true) // ... having heard a station's RRREQ: RRCTR, RRREQ echoed
+    expect(echoesStation(negotiateEvbBridge({retries: 3, rte: 8, rwd: 20, rka: 20, rrCapable: true, groupId: true}).bridge)).toBe(false)
+  })
+
+  it('the echo appearing or following the station is no restart', () => {
+    expect(bridgeRestartSign(lldpadUnheard, lldpadHeard)).toBeUndefined()
+    expect(bridgeRestartSign(evb('0200004000'), evb('0304004000'))).toBeUndefined()
+    expect(bridgeRestartSign(lldpadHeard, lldpadHeard)).toBeUndefined()
+    // the station's RRSTAT 3 (it had not heard the bridge) then 1, echoed; values rising to the station's
+    expect(bridgeRestartSign({...lldpadHeard, rrstat: 3}, {...lldpadHeard, rrstat: 1})).toBeUndefined()
+    expect(bridgeRestartSign(lldpadHeard, {...lldpadHeard, rka: 22, rte: 16})).toBeUndefined()
+    // a bridge that never echoes (tcpdump's evb.pcap) and says the same again
+    expect(bridgeRestartSign(evb('0200f45f1f'), evb('0200f45f1f'))).toBeUndefined()
+  })
+
+  it('the echo going, or the bridge\'s own settings changing, is a restart', () => {
+    expect(bridgeRestartSign(lldpadHeard, lldpadUnheard)).toMatch(/no longer echoes our station status/)
+    expect(bridgeRestartSign(evb('0304004000'), evb('0200004000'))).toMatch(/no longer echoes/)
+    expect(bridgeRestartSign(lldpadHeard, {...lldpadHeard, bgid: true})).toMatch(/own EVB settings changed/)
+    expect(bridgeRestartSign(lldpadHeard, {...lldpadHeard, rrcap: false, rrctr: false})).toMatch(/own EVB settings changed/)
+    expect(bridgeRestartSign(lldpadUnheard, {...lldpadUnheard, rka: 22})).toMatch(/own R, RTE, RWD or RKA changed/)
   })
 })
