@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := iproute2 lldpd lldpad tcpdump dpkg-dev debhelper fakeroot lin
 # rabbitmq-server, python3-oslo.messaging: the controller tests, bench/rpc and `make demo-controller`.
 STAMPS := .stamps
 
-.PHONY: setup build lint test test-unit demo demo-controller run clean deb
+.PHONY: setup build lint format test test-unit demo demo-controller run clean deb
 
 setup: $(STAMPS)/debs $(STAMPS)/npm build
 
@@ -34,10 +34,17 @@ test: setup lint
 # Guard rails: sources, tests and benchmarks type-checked together (unused locals and parameters are errors),
 # and no import cycle, type-only ones included.
 # knip: no unused file, export, type or dependency (knip.jsonc; offline).
+# prettier: the code is formatted (.prettierrc.json); `make format` rewrites it so.
 lint: $(STAMPS)/npm
 	npx tsc -p tsconfig.test.json
 	npx dpdm --no-warning --no-tree --exit-code circular:1 'src/**/*.ts' 'commands/**/*.ts' 'bench/**/*.ts' 'test/**/*.ts'
 	npx knip --no-progress
+	npx prettier --check --log-level warn $(FORMATTED)
+
+FORMATTED := 'src/**/*.ts' 'commands/**/*.ts' 'test/**/*.ts' 'bench/**/*.ts' 'bin/*.js' 'scripts/*.mjs'
+
+format: $(STAMPS)/npm
+	npx prettier --write --log-level warn $(FORMATTED)
 
 test-unit: build
 	npx vitest run --project unit

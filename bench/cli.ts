@@ -49,7 +49,9 @@ function sideBySide(argv: string[], env?: NodeJS.ProcessEnv): {ms: number; nodeM
 }
 
 const row = (what: string, r: {ms: number; nodeMs: number; ratio: number}) =>
-  console.log(`${what.padEnd(58)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.nodeMs.toFixed(1).padStart(6)} ms  ${r.ratio.toFixed(2).padStart(5)}×`)
+  console.log(
+    `${what.padEnd(58)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.nodeMs.toFixed(1).padStart(6)} ms  ${r.ratio.toFixed(2).padStart(5)}×`,
+  )
 
 const lab = new Lab()
 try {
@@ -58,17 +60,45 @@ try {
   const agent = await AgentRunner.start(lab, ns, home)
   for (let i = 0; i < 5; i++) {
     const port = `0b6f2c3e-1d4a-4e5f-8a9b-0c1d2e3f40${String(i).padStart(2, '0')}`
-    const r = await runCli(['vm', 'up', '--port', port, '--mac', `02:00:00:00:01:${String(i).padStart(2, '0')}`, '--net', '5f3c1a9e-0d2b-4c6f-9a71-2e8b4d0c7f15', '--segment', String(30000 + i), '--config', home.config])
+    const r = await runCli([
+      'vm',
+      'up',
+      '--port',
+      port,
+      '--mac',
+      `02:00:00:00:01:${String(i).padStart(2, '0')}`,
+      '--net',
+      '5f3c1a9e-0d2b-4c6f-9a71-2e8b4d0c7f15',
+      '--segment',
+      String(30000 + i),
+      '--config',
+      home.config,
+    ])
     if (r.code !== 0) throw new Error(`vm up: ${r.stderr}`)
   }
 
   console.log(`CLI against a running daemon: median of ${RUNS}, whole process, side by side with bare node`)
   console.log(`${'command'.padEnd(58)} ${'median'.padStart(10)}  ${'node -e 0'.padStart(9)}  ratio`)
-  const commands = [['status'], ['status', '--json'], ['uplink', 'show'], ['neighbors'], ['neighbors', '--json'], ['vsi', 'list'], ['vsi', 'list', '--json']]
-  for (const c of commands) row(`vdp-agent ${c.join(' ')}`, sideBySide([process.execPath, CLI, ...c, '--config', home.config]))
+  const commands = [
+    ['status'],
+    ['status', '--json'],
+    ['uplink', 'show'],
+    ['neighbors'],
+    ['neighbors', '--json'],
+    ['vsi', 'list'],
+    ['vsi', 'list', '--json'],
+  ]
+  for (const c of commands)
+    row(`vdp-agent ${c.join(' ')}`, sideBySide([process.execPath, CLI, ...c, '--config', home.config]))
   // The same commands forced through oclif (the path they take when the daemon is down, and took before).
-  for (const c of [['status', '--json'], ['vsi', 'list']]) {
-    row(`vdp-agent ${c.join(' ')} (through oclif)`, sideBySide([process.execPath, CLI, ...c, '--config', home.config], {...CHILD_ENV, VDP_AGENT_NO_FAST_PATH: '1'}))
+  for (const c of [
+    ['status', '--json'],
+    ['vsi', 'list'],
+  ]) {
+    row(
+      `vdp-agent ${c.join(' ')} (through oclif)`,
+      sideBySide([process.execPath, CLI, ...c, '--config', home.config], {...CHILD_ENV, VDP_AGENT_NO_FAST_PATH: '1'}),
+    )
   }
 
   console.log('\nwhere the time goes: node -e "await import(X)" against bare node')
@@ -81,7 +111,10 @@ try {
     ['the LLDP codec and formatter (neighbors -v)', './dist/src/cli/neighbor-tlvs.js'],
   ]
   for (const [what, spec] of imports) {
-    const argv = spec === '' ? [process.execPath, CLI, '--version'] : [process.execPath, '--input-type=module', '-e', `await import(${JSON.stringify(spec)})`]
+    const argv =
+      spec === ''
+        ? [process.execPath, CLI, '--version']
+        : [process.execPath, '--input-type=module', '-e', `await import(${JSON.stringify(spec)})`]
     row(what, sideBySide(argv))
   }
   await agent.stop()

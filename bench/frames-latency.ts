@@ -27,7 +27,9 @@ function swapAddresses(frame: Buffer): Buffer {
 
 /** tor: echo raw frames and UDP datagrams back to their sender. */
 function echo(ifname: string): void {
-  const socket: FrameSocket = new AfPacketFrameIO().open(ifname, ETHERTYPE, {onFrame: (f) => socket.send(swapAddresses(f))})
+  const socket: FrameSocket = new AfPacketFrameIO().open(ifname, ETHERTYPE, {
+    onFrame: (f) => socket.send(swapAddresses(f)),
+  })
   const udp = createSocket('udp4')
   udp.on('message', (msg, from) => udp.send(msg, from.port, from.address))
   udp.bind(UDP_PORT, TOR.ip, () => process.stdout.write('ready\n'))
@@ -45,7 +47,13 @@ function stats(samplesNs: bigint[]): Stats {
   const us = samplesNs.map((ns) => Number(ns) / 1000).sort((a, b) => a - b)
   const at = (q: number) => us[Math.min(us.length - 1, Math.floor(q * us.length))]!
   const round = (x: number) => Math.round(x * 10) / 10
-  return {n: us.length, meanUs: round(us.reduce((a, b) => a + b, 0) / us.length), p50Us: round(at(0.5)), p90Us: round(at(0.9)), p99Us: round(at(0.99))}
+  return {
+    n: us.length,
+    meanUs: round(us.reduce((a, b) => a + b, 0) / us.length),
+    p50Us: round(at(0.5)),
+    p90Us: round(at(0.9)),
+    p99Us: round(at(0.99)),
+  }
 }
 
 /** host: sequential ping-pongs, alternating transports in blocks so drift hits both alike. */
@@ -111,7 +119,9 @@ async function cost(ifname: string): Promise<void> {
   gc?.()
   const perSocketKiB = Math.round((process.memoryUsage().rss - before) / sockets.length / 1024)
   for (const s of sockets) s.close()
-  process.stdout.write(`${JSON.stringify({open: stats(open), close: stats(close), rssPerStartedSocketKiB: perSocketKiB})}\n`)
+  process.stdout.write(
+    `${JSON.stringify({open: stats(open), close: stats(close), rssPerStartedSocketKiB: perSocketKiB})}\n`,
+  )
 }
 
 async function orchestrate(rounds: number): Promise<void> {
@@ -129,10 +139,20 @@ async function orchestrate(rounds: number): Promise<void> {
       echoer.child.stdout!.once('data', () => resolve())
       void echoer.exited.then(() => reject(new Error('echo exited')))
     })
-    const {stdout: rtt} = await lab.exec(host, [process.execPath, self, 'ping', 'h0', String(rounds)], {timeoutMs: 300_000})
-    const {stdout: costs} = await lab.exec(host, [process.execPath, '--expose-gc', self, 'cost', 'h0'], {timeoutMs: 60_000})
+    const {stdout: rtt} = await lab.exec(host, [process.execPath, self, 'ping', 'h0', String(rounds)], {
+      timeoutMs: 300_000,
+    })
+    const {stdout: costs} = await lab.exec(host, [process.execPath, '--expose-gc', self, 'cost', 'h0'], {
+      timeoutMs: 60_000,
+    })
     const {afpacket, udp} = JSON.parse(rtt) as {afpacket: Stats; udp: Stats}
-    console.log(JSON.stringify({afpacket, udp, ratioP50: Math.round((afpacket.p50Us / udp.p50Us) * 100) / 100, ...JSON.parse(costs)}, null, 1))
+    console.log(
+      JSON.stringify(
+        {afpacket, udp, ratioP50: Math.round((afpacket.p50Us / udp.p50Us) * 100) / 100, ...JSON.parse(costs)},
+        null,
+        1,
+      ),
+    )
   } finally {
     await lab.destroy()
   }

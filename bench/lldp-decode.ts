@@ -65,7 +65,14 @@ function generate(path: string, frames: number): {bytes: number; averageFrame: n
       used = 0
     }
     // One frame every 100 µs.
-    writer.writeRecordHeader(block, used, start + Math.floor(i / 10_000), (i % 10_000) * 100, frame.length, frame.length)
+    writer.writeRecordHeader(
+      block,
+      used,
+      start + Math.floor(i / 10_000),
+      (i % 10_000) * 100,
+      frame.length,
+      frame.length,
+    )
     frame.copy(block, used + 16)
     used += 16 + frame.length
     frameBytes += frame.length
@@ -76,7 +83,10 @@ function generate(path: string, frames: number): {bytes: number; averageFrame: n
 }
 
 /** Streams the file through the parser and `visit`; returns frames and seconds. */
-async function streamed(path: string, visit: (frame: Buffer) => number): Promise<{frames: number; seconds: number; check: number}> {
+async function streamed(
+  path: string,
+  visit: (frame: Buffer) => number,
+): Promise<{frames: number; seconds: number; check: number}> {
   const t0 = now()
   let frames = 0
   let check = 0
@@ -89,7 +99,11 @@ async function streamed(path: string, visit: (frame: Buffer) => number): Promise
   return {frames, seconds: now() - t0, check}
 }
 
-function inMemory(frames: Buffer[], rounds: number, visit: (frame: Buffer) => number): {frames: number; seconds: number; check: number} {
+function inMemory(
+  frames: Buffer[],
+  rounds: number,
+  visit: (frame: Buffer) => number,
+): {frames: number; seconds: number; check: number} {
   const t0 = now()
   let check = 0
   for (let r = 0; r < rounds; r++) for (let i = 0; i < frames.length; i++) check += visit(frames[i])
@@ -156,7 +170,9 @@ async function streamRss(path: string): Promise<void> {
 
 function childRss(path: string): Promise<{frames: number; seconds: number; maxRssMiB: number}> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--stream-rss', path], {stdio: ['ignore', 'pipe', 'inherit']})
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--stream-rss', path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.on('error', reject)
@@ -178,10 +194,15 @@ async function main(): Promise<void> {
   try {
     let t0 = now()
     const gen = generate(file, opts.frames)
-    log(`generated ${fmt(opts.frames)} LLDPDUs (average frame ${gen.averageFrame.toFixed(0)} octets) in ${(now() - t0).toFixed(1)} s: ${file}, ${(gen.bytes / 1e6).toFixed(1)} MB`)
+    log(
+      `generated ${fmt(opts.frames)} LLDPDUs (average frame ${gen.averageFrame.toFixed(0)} octets) in ${(now() - t0).toFixed(1)} s: ${file}, ${(gen.bytes / 1e6).toFixed(1)} MB`,
+    )
 
     // Frames in memory for the codec-only figures.
-    const memoryFrames = new PcapStreamParser().push(readFileSync(file)).slice(0, 200_000).map((r) => r.data)
+    const memoryFrames = new PcapStreamParser()
+      .push(readFileSync(file))
+      .slice(0, 200_000)
+      .map((r) => r.data)
     const best = async <T extends {seconds: number}>(run: () => Promise<T> | T): Promise<T> => {
       const a = await run()
       const b = await run()
@@ -206,7 +227,7 @@ async function main(): Promise<void> {
 
     const fps = (r: {frames: number; seconds: number}): number => r.frames / r.seconds
     const tdFps = td ? opts.frames / td.seconds : Number.NaN
-    const mbps = (gen.bytes / 1e6) / decodeFile.seconds
+    const mbps = gen.bytes / 1e6 / decodeFile.seconds
 
     t0 = now()
     const free = statfsSync(opts.dir)
@@ -222,15 +243,29 @@ async function main(): Promise<void> {
       frames: opts.frames,
       fileBytes: gen.bytes,
       averageFrameOctets: Math.round(gen.averageFrame),
-      fullDecodeFromFile: {framesPerSecond: Math.round(fps(decodeFile)), megabytesPerSecond: Number(mbps.toFixed(1)), seconds: decodeFile.seconds},
+      fullDecodeFromFile: {
+        framesPerSecond: Math.round(fps(decodeFile)),
+        megabytesPerSecond: Number(mbps.toFixed(1)),
+        seconds: decodeFile.seconds,
+      },
       headerScanFromFile: {framesPerSecond: Math.round(fps(scanFile)), seconds: scanFile.seconds},
       pcapParseOnly: {framesPerSecond: Math.round(fps(parseOnly))},
       fullDecodeInMemory: {framesPerSecond: Math.round(fps(decodeMem))},
       headerScanInMemory: {framesPerSecond: Math.round(fps(scanMem))},
-      tcpdump: td ? {command: `${tcpdump} -nvv -r FILE > /dev/null`, seconds: td.seconds, framesPerSecond: Math.round(tdFps)} : null,
+      tcpdump: td
+        ? {command: `${tcpdump} -nvv -r FILE > /dev/null`, seconds: td.seconds, framesPerSecond: Math.round(tdFps)}
+        : null,
       ratioFullDecodeToTcpdump: td ? Number((fps(decodeFile) / tdFps).toFixed(1)) : null,
       ratioHeaderScanToTcpdump: td ? Number((fps(scanFile) / tdFps).toFixed(1)) : null,
-      streaming: rss ? {fileBytes: rss.bytes, frames: rss.frames, seconds: rss.seconds, framesPerSecond: Math.round(rss.frames / rss.seconds), peakRssMiB: Math.round(rss.maxRssMiB)} : null,
+      streaming: rss
+        ? {
+            fileBytes: rss.bytes,
+            frames: rss.frames,
+            seconds: rss.seconds,
+            framesPerSecond: Math.round(rss.frames / rss.seconds),
+            peakRssMiB: Math.round(rss.maxRssMiB),
+          }
+        : null,
       node: process.version,
     }
     if (opts.json) {
@@ -238,21 +273,27 @@ async function main(): Promise<void> {
       return
     }
     log('')
-    log(`full decode, streamed from the file   ${fmt(fps(decodeFile)).padStart(11)} frames/s  ${mbps.toFixed(1).padStart(7)} MB/s`)
+    log(
+      `full decode, streamed from the file   ${fmt(fps(decodeFile)).padStart(11)} frames/s  ${mbps.toFixed(1).padStart(7)} MB/s`,
+    )
     log(`header scan, streamed from the file   ${fmt(fps(scanFile)).padStart(11)} frames/s`)
     log(`pcap parsing alone                    ${fmt(fps(parseOnly)).padStart(11)} frames/s`)
     log(`full decode, frames in memory         ${fmt(fps(decodeMem)).padStart(11)} frames/s`)
     log(`header scan, frames in memory         ${fmt(fps(scanMem)).padStart(11)} frames/s`)
     if (td) {
-      log(`tcpdump -nvv -r FILE > /dev/null      ${fmt(tdFps).padStart(11)} frames/s  (${td.seconds.toFixed(2)} s wall clock, whole process)`)
+      log(
+        `tcpdump -nvv -r FILE > /dev/null      ${fmt(tdFps).padStart(11)} frames/s  (${td.seconds.toFixed(2)} s wall clock, whole process)`,
+      )
       log(`ratio full decode / tcpdump -nvv      ${(fps(decodeFile) / tdFps).toFixed(1).padStart(11)}×`)
       log(`ratio header scan / tcpdump -nvv      ${(fps(scanFile) / tdFps).toFixed(1).padStart(11)}×`)
     } else {
       log('tcpdump not found: no ratio')
     }
     if (rss) {
-      log(`streaming full decode of ${(rss.bytes / 1024 ** 3).toFixed(2)} GiB (${fmt(rss.frames)} frames) in a fresh process: ` +
-        `${rss.seconds.toFixed(1)} s, ${fmt(rss.frames / rss.seconds)} frames/s, peak RSS ${rss.maxRssMiB.toFixed(0)} MiB`)
+      log(
+        `streaming full decode of ${(rss.bytes / 1024 ** 3).toFixed(2)} GiB (${fmt(rss.frames)} frames) in a fresh process: ` +
+          `${rss.seconds.toFixed(1)} s, ${fmt(rss.frames / rss.seconds)} frames/s, peak RSS ${rss.maxRssMiB.toFixed(0)} MiB`,
+      )
     }
   } finally {
     if (!opts.keep) {

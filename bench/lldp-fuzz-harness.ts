@@ -103,7 +103,12 @@ export const randomFrameArbitrary: fc.Arbitrary<Buffer> = fc
     fc.array(
       fc.oneof(
         fc.record({type: TLV_TYPES, body: fc.uint8Array({maxLength: 40})}),
-        fc.record({type: fc.constant(127), oui: KNOWN_ORG, subtype: fc.integer({min: 0, max: 16}), body: fc.uint8Array({maxLength: 32})}),
+        fc.record({
+          type: fc.constant(127),
+          oui: KNOWN_ORG,
+          subtype: fc.integer({min: 0, max: 16}),
+          body: fc.uint8Array({maxLength: 32}),
+        }),
       ),
       {maxLength: 12},
     ),
@@ -113,7 +118,8 @@ export const randomFrameArbitrary: fc.Arbitrary<Buffer> = fc
     const parts: Buffer[] = [Buffer.from('0180c200000e02000000010188cc', 'hex')]
     if (mandatory) parts.push(Buffer.from('0207040200000001010405056574683006020078', 'hex'))
     for (const t of tlvs) {
-      const info = 'oui' in t ? Buffer.concat([Buffer.from(t.oui, 'hex'), Buffer.from([t.subtype]), t.body]) : Buffer.from(t.body)
+      const info =
+        'oui' in t ? Buffer.concat([Buffer.from(t.oui, 'hex'), Buffer.from([t.subtype]), t.body]) : Buffer.from(t.body)
       parts.push(Buffer.from([(t.type << 1) | (info.length >> 8), info.length & 0xff]), info)
     }
     parts.push(Buffer.from(tail))
@@ -155,14 +161,16 @@ export function checkDecoderInvariants(data: Buffer, outcome: Outcome = newOutco
   if (lenient) {
     outcome.decoded++
     const again = encodeLldpFrame(lenient)
-    if (!again.equals(data)) throw new Error(`round trip changed the frame:\n in  ${data.toString('hex')}\n out ${again.toString('hex')}`)
+    if (!again.equals(data))
+      throw new Error(`round trip changed the frame:\n in  ${data.toString('hex')}\n out ${again.toString('hex')}`)
     formatLldpSummary(lenient)
     formatLldpTree(lenient)
   }
   if (scan) {
     if (!lenient) throw new Error('the scan accepted a frame the lenient decoder rejected')
     const id = scan.chassisId
-    if (JSON.stringify(id) !== JSON.stringify(lenient.chassisId) || scan.ttl !== lenient.ttl) throw new Error('scan and decode disagree')
+    if (JSON.stringify(id) !== JSON.stringify(lenient.chassisId) || scan.ttl !== lenient.ttl)
+      throw new Error('scan and decode disagree')
     void scan.evb
     void scan.portId
   }
@@ -182,7 +190,8 @@ function parseAll(file: Buffer, chunkSizes: readonly number[]): string[] {
     let off = 0
     for (let i = 0; off < file.length; i++) {
       const size = Math.max(1, chunkSizes[i % chunkSizes.length])
-      for (const r of parser.push(file.subarray(off, off + size))) out.push(`${r.linkType}/${r.originalLength}/${r.timestampNs}/${r.data.toString('hex')}`)
+      for (const r of parser.push(file.subarray(off, off + size)))
+        out.push(`${r.linkType}/${r.originalLength}/${r.timestampNs}/${r.data.toString('hex')}`)
       off += size
     }
     parser.finish()
@@ -198,7 +207,9 @@ export function loadSeedFrames(dirs: readonly string[]): Buffer[] {
   const seen = new Set<string>()
   const frames: Buffer[] = []
   const walk = (dir: string): string[] =>
-    readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`]))
+    readdirSync(dir, {withFileTypes: true}).flatMap((e) =>
+      e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
+    )
   for (const dir of dirs) {
     for (const path of walk(dir).filter((p) => p.endsWith('.pcap') || p.endsWith('.raw'))) {
       const bytes = readFileSync(path)
@@ -218,5 +229,8 @@ export function loadSeedFrames(dirs: readonly string[]): Buffer[] {
 
 function parsePcap(bytes: Buffer): Buffer[] {
   const parser = new PcapStreamParser()
-  return parser.push(bytes).filter((r) => r.linkType === 1).map((r) => r.data)
+  return parser
+    .push(bytes)
+    .filter((r) => r.linkType === 1)
+    .map((r) => r.data)
 }

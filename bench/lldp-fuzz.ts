@@ -11,7 +11,13 @@ import {existsSync, readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import fc from 'fast-check'
 import {
-  applyMutations, checkDecoderInvariants, checkPcapParser, loadSeedFrames, mutationArbitrary, newOutcome, randomFrameArbitrary,
+  applyMutations,
+  checkDecoderInvariants,
+  checkPcapParser,
+  loadSeedFrames,
+  mutationArbitrary,
+  newOutcome,
+  randomFrameArbitrary,
 } from './lldp-fuzz-harness.js'
 
 function arg(name: string): string | undefined {
@@ -27,7 +33,11 @@ const fixtures = `${repo}test/lldp/fixtures`
 if (!existsSync(corpus)) throw new Error(`no corpus at ${corpus} (use --corpus)`)
 
 const seeds = loadSeedFrames([corpus, fixtures])
-const captures = [`${corpus}/third-party/tcpdump/evb.pcap`, `${corpus}/third-party/tcpdump/dcb_pfc.pcap`, `${corpus}/generated/lldpd-plus-lldpad-vdp22.pcap`]
+const captures = [
+  `${corpus}/third-party/tcpdump/evb.pcap`,
+  `${corpus}/third-party/tcpdump/dcb_pfc.pcap`,
+  `${corpus}/generated/lldpd-plus-lldpad-vdp22.pcap`,
+]
   .filter(existsSync)
   .map((p) => readFileSync(p))
 const outcome = newOutcome()
@@ -37,9 +47,24 @@ const started = performance.now()
 let lastReport = started
 
 const oneCase = fc.oneof(
-  {weight: 70, arbitrary: fc.tuple(fc.constant('mutate' as const), fc.nat(), fc.array(mutationArbitrary, {minLength: 1, maxLength: 8}))},
+  {
+    weight: 70,
+    arbitrary: fc.tuple(
+      fc.constant('mutate' as const),
+      fc.nat(),
+      fc.array(mutationArbitrary, {minLength: 1, maxLength: 8}),
+    ),
+  },
   {weight: 25, arbitrary: fc.tuple(fc.constant('random' as const), randomFrameArbitrary)},
-  {weight: 5, arbitrary: fc.tuple(fc.constant('pcap' as const), fc.nat(), fc.array(mutationArbitrary, {maxLength: 4}), fc.array(fc.integer({min: 1, max: 4096}), {minLength: 1, maxLength: 6}))},
+  {
+    weight: 5,
+    arbitrary: fc.tuple(
+      fc.constant('pcap' as const),
+      fc.nat(),
+      fc.array(mutationArbitrary, {maxLength: 4}),
+      fc.array(fc.integer({min: 1, max: 4096}), {minLength: 1, maxLength: 6}),
+    ),
+  },
 )
 
 process.stdout.write(`fuzzing ${cases.toLocaleString('en-US')} cases, seed ${seed}, ${seeds.length} seed frames\n`)
@@ -62,7 +87,9 @@ try {
     {numRuns: cases, seed},
   )
 } catch (err) {
-  process.stdout.write(`FAILED after ${done.toLocaleString('en-US')} cases (seed ${seed}):\n${(err as Error).message}\n`)
+  process.stdout.write(
+    `FAILED after ${done.toLocaleString('en-US')} cases (seed ${seed}):\n${(err as Error).message}\n`,
+  )
   process.exit(1)
 }
 const seconds = (performance.now() - started) / 1000

@@ -47,7 +47,13 @@ const vm = (i: number): VmInfo => ({
   host: HOST,
   port_uuid: `7f1c0a52-0e3b-4a8e-9abc-${i.toString(16).padStart(12, '0')}`,
   net_uuid: NET,
-  oui: {ip_addr: '0.0.0.0', vm_name: `vm-${i}`, vm_uuid: `a1b2c3d4e5f60718293a4b5c${i.toString(16).padStart(8, '0')}`, fwd_mod: 'anycast-gateway', oui_id: 'cisco'},
+  oui: {
+    ip_addr: '0.0.0.0',
+    vm_name: `vm-${i}`,
+    vm_uuid: `a1b2c3d4e5f60718293a4b5c${i.toString(16).padStart(8, '0')}`,
+    fwd_mod: 'anycast-gateway',
+    oui_id: 'cisco',
+  },
 })
 
 async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
@@ -58,7 +64,13 @@ async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): 
   }
 }
 
-const successes = (s: DfaStandin) => new Set(s.records('update_vm_result').filter((r) => r.parsed?.result === 'SUCCESS').map((r) => r.parsed!.port_uuid)).size
+const successes = (s: DfaStandin) =>
+  new Set(
+    s
+      .records('update_vm_result')
+      .filter((r) => r.parsed?.result === 'SUCCESS')
+      .map((r) => r.parsed!.port_uuid),
+  ).size
 
 async function endToEnd(): Promise<{seconds: number}> {
   const lab = new Lab()
@@ -67,20 +79,41 @@ async function endToEnd(): Promise<{seconds: number}> {
   try {
     const host = await lab.addNamespace('host')
     const tor = await lab.addNamespace('tor')
-    await lab.addVethPair({ns: host, ifname: 'eth1', mac: '02:00:00:00:01:01'}, {ns: tor, ifname: 'sw1', mac: '02:00:00:00:02:01'})
+    await lab.addVethPair(
+      {ns: host, ifname: 'eth1', mac: '02:00:00:00:01:01'},
+      {ns: tor, ifname: 'sw1', mac: '02:00:00:00:02:01'},
+    )
     await lab.waitForOperstate(host, 'eth1', 'up')
-    await startTorSimulator(lab, tor, {ifname: 'sw1', args: ['--vlan-from-segment', '--bgid', '--min-tx-gap-ms', '0', '--log-level', 'warn']})
+    await startTorSimulator(lab, tor, {
+      ifname: 'sw1',
+      args: ['--vlan-from-segment', '--bgid', '--min-tx-gap-ms', '0', '--log-level', 'warn'],
+    })
     const port = brokerPortFor(5)
     broker = new PrivateBroker({port, netns: host})
     await broker.start()
     const url = `rabbit://guest:guest@127.0.0.1:${port}/`
-    standin = new DfaStandin({url, record: join(await lab.tempDir('standin'), 'record.jsonl'), react: true, spawnArgv: (a) => ['ip', 'netns', 'exec', host, ...a]})
+    standin = new DfaStandin({
+      url,
+      record: join(await lab.tempDir('standin'), 'record.jsonl'),
+      react: true,
+      spawnArgv: (a) => ['ip', 'netns', 'exec', host, ...a],
+    })
     await standin.started()
-    const home = makeAgentHome(`[uplink]\nmode = auto\ncandidate_kinds = veth\n[rpc]\ntransport = amqp\nurl = ${url}\n`, {logLevel: 'info'})
+    const home = makeAgentHome(
+      `[uplink]\nmode = auto\ncandidate_kinds = veth\n[rpc]\ntransport = amqp\nurl = ${url}\n`,
+      {logLevel: 'info'},
+    )
     const {readFileSync, writeFileSync} = await import('node:fs')
-    writeFileSync(home.config, readFileSync(home.config, 'utf8').replace('[general]\n', `[general]\nhost_id = ${HOST}\n`))
+    writeFileSync(
+      home.config,
+      readFileSync(home.config, 'utf8').replace('[general]\n', `[general]\nhost_id = ${HOST}\n`),
+    )
     await AgentRunner.start(lab, host, home, 30_000)
-    await waitUntil('uplink stored at the server', () => standin!.records('save_uplink').some((r) => r.parsed?.uplink === 'eth1'), 60_000)
+    await waitUntil(
+      'uplink stored at the server',
+      () => standin!.records('save_uplink').some((r) => r.parsed?.uplink === 'eth1'),
+      60_000,
+    )
     const vms = Array.from({length: VMS}, (_, i) => vm(i + 1))
     const t0 = performance.now()
     const reply = await standin.call(HOST, 'send_vm_info', pyStr(vms), {}, 120)
@@ -100,15 +133,33 @@ async function transportOnly(): Promise<{blockingSeconds: number; outboxSeconds:
   await broker.start()
   const standin = new DfaStandin({url: broker.url.replace('amqp://', 'rabbit://'), record: join(dir, 'record.jsonl')})
   await standin.started()
-  const transport = new RabbitTransport({broker: parseBrokerUrl(broker.url), publishExchanges: [{exchange: 'dfa', type: 'topic', durable: false, autoDelete: false}], retryLowMs: 200, retryHighMs: 1000})
+  const transport = new RabbitTransport({
+    broker: parseBrokerUrl(broker.url),
+    publishExchanges: [{exchange: 'dfa', type: 'topic', durable: false, autoDelete: false}],
+    retryLowMs: 200,
+    retryHighMs: 1000,
+  })
   const rpc = new OsloRpc({transport, log, exchange: 'dfa', durable: false})
   await rpc.startReplies()
   const store = Store.open(join(dir, 'db'))
   try {
-    const result = (i: number, tag: string) => ({port_uuid: `${tag}-${i}`, result: 'SUCCESS', fail_reason: null, local_vlan: null, vdp_vlan: 3000})
+    const result = (i: number, tag: string) => ({
+      port_uuid: `${tag}-${i}`,
+      result: 'SUCCESS',
+      fail_reason: null,
+      local_vlan: null,
+      vdp_vlan: 3000,
+    })
     // 2. the original: one blocking call per result, in one worker
     let t0 = performance.now()
-    for (let i = 0; i < VMS; i++) await rpc.call('dfa_server_q', 'update_vm_result', {msg: pyJsonDumps(result(i, 'blocking'))}, {agent: HOST}, 60_000)
+    for (let i = 0; i < VMS; i++)
+      await rpc.call(
+        'dfa_server_q',
+        'update_vm_result',
+        {msg: pyJsonDumps(result(i, 'blocking'))},
+        {agent: HOST},
+        60_000,
+      )
     const blockingSeconds = (performance.now() - t0) / 1000
     // 3a. the outbox into a running broker
     const sender = new OutboxSender({
@@ -137,7 +188,8 @@ async function transportOnly(): Promise<{blockingSeconds: number; outboxSeconds:
     const afterOutageSeconds = (performance.now() - t0) / 1000
     sender.stop()
     const recorded = new Set(standin.records('update_vm_result').map((r) => r.parsed?.port_uuid)).size
-    if (recorded < VMS + 2 * OUTBOX) throw new Error(`the server recorded ${recorded} distinct results, expected ${VMS + 2 * OUTBOX}`)
+    if (recorded < VMS + 2 * OUTBOX)
+      throw new Error(`the server recorded ${recorded} distinct results, expected ${VMS + 2 * OUTBOX}`)
     return {blockingSeconds, outboxSeconds, afterOutageSeconds}
   } finally {
     store.close()
@@ -153,15 +205,29 @@ const e2e = await endToEnd()
 const t = await transportOnly()
 const rate = (n: number, s: number) => Math.round(n / s)
 const sleepHours = (VMS * 10) / 3600
-console.log(`bench/rpc: ${VMS} VMs, outbox ${OUTBOX} messages (private RabbitMQ 3.10, stand-in server on oslo.messaging 14)`)
+console.log(
+  `bench/rpc: ${VMS} VMs, outbox ${OUTBOX} messages (private RabbitMQ 3.10, stand-in server on oslo.messaging 14)`,
+)
 console.log('')
 console.log('| what | time | rate |')
 console.log('|---|---|---|')
-console.log(`| ours: bulk send_vm_info -> VDP via the ToR simulator -> ${VMS} update_vm_result recorded by the server | ${e2e.seconds.toFixed(1)} s | ${rate(VMS, e2e.seconds)} VMs/s |`)
-console.log(`| original design: one blocking update_vm_result call per result (run) | ${t.blockingSeconds.toFixed(1)} s | ${rate(VMS, t.blockingSeconds)} results/s |`)
-console.log(`| original design: 10 s sleep per VM event (computed) | ${sleepHours.toFixed(1)} h | ${(1 / 10).toFixed(1)} VMs/s |`)
-console.log(`| outbox alone into a running broker | ${t.outboxSeconds.toFixed(2)} s | ${rate(OUTBOX, t.outboxSeconds)} msgs/s |`)
-console.log(`| outbox after a broker outage (from broker ready) | ${t.afterOutageSeconds.toFixed(2)} s | ${rate(OUTBOX, t.afterOutageSeconds)} msgs/s |`)
+console.log(
+  `| ours: bulk send_vm_info -> VDP via the ToR simulator -> ${VMS} update_vm_result recorded by the server | ${e2e.seconds.toFixed(1)} s | ${rate(VMS, e2e.seconds)} VMs/s |`,
+)
+console.log(
+  `| original design: one blocking update_vm_result call per result (run) | ${t.blockingSeconds.toFixed(1)} s | ${rate(VMS, t.blockingSeconds)} results/s |`,
+)
+console.log(
+  `| original design: 10 s sleep per VM event (computed) | ${sleepHours.toFixed(1)} h | ${(1 / 10).toFixed(1)} VMs/s |`,
+)
+console.log(
+  `| outbox alone into a running broker | ${t.outboxSeconds.toFixed(2)} s | ${rate(OUTBOX, t.outboxSeconds)} msgs/s |`,
+)
+console.log(
+  `| outbox after a broker outage (from broker ready) | ${t.afterOutageSeconds.toFixed(2)} s | ${rate(OUTBOX, t.afterOutageSeconds)} msgs/s |`,
+)
 console.log('')
-console.log(`ratios: outbox vs blocking calls ${(t.blockingSeconds / t.outboxSeconds).toFixed(1)}x; end to end vs the original's sleeps ${((VMS * 10) / e2e.seconds).toFixed(0)}x`)
+console.log(
+  `ratios: outbox vs blocking calls ${(t.blockingSeconds / t.outboxSeconds).toFixed(1)}x; end to end vs the original's sleeps ${((VMS * 10) / e2e.seconds).toFixed(0)}x`,
+)
 process.exit(0)

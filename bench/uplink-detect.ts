@@ -47,17 +47,35 @@ const evbFrame = (ttl: number) =>
     portId: {subtype: 5, value: 'Ethernet1/4'},
     ttl,
     systemName: 'tor-bench',
-    evb: {bgid: true, rrcap: true, rrctr: false, sgid: false, rrreq: false, rrstat: 0, retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: false, rka: 20},
+    evb: {
+      bgid: true,
+      rrcap: true,
+      rrctr: false,
+      sgid: false,
+      rrreq: false,
+      rrstat: 0,
+      retries: 3,
+      rte: 14,
+      mode: 'bridge',
+      rolRwd: false,
+      rwd: 20,
+      rolRka: false,
+      rka: 20,
+    },
   }).toString('hex')
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
 
 async function waitUplink(agent: AgentRunner, from: number, state: 'up' | 'down'): Promise<number> {
-  const line = await agent.waitForLine((l) => l.msg === 'uplink changed' && l.state === state, {from, timeoutMs: 20_000})
+  const line = await agent.waitForLine((l) => l.msg === 'uplink changed' && l.state === state, {
+    from,
+    timeoutMs: 20_000,
+  })
   return line.time!
 }
 
@@ -80,7 +98,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < CANDIDATES; i++) {
       // One extra link on the ToR side before the last pair gives that pair different ifindexes on the two ends.
       if (i === VIRTUAL_PORT) await lab.addBridge(tor, 'shift0')
-      await lab.addVethPair({ns: host, ifname: `h${i}`, mac: `02:00:00:00:01:0${i}`}, {ns: tor, ifname: `t${i}`, mac: `02:00:00:00:02:0${i}`})
+      await lab.addVethPair(
+        {ns: host, ifname: `h${i}`, mac: `02:00:00:00:01:0${i}`},
+        {ns: tor, ifname: `t${i}`, mac: `02:00:00:00:02:0${i}`},
+      )
     }
     for (let i = 0; i < CANDIDATES; i++) await lab.waitForOperstate(host, `h${i}`, 'up')
     const home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\ndown_debounce = 0\n', {logLevel: 'info'})
@@ -101,7 +122,10 @@ async function main(): Promise<void> {
 
     // The kernel's RTM_NEWLINK notifications in the host namespace, timestamped by `ip monitor`.
     const kernelNoCarrier = new Map<string, number[]>()
-    const monitor = lab.spawn(host, ['ip', '-ts', 'monitor', 'link'], {env: {...process.env, TZ: 'UTC'}, stdio: ['ignore', 'pipe', 'ignore']})
+    const monitor = lab.spawn(host, ['ip', '-ts', 'monitor', 'link'], {
+      env: {...process.env, TZ: 'UTC'},
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
     let monitorText = ''
     monitor.child.stdout!.on('data', (d: Buffer) => {
       monitorText += d.toString()
@@ -131,7 +155,8 @@ async function main(): Promise<void> {
         const downAt = await waitUplink(agent, lost, 'down')
         endToEnd.push(downAt - t0)
         const deadline = Date.now() + 2000
-        while ((kernelNoCarrier.get(`h${p}`)?.length ?? 0) === seen && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+        while ((kernelNoCarrier.get(`h${p}`)?.length ?? 0) === seen && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 5))
         const stamps = kernelNoCarrier.get(`h${p}`) ?? []
         if (stamps.length > seen) agentPart.push(downAt - stamps[stamps.length - 1])
         await lab.setLink(tor, `t${p}`, {up: true})
@@ -162,8 +187,16 @@ async function main(): Promise<void> {
       candidates: CANDIDATES,
       upMs: {median: median(up), p90: pct(up, 90), max: Math.max(...up)},
       downMs: {
-        physicalLike: {median: median(physicalLike.endToEnd), p90: pct(physicalLike.endToEnd, 90), max: Math.max(...physicalLike.endToEnd)},
-        virtualLike: {median: median(virtualLike.endToEnd), p90: pct(virtualLike.endToEnd, 90), max: Math.max(...virtualLike.endToEnd)},
+        physicalLike: {
+          median: median(physicalLike.endToEnd),
+          p90: pct(physicalLike.endToEnd, 90),
+          max: Math.max(...physicalLike.endToEnd),
+        },
+        virtualLike: {
+          median: median(virtualLike.endToEnd),
+          p90: pct(virtualLike.endToEnd, 90),
+          max: Math.max(...virtualLike.endToEnd),
+        },
       },
       downAgentMs: {
         samples: physicalLike.agentPart.length + virtualLike.agentPart.length,
@@ -175,16 +208,29 @@ async function main(): Promise<void> {
         upMs: `${original.upBest} (EVB port found first) to ${original.upWorst} (${CANDIDATES} candidates, 40 s each, plus a 10 s poll)`,
         downMs: `${original.down} (3 consecutive 10 s polls) plus up to 10 s`,
       },
-      ratio: {upVsOriginalBestCase: Math.round(original.upBest / Math.max(1, median(up))), downVsOriginal: Math.round(original.down / Math.max(1, median(physicalLike.endToEnd)))},
+      ratio: {
+        upVsOriginalBestCase: Math.round(original.upBest / Math.max(1, median(up))),
+        downVsOriginal: Math.round(original.down / Math.max(1, median(physicalLike.endToEnd))),
+      },
       targets: {upMs: '< 1000', downMs: '< 100', rssMb: '< 80', cpuPercent: '< 0.5'},
     }
     console.log(`uplink detection, ${RUNS} runs each, ${CANDIDATES} candidate interfaces`)
-    console.log(`  first EVB LLDPDU -> uplink up:  median ${report.upMs.median} ms (p90 ${report.upMs.p90}, max ${report.upMs.max})   original design: 40 s per candidate + 10 s poll   ratio ≥ ${report.ratio.upVsOriginalBestCase}x`)
+    console.log(
+      `  first EVB LLDPDU -> uplink up:  median ${report.upMs.median} ms (p90 ${report.upMs.p90}, max ${report.upMs.max})   original design: 40 s per candidate + 10 s poll   ratio ≥ ${report.ratio.upVsOriginalBestCase}x`,
+    )
     const d = report.downMs
-    console.log(`  carrier loss -> uplink down, NIC-like link (kernel batches): median ${d.physicalLike.median} ms (p90 ${d.physicalLike.p90}, max ${d.physicalLike.max})   original design: 3 × 10 s polls = 30 s   ratio ${report.ratio.downVsOriginal}x`)
-    console.log(`  carrier loss -> uplink down, virtual link (kernel reports at once): median ${d.virtualLike.median} ms (p90 ${d.virtualLike.p90}, max ${d.virtualLike.max})`)
-    console.log(`    the agent's part (kernel notification -> uplink down): median ${report.downAgentMs.median} ms, max ${report.downAgentMs.max} (${report.downAgentMs.samples} samples)`)
-    console.log(`  idle, 8 interfaces: RSS ${report.idle.rssMb} MB, CPU ${report.idle.cpuPercent} % over ${IDLE_SECONDS} s`)
+    console.log(
+      `  carrier loss -> uplink down, NIC-like link (kernel batches): median ${d.physicalLike.median} ms (p90 ${d.physicalLike.p90}, max ${d.physicalLike.max})   original design: 3 × 10 s polls = 30 s   ratio ${report.ratio.downVsOriginal}x`,
+    )
+    console.log(
+      `  carrier loss -> uplink down, virtual link (kernel reports at once): median ${d.virtualLike.median} ms (p90 ${d.virtualLike.p90}, max ${d.virtualLike.max})`,
+    )
+    console.log(
+      `    the agent's part (kernel notification -> uplink down): median ${report.downAgentMs.median} ms, max ${report.downAgentMs.max} (${report.downAgentMs.samples} samples)`,
+    )
+    console.log(
+      `  idle, 8 interfaces: RSS ${report.idle.rssMb} MB, CPU ${report.idle.cpuPercent} % over ${IDLE_SECONDS} s`,
+    )
     console.log(JSON.stringify(report))
   } finally {
     await lab.destroy()

@@ -45,7 +45,11 @@ async function main(): Promise<void> {
     async function quiet(ms = 3000): Promise<void> {
       for (;;) {
         try {
-          await hostSide.waitFor((m) => m.ev === 'frame' && m.src === TOR_MAC, {from: hostSide.mark(), timeoutMs: ms, what: 'lldpad LLDPDU'})
+          await hostSide.waitFor((m) => m.ev === 'frame' && m.src === TOR_MAC, {
+            from: hostSide.mark(),
+            timeoutMs: ms,
+            what: 'lldpad LLDPDU',
+          })
         } catch {
           return
         }
@@ -83,15 +87,23 @@ async function main(): Promise<void> {
     const rxOnly = await ours('[lldp]\nmode = rx\n')
     const report = {
       runs: RUNS,
-      oursMs: {median: median(oursRuns.map((r) => r.total)), afterDaemonStart: median(oursRuns.map((r) => r.afterStart)), all: oursRuns.map((r) => r.total)},
+      oursMs: {
+        median: median(oursRuns.map((r) => r.total)),
+        afterDaemonStart: median(oursRuns.map((r) => r.afterStart)),
+        all: oursRuns.map((r) => r.total),
+      },
       lldpadStationMs: {median: median(peerRuns), all: peerRuns},
       rxOnlyMs: rxOnly.total,
       ratioLldpadToOurs: Number((median(peerRuns) / median(oursRuns.map((r) => r.total))).toFixed(2)),
       target: 'uplink up < 2000 ms after the daemon starts, with the switch sending every 30 s',
     }
     console.log(`start-up against a switch already talking (lldpad, 30 s interval), ${RUNS} runs`)
-    console.log(`  ours (rxtx): spawn -> uplink up median ${report.oursMs.median} ms (${report.oursMs.afterDaemonStart} ms after the daemon's start line)`)
-    console.log(`  lldpad as station: spawn -> bridge EVB TLV seen median ${report.lldpadStationMs.median} ms   ratio lldpad : ours = ${report.ratioLldpadToOurs}`)
+    console.log(
+      `  ours (rxtx): spawn -> uplink up median ${report.oursMs.median} ms (${report.oursMs.afterDaemonStart} ms after the daemon's start line)`,
+    )
+    console.log(
+      `  lldpad as station: spawn -> bridge EVB TLV seen median ${report.lldpadStationMs.median} ms   ratio lldpad : ours = ${report.ratioLldpadToOurs}`,
+    )
     console.log(`  ours with [lldp] mode = rx (listen only): ${report.rxOnlyMs} ms`)
     console.log(JSON.stringify(report))
     await hostSide.close()

@@ -44,13 +44,31 @@ function exchange(n: number, response: boolean): Buffer {
     const vsi: VsiTlv = {
       kind: 'vsi',
       mode: 'assoc',
-      status: response ? {kind: 'response', keep: false, hard: false, error: 0} : {kind: 'request', migratingTo: false, migratingFrom: false, reason: 0},
+      status: response
+        ? {kind: 'response', keep: false, hard: false, error: 0}
+        : {kind: 'request', migratingTo: false, migratingFrom: false, reason: 0},
       typeId: 0,
       typeVersion: 0,
       vsiid,
-      filter: {format: 4, entries: [{ps: false, pcp: 0, vid: response ? 2 + (id % 4000) : 0, mac: `52:54:00:${[16, 8, 0].map((s) => ((id >> s) & 0xff).toString(16).padStart(2, '0')).join(':')}`, groupId: 20000 + (id % 1000)}]},
+      filter: {
+        format: 4,
+        entries: [
+          {
+            ps: false,
+            pcp: 0,
+            vid: response ? 2 + (id % 4000) : 0,
+            mac: `52:54:00:${[16, 8, 0].map((s) => ((id >> s) & 0xff).toString(16).padStart(2, '0')).join(':')}`,
+            groupId: 20000 + (id % 1000),
+          },
+        ],
+      },
     }
-    tlvs.push(vsi, ...(response ? [] : ciscoTlvs(vsiid, {name: `vm-${id}`, uuid: '67f338a6-0925-42aa-b2df-e8114e9fd0da', ipv4: '10.0.0.1'})))
+    tlvs.push(
+      vsi,
+      ...(response
+        ? []
+        : ciscoTlvs(vsiid, {name: `vm-${id}`, uuid: '67f338a6-0925-42aa-b2df-e8114e9fd0da', ipv4: '10.0.0.1'})),
+    )
   }
   return encodeVdpdu(tlvs)
 }
@@ -67,11 +85,27 @@ function writeCapture(path: string): number {
   }
   for (let n = 0; written < frames; n++) {
     const sequence = n & 0xffff
-    const request = encodeEcpFrame({dst: '01:80:c2:00:00:00', src: STATION, operation: 'request', subtype: 1, sequence, ulpdu: exchange(n, false)})
+    const request = encodeEcpFrame({
+      dst: '01:80:c2:00:00:00',
+      src: STATION,
+      operation: 'request',
+      subtype: 1,
+      sequence,
+      ulpdu: exchange(n, false),
+    })
     put(request)
     if (n % 50 === 7) put(request)
     put(encodeEcpFrame({dst: '01:80:c2:00:00:00', src: BRIDGE, operation: 'ack', subtype: 1, sequence, padTo: 60}))
-    put(encodeEcpFrame({dst: '01:80:c2:00:00:00', src: BRIDGE, operation: 'request', subtype: 1, sequence, ulpdu: exchange(n, true)}))
+    put(
+      encodeEcpFrame({
+        dst: '01:80:c2:00:00:00',
+        src: BRIDGE,
+        operation: 'request',
+        subtype: 1,
+        sequence,
+        ulpdu: exchange(n, true),
+      }),
+    )
     put(encodeEcpFrame({dst: '01:80:c2:00:00:00', src: STATION, operation: 'ack', subtype: 1, sequence, padTo: 60}))
   }
   closeSync(fd)
@@ -81,16 +115,23 @@ function writeCapture(path: string): number {
 function wallClock(cmd: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const child = spawn(cmd, args, {stdio: ['ignore', 'ignore', 'ignore'], env: {...process.env, NODE_ENV: 'production'}})
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: {...process.env, NODE_ENV: 'production'},
+    })
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} exited ${code}`))))
+    child.on('exit', (code) =>
+      code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} exited ${code}`)),
+    )
   })
 }
 
 const path = join(dir, `vdp-decode-bench-${process.pid}.pcap`)
 try {
   const n = writeCapture(path)
-  process.stdout.write(`${n.toLocaleString('en-US')} ECP frames (${n / 5 * 4 | 0} VSI TLVs each way, 4 per VDPDU) in ${path}\n`)
+  process.stdout.write(
+    `${n.toLocaleString('en-US')} ECP frames (${((n / 5) * 4) | 0} VSI TLVs each way, 4 per VDPDU) in ${path}\n`,
+  )
 
   let decoded = 0
   const t0 = performance.now()
@@ -106,14 +147,24 @@ try {
     }
   }
   const inProcess = performance.now() - t0
-  process.stdout.write(`in process, decode + summary + tree: ${Math.round(decoded / (inProcess / 1000)).toLocaleString('en-US')} frames/s\n`)
+  process.stdout.write(
+    `in process, decode + summary + tree: ${Math.round(decoded / (inProcess / 1000)).toLocaleString('en-US')} frames/s\n`,
+  )
 
   // Each pair runs interleaved (ours, theirs, ours, theirs...) so a busy machine slows both alike.
   const tshark = ['/usr/bin/tshark', '/usr/sbin/tshark'].find((p) => existsSync(p))
   const pairs: [string, string[], string[]][] = [
     ['summary lines: vdp decode FILE vs tshark -n -r FILE', ['vdp', 'decode', path], ['-n', '-r', path]],
-    ['every field: vdp decode -v FILE vs tshark -n -V -r FILE', ['vdp', 'decode', '-v', path], ['-n', '-V', '-r', path]],
-    ['JSON: vdp decode --json FILE vs tshark -n -T json -r FILE', ['vdp', 'decode', '--json', path], ['-n', '-T', 'json', '-r', path]],
+    [
+      'every field: vdp decode -v FILE vs tshark -n -V -r FILE',
+      ['vdp', 'decode', '-v', path],
+      ['-n', '-V', '-r', path],
+    ],
+    [
+      'JSON: vdp decode --json FILE vs tshark -n -T json -r FILE',
+      ['vdp', 'decode', '--json', path],
+      ['-n', '-T', 'json', '-r', path],
+    ],
   ]
   for (const [what, oursArgs, theirsArgs] of pairs) {
     const ours: number[] = []

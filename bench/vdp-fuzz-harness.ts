@@ -37,14 +37,19 @@ export function newVdpOutcome(): VdpFuzzOutcome {
 const tally = (t: Record<string, number>, k: string) => (t[k] = (t[k] ?? 0) + 1)
 
 /** Throws a plain Error if any invariant is broken for `data`. One tracker may follow many cases. */
-export function checkVdpDecodeInvariants(data: Buffer, tracker: EcpExchangeTracker, outcome: VdpFuzzOutcome = newVdpOutcome()): void {
+export function checkVdpDecodeInvariants(
+  data: Buffer,
+  tracker: EcpExchangeTracker,
+  outcome: VdpFuzzOutcome = newVdpOutcome(),
+): void {
   outcome.cases++
   const t0 = process.hrtime.bigint()
   let frame
   try {
     frame = decodeEcpVdpFrame(data)
   } catch (err) {
-    if (!(err instanceof EcpDecodeError)) throw new Error(`decoder threw something other than EcpDecodeError: ${String((err as Error)?.stack ?? err)}`)
+    if (!(err instanceof EcpDecodeError))
+      throw new Error(`decoder threw something other than EcpDecodeError: ${String((err as Error)?.stack ?? err)}`)
     tally(outcome.rejectedByCode, err.code)
     return
   } finally {
@@ -59,16 +64,27 @@ export function checkVdpDecodeInvariants(data: Buffer, tracker: EcpExchangeTrack
     // The End TLV (2 octets) may carry a non-zero length field, which the decoder notes and the encoder never writes.
     const again = encodeVdpdu(frame.vdp.tlvs)
     const endNoted = frame.notes.some((n) => n.startsWith("the End TLV's length"))
-    if (endNoted !== (frame.vdp.endTlv && !ulpdu.subarray(frame.vdp.length - 2, frame.vdp.length).equals(Buffer.alloc(2)))) throw new Error('End TLV length note wrong')
+    if (
+      endNoted !== (frame.vdp.endTlv && !ulpdu.subarray(frame.vdp.length - 2, frame.vdp.length).equals(Buffer.alloc(2)))
+    )
+      throw new Error('End TLV length note wrong')
     const sent = ulpdu.subarray(0, frame.vdp.length - (frame.vdp.endTlv ? 2 : 0))
-    if (JSON.stringify(vsiStatusOctets(sent)) !== JSON.stringify(frame.vdp.statusOctets)) throw new Error('status octets not reported as sent')
-    if (!again.equals(withoutReservedStatusBit(sent))) throw new Error(`VDPDU round trip changed the octets:\n in  ${ulpdu.toString('hex')}\n out ${again.toString('hex')}`)
+    if (JSON.stringify(vsiStatusOctets(sent)) !== JSON.stringify(frame.vdp.statusOctets))
+      throw new Error('status octets not reported as sent')
+    if (!again.equals(withoutReservedStatusBit(sent)))
+      throw new Error(
+        `VDPDU round trip changed the octets:\n in  ${ulpdu.toString('hex')}\n out ${again.toString('hex')}`,
+      )
   }
   if (frame.vdpError) {
     outcome.malformedVdpdus++
     tally(outcome.vdpErrorByCode, frame.vdpError.code)
     const before = encodeVdpdu(frame.vdpError.tlvs)
-    if (!before.equals(withoutReservedStatusBit(ulpdu.subarray(0, before.length))) || before.length > frame.vdpError.offset) throw new Error('the TLVs kept before a malformed one are not its prefix')
+    if (
+      !before.equals(withoutReservedStatusBit(ulpdu.subarray(0, before.length))) ||
+      before.length > frame.vdpError.offset
+    )
+      throw new Error('the TLVs kept before a malformed one are not its prefix')
   }
   const exchange = tracker.observe(outcome.cases, BigInt(outcome.cases) * 1000n, frame)
   formatEcpSummary(frame, exchange)
@@ -107,7 +123,8 @@ export function applyVdpMutations(seed: Buffer, mutations: readonly Mutation[]):
     }
     b = Buffer.from(b)
     const offsets: number[] = []
-    for (let off = 18; off + 2 <= b.length && offsets.length < 64; off += 2 + (((b[off] & 1) << 8) | b[off + 1])) offsets.push(off)
+    for (let off = 18; off + 2 <= b.length && offsets.length < 64; off += 2 + (((b[off] & 1) << 8) | b[off + 1]))
+      offsets.push(off)
     if (offsets.length === 0) continue
     const at = offsets[m.tlv % offsets.length]
     b[at] = (b[at] & 0xfe) | (m.length >> 8)
@@ -120,14 +137,19 @@ export function applyVdpMutations(seed: Buffer, mutations: readonly Mutation[]):
 export function withVlanTags(frame: Buffer, tags: readonly number[]): Buffer {
   if (frame.length < 12 || tags.length === 0) return frame
   const parts = [frame.subarray(0, 12)]
-  for (const tag of tags) parts.push(Buffer.from([tag & 1 ? 0x88 : 0x81, tag & 1 ? 0xa8 : 0x00, (tag >> 8) & 0xff, (tag >> 1) & 0xff]))
+  for (const tag of tags)
+    parts.push(Buffer.from([tag & 1 ? 0x88 : 0x81, tag & 1 ? 0xa8 : 0x00, (tag >> 8) & 0xff, (tag >> 1) & 0xff]))
   parts.push(frame.subarray(12))
   return Buffer.concat(parts)
 }
 
 /** A case: a seed with mutations and optional VLAN tags. */
 export const vdpCaseArbitrary = (seedCount: number, mutation: fc.Arbitrary<Mutation>) =>
-  fc.tuple(fc.nat(seedCount - 1), fc.array(mutation, {minLength: 0, maxLength: 6}), fc.array(fc.integer({min: 0, max: 0xffff}), {maxLength: 2}))
+  fc.tuple(
+    fc.nat(seedCount - 1),
+    fc.array(mutation, {minLength: 0, maxLength: 6}),
+    fc.array(fc.integer({min: 0, max: 0xffff}), {maxLength: 2}),
+  )
 
 /** Frames we construct: every filter format, every VSIID format, Cisco TLVs, End TLV, both directions, an ACK. */
 export function constructedSeeds(): Buffer[] {
@@ -151,16 +173,42 @@ export function constructedSeeds(): Buffer[] {
     const vsi: VsiTlv = {
       kind: 'vsi',
       mode: (['preassoc', 'preassoc-rr', 'assoc', 'deassoc'] as const)[i],
-      status: i % 2 ? {kind: 'response', keep: true, hard: i === 3, error: i} : {kind: 'request', migratingTo: i === 2, migratingFrom: false, reason: 0},
+      status:
+        i % 2
+          ? {kind: 'response', keep: true, hard: i === 3, error: i}
+          : {kind: 'request', migratingTo: i === 2, migratingFrom: false, reason: 0},
       typeId: 4711 + i,
       typeVersion: i,
       vsiid: vsiids[i],
       filter: {format, entries: [entry(format, 1), entry(format, 2)]},
     }
-    const tlvs: VdpTlv[] = [{kind: 'manager-id', managerId: Buffer.alloc(16, i)}, vsi, ...ciscoTlvs(vsiids[i], {name: 'web-1', uuid: '67f338a6-0925-42aa-b2df-e8114e9fd0da', ipv4: '10.0.0.1'})]
-    seeds.push(encodeEcpFrame({dst: '01:80:c2:00:00:00', src: '02:00:00:00:01:01', operation: 'request', subtype: 1, sequence: i, ulpdu: encodeVdpdu(tlvs, {endTlv: i % 2 === 0}), padTo: 60}))
+    const tlvs: VdpTlv[] = [
+      {kind: 'manager-id', managerId: Buffer.alloc(16, i)},
+      vsi,
+      ...ciscoTlvs(vsiids[i], {name: 'web-1', uuid: '67f338a6-0925-42aa-b2df-e8114e9fd0da', ipv4: '10.0.0.1'}),
+    ]
+    seeds.push(
+      encodeEcpFrame({
+        dst: '01:80:c2:00:00:00',
+        src: '02:00:00:00:01:01',
+        operation: 'request',
+        subtype: 1,
+        sequence: i,
+        ulpdu: encodeVdpdu(tlvs, {endTlv: i % 2 === 0}),
+        padTo: 60,
+      }),
+    )
   })
-  seeds.push(encodeEcpFrame({dst: '01:80:c2:00:00:00', src: '02:00:00:00:02:01', operation: 'ack', subtype: 1, sequence: 3, padTo: 60}))
+  seeds.push(
+    encodeEcpFrame({
+      dst: '01:80:c2:00:00:00',
+      src: '02:00:00:00:02:01',
+      operation: 'ack',
+      subtype: 1,
+      sequence: 3,
+      padTo: 60,
+    }),
+  )
   return seeds
 }
 
@@ -175,11 +223,14 @@ export function loadEcpSeeds(dirs: readonly string[]): Buffer[] {
     frames.push(Buffer.from(data))
   }
   const walk = (dir: string): string[] =>
-    readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`]))
+    readdirSync(dir, {withFileTypes: true}).flatMap((e) =>
+      e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
+    )
   for (const dir of dirs) {
     for (const path of walk(dir).filter((p) => p.endsWith('.pcap'))) {
       try {
-        for (const r of new PcapStreamParser().push(readFileSync(path))) if (r.linkType === 1 && ethertypeOffset(r.data, ETHERTYPE_ECP) >= 0) add(r.data)
+        for (const r of new PcapStreamParser().push(readFileSync(path)))
+          if (r.linkType === 1 && ethertypeOffset(r.data, ETHERTYPE_ECP) >= 0) add(r.data)
       } catch {
         // a deliberately broken capture of the corpus: no seeds from it
       }

@@ -11,7 +11,14 @@ import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import fc from 'fast-check'
 import {mutationArbitrary} from './lldp-fuzz-harness.js'
-import {applyVdpMutations, checkVdpDecodeInvariants, loadEcpSeeds, newVdpOutcome, vdpCaseArbitrary, withVlanTags} from './vdp-fuzz-harness.js'
+import {
+  applyVdpMutations,
+  checkVdpDecodeInvariants,
+  loadEcpSeeds,
+  newVdpOutcome,
+  vdpCaseArbitrary,
+  withVlanTags,
+} from './vdp-fuzz-harness.js'
 import {EcpExchangeTracker} from '../src/vdp/frame-decode.js'
 
 function arg(name: string): string | undefined {
@@ -56,7 +63,9 @@ try {
     {numRuns: cases, seed},
   )
 } catch (err) {
-  process.stdout.write(`FAILED after ${done.toLocaleString("en-US")} cases (seed ${seed}):\n${(err as Error).message}\n${String((err as Error).cause ?? "")}\n`)
+  process.stdout.write(
+    `FAILED after ${done.toLocaleString('en-US')} cases (seed ${seed}):\n${(err as Error).message}\n${String((err as Error).cause ?? '')}\n`,
+  )
   process.exit(1)
 }
 const seconds = (performance.now() - started) / 1000

@@ -15,7 +15,11 @@ export default class DaemonCommand extends VdpCommand {
 control socket. SIGTERM or SIGINT drain in-flight work and stop cleanly; SIGHUP reloads the config
 (a bad file is reported and the running config kept).`
   static override flags = {
-    config: Flags.string({char: 'c', summary: 'Config file (default /etc/vdp-agent/agent.ini, else built-in defaults).', env: 'VDP_AGENT_CONFIG'}),
+    config: Flags.string({
+      char: 'c',
+      summary: 'Config file (default /etc/vdp-agent/agent.ini, else built-in defaults).',
+      env: 'VDP_AGENT_CONFIG',
+    }),
     'log-level': Flags.option({options: LEVELS, summary: 'Override [log] level.'})(),
   }
 
@@ -53,7 +57,10 @@ control socket. SIGTERM or SIGINT drain in-flight work and stop cleanly; SIGHUP 
     try {
       await daemon.start()
     } catch (err) {
-      log.fatal({err: errorMessage(err), code: err instanceof VdpAgentError ? err.code : undefined}, 'vdp-agent daemon failed to start')
+      log.fatal(
+        {err: errorMessage(err), code: err instanceof VdpAgentError ? err.code : undefined},
+        'vdp-agent daemon failed to start',
+      )
       await daemon.stop().catch(() => {})
       process.exit(startFailureExitCode(err))
     }

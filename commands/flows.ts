@@ -5,8 +5,13 @@ import {callDaemon} from '../src/control/client.js'
 import type {AuditResult, FlowsView} from '../src/dataplane/index.js'
 
 export default class Flows extends BaseCommand {
-  static override summary = 'The OpenFlow flows of the agent ([dataplane] driver = ovs): desired and installed, per network, last audit.'
-  static override examples = ['<%= config.bin %> flows', '<%= config.bin %> flows --json', '<%= config.bin %> flows --audit']
+  static override summary =
+    'The OpenFlow flows of the agent ([dataplane] driver = ovs): desired and installed, per network, last audit.'
+  static override examples = [
+    '<%= config.bin %> flows',
+    '<%= config.bin %> flows --json',
+    '<%= config.bin %> flows --audit',
+  ]
   static override flags = {
     audit: Flags.boolean({summary: 'Run an audit now (add what is missing, delete what is stale) before showing.'}),
   }
@@ -21,8 +26,13 @@ export default class Flows extends BaseCommand {
       return view
     }
     this.log(`driver ovs, ${view.state}${view.failReason ? `: ${view.failReason}` : ''}; uplink ${view.uplink ?? '-'}`)
-    this.log(`bridges ${view.bridges.integration} / ${view.bridges.external}; patch ${view.patch ? `${view.patch.integration}(${view.patch.integrationOfport}) <-> ${view.patch.external}(${view.patch.externalOfport})` : '-'}`)
-    for (const n of view.networks) this.log(`network ${n.netUuid}: lvid ${n.lvid} <-> VLAN ${n.vdpVlan}, ${n.ports} port(s)${n.error ? `, error: ${n.error}` : ''}`)
+    this.log(
+      `bridges ${view.bridges.integration} / ${view.bridges.external}; patch ${view.patch ? `${view.patch.integration}(${view.patch.integrationOfport}) <-> ${view.patch.external}(${view.patch.externalOfport})` : '-'}`,
+    )
+    for (const n of view.networks)
+      this.log(
+        `network ${n.netUuid}: lvid ${n.lvid} <-> VLAN ${n.vdpVlan}, ${n.ports} port(s)${n.error ? `, error: ${n.error}` : ''}`,
+      )
     this.log(`\ndesired (${view.desired.length}):`)
     for (const f of view.desired) this.log(`  ${f}`)
     this.log(`installed (${view.installed.length}):`)

@@ -16,15 +16,29 @@ export default class Journal extends BaseCommand {
   ]
   static override flags = {
     since: Flags.string({summary: 'Only entries since then: a duration back (90s, 10m, 2h, 7d) or an ISO 8601 time.'}),
-    limit: Flags.integer({summary: `The newest N entries (1 to ${MAX_JOURNAL_QUERY}).`, default: 50, min: 1, max: MAX_JOURNAL_QUERY}),
+    limit: Flags.integer({
+      summary: `The newest N entries (1 to ${MAX_JOURNAL_QUERY}).`,
+      default: 50,
+      min: 1,
+      max: MAX_JOURNAL_QUERY,
+    }),
   }
 
   async run(): Promise<{source: 'daemon' | 'database'; entries: JournalEntry[]}> {
     const {flags} = await this.parse(Journal)
-    const query = {limit: flags.limit, ...(flags.since === undefined ? {} : {since: parseSince(flags.since, Date.now())})}
-    const {source, data} = await this.daemonOrDatabase(flags.config, 'journal', (store) => store.journal.list(query), query)
+    const query = {
+      limit: flags.limit,
+      ...(flags.since === undefined ? {} : {since: parseSince(flags.since, Date.now())}),
+    }
+    const {source, data} = await this.daemonOrDatabase(
+      flags.config,
+      'journal',
+      (store) => store.journal.list(query),
+      query,
+    )
     this.noteSource(source)
-    if (data.length === 0) this.log(flags.since === undefined ? 'the journal is empty' : `no journal entries since ${flags.since}`)
+    if (data.length === 0)
+      this.log(flags.since === undefined ? 'the journal is empty' : `no journal entries since ${flags.since}`)
     for (const e of data) this.log(journalLine(e))
     return {source, entries: data}
   }

@@ -4,7 +4,8 @@ import {statusLines} from '../src/cli/views.js'
 
 export default class Status extends BaseCommand {
   static override summary = 'Is the daemon running, which uplink, how many neighbours and VSIs by state.'
-  static override description = 'With the daemon down, answers from its database and says so. From the daemon, also its periodic tasks (reconcile, prune): period, last run, failures.'
+  static override description =
+    'With the daemon down, answers from its database and says so. From the daemon, also its periodic tasks (reconcile, prune): period, last run, failures.'
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json']
 
   async run(): Promise<StatusView> {

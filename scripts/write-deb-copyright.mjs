@@ -51,22 +51,30 @@ for (const m of modules(join(stage, appDir, 'node_modules'), `${appDir}/node_mod
   const spdx = String(m.pkg.license ?? (m.pkg.licenses ?? []).map((l) => l.type).join(' OR ') ?? 'UNKNOWN')
   const license = spdx.replace(/[()]/g, '').replace(/ OR /g, ' or ').replace(/ AND /g, ' and ')
   const text = licenseFile(m.dir)
-  const holders = (text ?? '').split('\n').filter((l) => /^\s*copyright\s+(\(c\)|©|\d)/i.test(l)).map((l) => l.trim())
+  const holders = (text ?? '')
+    .split('\n')
+    .filter((l) => /^\s*copyright\s+(\(c\)|©|\d)/i.test(l))
+    .map((l) => l.trim())
   const author = typeof m.pkg.author === 'string' ? m.pkg.author : m.pkg.author?.name
   stanzas.push(
     [
       `Files: ${m.path}/*`,
       `Copyright: ${holders.length > 0 ? holders.join('\n ') : (author ?? `the ${m.pkg.name} authors`)}`,
       `License: ${license}`,
-      ...(m.pkg.name === 'better-sqlite3' ? ['Comment: build/Release/better_sqlite3.node also contains SQLite, which is in the public domain.'] : []),
+      ...(m.pkg.name === 'better-sqlite3'
+        ? ['Comment: build/Release/better_sqlite3.node also contains SQLite, which is in the public domain.']
+        : []),
     ].join('\n'),
   )
-  for (const name of license.split(/ or | and /)) if (!texts.has(name) || (!texts.get(name) && text)) texts.set(name, text)
+  for (const name of license.split(/ or | and /))
+    if (!texts.has(name) || (!texts.get(name) && text)) texts.set(name, text)
 }
 texts.set('Apache-2.0', texts.get('Apache-2.0'))
 for (const [name, text] of [...texts].sort(([a], [b]) => a.localeCompare(b))) {
   const common = COMMON[name]
-  const body = common ? `On Debian systems the full text of this licence is in /usr/share/common-licenses/${common}.` : (text ?? `See the LICENSE file of each module licensed ${name}.`)
+  const body = common
+    ? `On Debian systems the full text of this licence is in /usr/share/common-licenses/${common}.`
+    : (text ?? `See the LICENSE file of each module licensed ${name}.`)
   stanzas.push(`License: ${name}\n${indent(body)}`)
 }
 writeFileSync(join(stage, 'debian', 'copyright'), stanzas.join('\n\n') + '\n')

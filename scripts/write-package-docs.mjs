@@ -28,7 +28,9 @@ const defaults = configSchema.general
 function md(text) {
   return String(text)
     .split(/(`[^`]*`)/)
-    .map((part) => (part.startsWith('`') && part.endsWith('`') && part.length > 1 ? `**${esc(part.slice(1, -1))}**` : esc(part)))
+    .map((part) =>
+      part.startsWith('`') && part.endsWith('`') && part.length > 1 ? `**${esc(part.slice(1, -1))}**` : esc(part),
+    )
     .join('')
 }
 const esc = (s) => s.replace(/[\\*_[\]<>#|]/g, (c) => `\\${c}`)
@@ -49,7 +51,9 @@ function flagText(flag) {
 }
 
 function usage(cmd) {
-  const args = Object.values(cmd.args ?? {}).map((a) => (a.required ? `*${a.name.toUpperCase()}*` : `[*${a.name.toUpperCase()}*]`))
+  const args = Object.values(cmd.args ?? {}).map((a) =>
+    a.required ? `*${a.name.toUpperCase()}*` : `[*${a.name.toUpperCase()}*]`,
+  )
   return [`**vdp-agent ${words(cmd.id)}**`, ...args, '[*OPTIONS*]'].join(' ')
 }
 
@@ -57,7 +61,8 @@ function commandSection(cmd) {
   const out = [`## ${words(cmd.id)}`, '', usage(cmd), '']
   if (cmd.summary) out.push(md(cmd.summary), '')
   if (cmd.description) out.push(md(cmd.description.replace(/\n/g, ' ')), '')
-  for (const arg of Object.values(cmd.args ?? {})) out.push(`*${arg.name.toUpperCase()}*`, `: ${md(arg.description ?? '')}`, '')
+  for (const arg of Object.values(cmd.args ?? {}))
+    out.push(`*${arg.name.toUpperCase()}*`, `: ${md(arg.description ?? '')}`, '')
   for (const [name, flag] of Object.entries(cmd.flags ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     if (flag.hidden) continue
     out.push(flagTerm(name, flag), `: ${flagText(flag)}`, '')
@@ -152,7 +157,11 @@ function iniPage() {
     out.push(`# [${section}]`, '', ...SECTION_DOCS[section].split('\n').map(md).join(' ').split('\n'), '')
     for (const [key, spec] of Object.entries(configSchema[section])) {
       const value = defaultText(spec)
-      out.push(`**${esc(key)}** = *${value === '' ? '(empty)' : md(value)}*`, `: ${md(spec.doc)} (${md(typeText(spec))})`, '')
+      out.push(
+        `**${esc(key)}** = *${value === '' ? '(empty)' : md(value)}*`,
+        `: ${md(spec.doc)} (${md(typeText(spec))})`,
+        '',
+      )
     }
   }
   out.push('# SEE ALSO', '', '**vdp-agent**(8)', '')

@@ -35,12 +35,18 @@ const F = EXIT.failure
 
 export const ERROR_CODES = {
   // The CLI and the control socket (src/control, src/cli)
-  BAD_ARGUMENT: {meaning: 'An argument or request parameter is invalid (the message names it and what was expected).', exit: EXIT.usage},
+  BAD_ARGUMENT: {
+    meaning: 'An argument or request parameter is invalid (the message names it and what was expected).',
+    exit: EXIT.usage,
+  },
   UNKNOWN_PORT: {meaning: 'No VM port with that UUID is recorded.', exit: EXIT.usage},
   DAEMON_UNREACHABLE: {meaning: 'No daemon answers on the control socket.', exit: EXIT.unreachable},
   DAEMON_TIMEOUT: {meaning: 'The daemon did not answer a request in time.', exit: EXIT.unreachable},
   NO_STATE: {meaning: 'The daemon is not running and its database cannot be read.', exit: EXIT.unreachable},
-  DAEMON_ACCESS_DENIED: {meaning: 'This user may not use the control socket (root or its group only).', exit: EXIT.noPermission},
+  DAEMON_ACCESS_DENIED: {
+    meaning: 'This user may not use the control socket (root or its group only).',
+    exit: EXIT.noPermission,
+  },
   BAD_RESPONSE: {meaning: 'The daemon sent an unreadable answer or closed without one.', exit: F},
   BAD_REQUEST: {meaning: 'The daemon received a request that is not JSON, has no method, or nests too deep.', exit: F},
   UNKNOWN_METHOD: {meaning: 'The daemon has no such control method (a CLI newer than the daemon?).', exit: F},
@@ -54,7 +60,10 @@ export const ERROR_CODES = {
   UPLINK_NOT_APPLIED: {meaning: 'The daemon did not take the pinned uplink (the pin stays).', exit: F},
 
   // Configuration and files (src/config, src/uplink)
-  CONFIG_INVALID: {meaning: 'The configuration file is invalid (file, line, section, key and the problem are named).', exit: EXIT.config},
+  CONFIG_INVALID: {
+    meaning: 'The configuration file is invalid (file, line, section, key and the problem are named).',
+    exit: EXIT.config,
+  },
   DIRECTORY_UNUSABLE: {meaning: 'A directory the agent needs cannot be created or used.', exit: F},
   FILE_TOO_LARGE: {meaning: 'A file the agent reads is larger than it may be.', exit: F},
   NOT_REGULAR_FILE: {meaning: 'A path the agent reads is not a regular file.', exit: F},
@@ -64,17 +73,29 @@ export const ERROR_CODES = {
   // The database (src/store)
   STORE_OPEN: {meaning: 'The database cannot be opened (often a full file system).', exit: F},
   STORE_READONLY: {meaning: 'The database is on a read-only file system.', exit: F},
-  STORE_CORRUPT: {meaning: 'The database file is corrupt (the message says how to start afresh).', exit: EXIT.dataError},
-  STORE_VERSION: {meaning: 'The database schema is older than this version reads; start the daemon once to migrate it.', exit: F},
+  STORE_CORRUPT: {
+    meaning: 'The database file is corrupt (the message says how to start afresh).',
+    exit: EXIT.dataError,
+  },
+  STORE_VERSION: {
+    meaning: 'The database schema is older than this version reads; start the daemon once to migrate it.',
+    exit: F,
+  },
   STORE_TOO_NEW: {meaning: 'The database schema is newer than this version understands.', exit: F},
   STORE_WRITE_FAILED: {meaning: 'A database write failed; the daemon keeps it in memory and retries.', exit: F},
 
   // Interfaces, frames and netlink (src/net)
   INVALID_IFNAME: {meaning: 'Not a valid Linux interface name.', exit: EXIT.usage},
-  NO_SUCH_INTERFACE: {meaning: 'No interface of that name on this host: `uplink set` changed nothing (--force pins it anyway).', exit: EXIT.usage},
+  NO_SUCH_INTERFACE: {
+    meaning: 'No interface of that name on this host: `uplink set` changed nothing (--force pins it anyway).',
+    exit: EXIT.usage,
+  },
   INVALID_MAC: {meaning: 'Not a valid MAC address.', exit: F},
   INVALID_ETHERTYPE: {meaning: 'Not a valid EtherType.', exit: F},
-  NO_RAW_SOCKETS: {meaning: 'The daemon may not open raw (AF_PACKET) sockets: it needs CAP_NET_RAW.', exit: EXIT.noPermission},
+  NO_RAW_SOCKETS: {
+    meaning: 'The daemon may not open raw (AF_PACKET) sockets: it needs CAP_NET_RAW.',
+    exit: EXIT.noPermission,
+  },
   AFPACKET_ADDON_UNAVAILABLE: {meaning: 'The native AF_PACKET addon is not built or does not load.', exit: F},
   FRAME_IO: {meaning: 'A raw-socket system call failed (the syscall and errno are named).', exit: F},
   FRAME_TOO_SHORT: {meaning: 'A frame to send is shorter than an Ethernet header.', exit: F},
@@ -116,21 +137,39 @@ export const ERROR_CODES = {
   STATION_CLOSED: {meaning: 'The VDP station is closed.', exit: F},
 
   // Metrics (src/metrics)
-  METRICS_LISTEN_INVALID: {meaning: 'The [metrics] listen value is not off, on, PORT, :PORT, HOST:PORT or [IPv6]:PORT.', exit: F},
-  METRICS_LISTEN_FAILED: {meaning: 'The metrics endpoint cannot listen on its address (the daemon runs on without it).', exit: F},
+  METRICS_LISTEN_INVALID: {
+    meaning: 'The [metrics] listen value is not off, on, PORT, :PORT, HOST:PORT or [IPv6]:PORT.',
+    exit: F,
+  },
+  METRICS_LISTEN_FAILED: {
+    meaning: 'The metrics endpoint cannot listen on its address (the daemon runs on without it).',
+    exit: F,
+  },
 
   // The dataplane: Open vSwitch (src/dataplane)
-  DATAPLANE_BAD_VALUE: {meaning: 'A value for a flow (VLAN, port number, bridge name) is out of range or malformed.', exit: F},
-  OVS_COMMAND: {meaning: 'An Open vSwitch command (ovs-vsctl, ovs-ofctl) failed (the command and its message are given).', exit: F},
+  DATAPLANE_BAD_VALUE: {
+    meaning: 'A value for a flow (VLAN, port number, bridge name) is out of range or malformed.',
+    exit: F,
+  },
+  OVS_COMMAND: {
+    meaning: 'An Open vSwitch command (ovs-vsctl, ovs-ofctl) failed (the command and its message are given).',
+    exit: F,
+  },
   OVSDB: {meaning: 'The OVSDB monitor failed (ovsdb-server unreachable or an unreadable update).', exit: F},
   OVSDB_TIMEOUT: {meaning: 'OVSDB did not answer in time.', exit: F},
 
   // The controller link: oslo.messaging over AMQP (src/rpc)
   RPC_BAD_URL: {meaning: 'The [rpc] url is not a valid rabbit:// (or amqp://) transport URL.', exit: EXIT.config},
   RPC_MALFORMED: {meaning: 'A message from the broker is not a valid oslo.messaging envelope.', exit: F},
-  RPC_BAD_PAYLOAD: {meaning: 'A message from the controller has arguments of the wrong shape (answered as a ValueError).', exit: F},
+  RPC_BAD_PAYLOAD: {
+    meaning: 'A message from the controller has arguments of the wrong shape (answered as a ValueError).',
+    exit: F,
+  },
   PY_LITERAL: {meaning: 'A Python-literal payload from the controller cannot be parsed (never evaluated).', exit: F},
-  RPC_NOT_SUPPORTED: {meaning: 'The controller called a method vdp-agent does not implement (answered as a NotImplementedError).', exit: F},
+  RPC_NOT_SUPPORTED: {
+    meaning: 'The controller called a method vdp-agent does not implement (answered as a NotImplementedError).',
+    exit: F,
+  },
   RPC_REMOTE: {meaning: 'The controller answered a call with an exception.', exit: F},
   RPC_TIMEOUT: {meaning: 'The controller did not answer a call in time (it may still have run it).', exit: F},
   RPC_NO_ROUTE: {meaning: 'The broker could not route a call: no server listens on its topic yet.', exit: F},

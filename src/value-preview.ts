@@ -6,7 +6,9 @@
  */
 export function previewValue(value: unknown): string {
   if (typeof value === 'string') {
-    return value.length <= 60 ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, 60))}… (${value.length} characters)`
+    return value.length <= 60
+      ? JSON.stringify(value)
+      : `${JSON.stringify(value.slice(0, 60))}… (${value.length} characters)`
   }
   if (value === undefined) return 'undefined'
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value)
@@ -30,7 +32,8 @@ export function nestingDepthExceeds(value: unknown, limit: number): boolean {
     const [v, depth] = stack.pop()!
     if (typeof v !== 'object' || v === null) continue
     if (depth + 1 > limit) return true
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
   }
   return false
 }

@@ -49,7 +49,9 @@ function moduleImports(): {from: string; to: string; file: string}[] {
   return sourceFiles(SRC).flatMap((file) => {
     const from = moduleOf(file)
     if (!from) return []
-    const specifiers = [...readFileSync(file, 'utf8').matchAll(/(?:from|import\()\s*'(\.\.?\/[^']+)'/g)].map((m) => m[1])
+    const specifiers = [...readFileSync(file, 'utf8').matchAll(/(?:from|import\()\s*'(\.\.?\/[^']+)'/g)].map(
+      (m) => m[1],
+    )
     return specifiers.flatMap((spec) => {
       const to = moduleOf(normalize(join(dirname(file), spec)))
       return to && to !== from ? [{from, to, file: relative(SRC, file)}] : []
@@ -66,7 +68,9 @@ describe('module layers (docs/architecture.md)', () => {
   it('no import runs upward or sideways', () => {
     const imports = moduleImports()
     expect(imports.length).toBeGreaterThan(50) // the scan sees the real graph
-    const wrong = imports.filter(({from, to}) => layerOf.get(to)! >= layerOf.get(from)!).map(({from, to, file}) => `${from} → ${to} (${file})`)
+    const wrong = imports
+      .filter(({from, to}) => layerOf.get(to)! >= layerOf.get(from)!)
+      .map(({from, to, file}) => `${from} → ${to} (${file})`)
     expect(wrong).toEqual([])
   })
 })

@@ -14,7 +14,8 @@ const SCANNED_FILES = ['README.md', 'CONTRIBUTING.md']
 const THIS_FILE = relative(root, fileURLToPath(import.meta.url))
 
 /** Research notes that were never part of the repository (their facts now live in docs/, in our words). */
-const ABSENT_NOTES = /\b(?:protocol|dfa-agent-study|lab-recipes|npm-stack|code-review|oslo-messaging-wire)(?:\.md\b|\s+§)|shared\/docs\b/
+const ABSENT_NOTES =
+  /\b(?:protocol|dfa-agent-study|lab-recipes|npm-stack|code-review|oslo-messaging-wire)(?:\.md\b|\s+§)|shared\/docs\b/
 
 interface TextFile {
   path: string
@@ -26,7 +27,9 @@ function textFiles(path: string): TextFile[] {
   const full = join(root, path)
   if (!existsSync(full)) return []
   if (statSync(full).isDirectory()) {
-    return readdirSync(full).flatMap((name) => (name === 'node_modules' || name === 'build' ? [] : textFiles(join(path, name))))
+    return readdirSync(full).flatMap((name) =>
+      name === 'node_modules' || name === 'build' ? [] : textFiles(join(path, name)),
+    )
   }
   const bytes = readFileSync(full)
   if (bytes.length > 2_000_000 || bytes.includes(0)) return []
@@ -49,14 +52,18 @@ describe('citations stay inside the repository', () => {
   })
 
   it('cites no document that is not in the repository', () => {
-    const hits = files.flatMap((f) => f.lines.flatMap((line, i) => (ABSENT_NOTES.test(line) ? [`${f.path}:${i + 1}: ${line.trim()}`] : [])))
+    const hits = files.flatMap((f) =>
+      f.lines.flatMap((line, i) => (ABSENT_NOTES.test(line) ? [`${f.path}:${i + 1}: ${line.trim()}`] : [])),
+    )
     expect(hits).toEqual([])
   })
 
   it('every docs/X.md cited exists', () => {
     const missing = files.flatMap((f) =>
       f.lines.flatMap((line, i) =>
-        [...line.matchAll(/\bdocs\/([\w-]+\.md)\b/g)].filter((m) => !existsSync(join(root, 'docs', m[1]))).map((m) => `${f.path}:${i + 1}: docs/${m[1]}`),
+        [...line.matchAll(/\bdocs\/([\w-]+\.md)\b/g)]
+          .filter((m) => !existsSync(join(root, 'docs', m[1])))
+          .map((m) => `${f.path}:${i + 1}: docs/${m[1]}`),
       ),
     )
     expect(missing).toEqual([])
@@ -88,7 +95,9 @@ describe('citations stay inside the repository', () => {
     const broken = files.flatMap((f) =>
       f.lines.flatMap((line, i) =>
         [...line.matchAll(/\bdocs\/([\w-]+\.md),? "([^"]+)"/g)]
-          .filter((m) => existsSync(join(root, 'docs', m[1])) && !headings(join('docs', m[1])).some((h) => h.includes(m[2])))
+          .filter(
+            (m) => existsSync(join(root, 'docs', m[1])) && !headings(join('docs', m[1])).some((h) => h.includes(m[2])),
+          )
           .map((m) => `${f.path}:${i + 1}: docs/${m[1]} "${m[2]}"`),
       ),
     )

@@ -52,7 +52,10 @@ describe('error codes: one closed set, the exit codes derived from it', () => {
   })
 
   it('docs/errors.md lists exactly the set, each with its exit code', () => {
-    const rows = [...read('docs/errors.md').matchAll(/^\| `([A-Z0-9_]+)` \| (\d+) \|/gm)].map((m) => [m[1], Number(m[2])])
+    const rows = [...read('docs/errors.md').matchAll(/^\| `([A-Z0-9_]+)` \| (\d+) \|/gm)].map((m) => [
+      m[1],
+      Number(m[2]),
+    ])
     expect(rows.map(([code]) => code).sort()).toEqual([...codes].sort())
     for (const [code, exit] of rows) expect(exit, String(code)).toBe(ERROR_CODES[code as ErrorCode].exit)
   })
@@ -67,7 +70,9 @@ describe('error codes: one closed set, the exit codes derived from it', () => {
     expect(listed.sort((a, b) => a - b)).toEqual([...derived].sort((a, b) => a - b))
     const docs = read('docs/errors.md')
     const docLine = docs.slice(docs.indexOf('Exit codes: '), docs.indexOf('\n\n', docs.indexOf('Exit codes: ')))
-    expect([...docLine.matchAll(/(?:^Exit codes: |;\s+)(\d+) /g)].map((m) => Number(m[1])).sort((a, b) => a - b)).toEqual([...derived].sort((a, b) => a - b))
+    expect(
+      [...docLine.matchAll(/(?:^Exit codes: |;\s+)(\d+) /g)].map((m) => Number(m[1])).sort((a, b) => a - b),
+    ).toEqual([...derived].sort((a, b) => a - b))
     // what each README code is described as matches the table's groups
     for (const code of codes) {
       const exit = ERROR_CODES[code].exit

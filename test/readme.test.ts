@@ -13,7 +13,9 @@ function commandIds(dir = join(root, 'commands')): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name)
     if (statSync(path).isDirectory()) return commandIds(path)
-    return name.endsWith('.ts') ? [relative(join(root, 'commands'), path).replace(/\.ts$/, '').split('/').join(' ')] : []
+    return name.endsWith('.ts')
+      ? [relative(join(root, 'commands'), path).replace(/\.ts$/, '').split('/').join(' ')]
+      : []
   })
 }
 

@@ -9,7 +9,9 @@ describe('previewValue', () => {
     expect(previewValue(null)).toBe('null')
     expect(previewValue(7)).toBe('7')
     expect(previewValue([1, 2, 3])).toBe('an array of 3 items')
-    expect(previewValue({a: 1, b: 2, c: 3, d: 4, e: 5, f: 6})).toBe('an object with keys "a", "b", "c", "d", "e", … (6 keys)')
+    expect(previewValue({a: 1, b: 2, c: 3, d: 4, e: 5, f: 6})).toBe(
+      'an object with keys "a", "b", "c", "d", "e", … (6 keys)',
+    )
     expect(previewValue('y'.repeat(1000)).length).toBeLessThan(100)
   })
 })

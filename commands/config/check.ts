@@ -15,7 +15,8 @@ interface CheckResult {
 
 export default class ConfigCheck extends BaseCommand {
   static override summary = 'Validate a config file without starting anything.'
-  static override description = 'Exit 0 when valid (warnings for unknown keys), 78 when not, naming file, line, section, key, value and what was expected.'
+  static override description =
+    'Exit 0 when valid (warnings for unknown keys), 78 when not, naming file, line, section, key, value and what was expected.'
   static override examples = ['<%= config.bin %> config check --config /etc/vdp-agent/agent.ini']
   static override flags = {
     show: Flags.boolean({summary: 'Also print the effective configuration (defaults filled in).'}),
@@ -27,7 +28,11 @@ export default class ConfigCheck extends BaseCommand {
       const loaded = loadConfig(flags.config)
       const file = loaded.file ?? null
       for (const w of loaded.warnings) this.logToStderr(`warning: ${w}`)
-      this.log(file ? `${file}: valid${loaded.warnings.length ? ` (${loaded.warnings.length} warning(s))` : ''}` : 'no config file: the built-in defaults are valid')
+      this.log(
+        file
+          ? `${file}: valid${loaded.warnings.length ? ` (${loaded.warnings.length} warning(s))` : ''}`
+          : 'no config file: the built-in defaults are valid',
+      )
       // the broker URL is shown without its credentials
       const shown = {...loaded.config, rpc: {...loaded.config.rpc, url: redactCredentials(loaded.config.rpc.url)}}
       if (flags.show) this.log(JSON.stringify(shown, null, 2))

@@ -6,12 +6,16 @@ import {runControllerDemo} from '../../src/lab/demo-controller.js'
 import {runDemo} from '../../src/lab/demo.js'
 
 export default class LabDemo extends VdpCommand {
-  static override summary = 'Run the lab demo: ToR simulator, the daemon, uplink found, VLANs assigned, all in namespaces.'
+  static override summary =
+    'Run the lab demo: ToR simulator, the daemon, uplink found, VLANs assigned, all in namespaces.'
   static override description = `Needs root (it creates network namespaces and veth pairs, never touching the host's interfaces) and
 removes everything it created when it ends or on Ctrl-C.`
 
   static override flags = {
-    controller: Flags.boolean({summary: 'With a private RabbitMQ and a stand-in DFA server pushing the VM list (make demo-controller; from a checkout).'}),
+    controller: Flags.boolean({
+      summary:
+        'With a private RabbitMQ and a stand-in DFA server pushing the VM list (make demo-controller; from a checkout).',
+    }),
   }
 
   async run(): Promise<void> {

@@ -6,16 +6,24 @@ import {VdpAgentError} from '../../src/errors.js'
 import {VdpCommand} from '../../src/cli/vdp-command.js'
 import {TOR_CONTROL_METHODS, type TorControlMethods} from '../../src/lab/tor-control.js'
 import {faultsFromFlags, hasFaultFlags, torFaultFlags} from '../../src/lab/tor-flags.js'
-import {faultsToJson, parseGroupId, parseVid, parseVsiid, TorOptionError, type FaultsJson} from '../../src/lab/tor-options.js'
+import {
+  faultsToJson,
+  parseGroupId,
+  parseVid,
+  parseVsiid,
+  TorOptionError,
+  type FaultsJson,
+} from '../../src/lab/tor-options.js'
 import type {TorStatus} from '../../src/lab/tor-simulator.js'
 import type {BridgeVsiView} from '../../src/lab/vdp-bridge.js'
 import {vsiidKey} from '../../src/vdp/vsiid.js'
 
 export default class LabTorCtl extends VdpCommand {
-  static override summary = 'Steer a running ToR simulator: status, VSIs, unsolicited De-Associate, VLAN change, faults.'
+  static override summary =
+    'Steer a running ToR simulator: status, VSIs, unsolicited De-Associate, VLAN change, faults.'
   static override description = [
     'Talks to `vdp-agent lab tor --control PATH` over its control socket.',
-    'status: what the simulator advertises, the station\'s EVB TLV, the negotiated values, counters.',
+    "status: what the simulator advertises, the station's EVB TLV, the negotiated values, counters.",
     'vsis: the VSIs the bridge holds, with their VLANs.',
     'deassociate: an unsolicited De-Associate for each --vsiid.',
     'change-vlan: move one --vsiid, or every VSI of a --group (and later ones), to --vid; stations learn it from the answer to their next keep-alive.',
@@ -29,10 +37,15 @@ export default class LabTorCtl extends VdpCommand {
     '<%= config.bin %> lab tor-ctl set-faults --control /run/tor.sock --clear',
   ]
   static override enableJsonFlag = true
-  static override args = {method: Args.string({required: true, options: [...TOR_CONTROL_METHODS], description: 'What to do.'})}
+  static override args = {
+    method: Args.string({required: true, options: [...TOR_CONTROL_METHODS], description: 'What to do.'}),
+  }
   static override flags = {
     control: Flags.string({summary: 'Control socket of the simulator (its --control).', required: true}),
-    vsiid: Flags.string({summary: 'A VSI: its UUID, or a uuid:/mac:/ipv4:/ipv6:/local: key (deassociate: repeatable).', multiple: true}),
+    vsiid: Flags.string({
+      summary: 'A VSI: its UUID, or a uuid:/mac:/ipv4:/ipv6:/local: key (deassociate: repeatable).',
+      multiple: true,
+    }),
     group: Flags.string({summary: 'change-vlan: every VSI with this group (segmentation) ID.'}),
     vid: Flags.string({summary: 'change-vlan: the VLAN to move to (2–4094).'}),
     clear: Flags.boolean({summary: 'set-faults: remove every fault.'}),
@@ -45,7 +58,10 @@ export default class LabTorCtl extends VdpCommand {
     const call = <M extends keyof TorControlMethods>(method: M, params?: TorControlMethods[M]['params']) =>
       tor(method, params).catch((err: unknown) => {
         if (err instanceof DaemonUnreachableError) {
-          throw new VdpAgentError('DAEMON_UNREACHABLE', `no ToR simulator answers on ${flags.control} (is \`vdp-agent lab tor --control ${flags.control}\` running?)`)
+          throw new VdpAgentError(
+            'DAEMON_UNREACHABLE',
+            `no ToR simulator answers on ${flags.control} (is \`vdp-agent lab tor --control ${flags.control}\` running?)`,
+          )
         }
         throw err
       })
@@ -72,13 +88,16 @@ export default class LabTorCtl extends VdpCommand {
           throw new TorOptionError('change-vlan needs one --vsiid or --group')
         }
         const vid = parseVid(flags.vid)
-        const target = flags.vsiid ? {vsiid: vsiidKey(parseVsiid(flags.vsiid[0]))} : {groupId: parseGroupId(flags.group)}
+        const target = flags.vsiid
+          ? {vsiid: vsiidKey(parseVsiid(flags.vsiid[0]))}
+          : {groupId: parseGroupId(flags.group)}
         const result = await call('change-vlan', {...target, vid})
         this.log(`${result.changed} VSI(s) moved to VLAN ${vid}; stations learn it at their next keep-alive`)
         return result
       }
       default: {
-        if ((flags.clear ?? false) === hasFaultFlags(flags)) throw new TorOptionError('set-faults needs FAULTS flags, or --clear alone')
+        if ((flags.clear ?? false) === hasFaultFlags(flags))
+          throw new TorOptionError('set-faults needs FAULTS flags, or --clear alone')
         const result = await call('set-faults', faultsToJson(faultsFromFlags(flags)))
         this.log(`faults now: ${describeFaults(result.faults)}`)
         return result
@@ -95,7 +114,8 @@ function describeStatus(s: TorStatus): string {
     : s.requireStationEvb
       ? 'none heard (ECP ignored until its EVB TLV arrives)'
       : 'none heard'
-  const policy = s.vlanPolicy.kind === 'pool' ? `pool ${s.vlanPolicy.from}-${s.vlanPolicy.to}` : 'from the segment (group) ID'
+  const policy =
+    s.vlanPolicy.kind === 'pool' ? `pool ${s.vlanPolicy.from}-${s.vlanPolicy.to}` : 'from the segment (group) ID'
   const c = s.counters
   return [
     `${s.systemName} port ${s.portId} on ${s.interface} (${s.mac}), ${s.state}`,
@@ -119,7 +139,9 @@ function describeFaults(f: FaultsJson): string {
   if (f.reject) {
     const flags = [f.reject.hard ? 'hard' : '', f.reject.keep ? 'keep' : ''].filter(Boolean).join(',')
     const match = f.reject.match ? ` matching ${JSON.stringify(f.reject.match)}` : ''
-    parts.push(`reject with error ${f.reject.code}${flags ? ` (${flags})` : ''}${match}${f.reject.rate !== undefined ? `, ${f.reject.rate} of them` : ''}`)
+    parts.push(
+      `reject with error ${f.reject.code}${flags ? ` (${flags})` : ''}${match}${f.reject.rate !== undefined ? `, ${f.reject.rate} of them` : ''}`,
+    )
   }
   return parts.length > 0 ? parts.join('; ') : 'none'
 }
@@ -131,8 +153,14 @@ function vsiTable(vsis: BridgeVsiView[]): string {
       v.key,
       v.mode,
       `${v.typeId}/${v.typeVersion}`,
-      v.filter.entries.map((e) => e.mac ?? '').filter(Boolean).join(','),
-      v.filter.entries.map((e) => e.groupId ?? '').filter((g) => g !== '').join(','),
+      v.filter.entries
+        .map((e) => e.mac ?? '')
+        .filter(Boolean)
+        .join(','),
+      v.filter.entries
+        .map((e) => e.groupId ?? '')
+        .filter((g) => g !== '')
+        .join(','),
       v.vids.join(','),
     ]),
     {maxWidth: outputWidth(), shrink: [3, 0, 4, 5], more: '--json'},

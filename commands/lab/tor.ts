@@ -8,7 +8,12 @@ import {VdpCommand} from '../../src/cli/vdp-command.js'
 import {torControlHandlers, TOR_CONTROL_METHODS} from '../../src/lab/tor-control.js'
 import {faultsFromFlags, torFaultFlags} from '../../src/lab/tor-flags.js'
 import {parseInteger, parseVlanPool, TorOptionError} from '../../src/lab/tor-options.js'
-import {DEFAULT_TOR_EVB_POLICY, LLDPAD_SAFE_TX_GAP_MS, TorSimulator, type TorEvent} from '../../src/lab/tor-simulator.js'
+import {
+  DEFAULT_TOR_EVB_POLICY,
+  LLDPAD_SAFE_TX_GAP_MS,
+  TorSimulator,
+  type TorEvent,
+} from '../../src/lab/tor-simulator.js'
 import {DEFAULT_TOR_IDENTITY, DEFAULT_TOR_LLDP_TIMERS} from '../../src/lab/tor-lldp.js'
 import {createLogger, type LogFormat, type LogLevel, type Logger} from '../../src/log/logger.js'
 import {isGroupMac, normalizeMac, parseMac} from '../../src/core/ethernet.js'
@@ -36,18 +41,59 @@ export default class LabTor extends VdpCommand {
   ]
   static override enableJsonFlag = false
   static override flags = {
-    interface: Flags.string({char: 'i', summary: 'Interface to serve (the switch port facing the station).', required: true}),
+    interface: Flags.string({
+      char: 'i',
+      summary: 'Interface to serve (the switch port facing the station).',
+      required: true,
+    }),
     mac: Flags.string({summary: "Our MAC address (default: the interface's)."}),
-    'vlan-pool': Flags.string({summary: 'Assign VLANs from FROM-TO (lowest free first, one per group ID or type ID).', exclusive: ['vlan-from-segment']}),
-    'vlan-from-segment': Flags.boolean({summary: 'Assign VLAN = group (segmentation) ID, else type ID, folded into 2–4094 (default).', exclusive: ['vlan-pool']}),
-    retries: Flags.integer({summary: `EVB R, ECP retries 0–7 (default ${DEFAULT_TOR_EVB_POLICY.retries}).`, min: 0, max: 7, helpGroup: EVB}),
-    rte: Flags.integer({summary: `EVB RTE, ECP retransmit exponent 0–31 (default ${DEFAULT_TOR_EVB_POLICY.rte}: 10 µs × 2^8).`, min: 0, max: 31, helpGroup: EVB}),
-    rwd: Flags.integer({summary: `EVB RWD, VDP resource-wait exponent 0–31 (default ${DEFAULT_TOR_EVB_POLICY.rwd}).`, min: 0, max: 31, helpGroup: EVB}),
-    rka: Flags.integer({summary: `EVB RKA, VDP keep-alive exponent 0–31 (default ${DEFAULT_TOR_EVB_POLICY.rka}).`, min: 0, max: 31, helpGroup: EVB}),
+    'vlan-pool': Flags.string({
+      summary: 'Assign VLANs from FROM-TO (lowest free first, one per group ID or type ID).',
+      exclusive: ['vlan-from-segment'],
+    }),
+    'vlan-from-segment': Flags.boolean({
+      summary: 'Assign VLAN = group (segmentation) ID, else type ID, folded into 2–4094 (default).',
+      exclusive: ['vlan-pool'],
+    }),
+    retries: Flags.integer({
+      summary: `EVB R, ECP retries 0–7 (default ${DEFAULT_TOR_EVB_POLICY.retries}).`,
+      min: 0,
+      max: 7,
+      helpGroup: EVB,
+    }),
+    rte: Flags.integer({
+      summary: `EVB RTE, ECP retransmit exponent 0–31 (default ${DEFAULT_TOR_EVB_POLICY.rte}: 10 µs × 2^8).`,
+      min: 0,
+      max: 31,
+      helpGroup: EVB,
+    }),
+    rwd: Flags.integer({
+      summary: `EVB RWD, VDP resource-wait exponent 0–31 (default ${DEFAULT_TOR_EVB_POLICY.rwd}).`,
+      min: 0,
+      max: 31,
+      helpGroup: EVB,
+    }),
+    rka: Flags.integer({
+      summary: `EVB RKA, VDP keep-alive exponent 0–31 (default ${DEFAULT_TOR_EVB_POLICY.rka}).`,
+      min: 0,
+      max: 31,
+      helpGroup: EVB,
+    }),
     rrcap: Flags.boolean({summary: 'Offer reflective relay (RRCAP).', default: true, allowNo: true, helpGroup: EVB}),
-    bgid: Flags.boolean({summary: 'Support VDP group IDs (BGID); filter formats 3/4 need it.', default: true, allowNo: true, helpGroup: EVB}),
-    'ecp-before-evb': Flags.boolean({summary: "Answer ECP before the station's EVB TLV has been heard (lldpad's bridge does not).", helpGroup: EVB}),
-    'system-name': Flags.string({summary: `LLDP system name (default ${DEFAULT_TOR_IDENTITY.systemName}).`, helpGroup: LLDP}),
+    bgid: Flags.boolean({
+      summary: 'Support VDP group IDs (BGID); filter formats 3/4 need it.',
+      default: true,
+      allowNo: true,
+      helpGroup: EVB,
+    }),
+    'ecp-before-evb': Flags.boolean({
+      summary: "Answer ECP before the station's EVB TLV has been heard (lldpad's bridge does not).",
+      helpGroup: EVB,
+    }),
+    'system-name': Flags.string({
+      summary: `LLDP system name (default ${DEFAULT_TOR_IDENTITY.systemName}).`,
+      helpGroup: LLDP,
+    }),
     'port-id': Flags.string({summary: `LLDP port ID (default ${DEFAULT_TOR_IDENTITY.portId}).`, helpGroup: LLDP}),
     'tx-interval': Flags.integer({
       summary: `Seconds between LLDPDUs after ${DEFAULT_TOR_LLDP_TIMERS.fastCount} fast ones 1 s apart (default ${DEFAULT_TOR_LLDP_TIMERS.intervalMs / 1000}).`,
@@ -56,23 +102,42 @@ export default class LabTor extends VdpCommand {
       helpGroup: LLDP,
     }),
     ...torFaultFlags,
-    seed: Flags.integer({summary: 'Seed of the fault dice, so a faulty run can be repeated (default 1).', min: 0, max: 0xffffffff}),
+    seed: Flags.integer({
+      summary: 'Seed of the fault dice, so a faulty run can be repeated (default 1).',
+      min: 0,
+      max: 0xffffffff,
+    }),
     'min-tx-gap-ms': Flags.integer({
       summary: `Minimum gap between our ECPDUs (default ${LLDPAD_SAFE_TX_GAP_MS}: lldpad loses a VDPDU that follows another within 2 ms).`,
       min: 0,
       max: 1000,
     }),
-    'expire-vsis': Flags.boolean({summary: 'Drop VSIs whose keep-alives stop, with an unsolicited De-Associate.', default: true, allowNo: true}),
-    'state-file': Flags.string({summary: 'Keep the VSIs in this JSON file across restarts, as a switch does (loaded at start, rewritten on every change).'}),
-    'strict-filter': Flags.boolean({
-      summary: 'Ignore, without an answer, a request for a known VSI whose filter (VIDs included) differs from the held one, as lldpad does.',
+    'expire-vsis': Flags.boolean({
+      summary: 'Drop VSIs whose keep-alives stop, with an unsolicited De-Associate.',
       default: true,
       allowNo: true,
     }),
-    control: Flags.string({summary: `Control socket for run-time control (methods: ${TOR_CONTROL_METHODS.join(', ')}).`}),
-    'json-events': Flags.boolean({summary: 'Print each event (station, associations, rejections, …) as a JSON line on stdout; logs go to stderr.'}),
+    'state-file': Flags.string({
+      summary:
+        'Keep the VSIs in this JSON file across restarts, as a switch does (loaded at start, rewritten on every change).',
+    }),
+    'strict-filter': Flags.boolean({
+      summary:
+        'Ignore, without an answer, a request for a known VSI whose filter (VIDs included) differs from the held one, as lldpad does.',
+      default: true,
+      allowNo: true,
+    }),
+    control: Flags.string({
+      summary: `Control socket for run-time control (methods: ${TOR_CONTROL_METHODS.join(', ')}).`,
+    }),
+    'json-events': Flags.boolean({
+      summary: 'Print each event (station, associations, rejections, …) as a JSON line on stdout; logs go to stderr.',
+    }),
     'log-level': Flags.option({options: LEVELS, summary: 'Log level (default info).'})(),
-    'log-format': Flags.option({options: FORMATS, summary: 'Log format (default auto: pretty on a terminal, else JSON lines).'})(),
+    'log-format': Flags.option({
+      options: FORMATS,
+      summary: 'Log format (default auto: pretty on a terminal, else JSON lines).',
+    })(),
   }
 
   async run(): Promise<void> {
@@ -82,14 +147,22 @@ export default class LabTor extends VdpCommand {
     const systemName = printable('--system-name', flags['system-name'])
     const portId = printable('--port-id', flags['port-id'])
     const seed = flags.seed === undefined ? undefined : parseInteger('--seed', flags.seed, 0, 0xffffffff)
-    const vlanPolicy = flags['vlan-pool'] !== undefined ? parseVlanPool(flags['vlan-pool']) : ({kind: 'segment'} as const)
+    const vlanPolicy =
+      flags['vlan-pool'] !== undefined ? parseVlanPool(flags['vlan-pool']) : ({kind: 'segment'} as const)
     const faults = faultsFromFlags(flags)
 
     const level: LogLevel = flags['log-level'] ?? 'info'
     const format: LogFormat = flags['log-format'] ?? 'auto'
     // With --json-events stdout carries only events, one JSON object per line.
-    const log = createLogger({level, format, name: 'tor-sim', ...(flags['json-events'] ? {destination: pino.destination({dest: 2, sync: true})} : {})})
-    const printEvent = flags['json-events'] ? (event: object) => process.stdout.write(`${JSON.stringify({...event, time: new Date().toISOString()})}\n`) : undefined
+    const log = createLogger({
+      level,
+      format,
+      name: 'tor-sim',
+      ...(flags['json-events'] ? {destination: pino.destination({dest: 2, sync: true})} : {}),
+    })
+    const printEvent = flags['json-events']
+      ? (event: object) => process.stdout.write(`${JSON.stringify({...event, time: new Date().toISOString()})}\n`)
+      : undefined
 
     const sim = new TorSimulator({
       frames: new AfPacketFrameIO(),
@@ -150,14 +223,20 @@ function logEvent(log: Logger, event: TorEvent): void {
   const {type, ...fields} = event
   switch (event.type) {
     case 'station':
-      log.info(fields, event.change === 'gone' ? `station EVB TLV gone (${event.reason})` : `station EVB TLV ${event.change}`)
+      log.info(
+        fields,
+        event.change === 'gone' ? `station EVB TLV gone (${event.reason})` : `station EVB TLV ${event.change}`,
+      )
       return
     case 'associated':
     case 'preassociated':
       log.info(fields, `VSI ${type} VLAN ${event.vids.join(',')}`)
       return
     case 'deassociated':
-      log.info(fields, `VSI de-associated by the ${event.initiator === 'expired' ? 'keep-alive timeout' : event.initiator}`)
+      log.info(
+        fields,
+        `VSI de-associated by the ${event.initiator === 'expired' ? 'keep-alive timeout' : event.initiator}`,
+      )
       return
     case 'rejected':
       log.info(fields, `VSI request rejected with error ${event.code}`)
@@ -191,6 +270,7 @@ function checkedMac(text: string): string {
 /** LLDP strings from the command line: printable ASCII, so they show the same in every peer's output. */
 function printable(flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined
-  if (!PRINTABLE.test(value)) throw new TorOptionError(`${flag} must be 1–64 printable ASCII characters, got ${JSON.stringify(value)}`)
+  if (!PRINTABLE.test(value))
+    throw new TorOptionError(`${flag} must be 1–64 printable ASCII characters, got ${JSON.stringify(value)}`)
   return value
 }

@@ -18,7 +18,6 @@ interface Totals {
   rejectedByRule: Record<string, number>
 }
 
-
 function isLldpEthernet(r: PcapRecord): boolean {
   return r.linkType === LINKTYPE_ETHERNET && ethertypeOffset(r.data, ETHERTYPE_LLDP) >= 0
 }
@@ -45,7 +44,15 @@ export default class LldpDecode extends VdpCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(LldpDecode)
-    const totals: Totals = {frames: 0, lldp: 0, decoded: 0, rejected: 0, skipped: 0, withWarnings: 0, rejectedByRule: {}}
+    const totals: Totals = {
+      frames: 0,
+      lldp: 0,
+      decoded: 0,
+      rejected: 0,
+      skipped: 0,
+      withWarnings: 0,
+      rejectedByRule: {},
+    }
     const out: string[] = []
     const flush = (): void => {
       if (out.length > 0) process.stdout.write(out.join('\n') + '\n')
@@ -73,7 +80,9 @@ export default class LldpDecode extends VdpCommand {
     if (flags.json) {
       process.stdout.write(JSON.stringify({summary: totals}) + '\n')
     } else {
-      const rules = Object.entries(totals.rejectedByRule).map(([rule, n]) => `${rule} ${n}`).join(', ')
+      const rules = Object.entries(totals.rejectedByRule)
+        .map(([rule, n]) => `${rule} ${n}`)
+        .join(', ')
       process.stdout.write(
         `${totals.frames} frames: ${totals.lldp} LLDP (${totals.decoded} decoded, ${totals.withWarnings} with warnings, ` +
           `${totals.rejected} rejected${rules ? `: ${rules}` : ''}), ${totals.skipped} other frames skipped\n`,
@@ -81,7 +90,13 @@ export default class LldpDecode extends VdpCommand {
     }
   }
 
-  private decodeOne(number: number, record: PcapRecord, flags: {json: boolean; strict: boolean; verbose: boolean}, totals: Totals, out: string[]): void {
+  private decodeOne(
+    number: number,
+    record: PcapRecord,
+    flags: {json: boolean; strict: boolean; verbose: boolean},
+    totals: Totals,
+    out: string[],
+  ): void {
     const time = formatCaptureTime(record.timestampNs)
     const cut = record.originalLength > record.data.length ? record.originalLength - record.data.length : 0
     let frame: LldpFrame
@@ -92,7 +107,15 @@ export default class LldpDecode extends VdpCommand {
       totals.rejected++
       totals.rejectedByRule[err.rule] = (totals.rejectedByRule[err.rule] ?? 0) + 1
       if (flags.json) {
-        out.push(JSON.stringify({frame: number, time, capturedLength: record.data.length, originalLength: record.originalLength, error: {rule: err.rule, offset: err.offset, message: err.message}}))
+        out.push(
+          JSON.stringify({
+            frame: number,
+            time,
+            capturedLength: record.data.length,
+            originalLength: record.originalLength,
+            error: {rule: err.rule, offset: err.offset, message: err.message},
+          }),
+        )
         return
       }
       out.push(`#${number} ${time} LLDP REJECTED: ${err.message}${cut ? ` (capture cut ${cut} octets short)` : ''}`)
@@ -102,7 +125,15 @@ export default class LldpDecode extends VdpCommand {
     totals.decoded++
     if (frame.warnings.length > 0) totals.withWarnings++
     if (flags.json) {
-      out.push(JSON.stringify({frame: number, time, capturedLength: record.data.length, originalLength: record.originalLength, lldp: toJsonValue(frame)}))
+      out.push(
+        JSON.stringify({
+          frame: number,
+          time,
+          capturedLength: record.data.length,
+          originalLength: record.originalLength,
+          lldp: toJsonValue(frame),
+        }),
+      )
       return
     }
     out.push(`#${number} ${time} ${formatLldpSummary(frame)}${cut ? ` (capture cut ${cut} octets short)` : ''}`)

@@ -4,8 +4,10 @@ import {Store, databasePath} from '../../src/store/store.js'
 import type {OutboxMessage} from '../../src/store/outbox-repo.js'
 
 export default class OutboxList extends BaseCommand {
-  static override summary = 'Messages for the controller not yet delivered (oldest first): method, subject, age, attempts, last error.'
-  static override description = 'Reads the database (read-only), so it works with the daemon running or not. Superseded messages are not listed.'
+  static override summary =
+    'Messages for the controller not yet delivered (oldest first): method, subject, age, attempts, last error.'
+  static override description =
+    'Reads the database (read-only), so it works with the daemon running or not. Superseded messages are not listed.'
   static override examples = ['<%= config.bin %> outbox list', '<%= config.bin %> outbox list --json']
 
   async run(): Promise<{pending: number; messages: OutboxMessage[]}> {
@@ -23,7 +25,12 @@ export default class OutboxList extends BaseCommand {
       if (messages.length === 0) this.log('outbox empty')
       else {
         const now = Date.now()
-        this.log(renderTable(['ID', 'METHOD', 'SUBJECT', 'AGE', 'ATTEMPTS', 'LAST ERROR'], messages.map((m) => [m.id, m.method, m.subject, ago(m.createdAt, now), m.attempts, m.lastError])))
+        this.log(
+          renderTable(
+            ['ID', 'METHOD', 'SUBJECT', 'AGE', 'ATTEMPTS', 'LAST ERROR'],
+            messages.map((m) => [m.id, m.method, m.subject, ago(m.createdAt, now), m.attempts, m.lastError]),
+          ),
+        )
         if (pending > messages.length) this.log(`(${pending - messages.length} more)`)
       }
       return {pending, messages}

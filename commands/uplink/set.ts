@@ -16,9 +16,13 @@ A running daemon applies it at once, without a restart, and the command checks t
 (exit 1, the pin stays, when the daemon cannot use it). An interface that does not exist on this host (as the
 running daemon sees it, else /sys/class/net) is refused with exit 2 and nothing changes: a typo would otherwise
 take every VM port off the switch. --force pins it anyway (for an interface that appears later).`
-  static override args = {ifname: Args.string({required: true, description: 'Interface name (a bond slave resolves to its bond).'})}
+  static override args = {
+    ifname: Args.string({required: true, description: 'Interface name (a bond slave resolves to its bond).'}),
+  }
   static override flags = {
-    force: Flags.boolean({summary: 'Pin IF even if no interface of that name exists yet (the node has no uplink until it appears).'}),
+    force: Flags.boolean({
+      summary: 'Pin IF even if no interface of that name exists yet (the node has no uplink until it appears).',
+    }),
   }
   static override examples = ['<%= config.bin %> uplink set eth5', '<%= config.bin %> uplink set bond0 --force']
 
@@ -60,7 +64,10 @@ take every VM port off the switch. --force pins it anyway (for an interface that
       )
     }
     if (uplink.state === 'up') this.log(`the running daemon now uses ${uplink.ifname} as its uplink`)
-    else this.log(`the running daemon now uses ${uplink.ifname} as its uplink, but it is ${uplink.state}: ${uplink.reason ?? 'no reason given'}`)
+    else
+      this.log(
+        `the running daemon now uses ${uplink.ifname} as its uplink, but it is ${uplink.state}: ${uplink.reason ?? 'no reason given'}`,
+      )
     return {ifname, file, applied: true, uplink}
   }
 

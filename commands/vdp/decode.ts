@@ -30,14 +30,17 @@ export default class VdpDecode extends VdpCommand {
   static override examples = [
     '<%= config.bin %> vdp decode capture.pcap',
     '<%= config.bin %> vdp decode -v capture.pcapng',
-    "<%= config.bin %> vdp decode --json capture.pcap | jq -c 'select(.vdp) | .vdp.tlvs[] | select(.kind == \"vsi\") | .filter'",
+    '<%= config.bin %> vdp decode --json capture.pcap | jq -c \'select(.vdp) | .vdp.tlvs[] | select(.kind == "vsi") | .filter\'',
   ]
   static override args = {
     file: Args.string({description: 'pcap or pcapng capture file', required: true}),
   }
   static override flags = {
     json: Flags.boolean({summary: 'JSON Lines: one object per ECP frame, then {"summary": ...}.'}),
-    verbose: Flags.boolean({char: 'v', summary: 'Print the ECP header and every VDP TLV field under the summary line.'}),
+    verbose: Flags.boolean({
+      char: 'v',
+      summary: 'Print the ECP header and every VDP TLV field under the summary line.',
+    }),
   }
 
   async run(): Promise<void> {
@@ -73,7 +76,9 @@ export default class VdpDecode extends VdpCommand {
       process.stdout.write(JSON.stringify({summary: {...totals, ...exchanges}}) + '\n')
       return
     }
-    const vsis = Object.entries(totals.vsiTlvs).map(([k, n]) => `${k} ${n}`).join(', ')
+    const vsis = Object.entries(totals.vsiTlvs)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')
     process.stdout.write(
       `${totals.frames} frames: ${totals.ecp} ECP (${exchanges.requests} requests, ${exchanges.retransmissions} of them retransmissions, ` +
         `${exchanges.acks} ACKs, ${exchanges.unacknowledged} requests never acknowledged${totals.truncated ? `, ${totals.truncated} too short` : ''}); ` +
@@ -82,16 +87,35 @@ export default class VdpDecode extends VdpCommand {
     )
   }
 
-  private decodeOne(number: number, record: PcapRecord, flags: {json: boolean; verbose: boolean}, totals: Totals, tracker: EcpExchangeTracker, out: string[]): void {
+  private decodeOne(
+    number: number,
+    record: PcapRecord,
+    flags: {json: boolean; verbose: boolean},
+    totals: Totals,
+    tracker: EcpExchangeTracker,
+    out: string[],
+  ): void {
     const time = formatCaptureTime(record.timestampNs)
-    const cut = record.originalLength > record.data.length ? ` (capture cut ${record.originalLength - record.data.length} octets short)` : ''
+    const cut =
+      record.originalLength > record.data.length
+        ? ` (capture cut ${record.originalLength - record.data.length} octets short)`
+        : ''
     let frame: DecodedEcpVdpFrame
     try {
       frame = decodeEcpVdpFrame(record.data)
     } catch (err) {
       if (!(err instanceof EcpDecodeError)) throw err
       totals.truncated++
-      if (flags.json) out.push(JSON.stringify({frame: number, time, capturedLength: record.data.length, originalLength: record.originalLength, error: err.toJSON()}))
+      if (flags.json)
+        out.push(
+          JSON.stringify({
+            frame: number,
+            time,
+            capturedLength: record.data.length,
+            originalLength: record.originalLength,
+            error: err.toJSON(),
+          }),
+        )
       else out.push(`#${number} ${time} ECP TOO SHORT: ${err.message}${cut}`)
       return
     }
@@ -106,7 +130,15 @@ export default class VdpDecode extends VdpCommand {
     if (frame.vdpError) totals.malformedVdpdus++
     const exchange = tracker.observe(number, record.timestampNs, frame)
     if (flags.json) {
-      out.push(JSON.stringify({frame: number, time, capturedLength: record.data.length, originalLength: record.originalLength, ...ecpFrameJson(frame, exchange)}))
+      out.push(
+        JSON.stringify({
+          frame: number,
+          time,
+          capturedLength: record.data.length,
+          originalLength: record.originalLength,
+          ...ecpFrameJson(frame, exchange),
+        }),
+      )
       return
     }
     out.push(`#${number} ${time} ${formatEcpSummary(frame, exchange)}${cut}`)

@@ -14,7 +14,9 @@ export default class VmBulk extends BaseCommand {
 one batch, so many VSIs share ECPDUs. Each "up" item has portUuid, mac, netUuid, segmentationId and
 optionally vmName, vmUuid, ipv4, vlan; "down" lists port UUIDs. FILE "-" reads standard input.`
   static override args = {file: Args.string({required: true, description: 'JSON file, or - for standard input.'})}
-  static override flags = {timeout: Flags.integer({summary: 'Seconds to wait for the daemon to record the list.', default: 60})}
+  static override flags = {
+    timeout: Flags.integer({summary: 'Seconds to wait for the daemon to record the list.', default: 60}),
+  }
   static override examples = ['<%= config.bin %> vm bulk ports.json']
 
   async run(): Promise<VmBulkResult> {
@@ -28,8 +30,15 @@ optionally vmName, vmUuid, ipv4, vlan; "down" lists port UUIDs. FILE "-" reads s
       throw new VdpAgentError('BAD_ARGUMENT', `${args.file}: not a readable JSON file (${(err as Error).message})`)
     }
     // The file goes as it is: the daemon validates it (parseVmBulk) and answers BAD_ARGUMENT naming what is wrong.
-    const result = await callDaemon(config.general.control_socket, 'vm.bulk', list as VmBulkRequest, flags.timeout * 1000)
-    this.log(`recorded ${result.up} up and ${result.down} down; ${result.queued} queued for the switch (see vdp-agent vsi list)`)
+    const result = await callDaemon(
+      config.general.control_socket,
+      'vm.bulk',
+      list as VmBulkRequest,
+      flags.timeout * 1000,
+    )
+    this.log(
+      `recorded ${result.up} up and ${result.down} down; ${result.queued} queued for the switch (see vdp-agent vsi list)`,
+    )
     return result
   }
 }
@@ -44,9 +53,16 @@ function readBulkInput(file: string): string {
   try {
     const st = fstatSync(fd)
     if (!st.isFile() && !st.isFIFO() && !st.isSocket() && !(file === '-' && st.isCharacterDevice())) {
-      throw new VdpAgentError('BAD_ARGUMENT', `${file} is ${fileKind(st)}: give a JSON file, a pipe or - for standard input`)
+      throw new VdpAgentError(
+        'BAD_ARGUMENT',
+        `${file} is ${fileKind(st)}: give a JSON file, a pipe or - for standard input`,
+      )
     }
-    const tooLarge = () => new VdpAgentError('BAD_ARGUMENT', `${file} is larger than ${MAX_LINE_BYTES} bytes, more than one request may carry: split the list`)
+    const tooLarge = () =>
+      new VdpAgentError(
+        'BAD_ARGUMENT',
+        `${file} is larger than ${MAX_LINE_BYTES} bytes, more than one request may carry: split the list`,
+      )
     return readBounded(fd, MAX_LINE_BYTES, tooLarge).toString('utf8')
   } finally {
     if (fd !== 0) closeSync(fd)

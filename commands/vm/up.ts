@@ -9,7 +9,9 @@ export default class VmUp extends BaseCommand {
   static override summary = 'A VM port came up: associate it with the switch (local transport, no controller).'
   static override description = `The daemon records the port, queues it, and associates it over VDP on the current uplink; with no
 uplink it is kept and associated when the uplink comes up. Without --vlan the switch assigns the VLAN (VID 0).`
-  static override examples = ['<%= config.bin %> vm up --port 7f1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e01 --mac 52:54:00:12:34:56 --net 4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a --segment 20000 --vm-name web-1 --wait']
+  static override examples = [
+    '<%= config.bin %> vm up --port 7f1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e01 --mac 52:54:00:12:34:56 --net 4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a --segment 20000 --vm-name web-1 --wait',
+  ]
   static override flags = {
     port: Flags.string({summary: 'Port UUID (the VSIID).', required: true}),
     mac: Flags.string({summary: 'The VM port MAC address.', required: true}),
@@ -26,12 +28,31 @@ uplink it is kept and associated when the uplink comes up. Without --vlan the sw
   async run(): Promise<VsiRecord & {queued?: boolean}> {
     const {flags} = await this.parse(VmUp)
     const {config} = this.agentConfig(flags.config)
-    const params = {portUuid: flags.port, mac: flags.mac, netUuid: flags.net, segmentationId: flags.segment, vmName: flags['vm-name'], vmUuid: flags['vm-uuid'], ipv4: flags.ip, vlan: flags.vlan}
+    const params = {
+      portUuid: flags.port,
+      mac: flags.mac,
+      netUuid: flags.net,
+      segmentationId: flags.segment,
+      vmName: flags['vm-name'],
+      vmUuid: flags['vm-uuid'],
+      ipv4: flags.ip,
+      vlan: flags.vlan,
+    }
     let rec: VsiRecord & {queued?: boolean} = await callDaemon(config.general.control_socket, 'vm.up', params)
     if (flags.wait) {
-      rec = (await waitForVsi(config.general.control_socket, rec.portUuid, (v) => v !== null && (v.state === 'associated' || v.state === 'failed' || (v.state === 'pending' && v.attempts > 0)), flags.timeout * 1000)) ?? rec
+      rec =
+        (await waitForVsi(
+          config.general.control_socket,
+          rec.portUuid,
+          (v) =>
+            v !== null &&
+            (v.state === 'associated' || v.state === 'failed' || (v.state === 'pending' && v.attempts > 0)),
+          flags.timeout * 1000,
+        )) ?? rec
     }
-    this.log(`${rec.portUuid}: ${rec.state}${rec.vdpVlan !== null ? ` VLAN ${rec.vdpVlan}` : ''}${rec.uplink ? ` on ${rec.uplink}` : ''}${rec.failReason ? ` (${rec.failReason})` : ''}`)
+    this.log(
+      `${rec.portUuid}: ${rec.state}${rec.vdpVlan !== null ? ` VLAN ${rec.vdpVlan}` : ''}${rec.uplink ? ` on ${rec.uplink}` : ''}${rec.failReason ? ` (${rec.failReason})` : ''}`,
+    )
     if (flags.wait && rec.state !== 'associated') process.exitCode = 1
     return rec
   }

@@ -14,7 +14,11 @@ export default class VsiList extends BaseCommand {
     '<%= config.bin %> vsi list --port 1f0c4e2a --json',
   ]
   static override flags = {
-    state: Flags.option({options: VSI_STATES, multiple: true, summary: 'Only VSIs in this state (repeat for several).'})(),
+    state: Flags.option({
+      options: VSI_STATES,
+      multiple: true,
+      summary: 'Only VSIs in this state (repeat for several).',
+    })(),
     network: Flags.string({summary: 'Only VSIs of this network (UUID).'}),
     port: Flags.string({summary: 'Only the VSI of this port (UUID, or its first characters as the table shows them).'}),
   }

@@ -18,7 +18,10 @@ export interface QueueItem<T> {
 
 class QueueFullError extends VdpAgentError {
   constructor(priority: Priority, capacity: number) {
-    super('QUEUE_FULL', `the ${priority} event queue is full (${capacity} events waiting); retry later`, {priority, capacity})
+    super('QUEUE_FULL', `the ${priority} event queue is full (${capacity} events waiting); retry later`, {
+      priority,
+      capacity,
+    })
   }
 }
 
@@ -41,7 +44,9 @@ export class EventQueue<T> {
   /** Per port: its events (waiting or in flight) in arrival order. The head is the only one that may run. */
   private readonly portLines = new Map<string, QueueItem<T>[]>()
   /** Per priority: waiting events whose every port line they head, i.e. startable. */
-  private readonly ready = new Map<Priority, MinHeap<QueueItem<T>>>(PRIORITIES.map((p) => [p, new MinHeap<QueueItem<T>>(bySeq)]))
+  private readonly ready = new Map<Priority, MinHeap<QueueItem<T>>>(
+    PRIORITIES.map((p) => [p, new MinHeap<QueueItem<T>>(bySeq)]),
+  )
   private readonly waitingCount = new Map<Priority, number>(PRIORITIES.map((p) => [p, 0]))
   private readonly running = new Set<QueueItem<T>>()
   private exclusiveRunning = false
@@ -69,7 +74,13 @@ export class EventQueue<T> {
   push(priority: Priority, payload: T, opts: {ports: readonly string[]; exclusive?: boolean}): QueueItem<T> {
     const capacity = this.options.capacity[priority]
     if (this.waitingCount.get(priority)! >= capacity) throw new QueueFullError(priority, capacity)
-    const item: QueueItem<T> = {seq: ++this.seq, priority, ports: [...new Set(opts.ports)], exclusive: opts.exclusive ?? false, payload}
+    const item: QueueItem<T> = {
+      seq: ++this.seq,
+      priority,
+      ports: [...new Set(opts.ports)],
+      exclusive: opts.exclusive ?? false,
+      payload,
+    }
     for (const port of item.ports) {
       const line = this.portLines.get(port)
       if (line) line.push(item)

@@ -38,7 +38,12 @@ export class VmIntake {
     const now = this.deps.clock.now() // the database's one time base (docs/architecture.md, Time)
     const rec = store.record(`VM port ${port.portUuid} up`, () => {
       const r = store.vsis.requestUp(port, now)
-      store.journal.add('vm-up', port.portUuid, {mac: port.mac, segment: port.segmentationId, vlan: port.vlan ?? null}, now)
+      store.journal.add(
+        'vm-up',
+        port.portUuid,
+        {mac: port.mac, segment: port.segmentationId, vlan: port.vlan ?? null},
+        now,
+      )
       return r
     })
     if (rec.state === 'associated') return {...rec, queued: false}
@@ -56,7 +61,12 @@ export class VmIntake {
       if (r) store.journal.add('vm-down', portUuid, {}, now)
       return r
     })
-    if (!rec) throw new VdpAgentError('UNKNOWN_PORT', `no VM port ${portUuid} is recorded, so there is nothing to take down (see vdp-agent vsi list)`, {portUuid})
+    if (!rec)
+      throw new VdpAgentError(
+        'UNKNOWN_PORT',
+        `no VM port ${portUuid} is recorded, so there is nothing to take down (see vdp-agent vsi list)`,
+        {portUuid},
+      )
     queue.push('vm', {kind: 'vm-down', portUuid}, {ports: [portUuid]})
     return {...rec, queued: true}
   }
@@ -76,6 +86,12 @@ export class VmIntake {
     if (todo.length > 0 || known.length > 0) {
       queue.push('bulk', {kind: 'vm-bulk', up: todo, down: known}, {ports: [...todo.map((r) => r.portUuid), ...known]})
     }
-    return {up: recorded.length, alreadyAssociated: recorded.length - todo.length, down: known.length, unknownDown: down.length - known.length, queued: todo.length + known.length}
+    return {
+      up: recorded.length,
+      alreadyAssociated: recorded.length - todo.length,
+      down: known.length,
+      unknownDown: down.length - known.length,
+      queued: todo.length + known.length,
+    }
   }
 }

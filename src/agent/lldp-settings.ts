@@ -14,6 +14,13 @@ export function lldpSettings(cfg: AgentConfig): LldpAgentSettings {
     txFastIntervalSeconds: l.tx_fast_interval,
     systemName: l.system_name,
     systemDescription: `vdp-agent ${VERSION} on ${type()} ${release()}`,
-    evb: {retries: l.evb_retries, rte: l.evb_rte, rwd: l.evb_rwd, rka: l.evb_rka, rrRequest: l.evb_rr_request, groupId: l.evb_group_id},
+    evb: {
+      retries: l.evb_retries,
+      rte: l.evb_rte,
+      rwd: l.evb_rwd,
+      rka: l.evb_rka,
+      rrRequest: l.evb_rr_request,
+      groupId: l.evb_group_id,
+    },
   }
 }

@@ -61,7 +61,10 @@ export class Processor<T> {
     try {
       await this.handle(item)
     } catch (err) {
-      this.log.error({err: errorMessage(err), priority: item.priority, ports: item.ports.slice(0, 8)}, 'event handler failed')
+      this.log.error(
+        {err: errorMessage(err), priority: item.priority, ports: item.ports.slice(0, 8)},
+        'event handler failed',
+      )
     } finally {
       this.queue.done(item)
     }

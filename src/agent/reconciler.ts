@@ -60,7 +60,8 @@ export class VdpReconciler {
 
   /** Restart recovery: retries that were scheduled before the restart. */
   start(): void {
-    for (const v of this.deps.vsis.list()) if (v.state === 'pending' && v.nextRetryAt !== null) this.retries.schedule(v.portUuid, v.nextRetryAt)
+    for (const v of this.deps.vsis.list())
+      if (v.state === 'pending' && v.nextRetryAt !== null) this.retries.schedule(v.portUuid, v.nextRetryAt)
   }
 
   /** The daemon is stopping: exchanges cut short now are not failures, they resume at the next start. */
@@ -84,7 +85,10 @@ export class VdpReconciler {
         const started = this.deps.clock.now()
         await Promise.all([this.associate(event.up.map((p) => p.portUuid)), this.deassociate(event.down)])
         const counts = this.deps.vsis.countsByState()
-        this.deps.log.info({up: event.up.length, down: event.down.length, ms: Math.round(this.deps.clock.now() - started), vsis: counts}, 'bulk VM event done')
+        this.deps.log.info(
+          {up: event.up.length, down: event.down.length, ms: Math.round(this.deps.clock.now() - started), vsis: counts},
+          'bulk VM event done',
+        )
         return
       }
     }
@@ -141,7 +145,10 @@ export class VdpReconciler {
   private unconfirmAll(reason: string): void {
     const rows = this.deps.vsis.list().filter((v) => v.desired === 'up' && v.state === 'associated')
     if (rows.length === 0) return
-    this.deps.results.awaitingConfirmation(rows.map((v) => v.portUuid), reason)
+    this.deps.results.awaitingConfirmation(
+      rows.map((v) => v.portUuid),
+      reason,
+    )
     this.deps.log.warn({reason, vsis: rows.length}, "associations await the switch's confirmation")
   }
 
@@ -165,7 +172,10 @@ export class VdpReconciler {
       else if (v.uplink === null) neverSent.push(v.portUuid)
       else down.push(v.portUuid)
     }
-    results.newUplink(neverSent, up.filter((v) => v.state === 'failed').map((v) => v.portUuid))
+    results.newUplink(
+      neverSent,
+      up.filter((v) => v.state === 'failed').map((v) => v.portUuid),
+    )
     for (const v of up) this.retries.cancel(v.portUuid)
     for (const port of down) this.retries.cancel(port)
     if (up.length > 0 || down.length > 0) {
@@ -255,20 +265,31 @@ export class VdpReconciler {
     if (this.stopping) return results.pending([rec.portUuid], 'the daemon stopped before the switch answered')
     const cfg = config().vdp
     const attempts = rec.attempts + 1
-    const decision = nextRetry({initialMs: cfg.retry_initial * 1000, maxMs: cfg.retry_max * 1000, limit: cfg.retry_limit}, attempts, outcome.hard)
+    const decision = nextRetry(
+      {initialMs: cfg.retry_initial * 1000, maxMs: cfg.retry_max * 1000, limit: cfg.retry_limit},
+      attempts,
+      outcome.hard,
+    )
     const retryInMs = decision.retry ? decision.delayMs : null
     const nextRetryAt = retryInMs !== null ? clock.now() + retryInMs : null
     const reason = decision.retry ? outcome.reason : `${outcome.reason}; ${decision.why}`
     // Unanswered: the switch may still hold the VSI with its VLAN; the retry asks for that one (requestedVid).
     const vdpVlan = outcome.unanswered ? rec.vdpVlan : null
     results.failed(rec, {reason, attempts, nextRetryAt, retryInMs, vdpVlan, kind})
-    log.warn({port: rec.portUuid, reason, attempts, retryInMs}, decision.retry ? 'association failed; will retry' : 'association failed; giving up until the next uplink up or VM event')
+    log.warn(
+      {port: rec.portUuid, reason, attempts, retryInMs},
+      decision.retry
+        ? 'association failed; will retry'
+        : 'association failed; giving up until the next uplink up or VM event',
+    )
     if (nextRetryAt !== null) this.retries.schedule(rec.portUuid, nextRetryAt)
   }
 
   private async deassociate(portUuids: readonly string[]): Promise<void> {
     const {vsis, session, results} = this.deps
-    const recs = portUuids.map((p) => vsis.get(p)).filter((v): v is VsiRecord => v !== undefined && v.desired === 'down')
+    const recs = portUuids
+      .map((p) => vsis.get(p))
+      .filter((v): v is VsiRecord => v !== undefined && v.desired === 'down')
     for (const r of recs) this.retries.cancel(r.portUuid)
     await Promise.all(
       recs.map(async (rec) => {
@@ -276,17 +297,25 @@ export class VdpReconciler {
         // A desired-down row is ended at the switch, never just deleted: without an uplink (or when the
         // session closes under the exchange) it waits, and the next uplink up de-associates it. Only a row
         // never sent to any switch has nothing to end.
-        if (!session.uplink && rec.uplink !== null) return results.pending([rec.portUuid], 'waiting for the uplink to de-associate it')
+        if (!session.uplink && rec.uplink !== null)
+          return results.pending([rec.portUuid], 'waiting for the uplink to de-associate it')
         if (session.uplink) {
           results.deassociating(rec.portUuid)
           const outcome = await session.deassociate(vdpPortOf(rec))
           if (!outcome.ok && (outcome.interrupted || outcome.deferred)) {
             // Redone at the next uplink up, or (deferred) completed by a `deassociated` notice.
-            if (vsis.get(rec.portUuid)?.desired === 'down') results.pending([rec.portUuid], `de-association ${outcome.deferred ? 'queued' : 'interrupted'}: ${outcome.reason}`)
+            if (vsis.get(rec.portUuid)?.desired === 'down')
+              results.pending(
+                [rec.portUuid],
+                `de-association ${outcome.deferred ? 'queued' : 'interrupted'}: ${outcome.reason}`,
+              )
             return
           }
           // Unanswered: the switch drops the VSI at its own keep-alive timeout, since nothing refreshes it.
-          if (!outcome.ok) reason = outcome.unanswered ? `${outcome.reason}; the switch drops it at its keep-alive timeout` : outcome.reason
+          if (!outcome.ok)
+            reason = outcome.unanswered
+              ? `${outcome.reason}; the switch drops it at its keep-alive timeout`
+              : outcome.reason
         }
         const current = vsis.get(rec.portUuid)
         if (!current || current.desired !== 'down') return // brought up again meanwhile

@@ -91,11 +91,15 @@ export class StoreResultSink implements ResultSink {
   }
 
   associating(portUuids: readonly string[], uplink: string): void {
-    this.store.persist('VM ports associating', () => this.store.vsis.markMany(portUuids, 'associating', uplink, this.clock.now()))
+    this.store.persist('VM ports associating', () =>
+      this.store.vsis.markMany(portUuids, 'associating', uplink, this.clock.now()),
+    )
   }
 
   deassociating(portUuid: string): void {
-    this.store.persist('a VM port de-associating', () => this.store.vsis.update(portUuid, {state: 'deassociating'}, this.clock.now()))
+    this.store.persist('a VM port de-associating', () =>
+      this.store.vsis.update(portUuid, {state: 'deassociating'}, this.clock.now()),
+    )
   }
 
   associated(results: readonly AssociatedResult[]): void {
@@ -106,9 +110,24 @@ export class StoreResultSink implements ResultSink {
       for (const {port, uplink, vid, localVlan} of results) {
         // A later "down" took over while the switch answered: its own event records the end.
         if (current.get(port.portUuid)?.desired !== 'up') continue
-        store.vsis.update(port.portUuid, {state: 'associated', vdpVlan: vid, localVlan, uplink, attempts: 0, failReason: vid === null ? 'the switch assigned no VLAN' : null, nextRetryAt: null}, now)
+        store.vsis.update(
+          port.portUuid,
+          {
+            state: 'associated',
+            vdpVlan: vid,
+            localVlan,
+            uplink,
+            attempts: 0,
+            failReason: vid === null ? 'the switch assigned no VLAN' : null,
+            nextRetryAt: null,
+          },
+          now,
+        )
         store.journal.add('vsi-associated', port.portUuid, {vlan: vid, uplink}, now)
-        this.reporter?.report({portUuid: port.portUuid, outcome: 'associated', failReason: null, vdpVlan: vid, localVlan}, now)
+        this.reporter?.report(
+          {portUuid: port.portUuid, outcome: 'associated', failReason: null, vdpVlan: vid, localVlan},
+          now,
+        )
       }
     })
   }
@@ -117,9 +136,28 @@ export class StoreResultSink implements ResultSink {
     const {store} = this
     const now = this.clock.now()
     store.persist('a failed association', () => {
-      store.vsis.update(port.portUuid, {state: r.nextRetryAt !== null ? 'pending' : 'failed', failReason: r.reason, attempts: r.attempts, vdpVlan: r.vdpVlan, nextRetryAt: r.nextRetryAt}, now)
+      store.vsis.update(
+        port.portUuid,
+        {
+          state: r.nextRetryAt !== null ? 'pending' : 'failed',
+          failReason: r.reason,
+          attempts: r.attempts,
+          vdpVlan: r.vdpVlan,
+          nextRetryAt: r.nextRetryAt,
+        },
+        now,
+      )
       store.journal.add(r.kind, port.portUuid, {reason: r.reason, attempts: r.attempts, retryInMs: r.retryInMs}, now)
-      this.reporter?.report({portUuid: port.portUuid, outcome: 'association-failed', failReason: r.reason, vdpVlan: null, localVlan: port.localVlan}, now)
+      this.reporter?.report(
+        {
+          portUuid: port.portUuid,
+          outcome: 'association-failed',
+          failReason: r.reason,
+          vdpVlan: null,
+          localVlan: port.localVlan,
+        },
+        now,
+      )
     })
   }
 
@@ -129,7 +167,11 @@ export class StoreResultSink implements ResultSink {
     store.persist('a confirmed association', () => {
       store.vsis.update(port.portUuid, {state: 'associated', vdpVlan: vid, localVlan, failReason: null}, now)
       store.journal.add('vsi-confirmed', port.portUuid, {vlan: vid}, now)
-      if (port.vdpVlan !== vid) this.reporter?.report({portUuid: port.portUuid, outcome: 'associated', failReason: null, vdpVlan: vid, localVlan}, now)
+      if (port.vdpVlan !== vid)
+        this.reporter?.report(
+          {portUuid: port.portUuid, outcome: 'associated', failReason: null, vdpVlan: vid, localVlan},
+          now,
+        )
     })
   }
 
@@ -139,7 +181,10 @@ export class StoreResultSink implements ResultSink {
     store.persist('a VLAN change', () => {
       store.vsis.update(port.portUuid, {vdpVlan: to, localVlan}, now)
       store.journal.add('vsi-vlan-changed', port.portUuid, {from, to}, now)
-      this.reporter?.report({portUuid: port.portUuid, outcome: 'associated', failReason: null, vdpVlan: to, localVlan}, now)
+      this.reporter?.report(
+        {portUuid: port.portUuid, outcome: 'associated', failReason: null, vdpVlan: to, localVlan},
+        now,
+      )
     })
   }
 
@@ -147,7 +192,8 @@ export class StoreResultSink implements ResultSink {
     const {store} = this
     const now = this.clock.now()
     store.persist('associations to re-confirm', () => {
-      for (const id of portUuids) store.vsis.update(id, {state: 'associating', failReason: `re-confirming with the switch: ${reason}`}, now)
+      for (const id of portUuids)
+        store.vsis.update(id, {state: 'associating', failReason: `re-confirming with the switch: ${reason}`}, now)
       store.journal.add('vdp-bridge-restarted', null, {reason, vsis: portUuids.length}, now)
     })
   }
@@ -158,7 +204,16 @@ export class StoreResultSink implements ResultSink {
     store.persist('a de-association result', () => {
       store.vsis.delete(port.portUuid)
       store.journal.add('vsi-deassociated', port.portUuid, {reason}, now)
-      this.reporter?.report({portUuid: port.portUuid, outcome: reason ? 'deassociation-failed' : 'deassociated', failReason: reason, vdpVlan: null, localVlan: port.localVlan}, now)
+      this.reporter?.report(
+        {
+          portUuid: port.portUuid,
+          outcome: reason ? 'deassociation-failed' : 'deassociated',
+          failReason: reason,
+          vdpVlan: null,
+          localVlan: port.localVlan,
+        },
+        now,
+      )
     })
   }
 
@@ -167,7 +222,8 @@ export class StoreResultSink implements ResultSink {
     const now = this.clock.now()
     store.persist('the VM ports of a closed VDP session', () => {
       for (const v of store.vsis.list()) {
-        if (v.desired === 'up' && v.state !== 'failed') store.vsis.update(v.portUuid, {state: 'pending', failReason: `waiting for the uplink (${reason})`}, now)
+        if (v.desired === 'up' && v.state !== 'failed')
+          store.vsis.update(v.portUuid, {state: 'pending', failReason: `waiting for the uplink (${reason})`}, now)
       }
       store.journal.add('vdp-session-closed', ifname, {reason}, now)
     })

@@ -12,7 +12,12 @@ export type RetryDecision = {retry: true; delayMs: number} | {retry: false; why:
  * capped at `maxMs`, bounded by `limit`. A hard error from the bridge is not retried blindly: the switch
  * says it is not transient.
  */
-export function nextRetry(policy: RetryPolicy, attempts: number, hard: boolean, random: () => number = Math.random): RetryDecision {
+export function nextRetry(
+  policy: RetryPolicy,
+  attempts: number,
+  hard: boolean,
+  random: () => number = Math.random,
+): RetryDecision {
   if (hard) return {retry: false, why: 'the switch reported a hard (not transient) error'}
   if (attempts >= policy.limit) return {retry: false, why: `gave up after ${attempts} attempts`}
   const base = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.max(0, attempts - 1))

@@ -21,7 +21,13 @@ export interface VmUpRequest extends VmPort {
   vlan?: number | null
 }
 
-function str(params: Record<string, unknown>, field: string, pattern: RegExp, expected: string, optional = false): string | undefined {
+function str(
+  params: Record<string, unknown>,
+  field: string,
+  pattern: RegExp,
+  expected: string,
+  optional = false,
+): string | undefined {
   const v = params[field]
   if (v === undefined || v === null || v === '') {
     if (optional) return undefined
@@ -31,13 +37,20 @@ function str(params: Record<string, unknown>, field: string, pattern: RegExp, ex
   return v
 }
 
-function int(params: Record<string, unknown>, field: string, min: number, max: number, optional = false): number | undefined {
+function int(
+  params: Record<string, unknown>,
+  field: string,
+  min: number,
+  max: number,
+  optional = false,
+): number | undefined {
   const v = params[field]
   if (v === undefined || v === null) {
     if (optional) return undefined
     throw new VmPortError(field, v, `an integer from ${min} to ${max}`)
   }
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new VmPortError(field, v, `an integer from ${min} to ${max}`)
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new VmPortError(field, v, `an integer from ${min} to ${max}`)
   return v
 }
 
@@ -51,12 +64,18 @@ const VM_UP_FIELDS = new Set(['portUuid', 'mac', 'netUuid', 'segmentationId', 'v
 
 function refuseUnknownKeys(p: object, known: ReadonlySet<string>, where: string): void {
   const unknown = Object.keys(p).filter((k) => !known.has(k))
-  if (unknown.length > 0) throw new VmPortError(where, unknown.length === 1 ? unknown[0] : unknown.slice(0, 5).join(', '), `only the keys ${[...known].join(', ')} (unknown key${unknown.length === 1 ? '' : 's'})`)
+  if (unknown.length > 0)
+    throw new VmPortError(
+      where,
+      unknown.length === 1 ? unknown[0] : unknown.slice(0, 5).join(', '),
+      `only the keys ${[...known].join(', ')} (unknown key${unknown.length === 1 ? '' : 's'})`,
+    )
 }
 
 /** Validate a VM-up request from untrusted input (control socket, RPC). */
 export function parseVmUp(input: unknown): VmUpRequest {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new VmPortError('params', input, 'an object')
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new VmPortError('params', input, 'an object')
   const p = input as Record<string, unknown>
   refuseUnknownKeys(p, VM_UP_FIELDS, 'key')
   const mac = str(p, 'mac', MAC, 'a MAC address aa:bb:cc:dd:ee:ff')!.toLowerCase()
@@ -86,7 +105,8 @@ const MAX_BULK_PORTS = 20_000
 /** A bulk VM list: ports to associate and port UUIDs to de-associate. */
 export function parseVmBulk(input: unknown): {up: VmUpRequest[]; down: string[]} {
   const shape = 'an object {"up": [ports...], "down": [port UUIDs...]} (either list may be left out, not both)'
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new VmPortError('the bulk list', input, shape)
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new VmPortError('the bulk list', input, shape)
   const p = input as {up?: unknown; down?: unknown}
   refuseUnknownKeys(p, new Set(['up', 'down']), 'key')
   if (p.up === undefined && p.down === undefined) throw new VmPortError('the bulk list', input, shape)
@@ -94,7 +114,8 @@ export function parseVmBulk(input: unknown): {up: VmUpRequest[]; down: string[]}
   const down = p.down ?? []
   if (!Array.isArray(up)) throw new VmPortError('up', up, 'an array of ports')
   if (!Array.isArray(down)) throw new VmPortError('down', down, 'an array of port UUIDs')
-  if (up.length + down.length > MAX_BULK_PORTS) throw new VmPortError('up/down', `${up.length + down.length} ports`, `at most ${MAX_BULK_PORTS} ports per request`)
+  if (up.length + down.length > MAX_BULK_PORTS)
+    throw new VmPortError('up/down', `${up.length + down.length} ports`, `at most ${MAX_BULK_PORTS} ports per request`)
   const parsedUp = up.map((u, i) => {
     try {
       return parseVmUp(u)

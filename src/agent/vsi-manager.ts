@@ -133,7 +133,9 @@ interface Waiter {
 
 /** The negotiated values; without a bridge's EVB TLV (a static uplink to a bridge that sends none), our own proposals. */
 function evbValues(negotiated: EvbNegotiated | null | undefined, cfg: AgentConfig): EvbValues {
-  return evbValuesOf(negotiated ?? {retries: cfg.lldp.evb_retries, rte: cfg.lldp.evb_rte, rwd: cfg.lldp.evb_rwd, rka: cfg.lldp.evb_rka})
+  return evbValuesOf(
+    negotiated ?? {retries: cfg.lldp.evb_retries, rte: cfg.lldp.evb_rte, rwd: cfg.lldp.evb_rwd, rka: cfg.lldp.evb_rka},
+  )
 }
 
 /**
@@ -147,7 +149,11 @@ export function requestedVid(rec: Pick<VdpPort, 'vlan' | 'vdpVlan' | 'uplink'>, 
 }
 
 /** The VDP request for one VM port, from the config's VSIID and filter formats. */
-function vsiRequestFor(rec: Pick<VdpPort, 'portUuid' | 'mac' | 'segmentationId' | 'vmName' | 'vmUuid' | 'ipv4' | 'vlan'>, cfg: AgentConfig, vid = rec.vlan ?? 0): VsiRequest {
+function vsiRequestFor(
+  rec: Pick<VdpPort, 'portUuid' | 'mac' | 'segmentationId' | 'vmName' | 'vmUuid' | 'ipv4' | 'vlan'>,
+  cfg: AgentConfig,
+  vid = rec.vlan ?? 0,
+): VsiRequest {
   const vsiid: Vsiid = cfg.vdp.vsiid_format === 'mac' ? macVsiid(rec.mac) : uuidVsiid(rec.portUuid)
   const base = {ps: false, pcp: 0, vid}
   const filter: VsiFilter = {
@@ -242,7 +248,18 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
       held: !negotiated,
     })
     const now = this.deps.clock.now()
-    const session: Session = {ifname, lldpPort, socket, transport, station, evb: negotiated ? 'negotiated' : 'waiting', evbSince: now, resyncBackoffMs: RESYNC_FIRST_MS, held: negotiated ? null : "waiting for the bridge's EVB TLV", bridgeEvb: this.bridgeEvbOn(lldpPort)}
+    const session: Session = {
+      ifname,
+      lldpPort,
+      socket,
+      transport,
+      station,
+      evb: negotiated ? 'negotiated' : 'waiting',
+      evbSince: now,
+      resyncBackoffMs: RESYNC_FIRST_MS,
+      held: negotiated ? null : "waiting for the bridge's EVB TLV",
+      bridgeEvb: this.bridgeEvbOn(lldpPort),
+    }
     this.session = session
     if (!negotiated) {
       session.evbTimer = this.deps.clock.setTimer(cfg.vdp.evb_wait * 1000, () => this.evbFallback(session))
@@ -292,7 +309,10 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
     // Not any change: the bridge hearing us changes its TLV too (the echo of our station status).
     const sign = bridgeRestartSign(before, tlv)
     if (sign === undefined) return
-    this.deps.log.warn({ifname: s.ifname, sign}, "the switch's EVB TLV changed: it restarted; re-associating everything")
+    this.deps.log.warn(
+      {ifname: s.ifname, sign},
+      "the switch's EVB TLV changed: it restarted; re-associating everything",
+    )
     this.emit('notice', {type: 'bridge-restarted', reason: `the switch's EVB TLV changed (a restart): ${sign}`})
     this.deps.announceEvb?.(s.lldpPort)
     this.scheduleResync(s, RESYNC_AFTER_LLDP_MS)
@@ -350,7 +370,10 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
     s.evbSince = this.deps.clock.now()
     s.held = null
     s.transport.acceptOnlyFrom(this.switchMac(s.lldpPort, true))
-    this.deps.log.warn({ifname: s.ifname, waitedS: this.deps.config().vdp.evb_wait}, 'no EVB TLV from the bridge; VDP runs with the configured EVB values')
+    this.deps.log.warn(
+      {ifname: s.ifname, waitedS: this.deps.config().vdp.evb_wait},
+      'no EVB TLV from the bridge; VDP runs with the configured EVB values',
+    )
     s.station.release()
   }
 
@@ -358,7 +381,10 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
   private onBridgeSilent(): void {
     const s = this.session
     if (!s || s.resyncTimer) return
-    this.deps.log.info({ifname: s.ifname, retryInMs: s.resyncBackoffMs}, 'the switch stopped acknowledging ECP; re-announcing EVB and re-sending')
+    this.deps.log.info(
+      {ifname: s.ifname, retryInMs: s.resyncBackoffMs},
+      'the switch stopped acknowledging ECP; re-announcing EVB and re-sending',
+    )
     this.deps.announceEvb?.(s.lldpPort)
     this.scheduleResync(s, s.resyncBackoffMs)
     s.resyncBackoffMs = Math.min(RESYNC_MAX_MS, s.resyncBackoffMs * 2)
@@ -390,7 +416,9 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
    * next TLV echoes nothing, and that is no restart of the bridge).
    */
   private bridgeEvbOn(port: string): EvbTlv | undefined {
-    const bridge = (this.deps.neighborsOn?.(port) ?? []).filter(isEvbBridgeNeighbor).sort((a, b) => b.lastSeen - a.lastSeen)[0]
+    const bridge = (this.deps.neighborsOn?.(port) ?? [])
+      .filter(isEvbBridgeNeighbor)
+      .sort((a, b) => b.lastSeen - a.lastSeen)[0]
     if (!bridge?.evb || bridge.lastSeen < this.startedAt) return undefined
     return {...bridge.evb} // a copy: what it was, whatever happens to the record
   }
@@ -428,7 +456,8 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
     // An identical association already in place produces no exchange: it stands as it is.
     for (const view of accepted) {
       if (view.state === 'associated' && !view.pending) this.settle(view.key, {ok: true, vid: view.vids[0] ?? null})
-      else if (s.held !== null) this.settle(view.key, {ok: false, reason: `VDP is held: ${s.held}`, hard: false, deferred: true})
+      else if (s.held !== null)
+        this.settle(view.key, {ok: false, reason: `VDP is held: ${s.held}`, hard: false, deferred: true})
     }
     return outcomes
   }
@@ -452,7 +481,8 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
     }
     // The station does not know it (never associated here): nothing to tell the switch.
     if (!view) this.settle(key, {ok: true, vid: null})
-    else if (s.held !== null) this.settle(key, {ok: false, reason: `VDP is held: ${s.held}`, hard: false, deferred: true})
+    else if (s.held !== null)
+      this.settle(key, {ok: false, reason: `VDP is held: ${s.held}`, hard: false, deferred: true})
     return outcome
   }
 
@@ -488,28 +518,52 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
         if (this.session) this.session.resyncBackoffMs = RESYNC_FIRST_MS
         return
       case 'vlan-changed':
-        if (portUuid) this.emit('notice', {type: 'vlan-changed', portUuid, from: e.from[0] ?? null, to: e.to[0] ?? null})
+        if (portUuid)
+          this.emit('notice', {type: 'vlan-changed', portUuid, from: e.from[0] ?? null, to: e.to[0] ?? null})
         return
       case 'deassociated':
-        if (waiter?.op === 'deassoc' && e.initiator === 'station') this.deps.observer?.answered('deassoc', (this.deps.clock.now() - waiter.since) / 1000)
+        if (waiter?.op === 'deassoc' && e.initiator === 'station')
+          this.deps.observer?.answered('deassoc', (this.deps.clock.now() - waiter.since) / 1000)
         // Our clean-up De-Associate before an association (associateMany): the association follows.
         if (waiter?.op === 'assoc' && e.initiator === 'station') return
         if (!waiter && portUuid && e.initiator === 'station') this.emit('notice', {type: 'deassociated', portUuid})
-        if (waiter) this.settle(e.key, waiter.op === 'deassoc' ? {ok: true, vid: null} : {ok: false, reason: `the switch de-associated it: ${e.text}`, hard: false})
-        else if (portUuid && e.initiator === 'bridge') this.emit('notice', {type: 'lost', portUuid, reason: `de-associated by the switch: ${e.text}`, hard: false})
+        if (waiter)
+          this.settle(
+            e.key,
+            waiter.op === 'deassoc'
+              ? {ok: true, vid: null}
+              : {ok: false, reason: `the switch de-associated it: ${e.text}`, hard: false},
+          )
+        else if (portUuid && e.initiator === 'bridge')
+          this.emit('notice', {type: 'lost', portUuid, reason: `de-associated by the switch: ${e.text}`, hard: false})
         this.ports.delete(e.key)
         return
       case 'failed':
         this.deps.observer?.failed(e.operation, e.reason, e.code)
         if (e.state !== 'removed') {
-          this.deps.log.warn({vsi: e.key, operation: e.operation, text: e.text, keep: e.keep}, 'VDP exchange failed; the association stands')
+          this.deps.log.warn(
+            {vsi: e.key, operation: e.operation, text: e.text, keep: e.keep},
+            'VDP exchange failed; the association stands',
+          )
           return
         }
         if (waiter?.op === 'assoc' && e.operation === 'deassoc') return // the clean-up De-Associate: the association follows
         if (waiter) {
           const unanswered = e.reason === 'timeout'
-          this.settle(e.key, waiter.op === 'deassoc' && !unanswered ? {ok: true, vid: null} : {ok: false, reason: e.text, hard: e.hard, code: e.code, unanswered})
-        } else if (portUuid) this.emit('notice', {type: 'lost', portUuid, reason: e.text, hard: e.hard, unanswered: e.reason === 'timeout'})
+          this.settle(
+            e.key,
+            waiter.op === 'deassoc' && !unanswered
+              ? {ok: true, vid: null}
+              : {ok: false, reason: e.text, hard: e.hard, code: e.code, unanswered},
+          )
+        } else if (portUuid)
+          this.emit('notice', {
+            type: 'lost',
+            portUuid,
+            reason: e.text,
+            hard: e.hard,
+            unanswered: e.reason === 'timeout',
+          })
         this.ports.delete(e.key)
         return
       case 'preassociated':

@@ -61,7 +61,10 @@ export abstract class BaseCommand extends VdpCommand {
     try {
       store = Store.open(databasePath(config.general.state_dir), {readonly: true})
     } catch (err) {
-      this.error(`the daemon is not running and its database cannot be read: ${(err as Error).message}`, {exit: exitCodeFor('NO_STATE'), code: 'NO_STATE'})
+      this.error(`the daemon is not running and its database cannot be read: ${(err as Error).message}`, {
+        exit: exitCodeFor('NO_STATE'),
+        code: 'NO_STATE',
+      })
     }
     try {
       return {source: 'database', data: fromStore(store)}

@@ -13,7 +13,16 @@
 import {loadConfig} from '../config/load.js'
 import {callDaemon} from '../control/client.js'
 import {outputWidth} from './table.js'
-import {type VsiFilter, VSI_STATES, filterVsis, neighborDetails, neighborTable, statusLines, uplinkLines, vsiTable} from './views.js'
+import {
+  type VsiFilter,
+  VSI_STATES,
+  filterVsis,
+  neighborDetails,
+  neighborTable,
+  statusLines,
+  uplinkLines,
+  vsiTable,
+} from './views.js'
 import type {NeighborView, StatusView, UplinkShowData} from '../control/views.js'
 import type {VsiRecord, VsiState} from '../model/vsi.js'
 
@@ -25,7 +34,12 @@ interface Parsed {
   filter: VsiFilter
 }
 
-const COMMANDS: Record<string, Parsed['command']> = {status: 'status', 'uplink show': 'uplink:show', neighbors: 'neighbors', 'vsi list': 'vsi:list'}
+const COMMANDS: Record<string, Parsed['command']> = {
+  status: 'status',
+  'uplink show': 'uplink:show',
+  neighbors: 'neighbors',
+  'vsi list': 'vsi:list',
+}
 
 /** argv (after the script) -> what to run, or undefined when oclif must handle it. */
 export function parseFastPath(argv: string[], env: NodeJS.ProcessEnv = process.env): Parsed | undefined {
@@ -36,7 +50,10 @@ export function parseFastPath(argv: string[], env: NodeJS.ProcessEnv = process.e
   const rest = argv.slice(words)
   const seen = new Set<string>()
   for (let i = 0; i < rest.length; i++) {
-    const [flag, inline] = rest[i].startsWith('--') && rest[i].includes('=') ? [rest[i].slice(0, rest[i].indexOf('=')), rest[i].slice(rest[i].indexOf('=') + 1)] : [rest[i], undefined]
+    const [flag, inline] =
+      rest[i].startsWith('--') && rest[i].includes('=')
+        ? [rest[i].slice(0, rest[i].indexOf('=')), rest[i].slice(rest[i].indexOf('=') + 1)]
+        : [rest[i], undefined]
     // Only --state may repeat; oclif decides what a repeated or empty flag means.
     const name = flag === '-c' ? '--config' : flag === '-v' ? '--verbose' : flag
     if (name !== '--state' && seen.has(name)) return undefined
@@ -50,7 +67,8 @@ export function parseFastPath(argv: string[], env: NodeJS.ProcessEnv = process.e
     else if (flag === '--config' || flag === '-c') {
       if ((v = value()) === undefined) return undefined
       parsed.config = v
-    } else if (command === 'neighbors' && (flag === '-v' || flag === '--verbose') && inline === undefined) parsed.verbose = true
+    } else if (command === 'neighbors' && (flag === '-v' || flag === '--verbose') && inline === undefined)
+      parsed.verbose = true
     else if (command === 'vsi:list' && flag === '--state') {
       if ((v = value()) === undefined || !VSI_STATES.includes(v as VsiState)) return undefined
       ;(parsed.filter.state ??= []).push(v as VsiState)
@@ -84,7 +102,11 @@ async function askDaemon(socket: string, p: Parsed): Promise<FastPathAnswer> {
 }
 
 /** The result and the lines a command prints, from the daemon's answer (same as the oclif commands). */
-export async function renderFromDaemon(p: Parsed, answer: FastPathAnswer, now = Date.now()): Promise<{result: unknown; text: string}> {
+export async function renderFromDaemon(
+  p: Parsed,
+  answer: FastPathAnswer,
+  now = Date.now(),
+): Promise<{result: unknown; text: string}> {
   switch (answer.command) {
     case 'status': {
       const status = {...answer.data, source: 'daemon' as const}
@@ -96,13 +118,20 @@ export async function renderFromDaemon(p: Parsed, answer: FastPathAnswer, now = 
     }
     case 'neighbors': {
       const list = answer.data
-      if (!p.verbose) return {result: {source: 'daemon', neighbors: list}, text: neighborTable(list, now, outputWidth())}
+      if (!p.verbose)
+        return {result: {source: 'daemon', neighbors: list}, text: neighborTable(list, now, outputWidth())}
       const {formatNeighborTlvs, withTlvs} = await import('./neighbor-tlvs.js')
-      return {result: {source: 'daemon', neighbors: withTlvs(list)}, text: neighborDetails(list, formatNeighborTlvs, now)}
+      return {
+        result: {source: 'daemon', neighbors: withTlvs(list)},
+        text: neighborDetails(list, formatNeighborTlvs, now),
+      }
     }
     case 'vsi:list': {
       const vsis = filterVsis(answer.data, p.filter)
-      return {result: {source: 'daemon', vsis}, text: vsiTable(vsis, now, outputWidth(), {more: '--port PREFIX or --json'})}
+      return {
+        result: {source: 'daemon', vsis},
+        text: vsiTable(vsis, now, outputWidth(), {more: '--port PREFIX or --json'}),
+      }
     }
   }
 }

@@ -14,7 +14,10 @@ export function parseSince(text: string, now: number): number {
     const at = Date.parse(text.trim())
     if (Number.isFinite(at)) return at
   }
-  throw new VdpAgentError('BAD_ARGUMENT', `--since ${JSON.stringify(text)}: expected a duration such as 90s, 10m, 2h or 7d, or an ISO 8601 time such as 2026-11-30T16:00:00Z`)
+  throw new VdpAgentError(
+    'BAD_ARGUMENT',
+    `--since ${JSON.stringify(text)}: expected a duration such as 90s, 10m, 2h or 7d, or an ISO 8601 time such as 2026-11-30T16:00:00Z`,
+  )
 }
 
 /** One journal entry as a line: `2026-11-30 16:50:01.123  vsi-associated  <port>  vlan=3617 uplink=eth1` (UTC). */

@@ -3,7 +3,6 @@ import {LLDP_AGENT_DISCARD_RULES} from '../lldp-agent/lldp-agent.js'
 import {LLDP_RULES} from '../lldp/index.js'
 import {renderTable} from './table.js'
 
-
 /** What a discard rule means: the decoder's rules (src/lldp/rules.ts) and the agent's own. */
 function discardRuleDescription(rule: string): string {
   if (rule in LLDP_RULES) return LLDP_RULES[rule as keyof typeof LLDP_RULES].description
@@ -20,7 +19,17 @@ export function renderLldpStats(view: LldpStatsView): string {
       ['INTERFACE', 'LISTEN', 'TX', 'RX FRAMES', 'DISCARDED', 'AGEOUTS', 'EVICTIONS', 'TX FRAMES', 'TX ERRORS'],
       names.map((n) => {
         const s = view.interfaces[n]
-        return [n, view.listening.includes(n) ? 'yes' : 'no', view.transmitting.includes(n) ? 'yes' : 'no', s.rxFrames, s.rxDiscarded, s.ageouts, s.evictions, s.txFrames, s.txErrors]
+        return [
+          n,
+          view.listening.includes(n) ? 'yes' : 'no',
+          view.transmitting.includes(n) ? 'yes' : 'no',
+          s.rxFrames,
+          s.rxDiscarded,
+          s.ageouts,
+          s.evictions,
+          s.txFrames,
+          s.txErrors,
+        ]
       }),
     ),
   ]
@@ -29,6 +38,7 @@ export function renderLldpStats(view: LldpStatsView): string {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([rule, count]) => [n, rule, count, discardRuleDescription(rule)]),
   )
-  if (rows.length > 0) lines.push('', 'discarded LLDPDUs by rule:', renderTable(['INTERFACE', 'RULE', 'COUNT', 'MEANING'], rows))
+  if (rows.length > 0)
+    lines.push('', 'discarded LLDPDUs by rule:', renderTable(['INTERFACE', 'RULE', 'COUNT', 'MEANING'], rows))
   return lines.join('\n')
 }

@@ -8,7 +8,8 @@ export function renderTable(
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]?.length ?? 0)))
   const cut = maxWidth === undefined ? false : fitWidths(widths, headers, shrink, maxWidth)
   const cell = (c: string, i: number) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c)
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? cell(c, i) : cell(c, i).padEnd(widths[i]))).join('  ')
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === r.length - 1 ? cell(c, i) : cell(c, i).padEnd(widths[i]))).join('  ')
   const out = [line(headers), ...cells.map(line)]
   if (cut) out.push(`(values cut to fit ${maxWidth} columns: ${more} shows them whole)`)
   return out.join('\n')
@@ -39,7 +40,10 @@ function fitWidths(widths: number[], headers: string[], shrink: number[], maxWid
 }
 
 /** The width tables must fit: the terminal's, or $COLUMNS; none when output is not a terminal. */
-export function outputWidth(stream: {isTTY?: boolean; columns?: number} = process.stdout, env = process.env): number | undefined {
+export function outputWidth(
+  stream: {isTTY?: boolean; columns?: number} = process.stdout,
+  env = process.env,
+): number | undefined {
   const fromEnv = Number(env.COLUMNS)
   if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv
   return stream.isTTY ? (stream.columns ?? 80) : undefined

@@ -12,13 +12,16 @@ import {VdpAgentError} from '../errors.js'
 export abstract class VdpCommand extends Command {
   protected override async catch(err: Error & {oclif?: {exit?: number}}): Promise<unknown> {
     let e = err
-    if (err instanceof VdpAgentError) e = Object.assign(new Errors.CLIError(err.message, {exit: exitCodeFor(err.code)}), {code: err.code})
+    if (err instanceof VdpAgentError)
+      e = Object.assign(new Errors.CLIError(err.message, {exit: exitCodeFor(err.code)}), {code: err.code})
     if (this.jsonEnabled() && e.oclif?.exit !== undefined) process.exitCode = e.oclif.exit
     // Commands with a --json of their own (the decoders' JSON Lines) are not oclif's JSON mode: a script still
     // gets the error object of docs/json/error.schema.json on stdout, the text goes to stderr as usual.
     if (!this.jsonEnabled() && this.argv.includes('--json')) {
       const code = (e as {code?: unknown}).code
-      process.stdout.write(JSON.stringify({error: {...(typeof code === 'string' ? {code} : {}), message: e.message}}) + '\n')
+      process.stdout.write(
+        JSON.stringify({error: {...(typeof code === 'string' ? {code} : {}), message: e.message}}) + '\n',
+      )
     }
     return super.catch(e)
   }

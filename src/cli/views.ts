@@ -21,15 +21,26 @@ export function statusLines(status: StatusView, now = Date.now()): string[] {
   if (status.override?.error) out.push(`override:  INVALID: ${status.override.error}`)
   out.push(`neighbors: ${status.neighbors.total} (${status.neighbors.evbBridges} EVB bridge)`)
   const drops = status.lldpDiscards
-  if (drops && drops.total > 0) out.push(`lldp:      ${drops.total} LLDPDUs discarded (${Object.entries(drops.byRule).map(([r, n]) => `${r} ${n}`).join(', ')}); see \`vdp-agent lldp stats\``)
+  if (drops && drops.total > 0)
+    out.push(
+      `lldp:      ${drops.total} LLDPDUs discarded (${Object.entries(drops.byRule)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ')}); see \`vdp-agent lldp stats\``,
+    )
   const states = Object.entries(status.vsis.byState)
     .map(([s, n]) => `${s} ${n}`)
     .join(', ')
   out.push(`vsis:      ${status.vsis.total}${states ? ` (${states})` : ''}`)
   const v = status.vdp
   if (v) {
-    const evb = {waiting: "waiting for the switch's EVB TLV", negotiated: 'EVB negotiated', fallback: 'no EVB TLV from the switch: configured EVB values'}[v.evb]
-    out.push(`vdp:       ${evb}${v.held ? `; held: ${v.held}` : ''}; ECP from ${v.acceptFrom ?? 'any source (no LLDP neighbour)'}, ${v.refusedFrames} refused`)
+    const evb = {
+      waiting: "waiting for the switch's EVB TLV",
+      negotiated: 'EVB negotiated',
+      fallback: 'no EVB TLV from the switch: configured EVB values',
+    }[v.evb]
+    out.push(
+      `vdp:       ${evb}${v.held ? `; held: ${v.held}` : ''}; ECP from ${v.acceptFrom ?? 'any source (no LLDP neighbour)'}, ${v.refusedFrames} refused`,
+    )
   }
   if (status.queue) out.push(`queue:     ${status.queue.waiting} waiting, ${status.queue.inFlight} in flight`)
   out.push(`outbox:    ${status.outbox.pending} pending`)
@@ -39,9 +50,13 @@ export function statusLines(status: StatusView, now = Date.now()): string[] {
       `rpc:       ${rpc.transport === 'local' ? 'local (no controller)' : `${rpc.broker} ${rpc.connected ? 'connected' : 'NOT connected'}${rpc.lastHeartbeat ? `, heartbeat #${rpc.lastHeartbeat.seq} ${ago(Date.parse(rpc.lastHeartbeat.at), now)}` : ''}${rpc.lastError && !rpc.connected ? ` (${rpc.lastError})` : ''}`}`,
     )
   }
-  if (status.tasks && status.tasks.length > 0) out.push(`tasks:     ${status.tasks.map((t) => taskSummary(t, now)).join('; ')}`)
+  if (status.tasks && status.tasks.length > 0)
+    out.push(`tasks:     ${status.tasks.map((t) => taskSummary(t, now)).join('; ')}`)
   const st = status.store
-  if (st && !st.writable) out.push(`store:     WRITES FAILING since ${st.failingSince ?? '?'} (${st.lastError ?? 'unknown error'}), ${st.pending} pending; database ${st.path}`)
+  if (st && !st.writable)
+    out.push(
+      `store:     WRITES FAILING since ${st.failingSince ?? '?'} (${st.lastError ?? 'unknown error'}), ${st.pending} pending; database ${st.path}`,
+    )
   return out
 }
 
@@ -55,16 +70,25 @@ function taskSummary(t: TaskView, now: number): string {
 }
 
 export function uplinkLines(data: UplinkShowData, now = Date.now()): string[] {
-  const out = [`uplink:       ${data.ifname ?? 'none'}`, `state:        ${data.state}`, `chosen by:    ${data.source ? describeUplinkSource(data.source) : '-'}`]
+  const out = [
+    `uplink:       ${data.ifname ?? 'none'}`,
+    `state:        ${data.state}`,
+    `chosen by:    ${data.source ? describeUplinkSource(data.source) : '-'}`,
+  ]
   if (data.detectedOn && data.detectedOn !== data.ifname) out.push(`detected on:  ${data.detectedOn} (bond slave)`)
   if (data.bondMembers.length > 0) out.push(`bond members: ${data.bondMembers.join(', ')}`)
   if (data.reason) out.push(`reason:       ${data.reason}`)
   if (data.evb) {
     const e = data.evb
-    out.push(`EVB:          R=${e.retries} RTE=${e.rte} RWD=${e.rwd} RKA=${e.rka} (negotiated)${e.groupIds ? ', group IDs' : ''}${e.reflectiveRelay ? ', reflective relay' : ''}`)
+    out.push(
+      `EVB:          R=${e.retries} RTE=${e.rte} RWD=${e.rwd} RKA=${e.rka} (negotiated)${e.groupIds ? ', group IDs' : ''}${e.reflectiveRelay ? ', reflective relay' : ''}`,
+    )
   }
   out.push(`last change:  ${data.changedAt ? `${data.changedAt} (${ago(Date.parse(data.changedAt), now)})` : '-'}`)
-  if (data.lldp) out.push(`LLDP:         listening on ${data.lldp.listening.join(', ') || 'none'}; transmitting on ${data.lldp.transmitting.join(', ') || 'none'}`)
+  if (data.lldp)
+    out.push(
+      `LLDP:         listening on ${data.lldp.listening.join(', ') || 'none'}; transmitting on ${data.lldp.transmitting.join(', ') || 'none'}`,
+    )
   if (data.override) {
     const o = data.override
     out.push(`override:     ${o.error ? `INVALID: ${o.error}` : (o.ifname ?? 'none')} (${o.path})`)
@@ -86,7 +110,17 @@ export function neighborTable(list: NeighborView[], now = Date.now(), maxWidth?:
   if (list.length === 0) return 'no LLDP neighbours'
   return renderTable(
     ['IFNAME', 'AGENT', 'CHASSIS', 'PORT', 'SYSTEM', 'MGMT', 'EVB', 'AGE', 'EXPIRES'],
-    list.map((n) => [n.ifname, agentName(n.destAddress), n.chassisId, n.portId, n.systemName, mgmtText(n.mgmtAddresses), evbMode(n.evb), ago(n.firstSeen, now), `${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`]),
+    list.map((n) => [
+      n.ifname,
+      agentName(n.destAddress),
+      n.chassisId,
+      n.portId,
+      n.systemName,
+      mgmtText(n.mgmtAddresses),
+      evbMode(n.evb),
+      ago(n.firstSeen, now),
+      `${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`,
+    ]),
     {maxWidth, shrink: [4, 5, 3, 2], more: '-v (every TLV) or --json'},
   )
 }
@@ -118,12 +152,18 @@ const evbMode = (evb: EvbTlv | null) => evb?.mode ?? null
  * LLDPDU (the LLDP formatter of `lldp decode -v`). `formatTlvs` turns a frame's hex into those lines; it is
  * passed in so this module stays free of the codec for the plain table.
  */
-export function neighborDetails(list: NeighborView[], formatTlvs: (frameHex: string) => string, now = Date.now()): string {
+export function neighborDetails(
+  list: NeighborView[],
+  formatTlvs: (frameHex: string) => string,
+  now = Date.now(),
+): string {
   if (list.length === 0) return 'no LLDP neighbours'
   const rule = '-'.repeat(78)
   const out = [rule, 'LLDP neighbors:', rule]
   for (const n of list) {
-    out.push(`Interface:    ${n.ifname}, via: LLDP (nearest ${agentName(n.destAddress)} agent), source MAC ${n.srcMac}, age ${ago(n.firstSeen, now).replace(' ago', '')}, expires in ${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`)
+    out.push(
+      `Interface:    ${n.ifname}, via: LLDP (nearest ${agentName(n.destAddress)} agent), source MAC ${n.srcMac}, age ${ago(n.firstSeen, now).replace(' ago', '')}, expires in ${Math.max(0, Math.round((n.expiresAt - now) / 1000))}s`,
+    )
     if (n.frame) out.push(formatTlvs(n.frame))
     else {
       out.push(`  Chassis ID: ${n.chassisId}`, `  Port ID: ${n.portId}`, `  TTL: ${n.ttl}s`)
@@ -162,11 +202,25 @@ export function filterVsis(list: VsiRecord[], filter: VsiFilter): VsiRecord[] {
 }
 
 /** The VSI table; cut to `maxWidth` columns (reason, then the port UUID give way: --port takes a prefix). */
-export function vsiTable(list: VsiRecord[], now = Date.now(), maxWidth?: number, fit: Pick<TableFit, 'more'> = {}): string {
+export function vsiTable(
+  list: VsiRecord[],
+  now = Date.now(),
+  maxWidth?: number,
+  fit: Pick<TableFit, 'more'> = {},
+): string {
   if (list.length === 0) return 'no VSIs'
   return renderTable(
     ['PORT', 'MAC', 'SEGMENT', 'VLAN', 'LOCAL', 'STATE', 'UPDATED', 'REASON'],
-    list.map((v) => [v.portUuid, v.mac, v.segmentationId, v.vdpVlan, v.localVlan, v.desired === 'down' && v.state !== 'failed' ? `${v.state} (down)` : v.state, ago(v.updatedAt, now), v.failReason]),
+    list.map((v) => [
+      v.portUuid,
+      v.mac,
+      v.segmentationId,
+      v.vdpVlan,
+      v.localVlan,
+      v.desired === 'down' && v.state !== 'failed' ? `${v.state} (down)` : v.state,
+      ago(v.updatedAt, now),
+      v.failReason,
+    ]),
     {maxWidth, shrink: [7, 0], more: fit.more ?? '--json'},
   )
 }

@@ -38,10 +38,14 @@ export function ensureDirectory(dir: string, mode: number, what: string): void {
   } catch (err) {
     const code = realCause(dir) ?? (err as NodeJS.ErrnoException).code
     const why = describeWriteErrno(code) ?? (err as Error).message
-    throw new VdpAgentError('DIRECTORY_UNUSABLE', `cannot create ${dir} (${what}): ${why} (${code ?? 'error'}); make it writable for the daemon's user or point ${what} elsewhere`, {
-      path: dir,
-      errno: code ?? null,
-    })
+    throw new VdpAgentError(
+      'DIRECTORY_UNUSABLE',
+      `cannot create ${dir} (${what}): ${why} (${code ?? 'error'}); make it writable for the daemon's user or point ${what} elsewhere`,
+      {
+        path: dir,
+        errno: code ?? null,
+      },
+    )
   }
 }
 

@@ -41,7 +41,10 @@ export interface LoadedConfig {
 export function formatProblem(p: ConfigProblem): string {
   const where = p.line === undefined ? p.file : `${p.file}:${p.line}`
   // a broker URL's user:password never reaches an error message
-  const value = p.value === undefined ? '' : JSON.stringify(typeof p.value === 'string' ? p.value.replace(/(:\/\/)[^@/\s]*@/, '$1***@') : p.value)
+  const value =
+    p.value === undefined
+      ? ''
+      : JSON.stringify(typeof p.value === 'string' ? p.value.replace(/(:\/\/)[^@/\s]*@/, '$1***@') : p.value)
   let subject: string
   if (p.key !== undefined) subject = `[${p.section}] ${p.key}${value ? ` = ${value}` : ''}`
   else if (p.section !== undefined) subject = `[${p.section}]`
@@ -75,7 +78,13 @@ export function loadConfig(file?: string): LoadedConfig {
   try {
     text = readRegularFile(path, MAX_CONFIG_BYTES, 'config file').toString('utf8')
   } catch (err) {
-    if (err instanceof FileReadError) throw new ConfigError([{file: path, expected: `a regular config file of at most ${MAX_CONFIG_BYTES} bytes (it ${String(err.details.problem)})`}])
+    if (err instanceof FileReadError)
+      throw new ConfigError([
+        {
+          file: path,
+          expected: `a regular config file of at most ${MAX_CONFIG_BYTES} bytes (it ${String(err.details.problem)})`,
+        },
+      ])
     throw new ConfigError([{file: path, expected: `a readable config file (${(err as Error).message})`}])
   }
   return {...parseConfigText(text, path), file: path}
@@ -119,10 +128,24 @@ export function parseConfigText(text: string, file = 'agent.ini'): {config: Agen
   const typed = config as unknown as AgentConfig
   if (typed.uplink.mode === 'static' && typed.uplink.static_interface === '') {
     const line = seen.get('uplink.mode')
-    problems.push({file, line, section: 'uplink', key: 'static_interface', value: '', expected: 'an interface name when [uplink] mode = static'})
+    problems.push({
+      file,
+      line,
+      section: 'uplink',
+      key: 'static_interface',
+      value: '',
+      expected: 'an interface name when [uplink] mode = static',
+    })
   }
   if (typed.uplink.mode === 'auto' && typed.lldp.mode === 'off') {
-    problems.push({file, line: seen.get('lldp.mode'), section: 'lldp', key: 'mode', value: 'off', expected: 'rx or rxtx when [uplink] mode = auto (auto detection listens to LLDP)'})
+    problems.push({
+      file,
+      line: seen.get('lldp.mode'),
+      section: 'lldp',
+      key: 'mode',
+      value: 'off',
+      expected: 'rx or rxtx when [uplink] mode = auto (auto detection listens to LLDP)',
+    })
   }
   if (typed.vdp.retry_max < typed.vdp.retry_initial) {
     const line = seen.get('vdp.retry_max') ?? seen.get('vdp.retry_initial')
@@ -158,8 +181,10 @@ type Parsed = {ok: true; value: unknown} | {ok: false; expected: string}
 function parseValue(spec: KeySpec, raw: string): Parsed {
   switch (spec.kind) {
     case 'string': {
-      if (spec.maxLength !== undefined && raw.length > spec.maxLength) return {ok: false, expected: `at most ${spec.maxLength} characters`}
-      if (raw !== '' && spec.pattern && !spec.pattern.test(raw)) return {ok: false, expected: spec.expected ?? `a value matching ${spec.pattern}`}
+      if (spec.maxLength !== undefined && raw.length > spec.maxLength)
+        return {ok: false, expected: `at most ${spec.maxLength} characters`}
+      if (raw !== '' && spec.pattern && !spec.pattern.test(raw))
+        return {ok: false, expected: spec.expected ?? `a value matching ${spec.pattern}`}
       return {ok: true, value: raw}
     }
     case 'path':
@@ -167,7 +192,9 @@ function parseValue(spec: KeySpec, raw: string): Parsed {
     case 'int': {
       if (!/^-?\d+$/.test(raw)) return {ok: false, expected: `an integer from ${spec.min} to ${spec.max}`}
       const n = Number(raw)
-      return n >= spec.min && n <= spec.max ? {ok: true, value: n} : {ok: false, expected: `an integer from ${spec.min} to ${spec.max}`}
+      return n >= spec.min && n <= spec.max
+        ? {ok: true, value: n}
+        : {ok: false, expected: `an integer from ${spec.min} to ${spec.max}`}
     }
     case 'seconds': {
       const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN
@@ -182,11 +209,15 @@ function parseValue(spec: KeySpec, raw: string): Parsed {
       return {ok: false, expected: 'true or false'}
     }
     case 'enum':
-      return spec.values.includes(raw) ? {ok: true, value: raw} : {ok: false, expected: `one of ${spec.values.join(', ')}`}
+      return spec.values.includes(raw)
+        ? {ok: true, value: raw}
+        : {ok: false, expected: `one of ${spec.values.join(', ')}`}
     case 'list': {
       const items = raw.split(/[\s,]+/).filter((s) => s !== '')
       const bad = spec.itemPattern ? items.find((i) => !spec.itemPattern!.test(i)) : undefined
-      return bad === undefined ? {ok: true, value: items} : {ok: false, expected: `${spec.itemExpected ?? 'valid items'} (bad item ${JSON.stringify(bad)})`}
+      return bad === undefined
+        ? {ok: true, value: items}
+        : {ok: false, expected: `${spec.itemExpected ?? 'valid items'} (bad item ${JSON.stringify(bad)})`}
     }
     case 'ifname': {
       if (raw === '') return {ok: true, value: ''}

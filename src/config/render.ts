@@ -2,12 +2,14 @@ import {type KeySpec, type SectionName, sectionNames, sectionSpecs} from './sche
 
 export const SECTION_DOCS: Record<SectionName, string> = {
   general: 'Identity, state and the local control surface.',
-  uplink: 'How the uplink to the top-of-rack switch is chosen.\nPrecedence: the override file ([general] uplink_override_file) > static_interface (mode = static) > LLDP auto detection.',
+  uplink:
+    'How the uplink to the top-of-rack switch is chosen.\nPrecedence: the override file ([general] uplink_override_file) > static_interface (mode = static) > LLDP auto detection.',
   lldp: 'Our own LLDP agent: neighbours on candidate ports, and the EVB station TLV on the uplink\n(sent to the nearest-customer-bridge address 01:80:c2:00:00:00, like lldpad).',
   vdp: 'VDP22 associations of VM ports (VSIs) over ECP22. ECP/VDP timers come from the EVB negotiation.',
   rpc: 'Reporting to the controller and receiving its VM events.',
   dataplane: 'Local datapath programming (VLAN translation between the local and the switch-assigned VLAN).',
-  metrics: 'Prometheus metrics of the daemon (uplink, neighbours, VSIs, latency, ECP/VDP errors, queue, outbox, tasks).',
+  metrics:
+    'Prometheus metrics of the daemon (uplink, neighbours, VSIs, latency, ECP/VDP errors, queue, outbox, tasks).',
   log: 'Logging (pino). JSON lines to stdout for journald; readable on a terminal.',
 }
 

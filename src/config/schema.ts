@@ -69,7 +69,10 @@ const GLOB = /^[A-Za-z0-9_.:@*?[\]!-]{1,64}$/
 /** TCP port 1–65535. */
 const PORT = '([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])'
 /** off | on (and the boolean spellings) | PORT | :PORT | HOST:PORT | [IPv6]:PORT (src/metrics/server.ts). */
-const METRICS_LISTEN = new RegExp(`^(off|on|false|true|no|yes|:?${PORT}|([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):${PORT})$`, 'i')
+const METRICS_LISTEN = new RegExp(
+  `^(off|on|false|true|no|yes|:?${PORT}|([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):${PORT})$`,
+  'i',
+)
 
 export const configSchema = {
   general: {
@@ -141,18 +144,28 @@ export const configSchema = {
   lldp: {
     mode: oneOf(['rxtx', 'rx', 'off'] as const, {
       default: 'rxtx',
-      doc: 'rxtx: receive and transmit (EVB station TLV on the uplink; at start and when a carrier returns, one LLDPDU without EVB TLV on each candidate port so the switch answers at once). rx: receive only (another LLDP daemon transmits); the cost: the uplink is found only at the switch\'s next periodic LLDPDU (up to its tx interval, 30 s on most switches) after start or a carrier flap. off: no LLDP (static uplink only).',
+      doc: "rxtx: receive and transmit (EVB station TLV on the uplink; at start and when a carrier returns, one LLDPDU without EVB TLV on each candidate port so the switch answers at once). rx: receive only (another LLDP daemon transmits); the cost: the uplink is found only at the switch's next periodic LLDPDU (up to its tx interval, 30 s on most switches) after start or a carrier flap. off: no LLDP (static uplink only).",
     }),
     tx_interval: int({default: 30, min: 1, max: 3600, doc: 'msgTxInterval (s) between LLDPDUs on the uplink.'}),
     tx_hold: int({default: 4, min: 1, max: 100, doc: 'msgTxHold: the advertised TTL is tx_interval × tx_hold + 1 s.'}),
-    tx_fast_count: int({default: 4, min: 1, max: 8, doc: 'txFastInit: LLDPDUs sent at tx_fast_interval when a link or EVB change starts.'}),
+    tx_fast_count: int({
+      default: 4,
+      min: 1,
+      max: 8,
+      doc: 'txFastInit: LLDPDUs sent at tx_fast_interval when a link or EVB change starts.',
+    }),
     tx_fast_interval: int({default: 1, min: 1, max: 3600, doc: 'msgFastTx (s) during fast start.'}),
     system_name: str({
       default: '',
       maxLength: 255,
       doc: 'System Name advertised. Empty: the host name.',
     }),
-    evb_retries: int({default: 3, min: 0, max: 7, doc: 'EVB R: ECP retries this station proposes (the larger of both sides wins).'}),
+    evb_retries: int({
+      default: 3,
+      min: 0,
+      max: 7,
+      doc: 'EVB R: ECP retries this station proposes (the larger of both sides wins).',
+    }),
     evb_rte: int({default: 8, min: 0, max: 31, doc: 'EVB RTE: ECP ack timer exponent proposed, 10 µs × 2^RTE.'}),
     evb_rwd: int({default: 20, min: 0, max: 31, doc: 'EVB RWD: VDP resource wait delay exponent proposed.'}),
     evb_rka: int({default: 20, min: 0, max: 31, doc: 'EVB RKA: VDP keep-alive exponent proposed, 10 µs × 2^RKA.'}),
@@ -186,7 +199,12 @@ export const configSchema = {
       max: 3600,
       doc: "How long VDP waits for the bridge's EVB TLV on a new uplink before it runs with the [lldp] evb_* values instead (a switch that sends none); status shows which.",
     }),
-    retry_initial: seconds({default: 1, min: 0.01, max: 3600, doc: 'First retry delay of a failed association; doubles each time.'}),
+    retry_initial: seconds({
+      default: 1,
+      min: 0.01,
+      max: 3600,
+      doc: 'First retry delay of a failed association; doubles each time.',
+    }),
     retry_max: seconds({default: 300, min: 0.01, max: 86400, doc: 'Largest retry delay.'}),
     retry_limit: int({
       default: 12,
@@ -204,9 +222,14 @@ export const configSchema = {
       default: 'amqp://guest:guest@localhost:5672/',
       pattern: /^(amqps?|rabbit):\/\/\S+$/,
       expected: 'an amqp://, amqps:// or oslo rabbit:// transport URL',
-      doc: 'Broker for transport = amqp: amqp(s)://user:pass@host:port/vhost, or the server\'s oslo transport_url (rabbit://user:pass@host1:5672,user:pass@host2:5672/vhost; several hosts for failover). The password never appears in logs or CLI output.',
+      doc: "Broker for transport = amqp: amqp(s)://user:pass@host:port/vhost, or the server's oslo transport_url (rabbit://user:pass@host1:5672,user:pass@host2:5672/vhost; several hosts for failover). The password never appears in logs or CLI output.",
     }),
-    exchange: str({default: 'dfa', pattern: /^[A-Za-z0-9_.-]{1,64}$/, expected: 'an exchange name', doc: 'Topic exchange.'}),
+    exchange: str({
+      default: 'dfa',
+      pattern: /^[A-Za-z0-9_.-]{1,64}$/,
+      expected: 'an exchange name',
+      doc: 'Topic exchange.',
+    }),
     server_topic: str({
       default: 'dfa_server_q',
       pattern: /^[A-Za-z0-9_.-]{1,128}$/,
@@ -219,23 +242,52 @@ export const configSchema = {
       expected: 'a topic prefix',
       doc: 'The agent listens on <agent_topic_prefix><host_id>.',
     }),
-    heartbeat_interval: seconds({default: 30, min: 1, max: 3600, doc: 'Period of the heartbeat cast to the server (upstream: 30 s).'}),
-    call_timeout: seconds({default: 60, min: 0.5, max: 3600, doc: 'How long a call waits for the server\'s reply (oslo rpc_response_timeout); the outbox retries after it.'}),
+    heartbeat_interval: seconds({
+      default: 30,
+      min: 1,
+      max: 3600,
+      doc: 'Period of the heartbeat cast to the server (upstream: 30 s).',
+    }),
+    call_timeout: seconds({
+      default: 60,
+      min: 0.5,
+      max: 3600,
+      doc: "How long a call waits for the server's reply (oslo rpc_response_timeout); the outbox retries after it.",
+    }),
     topology_interval: seconds({
       default: 90,
       min: 5,
       max: 3600,
       doc: 'Longest gap between two save_topo_disc_params of an LLDP interface (sent at once on a change).',
     }),
-    durable_queues: bool({default: false, doc: 'Mirror the server\'s oslo amqp_durable_queues: the exchange and topic queues are durable (flags must match the server\'s).'}),
+    durable_queues: bool({
+      default: false,
+      doc: "Mirror the server's oslo amqp_durable_queues: the exchange and topic queues are durable (flags must match the server's).",
+    }),
   },
   dataplane: {
-    driver: oneOf(['none', 'ovs'] as const, {default: 'none', doc: 'none: no datapath programming. ovs: Open vSwitch flows.'}),
+    driver: oneOf(['none', 'ovs'] as const, {
+      default: 'none',
+      doc: 'none: no datapath programming. ovs: Open vSwitch flows.',
+    }),
     integration_bridge: ifname({default: 'br-int', doc: 'OVS integration bridge.'}),
     external_bridge: ifname({default: 'br-ethd', doc: 'OVS bridge that holds the uplink.'}),
-    ovs_rundir: path({default: '/run/openvswitch', doc: 'OVS run directory: db.sock (OVSDB) and <bridge>.mgmt (OpenFlow) are there.'}),
-    port_tag_timeout: seconds({default: 30, min: 1, max: 3600, doc: "How long to wait for a VM port's local VLAN tag on the integration bridge."}),
-    audit_interval: seconds({default: 60, min: 1, max: 86400, doc: 'Period of the flow audit (also run at start, on uplink up and on an OVS restart).'}),
+    ovs_rundir: path({
+      default: '/run/openvswitch',
+      doc: 'OVS run directory: db.sock (OVSDB) and <bridge>.mgmt (OpenFlow) are there.',
+    }),
+    port_tag_timeout: seconds({
+      default: 30,
+      min: 1,
+      max: 3600,
+      doc: "How long to wait for a VM port's local VLAN tag on the integration bridge.",
+    }),
+    audit_interval: seconds({
+      default: 60,
+      min: 1,
+      max: 86400,
+      doc: 'Period of the flow audit (also run at start, on uplink up and on an OVS restart).',
+    }),
     ovs_timeout: seconds({default: 10, min: 1, max: 300, doc: 'Limit of each ovs-vsctl / ovs-ofctl command.'}),
   },
   metrics: {
@@ -258,15 +310,16 @@ export const configSchema = {
   },
 } as const
 
-type SpecValue<S> = S extends EnumSpec<infer V>
-  ? V
-  : S extends IntSpec | SecondsSpec
-    ? number
-    : S extends BoolSpec
-      ? boolean
-      : S extends ListSpec
-        ? string[]
-        : string
+type SpecValue<S> =
+  S extends EnumSpec<infer V>
+    ? V
+    : S extends IntSpec | SecondsSpec
+      ? number
+      : S extends BoolSpec
+        ? boolean
+        : S extends ListSpec
+          ? string[]
+          : string
 
 type ConfigSchema = typeof configSchema
 export type SectionName = keyof ConfigSchema

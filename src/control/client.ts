@@ -6,7 +6,11 @@ import type {ControlMethod, ControlParams, ControlResponse, ControlResult, Metho
 /** The daemon is not running (or its socket is unreachable): callers fall back to the database. */
 export class DaemonUnreachableError extends VdpAgentError {
   constructor(path: string, cause: string) {
-    super('DAEMON_UNREACHABLE', `no vdp-agent daemon answers on ${path} (${cause}): start it (systemctl start vdp-agent, or vdp-agent daemon), or check [general] control_socket`, {path})
+    super(
+      'DAEMON_UNREACHABLE',
+      `no vdp-agent daemon answers on ${path} (${cause}): start it (systemctl start vdp-agent, or vdp-agent daemon), or check [general] control_socket`,
+      {path},
+    )
   }
 }
 
@@ -31,14 +35,23 @@ class ControlCallError extends VdpAgentError {}
  * One request, one response, then close: the CLI's whole conversation with the daemon. Method, params and
  * result are checked against ControlMethods (src/control/protocol.ts), the map the daemon's handlers obey.
  */
-export function callDaemon<M extends ControlMethod>(path: string, method: M, params?: ControlParams<M>, timeoutMs = 10_000): Promise<ControlResult<M>> {
+export function callDaemon<M extends ControlMethod>(
+  path: string,
+  method: M,
+  params?: ControlParams<M>,
+  timeoutMs = 10_000,
+): Promise<ControlResult<M>> {
   // The daemon's handler for M answers ControlResult<M> (DaemonHandlers is checked against the same map).
   return callControl(path, method, params, timeoutMs) as Promise<ControlResult<M>>
 }
 
 /** callDaemon for another server of this protocol, typed by its method map (the lab's ToR simulator: TorControlMethods). */
 export function controlCaller<Map extends MethodMap<Map>>(path: string) {
-  return <M extends keyof Map & string>(method: M, params?: Map[M]['params'], timeoutMs?: number): Promise<Map[M]['result']> =>
+  return <M extends keyof Map & string>(
+    method: M,
+    params?: Map[M]['params'],
+    timeoutMs?: number,
+  ): Promise<Map[M]['result']> =>
     // The server's handlers are a HandlersOf<Map>, checked against the same map.
     callControl(path, method, params, timeoutMs) as Promise<Map[M]['result']>
 }
@@ -57,13 +70,22 @@ export function callControl(path: string, method: string, params?: unknown, time
       fn()
     }
     const timer = setTimeout(
-      () => finish(() => reject(new VdpAgentError('DAEMON_TIMEOUT', `the daemon did not answer ${method} within ${timeoutMs} ms`))),
+      () =>
+        finish(() =>
+          reject(new VdpAgentError('DAEMON_TIMEOUT', `the daemon did not answer ${method} within ${timeoutMs} ms`)),
+        ),
       timeoutMs,
     )
     socket.setEncoding('utf8')
     socket.once('connect', () => socket.write(JSON.stringify({id: 1, method, params}) + '\n'))
     socket.on('error', (err: NodeJS.ErrnoException) =>
-      finish(() => reject(err.code === 'EACCES' || err.code === 'EPERM' ? new DaemonAccessError(path, err.code) : new DaemonUnreachableError(path, err.code ?? err.message))),
+      finish(() =>
+        reject(
+          err.code === 'EACCES' || err.code === 'EPERM'
+            ? new DaemonAccessError(path, err.code)
+            : new DaemonUnreachableError(path, err.code ?? err.message),
+        ),
+      ),
     )
     socket.on('data', (chunk: string) => {
       buffer += chunk
@@ -77,8 +99,13 @@ export function callControl(path: string, method: string, params?: unknown, time
         return
       }
       if (response.ok) finish(() => resolve(response.result))
-      else finish(() => reject(new ControlCallError(response.error.code, response.error.message, response.error.details ?? {})))
+      else
+        finish(() =>
+          reject(new ControlCallError(response.error.code, response.error.message, response.error.details ?? {})),
+        )
     })
-    socket.on('end', () => finish(() => reject(new VdpAgentError('BAD_RESPONSE', 'the daemon closed the connection without answering'))))
+    socket.on('end', () =>
+      finish(() => reject(new VdpAgentError('BAD_RESPONSE', 'the daemon closed the connection without answering'))),
+    )
   })
 }

@@ -83,7 +83,9 @@ export type RpcStatusView =
 export type MethodMap<Map> = {[M in keyof Map]: {params: unknown; result: unknown}}
 
 /** A server's handler table for a method map: one handler per method, params as unknown JSON (validated by its parser). */
-export type HandlersOf<Map extends MethodMap<Map>> = {[M in keyof Map]: (params: unknown) => Map[M]['result'] | Promise<Map[M]['result']>}
+export type HandlersOf<Map extends MethodMap<Map>> = {
+  [M in keyof Map]: (params: unknown) => Map[M]['result'] | Promise<Map[M]['result']>
+}
 
 export type ControlMethod = keyof ControlMethods
 export type ControlParams<M extends ControlMethod> = ControlMethods[M]['params']

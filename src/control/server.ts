@@ -27,7 +27,12 @@ export interface ControlLimits {
   maxConnections: number
 }
 
-const DEFAULT_CONTROL_LIMITS: ControlLimits = {maxPendingRequests: 256, maxOutputBytes: 1 << 20, stalledClientMs: 30_000, maxConnections: 4096}
+const DEFAULT_CONTROL_LIMITS: ControlLimits = {
+  maxPendingRequests: 256,
+  maxOutputBytes: 1 << 20,
+  stalledClientMs: 30_000,
+  maxConnections: 4096,
+}
 
 /** One connection: its unparsed input, its waiting requests, and whether one is being answered. */
 interface Client {
@@ -107,7 +112,11 @@ export class ControlServer {
       probe.once('error', () => resolve(false))
     })
     if (alive) {
-      throw new VdpAgentError('ALREADY_RUNNING', `another vdp-agent daemon answers on ${this.path}: stop it first, or give this one another [general] control_socket and state_dir`, {path: this.path})
+      throw new VdpAgentError(
+        'ALREADY_RUNNING',
+        `another vdp-agent daemon answers on ${this.path}: stop it first, or give this one another [general] control_socket and state_dir`,
+        {path: this.path},
+      )
     }
     rmSync(this.path, {force: true})
   }
@@ -125,7 +134,11 @@ export class ControlServer {
     socket.on('data', (chunk: string) => {
       client.input += chunk
       if (client.input.length > MAX_LINE_BYTES) {
-        this.drop(client, 'REQUEST_TOO_LARGE', `request exceeds ${MAX_LINE_BYTES} bytes; the control socket carries commands, not bulk data`)
+        this.drop(
+          client,
+          'REQUEST_TOO_LARGE',
+          `request exceeds ${MAX_LINE_BYTES} bytes; the control socket carries commands, not bulk data`,
+        )
         return
       }
       let nl: number
@@ -137,11 +150,19 @@ export class ControlServer {
         client.waitingBytes += line.length
       }
       if (client.waiting.length > this.limits.maxPendingRequests) {
-        this.drop(client, 'TOO_MANY_REQUESTS', `more than ${this.limits.maxPendingRequests} requests waiting on one connection; read the answers before sending more`)
+        this.drop(
+          client,
+          'TOO_MANY_REQUESTS',
+          `more than ${this.limits.maxPendingRequests} requests waiting on one connection; read the answers before sending more`,
+        )
         return
       }
       if (client.waitingBytes > 2 * MAX_LINE_BYTES) {
-        this.drop(client, 'TOO_MANY_REQUESTS', `more than ${2 * MAX_LINE_BYTES} bytes of requests waiting on one connection; read the answers before sending more`)
+        this.drop(
+          client,
+          'TOO_MANY_REQUESTS',
+          `more than ${2 * MAX_LINE_BYTES} bytes of requests waiting on one connection; read the answers before sending more`,
+        )
         return
       }
       this.pump(client)
@@ -178,7 +199,12 @@ export class ControlServer {
     if (client.stallTimer) return true
     socket.pause()
     client.stallTimer = setTimeout(
-      () => this.drop(client, 'CLIENT_STALLED', `the client left ${socket.writableLength} bytes of answers unread for ${this.limits.stalledClientMs} ms`),
+      () =>
+        this.drop(
+          client,
+          'CLIENT_STALLED',
+          `the client left ${socket.writableLength} bytes of answers unread for ${this.limits.stalledClientMs} ms`,
+        ),
       this.limits.stalledClientMs,
     )
     client.stallTimer.unref()
@@ -199,7 +225,10 @@ export class ControlServer {
   private drop(client: Client, code: ErrorCode, message: string): void {
     const {socket} = client
     if (socket.destroyed) return
-    this.log.warn({code, pendingRequests: client.waiting.length, unreadBytes: socket.writableLength}, `control client dropped: ${message}`)
+    this.log.warn(
+      {code, pendingRequests: client.waiting.length, unreadBytes: socket.writableLength},
+      `control client dropped: ${message}`,
+    )
     client.waiting = []
     client.waitingBytes = 0
     client.input = ''
@@ -217,7 +246,10 @@ export class ControlServer {
     this.refused++
     const now = Date.now()
     if (now - this.refusedSince < 60_000) return
-    this.log.warn({maxConnections: this.limits.maxConnections, refused: this.refused}, 'control socket connections refused: too many clients at once')
+    this.log.warn(
+      {maxConnections: this.limits.maxConnections, refused: this.refused},
+      'control socket connections refused: too many clients at once',
+    )
     this.refusedSince = now
     this.refused = 0
   }
@@ -231,21 +263,40 @@ export class ControlServer {
       return
     }
     if (!isControlRequest(request)) {
-      this.reply(socket, {id: 0, ok: false, error: {code: 'BAD_REQUEST', message: 'request needs a numeric id and a method name'}})
+      this.reply(socket, {
+        id: 0,
+        ok: false,
+        error: {code: 'BAD_REQUEST', message: 'request needs a numeric id and a method name'},
+      })
       return
     }
     if (nestingDepthExceeds(request.params, MAX_PARAMS_DEPTH)) {
-      this.reply(socket, {id: request.id, ok: false, error: {code: 'BAD_REQUEST', message: `params nest deeper than ${MAX_PARAMS_DEPTH} levels; requests are flat objects and lists`}})
+      this.reply(socket, {
+        id: request.id,
+        ok: false,
+        error: {
+          code: 'BAD_REQUEST',
+          message: `params nest deeper than ${MAX_PARAMS_DEPTH} levels; requests are flat objects and lists`,
+        },
+      })
       return
     }
     const handlers = this.handlers
     if (!handlers) {
-      this.reply(socket, {id: request.id, ok: false, error: {code: 'NOT_READY', message: 'the daemon is starting or stopping; try again'}})
+      this.reply(socket, {
+        id: request.id,
+        ok: false,
+        error: {code: 'NOT_READY', message: 'the daemon is starting or stopping; try again'},
+      })
       return
     }
     const handler = Object.hasOwn(handlers, request.method) ? handlers[request.method] : undefined
     if (!handler) {
-      this.reply(socket, {id: request.id, ok: false, error: {code: 'UNKNOWN_METHOD', message: `unknown method ${request.method.slice(0, 64)}`}})
+      this.reply(socket, {
+        id: request.id,
+        ok: false,
+        error: {code: 'UNKNOWN_METHOD', message: `unknown method ${request.method.slice(0, 64)}`},
+      })
       return
     }
     try {
@@ -265,4 +316,3 @@ export class ControlServer {
     if (!socket.destroyed) socket.write(JSON.stringify(response) + '\n')
   }
 }
-

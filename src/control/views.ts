@@ -57,7 +57,13 @@ export interface StoreView {
 
 export function storeView(store: Store): StoreView {
   const h = store.health()
-  return {path: store.path, writable: h.writable, failingSince: h.failingSince === null ? null : new Date(h.failingSince).toISOString(), lastError: h.lastError, pending: h.pending}
+  return {
+    path: store.path,
+    writable: h.writable,
+    failingSince: h.failingSince === null ? null : new Date(h.failingSince).toISOString(),
+    lastError: h.lastError,
+    pending: h.pending,
+  }
 }
 
 export function uplinkView(rec: UplinkRecord | undefined): UplinkView {

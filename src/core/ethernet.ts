@@ -31,7 +31,11 @@ export const NEAREST_BRIDGE = '01:80:c2:00:00:0e'
 export const NEAREST_NON_TPMR_BRIDGE = '01:80:c2:00:00:03'
 export const NEAREST_CUSTOMER_BRIDGE = '01:80:c2:00:00:00'
 /** The three LLDP agent addresses, nearest customer bridge first. */
-export const LLDP_AGENT_ADDRESSES: readonly string[] = [NEAREST_CUSTOMER_BRIDGE, NEAREST_NON_TPMR_BRIDGE, NEAREST_BRIDGE]
+export const LLDP_AGENT_ADDRESSES: readonly string[] = [
+  NEAREST_CUSTOMER_BRIDGE,
+  NEAREST_NON_TPMR_BRIDGE,
+  NEAREST_BRIDGE,
+]
 
 export const ETHERNET_HEADER_LENGTH = 14
 /** Minimum Ethernet frame without FCS; senders zero-pad shorter frames, receivers ignore the padding. */
@@ -86,12 +90,31 @@ export function formatMac(octets: Uint8Array, offset = 0): string {
   if (offset < 0 || offset + 6 > octets.length) {
     throw new InvalidMacAddressError(Buffer.from(octets.subarray(Math.max(0, offset))).toString('hex'))
   }
-  const a = octets[offset], b = octets[offset + 1], c = octets[offset + 2]
-  const d = octets[offset + 3], e = octets[offset + 4], f = octets[offset + 5]
+  const a = octets[offset],
+    b = octets[offset + 1],
+    c = octets[offset + 2]
+  const d = octets[offset + 3],
+    e = octets[offset + 4],
+    f = octets[offset + 5]
   const h = HEX_CODE
   return String.fromCharCode(
-    h[a >> 4], h[a & 15], 58, h[b >> 4], h[b & 15], 58, h[c >> 4], h[c & 15], 58,
-    h[d >> 4], h[d & 15], 58, h[e >> 4], h[e & 15], 58, h[f >> 4], h[f & 15],
+    h[a >> 4],
+    h[a & 15],
+    58,
+    h[b >> 4],
+    h[b & 15],
+    58,
+    h[c >> 4],
+    h[c & 15],
+    58,
+    h[d >> 4],
+    h[d & 15],
+    58,
+    h[e >> 4],
+    h[e & 15],
+    58,
+    h[f >> 4],
+    h[f & 15],
   )
 }
 

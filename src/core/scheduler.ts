@@ -79,11 +79,25 @@ export class Scheduler {
 
   /** Run `fn` every `periodMs` ms (> 0) under a unique `name`. */
   every(name: string, periodMs: number, fn: TaskFn, options: TaskOptions = {}): ScheduledTask {
-    if (this.tasks.has(name)) throw new SchedulerError('TASK_EXISTS', `a task named ${name} is already scheduled`, {name})
+    if (this.tasks.has(name))
+      throw new SchedulerError('TASK_EXISTS', `a task named ${name} is already scheduled`, {name})
     checkPeriod(name, periodMs)
     const jitter = options.jitter ?? 0
-    if (!(jitter >= 0 && jitter < 1)) throw new SchedulerError('TASK_JITTER', `task ${name}: jitter must be in [0, 1), got ${jitter}`, {name, jitter})
-    const task: Task = {name, fn, periodMs, jitter, running: false, cancelled: false, lastRunAt: null, lastError: null, runs: 0, errors: 0, noAnswer: 0}
+    if (!(jitter >= 0 && jitter < 1))
+      throw new SchedulerError('TASK_JITTER', `task ${name}: jitter must be in [0, 1), got ${jitter}`, {name, jitter})
+    const task: Task = {
+      name,
+      fn,
+      periodMs,
+      jitter,
+      running: false,
+      cancelled: false,
+      lastRunAt: null,
+      lastError: null,
+      runs: 0,
+      errors: 0,
+      noAnswer: 0,
+    }
     this.tasks.set(name, task)
     this.arm(task, options.initialDelayMs ?? this.wait(task))
     return {
@@ -186,5 +200,10 @@ export class Scheduler {
 }
 
 function checkPeriod(name: string, periodMs: number): void {
-  if (!(Number.isFinite(periodMs) && periodMs > 0)) throw new SchedulerError('TASK_PERIOD', `task ${name}: the period must be a positive number of ms, got ${periodMs}`, {name, periodMs})
+  if (!(Number.isFinite(periodMs) && periodMs > 0))
+    throw new SchedulerError(
+      'TASK_PERIOD',
+      `task ${name}: the period must be a positive number of ms, got ${periodMs}`,
+      {name, periodMs},
+    )
 }

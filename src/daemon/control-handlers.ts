@@ -43,14 +43,24 @@ export function controlHandlers(daemon: Daemon): Record<string, ControlHandler> 
       if ((params as {frames?: unknown} | undefined)?.frames !== true) return list
       return list.map((n) => ({...n, frame: lldp.lastFrame(n.ifname, n.destAddress, n.srcMac)?.toString('hex')}))
     },
-    'lldp.stats': () => ({listening: lldp.listening(), transmitting: lldp.transmitting(), interfaces: lldp.interfaceStats()}),
+    'lldp.stats': () => ({
+      listening: lldp.listening(),
+      transmitting: lldp.transmitting(),
+      interfaces: lldp.interfaceStats(),
+    }),
     'vsi.list': () => store.vsis.list(),
     journal: (params) => store.journal.list(parseJournalQuery(params)),
     'vsi.get': (params) => store.vsis.get(parsePortUuid(params)) ?? null,
     'vm.up': (params) => intake.up(params),
     'vm.down': (params) => intake.down(params),
     'vm.bulk': (params) => intake.bulk(params),
-    'vdp.stats': () => ({uplink: vsiManager.uplink ?? null, station: null, transport: null, ...vsiManager.counters(), totals: vsiManager.totals()}),
+    'vdp.stats': () => ({
+      uplink: vsiManager.uplink ?? null,
+      station: null,
+      transport: null,
+      ...vsiManager.counters(),
+      totals: vsiManager.totals(),
+    }),
     'config.reload': () => daemon.reload(),
     'dataplane.flows': () => daemon.dataplane.view(),
     'dataplane.audit': () => daemon.dataplane.audit('requested by the CLI'),

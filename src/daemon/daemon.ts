@@ -100,9 +100,18 @@ export class Daemon {
     this.store = store
     this.clock = clock
     this.startedAt = new Date(clock.now())
-    this.scheduler = new Scheduler({clock, onError: (task, err) => this.log.error({task, err: errorMessage(err)}, `periodic task ${task} failed; it runs again at its next period`)})
+    this.scheduler = new Scheduler({
+      clock,
+      onError: (task, err) =>
+        this.log.error(
+          {task, err: errorMessage(err)},
+          `periodic task ${task} failed; it runs again at its next period`,
+        ),
+    })
     const capacity = cfg.general.queue_capacity
-    this.queue = new EventQueue<AgentEvent>({capacity: {uplink: 1024, vm: capacity, bulk: Math.max(16, Math.ceil(capacity / 100))}})
+    this.queue = new EventQueue<AgentEvent>({
+      capacity: {uplink: 1024, vm: capacity, bulk: Math.max(16, Math.ceil(capacity / 100))},
+    })
     this.intake = new VmIntake({store, queue: this.queue, clock})
     this.metrics = this.createMetrics()
     this.watchStoreWrites()
@@ -116,16 +125,42 @@ export class Daemon {
       clock,
       log: this.log,
       config,
-      observer: {answered: (op, seconds) => this.metrics.observeAssociation(op, seconds), failed: (op, reason, code) => this.metrics.countVdpError(op, reason, code)},
+      observer: {
+        answered: (op, seconds) => this.metrics.observeAssociation(op, seconds),
+        failed: (op, reason, code) => this.metrics.countVdpError(op, reason, code),
+      },
       neighborsOn: (ifname) => this.lldp.table.onInterface(ifname),
       announceEvb: (ifname) => this.lldp.announce(ifname),
     })
     // Results go to SQLite, and to the controller's outbox in the same transaction when there is a controller.
-    const results = new StoreResultSink(store, clock, cfg.rpc.transport === 'amqp' ? new VmResultOutbox(store.outbox) : undefined)
-    this.reconciler = new VdpReconciler({vsis: store.vsis, uplinkRecord: () => store.uplink.get(), results, session: this.vsiManager, queue: this.queue, log: this.log, clock, config, macOf, dataplane})
+    const results = new StoreResultSink(
+      store,
+      clock,
+      cfg.rpc.transport === 'amqp' ? new VmResultOutbox(store.outbox) : undefined,
+    )
+    this.reconciler = new VdpReconciler({
+      vsis: store.vsis,
+      uplinkRecord: () => store.uplink.get(),
+      results,
+      session: this.vsiManager,
+      queue: this.queue,
+      log: this.log,
+      clock,
+      config,
+      macOf,
+      dataplane,
+    })
     this.processor = new Processor(this.queue, (item) => this.handleEvent(item), this.log)
-    this.controller = edges.controller?.({config, store, log: this.log, intake: this.intake, startedAt: this.startedAt.getTime()})
-    this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () => this.uplink.overrideChanged('override file changed'))
+    this.controller = edges.controller?.({
+      config,
+      store,
+      log: this.log,
+      intake: this.intake,
+      startedAt: this.startedAt.getTime(),
+    })
+    this.overrideWatch = new OverrideWatcher(cfg.general.uplink_override_file, () =>
+      this.uplink.overrideChanged('override file changed'),
+    )
 
     this.lldp.on('neighbors', (events) => {
       this.uplink.onNeighborEvents(events)
@@ -152,13 +187,25 @@ export class Daemon {
     // A restart with the uplink still up has no transition: resume VDP on it explicitly.
     const resumed = this.uplink.current
     if (resumed?.state === 'up' && resumed.ifname && resumed.source && !this.queue.hasPort(UPLINK_QUEUE_KEY)) {
-      this.queue.push('uplink', {kind: 'uplink-up', ifname: resumed.ifname, source: resumed.source}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
+      this.queue.push(
+        'uplink',
+        {kind: 'uplink-up', ifname: resumed.ifname, source: resumed.source},
+        {ports: [UPLINK_QUEUE_KEY], exclusive: true},
+      )
     }
     this.overrideWatch.start()
     this.scheduleTasks()
     await this.startMetricsServer()
     this.controller?.start()
-    this.log.info({version: VERSION, config: this.configFile ?? '(embedded defaults)', socket: this.config.general.control_socket, db: this.store.path}, 'vdp-agent daemon started')
+    this.log.info(
+      {
+        version: VERSION,
+        config: this.configFile ?? '(embedded defaults)',
+        socket: this.config.general.control_socket,
+        db: this.store.path,
+      },
+      'vdp-agent daemon started',
+    )
   }
 
   stop(): Promise<void> {
@@ -170,7 +217,9 @@ export class Daemon {
     this.log.info('vdp-agent daemon stopping')
     this.scheduler.stop()
     this.overrideWatch.stop()
-    await this.controller?.stop().catch((err: unknown) => this.log.warn({err: errorMessage(err)}, 'controller RPC did not stop cleanly'))
+    await this.controller
+      ?.stop()
+      .catch((err: unknown) => this.log.warn({err: errorMessage(err)}, 'controller RPC did not stop cleanly'))
     await this.metricsServer?.close()
     this.reconciler.stop()
     this.vsiManager.close('the daemon is stopping')
@@ -196,16 +245,24 @@ export class Daemon {
     const restartNeeded = (['state_dir', 'control_socket', 'uplink_override_file', 'queue_capacity'] as const).filter(
       (k) => next.config.general[k] !== this.config.general[k],
     )
-    if (restartNeeded.length > 0) this.log.warn({keys: restartNeeded}, 'these [general] keys take effect at the next restart')
+    if (restartNeeded.length > 0)
+      this.log.warn({keys: restartNeeded}, 'these [general] keys take effect at the next restart')
     const metricsMoved = next.config.metrics.listen !== this.config.metrics.listen
     // the controller link's identity and broker are fixed while it runs; its timers follow the file
-    const rpcRestart = (['transport', 'url', 'exchange', 'server_topic', 'agent_topic_prefix', 'durable_queues'] as const).filter((k) => next.config.rpc[k] !== this.config.rpc[k])
+    const rpcRestart = (
+      ['transport', 'url', 'exchange', 'server_topic', 'agent_topic_prefix', 'durable_queues'] as const
+    ).filter((k) => next.config.rpc[k] !== this.config.rpc[k])
     if (rpcRestart.length > 0) this.log.warn({keys: rpcRestart}, 'these [rpc] keys take effect at the next restart')
     const {heartbeat_interval, call_timeout, topology_interval} = next.config.rpc
-    this.config = {...next.config, general: this.config.general, rpc: {...this.config.rpc, heartbeat_interval, call_timeout, topology_interval}}
+    this.config = {
+      ...next.config,
+      general: this.config.general,
+      rpc: {...this.config.rpc, heartbeat_interval, call_timeout, topology_interval},
+    }
     this.configFile = next.file
     if (metricsMoved) void this.metricsServer?.close().then(() => this.startMetricsServer())
-    for (const task of ['reconcile', 'prune']) this.scheduler.setPeriod(task, this.config.uplink.detection_interval * 1000)
+    for (const task of ['reconcile', 'prune'])
+      this.scheduler.setPeriod(task, this.config.uplink.detection_interval * 1000)
     this.lldp.updateSettings(lldpSettings(this.config))
     this.uplink.configChanged()
     this.log.info({config: this.configFile ?? '(embedded defaults)'}, 'configuration reloaded')
@@ -230,7 +287,13 @@ export class Daemon {
     const store = this.store
     return {
       source: 'daemon',
-      daemon: {running: true, pid: process.pid, startedAt: this.startedAt.toISOString(), version: VERSION, configFile: this.configFile ?? null},
+      daemon: {
+        running: true,
+        pid: process.pid,
+        startedAt: this.startedAt.toISOString(),
+        version: VERSION,
+        configFile: this.configFile ?? null,
+      },
       hostId: this.config.general.host_id,
       ...statusFromStore(store),
       // The live decision: while database writes fail, the recorded one may lag behind.
@@ -252,10 +315,26 @@ export class Daemon {
       clock: this.clock,
       listener: (change) => {
         const db = store.path
-        if (change.type === 'failing') this.log.error({db, err: change.error, sqliteCode: change.sqliteCode, write: change.what}, `database writes are failing: ${change.advice}; the daemon keeps running on its in-memory state, keeps VDP going, and retries the writes in order`)
-        else if (change.type === 'still-failing') this.log.error({db, err: change.error, pending: change.pending, failingForS: Math.round(change.failedForMs / 1000)}, 'database writes are still failing; writes kept in memory')
-        else if (change.type === 'recovered') this.log.warn({db, flushed: change.flushed, failedForS: Math.round(change.failedForMs / 1000)}, 'database writes work again; the kept writes are committed')
-        else this.log.error({db, write: change.what, err: change.error}, 'a kept database write failed for a reason other than the storage and was dropped')
+        if (change.type === 'failing')
+          this.log.error(
+            {db, err: change.error, sqliteCode: change.sqliteCode, write: change.what},
+            `database writes are failing: ${change.advice}; the daemon keeps running on its in-memory state, keeps VDP going, and retries the writes in order`,
+          )
+        else if (change.type === 'still-failing')
+          this.log.error(
+            {db, err: change.error, pending: change.pending, failingForS: Math.round(change.failedForMs / 1000)},
+            'database writes are still failing; writes kept in memory',
+          )
+        else if (change.type === 'recovered')
+          this.log.warn(
+            {db, flushed: change.flushed, failedForS: Math.round(change.failedForMs / 1000)},
+            'database writes work again; the kept writes are committed',
+          )
+        else
+          this.log.error(
+            {db, write: change.what, err: change.error},
+            'a kept database write failed for a reason other than the storage and was dropped',
+          )
       },
     })
   }
@@ -279,19 +358,36 @@ export class Daemon {
   private pruneHistory(): void {
     const store = this.store
     if (!store.health().writable) return // nothing to prune while writes wait; next round
-    store.persist('history pruning', () => {
-      store.journal.prune(JOURNAL_KEEP)
-      store.outbox.prune(this.clock.now() - 7 * 24 * 3600 * 1000)
-    }, 'prune')
+    store.persist(
+      'history pruning',
+      () => {
+        store.journal.prune(JOURNAL_KEEP)
+        store.outbox.prune(this.clock.now() - 7 * 24 * 3600 * 1000)
+      },
+      'prune',
+    )
   }
 
   private onUplinkTransition({previous, current}: UplinkTransition): void {
     this.controller?.uplinkChanged(current)
     if (previous?.ifname && previous.state === 'up' && (current.ifname !== previous.ifname || current.state !== 'up')) {
-      this.queue.push('uplink', {kind: 'uplink-down', ifname: previous.ifname, reason: current.reason ?? 'uplink changed'}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
+      this.queue.push(
+        'uplink',
+        {kind: 'uplink-down', ifname: previous.ifname, reason: current.reason ?? 'uplink changed'},
+        {ports: [UPLINK_QUEUE_KEY], exclusive: true},
+      )
     }
-    if (current.ifname && current.state === 'up' && current.source && (previous?.ifname !== current.ifname || previous.state !== 'up')) {
-      this.queue.push('uplink', {kind: 'uplink-up', ifname: current.ifname, source: current.source}, {ports: [UPLINK_QUEUE_KEY], exclusive: true})
+    if (
+      current.ifname &&
+      current.state === 'up' &&
+      current.source &&
+      (previous?.ifname !== current.ifname || previous.state !== 'up')
+    ) {
+      this.queue.push(
+        'uplink',
+        {kind: 'uplink-up', ifname: current.ifname, source: current.source},
+        {ports: [UPLINK_QUEUE_KEY], exclusive: true},
+      )
     }
   }
 
@@ -304,31 +400,57 @@ export class Daemon {
   private createMetrics(): DaemonMetrics {
     // process_*/nodejs_* metrics keep an event-loop delay monitor running: only when the endpoint is on.
     const processMetrics = parseMetricsListen(this.config.metrics.listen) !== undefined
-    const metrics = new DaemonMetrics({
-      uplink: () => this.uplink?.current ?? {ifname: null, source: null, state: 'none'},
-      neighborsByInterface: () => {
-        const counts: Record<string, number> = {}
-        for (const n of this.store.neighbors.list()) counts[n.ifname] = (counts[n.ifname] ?? 0) + 1
-        return counts
+    const metrics = new DaemonMetrics(
+      {
+        uplink: () => this.uplink?.current ?? {ifname: null, source: null, state: 'none'},
+        neighborsByInterface: () => {
+          const counts: Record<string, number> = {}
+          for (const n of this.store.neighbors.list()) counts[n.ifname] = (counts[n.ifname] ?? 0) + 1
+          return counts
+        },
+        vsisByState: () => this.store.vsis.countsByState(),
+        queue: () => ({
+          waiting: {
+            uplink: this.queue.waiting('uplink'),
+            vm: this.queue.waiting('vm'),
+            bulk: this.queue.waiting('bulk'),
+          },
+          inFlight: this.queue.inFlight,
+        }),
+        outbox: () => {
+          const depth = this.store.outbox.depth()
+          return {pending: depth.pending, oldestCreatedAt: depth.oldestAt}
+        },
+        lldpRejectedByRule: () =>
+          Object.fromEntries(
+            Object.entries(this.lldp?.interfaceStats() ?? {}).map(([ifname, st]) => [ifname, st.rxDiscardedByRule]),
+          ),
+        ecp: () => {
+          const t = this.vsiManager?.totals().transport ?? {}
+          return {retransmissions: t.retransmissions ?? 0, timeouts: t.giveUps ?? 0}
+        },
+        now: () => this.clock.now(),
+        ...(this.config.rpc.transport === 'amqp'
+          ? {
+              rpc: () => {
+                const st = this.controller?.status()
+                return st
+                  ? {
+                      connected: st.connected,
+                      lastHeartbeatAt: st.lastHeartbeat ? Date.parse(st.lastHeartbeat.at) : null,
+                      heartbeatsSent: st.heartbeatsSent,
+                      badMessages: st.badMessages,
+                    }
+                  : null
+              },
+            }
+          : {}),
+        ...(this.config.dataplane.driver === 'ovs'
+          ? {dataplane: async () => (await this.edges.dataplane.stats()) ?? null}
+          : {}),
       },
-      vsisByState: () => this.store.vsis.countsByState(),
-      queue: () => ({waiting: {uplink: this.queue.waiting('uplink'), vm: this.queue.waiting('vm'), bulk: this.queue.waiting('bulk')}, inFlight: this.queue.inFlight}),
-      outbox: () => {
-        const depth = this.store.outbox.depth()
-        return {pending: depth.pending, oldestCreatedAt: depth.oldestAt}
-      },
-      lldpRejectedByRule: () => Object.fromEntries(Object.entries(this.lldp?.interfaceStats() ?? {}).map(([ifname, st]) => [ifname, st.rxDiscardedByRule])),
-      ecp: () => {
-        const t = this.vsiManager?.totals().transport ?? {}
-        return {retransmissions: t.retransmissions ?? 0, timeouts: t.giveUps ?? 0}
-      },
-      now: () => this.clock.now(),
-      ...(this.config.rpc.transport === 'amqp' ? {rpc: () => {
-        const st = this.controller?.status()
-        return st ? {connected: st.connected, lastHeartbeatAt: st.lastHeartbeat ? Date.parse(st.lastHeartbeat.at) : null, heartbeatsSent: st.heartbeatsSent, badMessages: st.badMessages} : null
-      }} : {}),
-      ...(this.config.dataplane.driver === 'ovs' ? {dataplane: async () => (await this.edges.dataplane.stats()) ?? null} : {}),
-    }, {processMetrics})
+      {processMetrics},
+    )
     metrics.declareTask('reconcile')
     metrics.declareTask('prune')
     return metrics

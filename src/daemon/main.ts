@@ -62,7 +62,11 @@ export class DaemonProcess {
     if (store) {
       store.close() // one last try at the kept writes
       const lost = store.health().pending
-      if (lost > 0) this.opts.log.error({db: store.path, lost}, 'database writes were still failing at stop: these changes are lost; the next start re-learns neighbours and the uplink, and re-drives VM ports from their recorded desired state')
+      if (lost > 0)
+        this.opts.log.error(
+          {db: store.path, lost},
+          'database writes were still failing at stop: these changes are lost; the next start re-learns neighbours and the uplink, and re-drives VM ports from their recorded desired state',
+        )
     }
     this.opts.log.info('vdp-agent daemon stopped')
   }

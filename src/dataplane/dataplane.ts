@@ -47,7 +47,9 @@ export interface DataplaneStats {
 
 export interface Dataplane {
   /** Loads what was associated before a restart (so its flows stay audited), and starts watching. */
-  start(seed: readonly {portUuid: string; netUuid: string; localVlan: number | null; vdpVlan: number | null}[]): Promise<void>
+  start(
+    seed: readonly {portUuid: string; netUuid: string; localVlan: number | null; vdpVlan: number | null}[],
+  ): Promise<void>
   stop(): Promise<void>
   uplinkUp(ifname: string): Promise<void>
   uplinkDown(ifname: string): Promise<void>
@@ -78,6 +80,18 @@ export class NoDataplane implements Dataplane {
     return null
   }
   async view(): Promise<FlowsView> {
-    return {driver: 'none', state: 'idle', failReason: null, uplink: null, bridges: {integration: '', external: ''}, patch: null, networks: [], desired: [], installed: [], lastAudit: null, commands: 0}
+    return {
+      driver: 'none',
+      state: 'idle',
+      failReason: null,
+      uplink: null,
+      bridges: {integration: '', external: ''},
+      patch: null,
+      networks: [],
+      desired: [],
+      installed: [],
+      lastAudit: null,
+      commands: 0,
+    }
   }
 }

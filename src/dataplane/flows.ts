@@ -33,19 +33,22 @@ export class DataplaneValueError extends VdpAgentError {
 
 /** An 802.1Q VID usable on a port: 1..4094 (0 is priority-tagged, 4095 reserved; IEEE 802.1Q 9.6). */
 export function checkVlan(what: string, vlan: unknown): number {
-  if (typeof vlan !== 'number' || !Number.isInteger(vlan) || vlan < 1 || vlan > 4094) throw new DataplaneValueError(what, vlan, 'a VLAN ID from 1 to 4094')
+  if (typeof vlan !== 'number' || !Number.isInteger(vlan) || vlan < 1 || vlan > 4094)
+    throw new DataplaneValueError(what, vlan, 'a VLAN ID from 1 to 4094')
   return vlan
 }
 
 /** An OpenFlow port number of a real port (1..0xfeff; OpenFlow 1.0 reserves the rest). */
 function checkOfport(what: string, ofport: unknown): number {
-  if (typeof ofport !== 'number' || !Number.isInteger(ofport) || ofport < 1 || ofport > 0xfeff) throw new DataplaneValueError(what, ofport, 'an OpenFlow port number from 1 to 65279')
+  if (typeof ofport !== 'number' || !Number.isInteger(ofport) || ofport < 1 || ofport > 0xfeff)
+    throw new DataplaneValueError(what, ofport, 'an OpenFlow port number from 1 to 65279')
   return ofport
 }
 
 /** The cookie of one flow: tag, kind, and the lvid (translation) or an index (drops). */
 export function cookieOf(kind: FlowKind, index: number): bigint {
-  if (!Number.isInteger(index) || index < 0 || index > 0xfff) throw new DataplaneValueError('cookie index', index, 'an integer from 0 to 4095')
+  if (!Number.isInteger(index) || index < 0 || index > 0xfff)
+    throw new DataplaneValueError('cookie index', index, 'an integer from 0 to 4095')
   return (AGENT_COOKIE_TAG << 32n) | (BigInt(kind) << 24n) | BigInt(index)
 }
 
@@ -88,8 +91,18 @@ export function translationFlows(t: Translation, patch: PatchPorts): Flow[] {
   const ext = checkOfport('external patch port', patch.external)
   const int = checkOfport('integration patch port', patch.integration)
   return [
-    {bridge: 'external', cookie: cookieOf(FlowKind.outbound, lvid), match: `priority=${PRIORITY.outbound},in_port=${ext},dl_vlan=${lvid}`, actions: `mod_vlan_vid:${vlan},NORMAL`},
-    {bridge: 'integration', cookie: cookieOf(FlowKind.inbound, lvid), match: `priority=${PRIORITY.inbound},in_port=${int},dl_vlan=${vlan}`, actions: `mod_vlan_vid:${lvid},NORMAL`},
+    {
+      bridge: 'external',
+      cookie: cookieOf(FlowKind.outbound, lvid),
+      match: `priority=${PRIORITY.outbound},in_port=${ext},dl_vlan=${lvid}`,
+      actions: `mod_vlan_vid:${vlan},NORMAL`,
+    },
+    {
+      bridge: 'integration',
+      cookie: cookieOf(FlowKind.inbound, lvid),
+      match: `priority=${PRIORITY.inbound},in_port=${int},dl_vlan=${vlan}`,
+      actions: `mod_vlan_vid:${lvid},NORMAL`,
+    },
   ]
 }
 
@@ -126,7 +139,8 @@ export function desiredFlows(input: DesiredInput): DesiredFlows {
     if (!input.patch) break
     try {
       const other = seenLvid.get(t.lvid)
-      if (other !== undefined) throw new DataplaneValueError('lvid', t.lvid, `a local VLAN of one network (also used by ${other})`)
+      if (other !== undefined)
+        throw new DataplaneValueError('lvid', t.lvid, `a local VLAN of one network (also used by ${other})`)
       flows.push(...translationFlows(t, input.patch))
       seenLvid.set(t.lvid, t.network)
     } catch (err) {

@@ -12,7 +12,18 @@ import {type FSWatcher, watch} from 'node:fs'
 import type {Logger} from '../log/logger.js'
 import {validateIfName} from '../net/ifname.js'
 import type {AuditResult, Dataplane, DataplaneStats, FlowsView, PortBinding, PortUpResult} from './dataplane.js'
-import {type BridgeRole, type Flow, FlowKind, addLine, checkVlan, deleteLine, desiredFlows, flowText, planAudit, translationFlows} from './flows.js'
+import {
+  type BridgeRole,
+  type Flow,
+  FlowKind,
+  addLine,
+  checkVlan,
+  deleteLine,
+  desiredFlows,
+  flowText,
+  planAudit,
+  translationFlows,
+} from './flows.js'
 import type {OvsdbMonitor} from './ovsdb-monitor.js'
 import {type PatchPair, findPatchPair, localVlanOf, ofportOf} from './ovs-topology.js'
 import type {OvsTools} from './ovs-tools.js'
@@ -99,11 +110,15 @@ export class OvsDataplane implements Dataplane {
     // ovs-vswitchd re-creates its <bridge>.mgmt sockets when it restarts (and forgets every flow)
     try {
       this.watcher = watch(this.opts.rundir, (_event, file) => {
-        if (file === `${this.opts.integrationBridge}.mgmt` || file === `${this.opts.externalBridge}.mgmt`) this.auditSoon('ovs-vswitchd restarted')
+        if (file === `${this.opts.integrationBridge}.mgmt` || file === `${this.opts.externalBridge}.mgmt`)
+          this.auditSoon('ovs-vswitchd restarted')
       })
       this.watcher.on('error', () => undefined)
     } catch (err) {
-      log.warn({err: (err as Error).message, rundir: this.opts.rundir}, 'cannot watch the OVS run directory; restarts are healed by the periodic audit')
+      log.warn(
+        {err: (err as Error).message, rundir: this.opts.rundir},
+        'cannot watch the OVS run directory; restarts are healed by the periodic audit',
+      )
     }
     if (this.opts.auditIntervalMs > 0) {
       this.auditTimer = setInterval(() => void this.audit('periodic'), this.opts.auditIntervalMs)
@@ -127,7 +142,10 @@ export class OvsDataplane implements Dataplane {
         this.topology = await this.setUpUplink(ifname)
         this.state = 'ready'
         this.failReason = null
-        this.opts.log.info({uplink: ifname, bridge: this.opts.externalBridge, patch: this.topology.patch}, 'dataplane ready')
+        this.opts.log.info(
+          {uplink: ifname, bridge: this.opts.externalBridge, patch: this.topology.patch},
+          'dataplane ready',
+        )
       } catch (err) {
         this.state = 'failed'
         this.failReason = (err as Error).message
@@ -143,9 +161,14 @@ export class OvsDataplane implements Dataplane {
     return this.exclusive(async () => {
       const {tools, log, externalBridge, integrationBridge} = this.opts
       for (const bridge of [externalBridge, integrationBridge]) {
-        await tools.deleteOurFlows(bridge).catch((err: Error) => log.warn({bridge, err: err.message}, 'could not delete our flows'))
+        await tools
+          .deleteOurFlows(bridge)
+          .catch((err: Error) => log.warn({bridge, err: err.message}, 'could not delete our flows'))
       }
-      if (this.addedUplinkPort) await tools.delPort(externalBridge, ifname).catch((err: Error) => log.warn({err: err.message}, 'could not remove the uplink port we added'))
+      if (this.addedUplinkPort)
+        await tools
+          .delPort(externalBridge, ifname)
+          .catch((err: Error) => log.warn({err: err.message}, 'could not remove the uplink port we added'))
       this.addedUplinkPort = false
       // the VM ports re-associate (and re-program) on the next uplink
       this.networks.clear()
@@ -187,7 +210,10 @@ export class OvsDataplane implements Dataplane {
       if (net.installed && this.topology) {
         const old = translationFlows(net.installed, this.topology.patch)
         await this.applyByBridge(old.map((f) => ({bridge: f.bridge, line: deleteLine(f)})))
-        this.opts.log.info({net: net.netUuid, lvid: net.installed.lvid, vlan: net.installed.vdpVlan}, 'last port of the network gone: its flows removed')
+        this.opts.log.info(
+          {net: net.netUuid, lvid: net.installed.lvid, vlan: net.installed.vdpVlan},
+          'last port of the network gone: its flows removed',
+        )
       }
     })
   }
@@ -200,13 +226,26 @@ export class OvsDataplane implements Dataplane {
     const {integrationBridge, externalBridge, tools} = this.opts
     const flowsByBridge: Record<string, number> = {}
     if (this.opts.monitor.connected) {
-      await Promise.all(([['external', externalBridge], ['integration', integrationBridge]] as const).map(async ([role, bridge]) => {
-        const flows = await tools.dumpOurFlows(role, bridge).catch(() => null)
-        if (flows) flowsByBridge[bridge] = flows.length
-      }))
+      await Promise.all(
+        (
+          [
+            ['external', externalBridge],
+            ['integration', integrationBridge],
+          ] as const
+        ).map(async ([role, bridge]) => {
+          const flows = await tools.dumpOurFlows(role, bridge).catch(() => null)
+          if (flows) flowsByBridge[bridge] = flows.length
+        }),
+      )
     }
     const t = this.auditTotals
-    return {ready: this.state === 'ready', flowsByBridge, audits: t.audits, auditFlowsAdded: t.added, auditFlowsRemoved: t.removed}
+    return {
+      ready: this.state === 'ready',
+      flowsByBridge,
+      audits: t.audits,
+      auditFlowsAdded: t.added,
+      auditFlowsRemoved: t.removed,
+    }
   }
 
   async view(): Promise<FlowsView> {
@@ -214,7 +253,10 @@ export class OvsDataplane implements Dataplane {
     const desired = this.desired().flows.map(flowText)
     let installed: string[] = []
     if (this.opts.monitor.connected) {
-      const dumps = await Promise.all([tools.dumpOurFlows('external', externalBridge).catch(() => []), tools.dumpOurFlows('integration', integrationBridge).catch(() => [])])
+      const dumps = await Promise.all([
+        tools.dumpOurFlows('external', externalBridge).catch(() => []),
+        tools.dumpOurFlows('integration', integrationBridge).catch(() => []),
+      ])
       installed = dumps.flat().map(flowText)
     }
     const t = this.topology
@@ -224,8 +266,21 @@ export class OvsDataplane implements Dataplane {
       failReason: this.failReason,
       uplink: this.uplink,
       bridges: {integration: integrationBridge, external: externalBridge},
-      patch: t ? {integration: t.patch.integrationName, external: t.patch.externalName, integrationOfport: t.patch.integration, externalOfport: t.patch.external} : null,
-      networks: [...this.networks.values()].map((n) => ({netUuid: n.netUuid, lvid: n.lvid, vdpVlan: n.vdpVlan, ports: n.ports.size, error: n.error})),
+      patch: t
+        ? {
+            integration: t.patch.integrationName,
+            external: t.patch.externalName,
+            integrationOfport: t.patch.integration,
+            externalOfport: t.patch.external,
+          }
+        : null,
+      networks: [...this.networks.values()].map((n) => ({
+        netUuid: n.netUuid,
+        lvid: n.lvid,
+        vdpVlan: n.vdpVlan,
+        ports: n.ports.size,
+        error: n.error,
+      })),
       desired,
       installed,
       lastAudit: this.lastAudit,
@@ -262,20 +317,28 @@ export class OvsDataplane implements Dataplane {
     const missing = [integrationBridge, externalBridge].filter((b) => !monitor.bridgeByName(b))
     if (missing.length > 0) {
       const have = [...monitor.bridges.values()].map((b) => b.name).sort()
-      throw new Error(`bridge ${missing.join(' and ')} not found in Open vSwitch (bridges: ${have.join(', ') || 'none'}); Neutron's OVS agent creates ${integrationBridge} and ${externalBridge}`)
+      throw new Error(
+        `bridge ${missing.join(' and ')} not found in Open vSwitch (bridges: ${have.join(', ') || 'none'}); Neutron's OVS agent creates ${integrationBridge} and ${externalBridge}`,
+      )
     }
     const holder = monitor.bridgeOfPort(ifname)
-    if (holder && holder.name !== externalBridge) throw new Error(`the uplink ${ifname} is a port of bridge ${holder.name}, not of ${externalBridge}`)
+    if (holder && holder.name !== externalBridge)
+      throw new Error(`the uplink ${ifname} is a port of bridge ${holder.name}, not of ${externalBridge}`)
     if (!holder) {
       await tools.addPort(externalBridge, ifname)
       this.addedUplinkPort = true
     }
     const patch = this.findPatch()
-    if (!patch) throw new Error(`no patch port pair between ${integrationBridge} and ${externalBridge} (Neutron creates int-${externalBridge} and phy-${externalBridge})`)
+    if (!patch)
+      throw new Error(
+        `no patch port pair between ${integrationBridge} and ${externalBridge} (Neutron creates int-${externalBridge} and phy-${externalBridge})`,
+      )
     const uplinkOfport = await monitor
       .waitFor(`an OpenFlow port number for ${ifname}`, () => this.ofportOf(externalBridge, ifname), 10_000)
       .catch(() => {
-        throw new Error(`the uplink ${ifname} got no OpenFlow port on ${externalBridge} (is the interface usable by OVS?)`)
+        throw new Error(
+          `the uplink ${ifname} got no OpenFlow port on ${externalBridge} (is the interface usable by OVS?)`,
+        )
       })
     return {uplinkOfport, patch: {...patch}}
   }
@@ -292,21 +355,23 @@ export class OvsDataplane implements Dataplane {
     const t = this.topology
     if (!t || !this.uplink) return false
     const patch = this.findPatch()
-    return this.ofportOf(this.opts.externalBridge, this.uplink) !== t.uplinkOfport || patch?.external !== t.patch.external || patch?.integration !== t.patch.integration
+    return (
+      this.ofportOf(this.opts.externalBridge, this.uplink) !== t.uplinkOfport ||
+      patch?.external !== t.patch.external ||
+      patch?.integration !== t.patch.integration
+    )
   }
 
   /** Neutron's local VLAN of a VM port: its tag on the integration bridge, waited for (event-driven). */
   private waitForLvid(portUuid: string): Promise<number> {
     const {monitor, integrationBridge, tagTimeoutMs} = this.opts
     return monitor
-      .waitFor(
-        `the tag of port ${portUuid}`,
-        () => localVlanOf(monitor, integrationBridge, portUuid),
-        tagTimeoutMs,
-      )
+      .waitFor(`the tag of port ${portUuid}`, () => localVlanOf(monitor, integrationBridge, portUuid), tagTimeoutMs)
       .catch(() => {
         const found = monitor.portOfIfaceId(portUuid)
-        const what = found ? `port ${found.port.name} has no VLAN tag on ${integrationBridge}` : `no interface with external_ids:iface-id=${portUuid} on ${integrationBridge}`
+        const what = found
+          ? `port ${found.port.name} has no VLAN tag on ${integrationBridge}`
+          : `no interface with external_ids:iface-id=${portUuid} on ${integrationBridge}`
         throw new Error(`${what} after ${tagTimeoutMs / 1000} s (Neutron's OVS agent sets it)`)
       })
   }
@@ -346,7 +411,9 @@ export class OvsDataplane implements Dataplane {
         const next = translationFlows(net, patch)
         const old = net.installed ? translationFlows(net.installed, patch) : []
         const nextKeys = new Set(next.map((f) => `${f.cookie}|${f.match}`))
-        for (const f of old) if (!nextKeys.has(`${f.cookie}|${f.match}`)) ops.push({bridge: f.bridge, line: deleteLine(f), net: net.netUuid})
+        for (const f of old)
+          if (!nextKeys.has(`${f.cookie}|${f.match}`))
+            ops.push({bridge: f.bridge, line: deleteLine(f), net: net.netUuid})
         for (const f of next) ops.push({bridge: f.bridge, line: addLine(f), net: net.netUuid})
       } catch (err) {
         net.error = (err as Error).message
@@ -358,12 +425,20 @@ export class OvsDataplane implements Dataplane {
       if (failure) net.error = failure
       else {
         net.error = null
-        if (net.installed?.vdpVlan !== undefined && net.installed.vdpVlan !== net.vdpVlan) this.opts.log.info({net: net.netUuid, lvid: net.lvid, from: net.installed.vdpVlan, to: net.vdpVlan}, 'translation flows replaced (VLAN change)')
+        if (net.installed?.vdpVlan !== undefined && net.installed.vdpVlan !== net.vdpVlan)
+          this.opts.log.info(
+            {net: net.netUuid, lvid: net.lvid, from: net.installed.vdpVlan, to: net.vdpVlan},
+            'translation flows replaced (VLAN change)',
+          )
         net.installed = {lvid: net.lvid, vdpVlan: net.vdpVlan}
       }
     }
     for (const p of batch) {
-      const reason = refused.get(p) ?? (touched.get(p.port.netUuid)?.error ? `flows for network ${p.port.netUuid}: ${touched.get(p.port.netUuid)!.error}` : undefined)
+      const reason =
+        refused.get(p) ??
+        (touched.get(p.port.netUuid)?.error
+          ? `flows for network ${p.port.netUuid}: ${touched.get(p.port.netUuid)!.error}`
+          : undefined)
       p.resolve(reason ? {ok: false, reason} : {ok: true, localVlan: p.lvid})
     }
   }
@@ -402,7 +477,9 @@ export class OvsDataplane implements Dataplane {
   private desired(): {flows: Flow[]; errors: {network: string; reason: string}[]} {
     const t = this.topology
     if (!t || this.state !== 'ready') return {flows: [], errors: []}
-    const translations = [...this.networks.values()].filter((n) => n.ports.size > 0).map((n) => ({network: n.netUuid, lvid: n.lvid, vdpVlan: n.vdpVlan}))
+    const translations = [...this.networks.values()]
+      .filter((n) => n.ports.size > 0)
+      .map((n) => ({network: n.netUuid, lvid: n.lvid, vdpVlan: n.vdpVlan}))
     return desiredFlows({patch: t.patch, uplinkOfport: t.uplinkOfport, translations})
   }
 
@@ -436,7 +513,9 @@ export class OvsDataplane implements Dataplane {
       const uplinkOfport = this.ofportOf(externalBridge, this.uplink!)
       if (!patch || !uplinkOfport) {
         this.state = 'failed'
-        this.failReason = !patch ? `the patch pair between ${integrationBridge} and ${externalBridge} is gone` : `the uplink ${this.uplink} left ${externalBridge}`
+        this.failReason = !patch
+          ? `the patch pair between ${integrationBridge} and ${externalBridge} is gone`
+          : `the uplink ${this.uplink} left ${externalBridge}`
         log.error({reason: this.failReason}, 'dataplane not ready')
         return null
       }
@@ -446,7 +525,10 @@ export class OvsDataplane implements Dataplane {
       for (const port of net.ports) {
         const found = monitor.portOfIfaceId(port)
         if (found?.port.tag && found.port.tag !== net.lvid) {
-          log.warn({net: net.netUuid, from: net.lvid, to: found.port.tag}, 'Neutron changed the local VLAN of a network')
+          log.warn(
+            {net: net.netUuid, from: net.lvid, to: found.port.tag},
+            'Neutron changed the local VLAN of a network',
+          )
           net.lvid = found.port.tag
         }
         if (found) break
@@ -458,7 +540,12 @@ export class OvsDataplane implements Dataplane {
     const badNets = new Set(errors.map((e) => e.network))
     let installed: Flow[]
     try {
-      installed = (await Promise.all([tools.dumpOurFlows('external', externalBridge), tools.dumpOurFlows('integration', integrationBridge)])).flat()
+      installed = (
+        await Promise.all([
+          tools.dumpOurFlows('external', externalBridge),
+          tools.dumpOurFlows('integration', integrationBridge),
+        ])
+      ).flat()
     } catch (err) {
       result.errors.push({network: '*', reason: (err as Error).message})
       this.lastAudit = result
@@ -470,8 +557,14 @@ export class OvsDataplane implements Dataplane {
     result.ok = plan.ok
     // one line per flow, tagged with its network, so a refused bundle can be narrowed down
     const netByLvid = new Map([...this.networks.values()].map((n) => [n.lvid, n.netUuid]))
-    const netOf = (f: Flow) => ((f.cookie >> 24n) & 0xffn) !== BigInt(FlowKind.dropControl) ? (netByLvid.get(Number(f.cookie & 0xfffn)) ?? 'stale') : 'uplink'
-    const ops = [...plan.remove.map((f) => ({bridge: f.bridge, line: deleteLine(f), net: netOf(f), kind: 'remove' as const})), ...plan.add.map((f) => ({bridge: f.bridge, line: addLine(f), net: netOf(f), kind: 'add' as const}))]
+    const netOf = (f: Flow) =>
+      ((f.cookie >> 24n) & 0xffn) !== BigInt(FlowKind.dropControl)
+        ? (netByLvid.get(Number(f.cookie & 0xfffn)) ?? 'stale')
+        : 'uplink'
+    const ops = [
+      ...plan.remove.map((f) => ({bridge: f.bridge, line: deleteLine(f), net: netOf(f), kind: 'remove' as const})),
+      ...plan.add.map((f) => ({bridge: f.bridge, line: addLine(f), net: netOf(f), kind: 'add' as const})),
+    ]
     const failed = await this.applyIsolated(ops)
     for (const op of ops) {
       if (failed.has(op.net)) continue
@@ -480,7 +573,8 @@ export class OvsDataplane implements Dataplane {
     }
     for (const [network, why] of failed) result.errors.push({network, reason: why})
     for (const net of this.networks.values()) {
-      if (failed.has(net.netUuid) || badNets.has(net.netUuid)) net.error = failed.get(net.netUuid) ?? errors.find((e) => e.network === net.netUuid)?.reason ?? null
+      if (failed.has(net.netUuid) || badNets.has(net.netUuid))
+        net.error = failed.get(net.netUuid) ?? errors.find((e) => e.network === net.netUuid)?.reason ?? null
       else if (net.ports.size > 0) {
         net.error = null
         net.installed = {lvid: net.lvid, vdpVlan: net.vdpVlan}
@@ -491,7 +585,10 @@ export class OvsDataplane implements Dataplane {
     this.auditTotals.added += result.added
     this.auditTotals.removed += result.removed
     const level = result.added || result.removed || result.errors.length ? 'info' : 'debug'
-    log[level]({reason, added: result.added, removed: result.removed, ok: result.ok, errors: result.errors.length}, 'flow audit')
+    log[level](
+      {reason, added: result.added, removed: result.removed, ok: result.ok, errors: result.errors.length},
+      'flow audit',
+    )
     return result
   }
 }

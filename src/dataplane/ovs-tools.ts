@@ -51,13 +51,21 @@ export class OvsTools {
   /** Applies `add`/`delete_strict` lines atomically on one bridge (an OpenFlow 1.4 bundle). */
   async bundle(bridge: string, lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return
-    for (const line of lines) if (!/^(add|delete_strict|delete) [\w=,:./\-x]+$/.test(line)) throw new OvsCommandError('ovs-ofctl', [], `refusing flow line ${JSON.stringify(line)}`)
+    for (const line of lines)
+      if (!/^(add|delete_strict|delete) [\w=,:./\-x]+$/.test(line))
+        throw new OvsCommandError('ovs-ofctl', [], `refusing flow line ${JSON.stringify(line)}`)
     await this.run('ovs-ofctl', ['--bundle', 'add-flows', this.mgmtTarget(bridge), '-'], `${lines.join('\n')}\n`)
   }
 
   /** Our flows on one bridge (by cookie), parsed. */
   async dumpOurFlows(role: BridgeRole, bridge: string): Promise<Flow[]> {
-    const out = await this.run('ovs-ofctl', ['--no-stats', '--no-names', 'dump-flows', this.mgmtTarget(bridge), AGENT_COOKIE_FILTER])
+    const out = await this.run('ovs-ofctl', [
+      '--no-stats',
+      '--no-names',
+      'dump-flows',
+      this.mgmtTarget(bridge),
+      AGENT_COOKIE_FILTER,
+    ])
     return parseDumpFlows(role, out)
   }
 
@@ -74,10 +82,15 @@ export class OvsTools {
   private run(command: string, args: string[], stdin?: string): Promise<string> {
     this.commands++
     return new Promise((resolve, reject) => {
-      const child = execFile(command, args, {timeout: this.opts.timeoutMs, maxBuffer: 64 * 1024 * 1024}, (err, stdout, stderr) => {
-        if (err) reject(new OvsCommandError(command, args, stderr || err.message))
-        else resolve(stdout)
-      })
+      const child = execFile(
+        command,
+        args,
+        {timeout: this.opts.timeoutMs, maxBuffer: 64 * 1024 * 1024},
+        (err, stdout, stderr) => {
+          if (err) reject(new OvsCommandError(command, args, stderr || err.message))
+          else resolve(stdout)
+        },
+      )
       if (stdin !== undefined) child.stdin!.end(stdin)
     })
   }

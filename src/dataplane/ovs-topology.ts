@@ -35,7 +35,8 @@ export function findPatchPair(view: OvsView, integrationBridge: string, external
   for (const e of view.interfacesOf(ext)) {
     if (e.type !== 'patch') continue
     const peer = intIfaces.find((i) => i.type === 'patch' && i.name === e.options.peer && i.options.peer === e.name)
-    if (peer && e.ofport && e.ofport > 0 && peer.ofport && peer.ofport > 0) return {external: e.ofport, integration: peer.ofport, externalName: e.name, integrationName: peer.name}
+    if (peer && e.ofport && e.ofport > 0 && peer.ofport && peer.ofport > 0)
+      return {external: e.ofport, integration: peer.ofport, externalName: e.name, integrationName: peer.name}
   }
   return undefined
 }

@@ -57,7 +57,8 @@ function atom(value: Json): Json {
 }
 function map(value: Json): Record<string, string> {
   const out: Record<string, string> = {}
-  if (Array.isArray(value) && value[0] === 'map') for (const [k, v] of value[1] as [string, string][]) out[String(k)] = String(v)
+  if (Array.isArray(value) && value[0] === 'map')
+    for (const [k, v] of value[1] as [string, string][]) out[String(k)] = String(v)
   return out
 }
 function optionalInt(value: Json): number | null {
@@ -100,7 +101,7 @@ export class JsonStreamSplitter {
     }
     this.buf = this.buf.slice(start)
     this.scanned = this.buf.length
-    if (this.depth === 0 && this.buf.trim() === '') (this.buf = ''), (this.scanned = 0)
+    if (this.depth === 0 && this.buf.trim() === '') ((this.buf = ''), (this.scanned = 0))
     return out
   }
 }
@@ -125,7 +126,11 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
   private retryMs = 100
   private retryTimer?: NodeJS.Timeout
   /** Lookups rebuilt lazily after each change: iface-id -> interface, interface -> port, port name -> bridge. */
-  private index?: {byIfaceId: Map<string, string>; portOfIface: Map<string, string>; bridgeOfPortName: Map<string, string>}
+  private index?: {
+    byIfaceId: Map<string, string>
+    portOfIface: Map<string, string>
+    bridgeOfPortName: Map<string, string>
+  }
 
   constructor(private readonly socketPath: string) {
     super()
@@ -134,8 +139,14 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
   async start(connectTimeoutMs = 5000): Promise<void> {
     this.stopped = false
     if (!this.socket && this.retryTimer === undefined) this.connect() // else a connection is on its way
-    await this.waitFor('the OVSDB server at ' + this.socketPath, () => this.connected || undefined, connectTimeoutMs).catch((err) => {
-      throw new OvsdbError(`cannot read Open vSwitch's database at ${this.socketPath}: ${this.lastError ?? (err as Error).message}`)
+    await this.waitFor(
+      'the OVSDB server at ' + this.socketPath,
+      () => this.connected || undefined,
+      connectTimeoutMs,
+    ).catch((err) => {
+      throw new OvsdbError(
+        `cannot read Open vSwitch's database at ${this.socketPath}: ${this.lastError ?? (err as Error).message}`,
+      )
     })
   }
 
@@ -181,10 +192,11 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
   /** Interfaces of a bridge's ports. */
   interfacesOf(bridge: OvsBridge): OvsInterface[] {
     const out: OvsInterface[] = []
-    for (const p of bridge.ports) for (const i of this.ports.get(p)?.interfaces ?? []) {
-      const iface = this.interfaces.get(i)
-      if (iface) out.push(iface)
-    }
+    for (const p of bridge.ports)
+      for (const i of this.ports.get(p)?.interfaces ?? []) {
+        const iface = this.interfaces.get(i)
+        if (iface) out.push(iface)
+      }
     return out
   }
 
@@ -207,12 +219,14 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
     const byIfaceId = new Map<string, string>()
     const portOfIface = new Map<string, string>()
     const bridgeOfPortName = new Map<string, string>()
-    for (const iface of this.interfaces.values()) if (iface.externalIds['iface-id']) byIfaceId.set(iface.externalIds['iface-id'], iface.uuid)
+    for (const iface of this.interfaces.values())
+      if (iface.externalIds['iface-id']) byIfaceId.set(iface.externalIds['iface-id'], iface.uuid)
     for (const port of this.ports.values()) for (const i of port.interfaces) portOfIface.set(i, port.uuid)
-    for (const b of this.bridges.values()) for (const p of b.ports) {
-      const name = this.ports.get(p)?.name
-      if (name !== undefined) bridgeOfPortName.set(name, b.uuid)
-    }
+    for (const b of this.bridges.values())
+      for (const p of b.ports) {
+        const name = this.ports.get(p)?.name
+        if (name !== undefined) bridgeOfPortName.set(name, b.uuid)
+      }
     this.index = {byIfaceId, portOfIface, bridgeOfPortName}
     return this.index
   }
@@ -300,7 +314,13 @@ export class OvsdbMonitor extends EventEmitter<OvsdbMonitorEvents> {
     }
     for (const [uuid, row] of Object.entries(updates.Port ?? {})) {
       if (!row.new) this.ports.delete(uuid)
-      else this.ports.set(uuid, {uuid, name: String(row.new.name), tag: optionalInt(row.new.tag), interfaces: atoms(row.new.interfaces).map(String)})
+      else
+        this.ports.set(uuid, {
+          uuid,
+          name: String(row.new.name),
+          tag: optionalInt(row.new.tag),
+          interfaces: atoms(row.new.interfaces).map(String),
+        })
     }
     for (const [uuid, row] of Object.entries(updates.Interface ?? {})) {
       if (!row.new) this.interfaces.delete(uuid)

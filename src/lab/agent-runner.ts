@@ -25,7 +25,10 @@ export interface AgentHome {
 }
 
 /** A temporary agent home; `extra` is appended to the config (more sections, not [general] or [log]). */
-export function makeAgentHome(extra = '', {dir = mkdtempSync(join(tmpdir(), 'vdp-agent-home-')), logLevel = 'debug'} = {}): AgentHome {
+export function makeAgentHome(
+  extra = '',
+  {dir = mkdtempSync(join(tmpdir(), 'vdp-agent-home-')), logLevel = 'debug'} = {},
+): AgentHome {
   const socket = join(dir, 'run', 'control.sock')
   const override = join(dir, 'etc', 'uplink-override')
   const config = join(dir, 'agent.ini')
@@ -47,10 +50,15 @@ export function runCli(args: string[], opts: {netns?: string; timeoutMs?: number
   const cmd = opts.netns ? 'ip' : process.execPath
   const argv = opts.netns ? ['netns', 'exec', opts.netns, process.execPath, CLI, ...args] : [CLI, ...args]
   return new Promise((resolve) => {
-    execFile(cmd, argv, {env: CHILD_ENV, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024}, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as {code?: unknown}).code === 'number' ? (err as {code: number}).code : 1) : 0
-      resolve({code, stdout, stderr})
-    })
+    execFile(
+      cmd,
+      argv,
+      {env: CHILD_ENV, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024},
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as {code?: unknown}).code === 'number' ? (err as {code: number}).code : 1) : 0
+        resolve({code, stdout, stderr})
+      },
+    )
   })
 }
 
@@ -68,22 +76,39 @@ export class AgentRunner {
   readonly lines: LogLine[] = []
   private partial = ''
 
-  private constructor(lab: Lab, ns: string, readonly home: AgentHome, argvPrefix: readonly string[] = []) {
-    this.proc = lab.spawn(ns, [...argvPrefix, process.execPath, CLI, 'daemon', '--config', home.config], {env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe']})
+  private constructor(
+    lab: Lab,
+    ns: string,
+    readonly home: AgentHome,
+    argvPrefix: readonly string[] = [],
+  ) {
+    this.proc = lab.spawn(ns, [...argvPrefix, process.execPath, CLI, 'daemon', '--config', home.config], {
+      env: CHILD_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     this.proc.child.stdout!.on('data', (d: Buffer) => this.take(d.toString()))
     this.proc.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()))
   }
 
   /** `argvPrefix` runs the daemon through a wrapper (nsenter into a private mount namespace, setpriv...). */
-  static async start(lab: Lab, ns: string, home: AgentHome, timeoutMs = 15_000, argvPrefix: readonly string[] = []): Promise<AgentRunner> {
+  static async start(
+    lab: Lab,
+    ns: string,
+    home: AgentHome,
+    timeoutMs = 15_000,
+    argvPrefix: readonly string[] = [],
+  ): Promise<AgentRunner> {
     const agent = new AgentRunner(lab, ns, home, argvPrefix)
     const deadline = Date.now() + timeoutMs
     while (!agent.output.includes('vdp-agent daemon started')) {
-      if (agent.proc.child.exitCode !== null) throw new VdpAgentError('AGENT_EXITED', `daemon exited early (${agent.proc.child.exitCode}):\n${agent.output}`)
-      if (Date.now() > deadline) throw new VdpAgentError('AGENT_START_TIMEOUT', `daemon did not start:\n${agent.output}`)
+      if (agent.proc.child.exitCode !== null)
+        throw new VdpAgentError('AGENT_EXITED', `daemon exited early (${agent.proc.child.exitCode}):\n${agent.output}`)
+      if (Date.now() > deadline)
+        throw new VdpAgentError('AGENT_START_TIMEOUT', `daemon did not start:\n${agent.output}`)
       await new Promise((r) => setTimeout(r, 20))
     }
-    if (!existsSync(home.socket)) throw new VdpAgentError('AGENT_NO_SOCKET', 'daemon started without its control socket')
+    if (!existsSync(home.socket))
+      throw new VdpAgentError('AGENT_NO_SOCKET', 'daemon started without its control socket')
     return agent
   }
 
@@ -107,8 +132,10 @@ export class AgentRunner {
     for (;;) {
       const hit = this.lines.slice(from).find(match)
       if (hit) return hit
-      if (this.proc.child.exitCode !== null) throw new VdpAgentError('AGENT_EXITED', `daemon exited while waiting:\n${this.output}`)
-      if (Date.now() > deadline) throw new VdpAgentError('AGENT_WAIT_TIMEOUT', `no matching log line in ${timeoutMs} ms`)
+      if (this.proc.child.exitCode !== null)
+        throw new VdpAgentError('AGENT_EXITED', `daemon exited while waiting:\n${this.output}`)
+      if (Date.now() > deadline)
+        throw new VdpAgentError('AGENT_WAIT_TIMEOUT', `no matching log line in ${timeoutMs} ms`)
       await new Promise((r) => setTimeout(r, 5))
     }
   }
@@ -116,7 +143,8 @@ export class AgentRunner {
   async waitForLog(fragment: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (!this.output.includes(fragment)) {
-      if (Date.now() > deadline) throw new VdpAgentError('AGENT_WAIT_TIMEOUT', `log never showed ${JSON.stringify(fragment)}:\n${this.output}`)
+      if (Date.now() > deadline)
+        throw new VdpAgentError('AGENT_WAIT_TIMEOUT', `log never showed ${JSON.stringify(fragment)}:\n${this.output}`)
       await new Promise((r) => setTimeout(r, 20))
     }
   }

@@ -22,7 +22,13 @@ const vm = (name: string, n: number, net: string, segment: number): VmInfo => ({
   host: HOST,
   port_uuid: `7f1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e0${n}`,
   net_uuid: net,
-  oui: {ip_addr: '0.0.0.0', vm_name: name, vm_uuid: `a1b2c3d4e5f60718293a4b5c6d7e8f9${n}`, fwd_mod: 'anycast-gateway', oui_id: 'cisco'},
+  oui: {
+    ip_addr: '0.0.0.0',
+    vm_name: name,
+    vm_uuid: `a1b2c3d4e5f60718293a4b5c6d7e8f9${n}`,
+    fwd_mod: 'anycast-gateway',
+    oui_id: 'cisco',
+  },
 })
 const VMS = [vm('web-1', 1, NET_A, 20000), vm('web-2', 2, NET_A, 20000), vm('db-1', 3, NET_B, 30001)]
 
@@ -59,7 +65,10 @@ export async function runControllerDemo({print}: {print(line: string): void}): P
   const lab = new Lab()
   let broker: PrivateBroker | undefined
   let standin: DfaStandin | undefined
-  const stop = () => void Promise.allSettled([standin?.stop(), broker?.destroy()]).then(() => lab.destroy()).then(() => process.exit(130))
+  const stop = () =>
+    void Promise.allSettled([standin?.stop(), broker?.destroy()])
+      .then(() => lab.destroy())
+      .then(() => process.exit(130))
   process.once('SIGINT', stop)
   let shown = 0
   const showServer = () => {
@@ -76,28 +85,59 @@ export async function runControllerDemo({print}: {print(line: string): void}): P
     print('Building the lab: namespaces "host" and "tor", a veth link eth1 <-> sw1')
     const host = await lab.addNamespace('host')
     const tor = await lab.addNamespace('tor')
-    await lab.addVethPair({ns: host, ifname: 'eth1', mac: '02:00:00:00:01:01'}, {ns: tor, ifname: 'sw1', mac: '02:00:00:00:02:01'})
+    await lab.addVethPair(
+      {ns: host, ifname: 'eth1', mac: '02:00:00:00:01:01'},
+      {ns: tor, ifname: 'sw1', mac: '02:00:00:00:02:01'},
+    )
     await lab.waitForOperstate(host, 'eth1', 'up')
     print('Starting the ToR simulator on sw1 (EVB bridge; VLAN from the segmentation ID)')
-    await startTorSimulator(lab, tor, {ifname: 'sw1', args: ['--vlan-from-segment', '--bgid', '--system-name', 'leaf-101', '--min-tx-gap-ms', '0', '--log-level', 'warn']})
+    await startTorSimulator(lab, tor, {
+      ifname: 'sw1',
+      args: [
+        '--vlan-from-segment',
+        '--bgid',
+        '--system-name',
+        'leaf-101',
+        '--min-tx-gap-ms',
+        '0',
+        '--log-level',
+        'warn',
+      ],
+    })
     const port = brokerPortFor(9)
     print(`Starting a private RabbitMQ in "host" on 127.0.0.1:${port} (about 10 s)`)
     broker = new PrivateBroker({port, netns: host})
     await broker.start()
     const url = `rabbit://guest:guest@127.0.0.1:${port}/`
     print('Starting the DFA server stand-in (Python, oslo.messaging) with 3 VMs for this host')
-    standin = new DfaStandin({url, record: join(await lab.tempDir('server'), 'record.jsonl'), react: true, spawnArgv: (a) => ['ip', 'netns', 'exec', host, ...a]})
+    standin = new DfaStandin({
+      url,
+      record: join(await lab.tempDir('server'), 'record.jsonl'),
+      react: true,
+      spawnArgv: (a) => ['ip', 'netns', 'exec', host, ...a],
+    })
     await standin.started()
     await standin.setVms(HOST, VMS)
     print(`Starting the vdp-agent daemon (host_id ${HOST}, [rpc] transport = amqp)`)
-    const home = makeAgentHome(`[uplink]\nmode = auto\ncandidate_kinds = veth\n[rpc]\ntransport = amqp\nurl = ${url}\nheartbeat_interval = 5\n`, {logLevel: 'info'})
+    const home = makeAgentHome(
+      `[uplink]\nmode = auto\ncandidate_kinds = veth\n[rpc]\ntransport = amqp\nurl = ${url}\nheartbeat_interval = 5\n`,
+      {logLevel: 'info'},
+    )
     const {readFileSync, writeFileSync} = await import('node:fs')
-    writeFileSync(home.config, readFileSync(home.config, 'utf8').replace('[general]\n', `[general]\nhost_id = ${HOST}\n`))
+    writeFileSync(
+      home.config,
+      readFileSync(home.config, 'utf8').replace('[general]\n', `[general]\nhost_id = ${HOST}\n`),
+    )
     const agent = await AgentRunner.start(lab, host, home, 30_000)
     print('\nWhat the server receives (heartbeat, uplink, then the bulk VM list goes out and the results come back):')
     await until('3 results at the server', () => {
       showServer()
-      const ok = new Set(standin!.records('update_vm_result').filter((r) => r.parsed?.result === 'SUCCESS').map((r) => r.parsed!.port_uuid))
+      const ok = new Set(
+        standin!
+          .records('update_vm_result')
+          .filter((r) => r.parsed?.result === 'SUCCESS')
+          .map((r) => r.parsed!.port_uuid),
+      )
       return ok.size >= 3 ? true : undefined
     })
     await show(['vsi', 'list'], home.config)
@@ -105,7 +145,11 @@ export async function runControllerDemo({print}: {print(line: string): void}): P
     print('\nThe server sends "db-1 down":')
     const r = await standin.call(HOST, 'send_vm_info', pyStr({...VMS[2], status: 'down'}))
     print(`  server| send_vm_info -> ${r.error ?? 'None'} (${(r.elapsed_s * 1000).toFixed(0)} ms)`)
-    await until('the down result', () => (standin!.records('update_vm_result').filter((x) => x.parsed?.port_uuid === VMS[2].port_uuid).length >= 2 ? true : undefined))
+    await until('the down result', () =>
+      standin!.records('update_vm_result').filter((x) => x.parsed?.port_uuid === VMS[2].port_uuid).length >= 2
+        ? true
+        : undefined,
+    )
     showServer()
     print('\nStopping the daemon, the server, the broker and the simulator, removing the lab.')
     await agent.stop()

@@ -66,9 +66,27 @@ export class DfaStandin {
   private readonly ready: Promise<void>
   stderr = ''
 
-  constructor(readonly opts: {url: string; record: string; react?: boolean; pre92Replies?: boolean; timeoutS?: number; spawnArgv?: (argv: string[]) => string[]}) {
+  constructor(
+    readonly opts: {
+      url: string
+      record: string
+      react?: boolean
+      pre92Replies?: boolean
+      timeoutS?: number
+      spawnArgv?: (argv: string[]) => string[]
+    },
+  ) {
     if (!existsSync(PYTHON)) throw new VdpAgentError('LAB_NO_PYTHON', `${PYTHON} is not installed`)
-    const argv = [PYTHON, STANDIN_SCRIPT, '--url', opts.url, '--record', opts.record, '--timeout', String(opts.timeoutS ?? 60)]
+    const argv = [
+      PYTHON,
+      STANDIN_SCRIPT,
+      '--url',
+      opts.url,
+      '--record',
+      opts.record,
+      '--timeout',
+      String(opts.timeoutS ?? 60),
+    ]
     if (opts.react) argv.push('--react')
     if (opts.pre92Replies) argv.push('--pre92-replies')
     const full = opts.spawnArgv ? opts.spawnArgv(argv) : argv
@@ -92,7 +110,11 @@ export class DfaStandin {
           w(msg)
         }
       })
-      this.child.once('exit', (code) => reject(new VdpAgentError('LAB_STANDIN', `the DFA server stand-in exited (${code}): ${this.stderr.slice(-2000)}`)))
+      this.child.once('exit', (code) =>
+        reject(
+          new VdpAgentError('LAB_STANDIN', `the DFA server stand-in exited (${code}): ${this.stderr.slice(-2000)}`),
+        ),
+      )
     })
     this.ready.catch(() => undefined)
   }
@@ -103,7 +125,19 @@ export class DfaStandin {
 
   async started(timeoutMs = 60_000): Promise<void> {
     let t: NodeJS.Timeout | undefined
-    await Promise.race([this.ready, new Promise((_, reject) => (t = setTimeout(() => reject(new VdpAgentError('LAB_STANDIN', `stand-in not ready in ${timeoutMs} ms: ${this.stderr.slice(-2000)}`)), timeoutMs)))])
+    await Promise.race([
+      this.ready,
+      new Promise(
+        (_, reject) =>
+          (t = setTimeout(
+            () =>
+              reject(
+                new VdpAgentError('LAB_STANDIN', `stand-in not ready in ${timeoutMs} ms: ${this.stderr.slice(-2000)}`),
+              ),
+            timeoutMs,
+          )),
+      ),
+    ])
     clearTimeout(t)
   }
 
@@ -119,12 +153,22 @@ export class DfaStandin {
     return this.command({op: 'set_vms', host, vms})
   }
 
-  fault(method: string, mode: 'raise' | 'sleep' | 'false' | 'none' | 'nobulk', opts: {seconds?: number; count?: number} = {}): Promise<unknown> {
+  fault(
+    method: string,
+    mode: 'raise' | 'sleep' | 'false' | 'none' | 'nobulk',
+    opts: {seconds?: number; count?: number} = {},
+  ): Promise<unknown> {
     return this.command({op: 'fault', method, mode, seconds: opts.seconds ?? 1, count: opts.count ?? -1})
   }
 
   /** A server -> agent call on `dfa_agent_<host>`; `msg` is sent as given (Python str() text or JSON). */
-  async call(host: string, method: string, msg: string, ctxt: Record<string, unknown> = {}, timeoutS?: number): Promise<CallOutcome> {
+  async call(
+    host: string,
+    method: string,
+    msg: string,
+    ctxt: Record<string, unknown> = {},
+    timeoutS?: number,
+  ): Promise<CallOutcome> {
     return (await this.command({op: 'call', host, method, msg, ctxt, timeout: timeoutS})) as unknown as CallOutcome
   }
 

@@ -48,7 +48,8 @@ export function run(argv: readonly string[], {timeoutMs = 15_000}: ExecOptions =
   const [file, ...args] = argv
   if (!file) throw new LabError('LAB_BAD_ARGV', 'empty argv')
   for (const arg of argv) {
-    if (typeof arg !== 'string' || arg.includes('\0')) throw new LabError('LAB_BAD_ARGV', `bad argument ${JSON.stringify(arg)}`)
+    if (typeof arg !== 'string' || arg.includes('\0'))
+      throw new LabError('LAB_BAD_ARGV', `bad argument ${JSON.stringify(arg)}`)
   }
   return new Promise((resolve, reject) => {
     execFile(file, args, {timeout: timeoutMs, maxBuffer: 16 << 20, encoding: 'utf8'}, (err, stdout, stderr) => {
@@ -136,7 +137,8 @@ export class Lab {
   /** Creates `vdpt-<id>-<pid>-<role>` with its loopback up; returns the name. */
   async addNamespace(role: string): Promise<string> {
     this.assertLive()
-    if (!ROLE.test(role)) throw new LabError('LAB_BAD_ROLE', `namespace role must match ${ROLE}: ${JSON.stringify(role)}`)
+    if (!ROLE.test(role))
+      throw new LabError('LAB_BAD_ROLE', `namespace role must match ${ROLE}: ${JSON.stringify(role)}`)
     const name = `${LAB_PREFIX}${this.id}-${process.pid}-${role}`
     if (this.namespaces.includes(name)) throw new LabError('LAB_DUPLICATE_NS', `${name} already exists in this lab`)
     await run(['ip', 'netns', 'add', name])
@@ -150,8 +152,21 @@ export class Lab {
     const nsA = this.ownNamespace(a.ns)
     const nsB = this.ownNamespace(b.ns)
     await run([
-      'ip', '-n', nsA, 'link', 'add', validateIfName(a.ifname), ...this.macArgs(a.mac), 'type', 'veth',
-      'peer', 'name', validateIfName(b.ifname), ...this.macArgs(b.mac), 'netns', nsB,
+      'ip',
+      '-n',
+      nsA,
+      'link',
+      'add',
+      validateIfName(a.ifname),
+      ...this.macArgs(a.mac),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      validateIfName(b.ifname),
+      ...this.macArgs(b.mac),
+      'netns',
+      nsB,
     ])
     if (up) {
       await this.setLink(nsA, a.ifname, {up: true})
@@ -160,7 +175,17 @@ export class Lab {
   }
 
   async addBridge(ns: string, ifname: string, {mac, up = true}: {mac?: string; up?: boolean} = {}): Promise<void> {
-    await run(['ip', '-n', this.ownNamespace(ns), 'link', 'add', validateIfName(ifname), ...this.macArgs(mac), 'type', 'bridge'])
+    await run([
+      'ip',
+      '-n',
+      this.ownNamespace(ns),
+      'link',
+      'add',
+      validateIfName(ifname),
+      ...this.macArgs(mac),
+      'type',
+      'bridge',
+    ])
     if (up) await this.setLink(ns, ifname, {up: true})
   }
 
@@ -170,10 +195,23 @@ export class Lab {
     lower: string,
     {mode = 'bridge', mac, up = true}: {mode?: MacvlanMode; mac?: string; up?: boolean} = {},
   ): Promise<void> {
-    if (!['private', 'vepa', 'bridge', 'passthru', 'source'].includes(mode)) throw new LabError('LAB_BAD_MODE', `macvlan mode ${mode}`)
+    if (!['private', 'vepa', 'bridge', 'passthru', 'source'].includes(mode))
+      throw new LabError('LAB_BAD_MODE', `macvlan mode ${mode}`)
     await run([
-      'ip', '-n', this.ownNamespace(ns), 'link', 'add', 'link', validateIfName(lower), 'name', validateIfName(ifname),
-      ...this.macArgs(mac), 'type', 'macvlan', 'mode', mode,
+      'ip',
+      '-n',
+      this.ownNamespace(ns),
+      'link',
+      'add',
+      'link',
+      validateIfName(lower),
+      'name',
+      validateIfName(ifname),
+      ...this.macArgs(mac),
+      'type',
+      'macvlan',
+      'mode',
+      mode,
     ])
     if (up) await this.setLink(ns, ifname, {up: true})
   }
@@ -221,12 +259,15 @@ export class Lab {
   spawn(ns: string, argv: readonly string[], opts: SpawnOptions = {}): LabProcess {
     this.assertLive()
     const full = ['netns', 'exec', this.ownNamespace(ns), ...argv]
-    for (const arg of argv) if (typeof arg !== 'string' || arg.includes('\0')) throw new LabError('LAB_BAD_ARGV', `bad argument ${JSON.stringify(arg)}`)
+    for (const arg of argv)
+      if (typeof arg !== 'string' || arg.includes('\0'))
+        throw new LabError('LAB_BAD_ARGV', `bad argument ${JSON.stringify(arg)}`)
     // `ip netns exec` execs the command in place, so the child's PID is the command's PID
     const child = spawnChild('ip', full, {stdio: ['ignore', 'pipe', 'pipe'], ...opts, shell: false})
     if (child.pid === undefined) throw new LabError('LAB_SPAWN_FAILED', `cannot start ${argv.join(' ')}`)
     const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve({code: child.exitCode, signal: child.signalCode})
+      if (child.exitCode !== null || child.signalCode !== null)
+        resolve({code: child.exitCode, signal: child.signalCode})
       else child.once('exit', (code, signal) => resolve({code, signal}))
     })
     const proc: LabProcess = {
@@ -269,7 +310,11 @@ export class Lab {
   async waitFor(
     what: string,
     check: () => Promise<boolean> | boolean,
-    {timeoutMs = 5000, intervalMs = 50, details}: {timeoutMs?: number; intervalMs?: number; details?: () => Record<string, unknown>} = {},
+    {
+      timeoutMs = 5000,
+      intervalMs = 50,
+      details,
+    }: {timeoutMs?: number; intervalMs?: number; details?: () => Record<string, unknown>} = {},
   ): Promise<void> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
@@ -314,7 +359,8 @@ export class Lab {
   /** Only this lab's namespaces are ever touched. */
   private ownNamespace(ns: string): string {
     this.assertLive()
-    if (!this.namespaces.includes(ns)) throw new LabError('LAB_FOREIGN_NS', `${JSON.stringify(ns)} is not a namespace of lab ${this.id}`)
+    if (!this.namespaces.includes(ns))
+      throw new LabError('LAB_FOREIGN_NS', `${JSON.stringify(ns)} is not a namespace of lab ${this.id}`)
     return ns
   }
 
@@ -328,14 +374,13 @@ export class Lab {
   }
 }
 
-async function stopChild(
-  child: ChildProcess,
-  exited: Promise<unknown>,
-  graceMs: number,
-): Promise<void> {
+async function stopChild(child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   child.kill('SIGTERM') // ChildProcess.kill signals exactly this PID
-  const killed = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())])
+  const killed = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
+  ])
   if (killed && child.exitCode === null && child.signalCode === null) {
     child.kill('SIGKILL')
     await exited

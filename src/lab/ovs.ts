@@ -43,12 +43,34 @@ export async function startOvs(lab: Lab, ns: string, label = 'ovs'): Promise<Lab
   // OVS_RUNDIR: where ovs-vswitchd puts <bridge>.mgmt; the others keep every file of this instance here
   const env = {...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir, OVS_SYSCONFDIR: dir}
   await run(['ovsdb-tool', 'create', db, SCHEMA])
-  const ovsdb = lab.spawn(ns, ['ovsdb-server', db, `--remote=punix:${dbSocket}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, `--log-file=${join(dir, 'ovsdb-server.log')}`, '--no-chdir'], {env, stdio: 'ignore'})
+  const ovsdb = lab.spawn(
+    ns,
+    [
+      'ovsdb-server',
+      db,
+      `--remote=punix:${dbSocket}`,
+      `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
+      `--log-file=${join(dir, 'ovsdb-server.log')}`,
+      '--no-chdir',
+    ],
+    {env, stdio: 'ignore'},
+  )
   await until('ovsdb-server', () => existsSync(dbSocket))
-  const vsctl = async (args: readonly string[]) => (await lab.exec(ns, ['ovs-vsctl', `--db=unix:${dbSocket}`, '--timeout=10', ...args])).stdout
+  const vsctl = async (args: readonly string[]) =>
+    (await lab.exec(ns, ['ovs-vsctl', `--db=unix:${dbSocket}`, '--timeout=10', ...args])).stdout
   await vsctl(['--no-wait', 'init'])
   const startVswitchd = (): LabProcess =>
-    lab.spawn(ns, ['ovs-vswitchd', `unix:${dbSocket}`, `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`, `--log-file=${join(dir, 'ovs-vswitchd.log')}`, '--no-chdir'], {env, stdio: 'ignore'})
+    lab.spawn(
+      ns,
+      [
+        'ovs-vswitchd',
+        `unix:${dbSocket}`,
+        `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`,
+        `--log-file=${join(dir, 'ovs-vswitchd.log')}`,
+        '--no-chdir',
+      ],
+      {env, stdio: 'ignore'},
+    )
   let vswitchd = startVswitchd()
   // ready when it has applied the database (ovs-vsctl waits for cur_cfg without --no-wait)
   await vsctl(['set', 'Open_vSwitch', '.', 'external_ids:lab=vdp-agent'])
@@ -66,7 +88,27 @@ export async function startOvs(lab: Lab, ns: string, label = 'ovs'): Promise<Lab
     },
     async addPatchPair(bridgeA, portA, bridgeB, portB) {
       for (const n of [bridgeA, portA, bridgeB, portB]) validateIfName(n)
-      await vsctl(['add-port', bridgeA, portA, '--', 'set', 'interface', portA, 'type=patch', `options:peer=${portB}`, '--', 'add-port', bridgeB, portB, '--', 'set', 'interface', portB, 'type=patch', `options:peer=${portA}`])
+      await vsctl([
+        'add-port',
+        bridgeA,
+        portA,
+        '--',
+        'set',
+        'interface',
+        portA,
+        'type=patch',
+        `options:peer=${portB}`,
+        '--',
+        'add-port',
+        bridgeB,
+        portB,
+        '--',
+        'set',
+        'interface',
+        portB,
+        'type=patch',
+        `options:peer=${portA}`,
+      ])
     },
     async restartVswitchd() {
       await vswitchd.stop(5000)

@@ -67,14 +67,18 @@ export class PrivateBroker {
   private readonly env: NodeJS.ProcessEnv
 
   constructor(readonly opts: BrokerOptions) {
-    if (!existsSync(join(RABBITMQ_BIN, 'rabbitmq-server'))) throw new VdpAgentError('LAB_NO_RABBITMQ', 'rabbitmq-server is not installed (make setup installs it)')
+    if (!existsSync(join(RABBITMQ_BIN, 'rabbitmq-server')))
+      throw new VdpAgentError('LAB_NO_RABBITMQ', 'rabbitmq-server is not installed (make setup installs it)')
     const port = opts.port
     this.dir = opts.dir ?? mkdtempSync(join(tmpdir(), `vdp-rmq-${port}-`))
     this.url = `amqp://guest:guest@127.0.0.1:${port}/`
     const d = this.dir
     for (const sub of ['mnesia', 'log', 'plugins-expand']) mkdirSync(join(d, sub), {recursive: true})
     const cookie = join(d, '.erlang.cookie')
-    if (!existsSync(cookie)) writeFileSync(cookie, `VDPAGENT${port}COOKIE${Math.random().toString(36).slice(2, 10).toUpperCase()}`, {mode: 0o400})
+    if (!existsSync(cookie))
+      writeFileSync(cookie, `VDPAGENT${port}COOKIE${Math.random().toString(36).slice(2, 10).toUpperCase()}`, {
+        mode: 0o400,
+      })
     writeFileSync(join(d, 'rabbitmq-env.conf'), '')
     writeFileSync(
       join(d, 'rabbitmq.conf'),
@@ -147,14 +151,20 @@ export class PrivateBroker {
     // from outside a namespace its loopback port cannot be probed: check_running alone tells
     if (!this.opts.netns && !(await waitPort(this.opts.port, timeoutMs))) {
       await this.stop()
-      throw new VdpAgentError('LAB_RABBITMQ_START', `the private RabbitMQ on port ${this.opts.port} did not open its port in ${timeoutMs / 1000} s (logs in ${this.dir}/log)`)
+      throw new VdpAgentError(
+        'LAB_RABBITMQ_START',
+        `the private RabbitMQ on port ${this.opts.port} did not open its port in ${timeoutMs / 1000} s (logs in ${this.dir}/log)`,
+      )
     }
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
       if ((await this.ctl(['-q', 'check_running'], 'rabbitmq-diagnostics').catch(() => null)) !== null) return
       await new Promise((r) => setTimeout(r, 500))
     }
-    throw new VdpAgentError('LAB_RABBITMQ_START', `the private RabbitMQ on port ${this.opts.port} is not running after ${timeoutMs / 1000} s`)
+    throw new VdpAgentError(
+      'LAB_RABBITMQ_START',
+      `the private RabbitMQ on port ${this.opts.port} is not running after ${timeoutMs / 1000} s`,
+    )
   }
 
   /** Stop the broker (SIGTERM to its script, which stops beam.smp cleanly). `keepEpmd` for a restart. */

@@ -10,7 +10,16 @@
  *   set-faults   {dropAckRate?, dropResponseRate?, responseDelayMs?, reject?}  → {faults}  (replaces all)
  */
 import type {HandlersOf} from '../control/protocol.js'
-import {type FaultsJson, faultsToJson, parseFaults, parseGroupId, parseVid, parseVsiid, parseVsiids, TorOptionError} from './tor-options.js'
+import {
+  type FaultsJson,
+  faultsToJson,
+  parseFaults,
+  parseGroupId,
+  parseVid,
+  parseVsiid,
+  parseVsiids,
+  TorOptionError,
+} from './tor-options.js'
 import type {TorSimulator, TorStatus} from './tor-simulator.js'
 import type {BridgeVsiView} from './vdp-bridge.js'
 
@@ -54,6 +63,7 @@ function paramsOf(params: unknown, keys: readonly string[]): Record<string, unkn
     throw new TorOptionError(`parameters must be a JSON object with ${keys.join(', ')}`)
   }
   const extra = Object.keys(params).filter((k) => !keys.includes(k))
-  if (extra.length > 0) throw new TorOptionError(`unknown parameters ${extra.join(', ')} (known: ${keys.join(', ')})`, {extra})
+  if (extra.length > 0)
+    throw new TorOptionError(`unknown parameters ${extra.join(', ')} (known: ${keys.join(', ')})`, {extra})
   return params as Record<string, unknown>
 }

@@ -25,9 +25,13 @@ export const torFaultFlags = {
     summary: 'Share (0–1) of VDP responses not sent; the request still takes effect, the station times out.',
     helpGroup: FAULTS,
   }),
-  'delay-ms': Flags.string({summary: `Send VDP responses this many milliseconds late (0–${MAX_RESPONSE_DELAY_MS}).`, helpGroup: FAULTS}),
+  'delay-ms': Flags.string({
+    summary: `Send VDP responses this many milliseconds late (0–${MAX_RESPONSE_DELAY_MS}).`,
+    helpGroup: FAULTS,
+  }),
   reject: Flags.string({
-    summary: 'Answer requests with an error: CODE[,hard][,keep]. 1 invalid format, 2 insufficient resources, ' +
+    summary:
+      'Answer requests with an error: CODE[,hard][,keep]. 1 invalid format, 2 insufficient resources, ' +
       '3 VSI manager unreachable, 4 other failure, 5 invalid VID/group/MAC; 6–15 reserved.',
     helpGroup: FAULTS,
   }),
@@ -37,9 +41,21 @@ export const torFaultFlags = {
     dependsOn: ['reject'],
     helpGroup: FAULTS,
   }),
-  'reject-group': Flags.string({summary: 'Reject only VSIs with a filter entry of this group ID.', dependsOn: ['reject'], helpGroup: FAULTS}),
-  'reject-type-id': Flags.string({summary: 'Reject only VSIs of this VSI type ID.', dependsOn: ['reject'], helpGroup: FAULTS}),
-  'reject-rate': Flags.string({summary: 'Share (0–1) of matching requests rejected; default 1.', dependsOn: ['reject'], helpGroup: FAULTS}),
+  'reject-group': Flags.string({
+    summary: 'Reject only VSIs with a filter entry of this group ID.',
+    dependsOn: ['reject'],
+    helpGroup: FAULTS,
+  }),
+  'reject-type-id': Flags.string({
+    summary: 'Reject only VSIs of this VSI type ID.',
+    dependsOn: ['reject'],
+    helpGroup: FAULTS,
+  }),
+  'reject-rate': Flags.string({
+    summary: 'Share (0–1) of matching requests rejected; default 1.',
+    dependsOn: ['reject'],
+    helpGroup: FAULTS,
+  }),
 }
 
 export interface TorFaultFlagValues {
@@ -57,8 +73,10 @@ export interface TorFaultFlagValues {
 export function faultsFromFlags(flags: TorFaultFlagValues): BridgeFaults {
   const faults: {-readonly [K in keyof BridgeFaults]: BridgeFaults[K]} = {}
   if (flags['drop-acks'] !== undefined) faults.dropAckRate = parseShare('--drop-acks', flags['drop-acks'])
-  if (flags['drop-responses'] !== undefined) faults.dropResponseRate = parseShare('--drop-responses', flags['drop-responses'])
-  if (flags['delay-ms'] !== undefined) faults.responseDelayMs = parseInteger('--delay-ms', flags['delay-ms'], 0, MAX_RESPONSE_DELAY_MS)
+  if (flags['drop-responses'] !== undefined)
+    faults.dropResponseRate = parseShare('--drop-responses', flags['drop-responses'])
+  if (flags['delay-ms'] !== undefined)
+    faults.responseDelayMs = parseInteger('--delay-ms', flags['delay-ms'], 0, MAX_RESPONSE_DELAY_MS)
   if (flags.reject !== undefined) faults.reject = rejectFromFlags(flags.reject, flags)
   return faults
 }
@@ -68,7 +86,9 @@ function rejectFromFlags(spec: string, flags: TorFaultFlagValues): RejectFault {
   const match = {
     ...(flags['reject-vsiid'] ? {vsiids: flags['reject-vsiid'].map(parseVsiid)} : {}),
     ...(flags['reject-group'] !== undefined ? {groupId: parseGroupId(flags['reject-group'])} : {}),
-    ...(flags['reject-type-id'] !== undefined ? {typeId: parseInteger('--reject-type-id', flags['reject-type-id'], 0, 0xffffff)} : {}),
+    ...(flags['reject-type-id'] !== undefined
+      ? {typeId: parseInteger('--reject-type-id', flags['reject-type-id'], 0, 0xffffff)}
+      : {}),
   }
   return {
     code,

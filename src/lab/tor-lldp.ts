@@ -45,7 +45,12 @@ export interface TorLldpTimers {
   readonly hold: number
 }
 
-export const DEFAULT_TOR_LLDP_TIMERS: TorLldpTimers = Object.freeze({intervalMs: 5000, fastCount: 4, fastIntervalMs: 1000, hold: 4})
+export const DEFAULT_TOR_LLDP_TIMERS: TorLldpTimers = Object.freeze({
+  intervalMs: 5000,
+  fastCount: 4,
+  fastIntervalMs: 1000,
+  hold: 4,
+})
 
 export interface HeardStation {
   readonly mac: string
@@ -203,7 +208,11 @@ export class TorLldp {
     this.renegotiate()
     this.stats.stationChanges++
     const negotiated = this.negotiated as EvbNegotiated
-    this.onStation({change: fromStation ? 'changed' : 'appeared', station: this.heardStation as HeardStation, negotiated})
+    this.onStation({
+      change: fromStation ? 'changed' : 'appeared',
+      station: this.heardStation as HeardStation,
+      negotiated,
+    })
   }
 
   /**

@@ -44,7 +44,10 @@ const LOCAL_ID = /^[0-9a-f]{32}$/i
 export function parseInteger(name: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new TorOptionError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`, {name, value})
+    throw new TorOptionError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`, {
+      name,
+      value,
+    })
   }
   return n
 }
@@ -53,7 +56,10 @@ export function parseInteger(name: string, value: unknown, min: number, max: num
 export function parseShare(name: string, value: unknown): number {
   const n = typeof value === 'string' && /^\d*\.?\d+$/.test(value.trim()) ? Number(value.trim()) : value
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 1) {
-    throw new TorOptionError(`${name} must be a share from 0 to 1 (0.1 = one in ten), got ${JSON.stringify(value)}`, {name, value})
+    throw new TorOptionError(`${name} must be a share from 0 to 1 (0.1 = one in ten), got ${JSON.stringify(value)}`, {
+      name,
+      value,
+    })
   }
   return n
 }
@@ -64,7 +70,10 @@ export function parseVlanPool(text: string): VlanPolicy {
   const from = m ? Number(m[1]) : NaN
   const to = m ? Number(m[2]) : NaN
   if (!m || from < 2 || to > 4094 || from > to) {
-    throw new TorOptionError(`a VLAN pool is FROM-TO with 2 ≤ FROM ≤ TO ≤ 4094 (e.g. 100-199), got ${JSON.stringify(text)}`, {text})
+    throw new TorOptionError(
+      `a VLAN pool is FROM-TO with 2 ≤ FROM ≤ TO ≤ 4094 (e.g. 100-199), got ${JSON.stringify(text)}`,
+      {text},
+    )
   }
   return {kind: 'pool', from, to}
 }
@@ -97,7 +106,10 @@ export function parseVsiid(text: unknown): Vsiid {
   // as the decoder prints it (RFC 5952), so it compares equal to what the bridge holds
   if (format === 'ipv6' && isIPv6(value)) return {format, address: value.toLowerCase()}
   if (format === 'local' && LOCAL_ID.test(value)) return {format, id: value.toLowerCase()}
-  throw new TorOptionError(`${JSON.stringify(text)} is not a VSIID (a UUID, or uuid:/mac:/ipv4:/ipv6:/local: followed by one)`, {text})
+  throw new TorOptionError(
+    `${JSON.stringify(text)} is not a VSIID (a UUID, or uuid:/mac:/ipv4:/ipv6:/local: followed by one)`,
+    {text},
+  )
 }
 
 /** VSIIDs from one text or a list of them (control-socket parameters). */
@@ -121,14 +133,17 @@ export function parseFaults(json: unknown): BridgeFaults {
   const faults: {-readonly [K in keyof BridgeFaults]: BridgeFaults[K]} = {}
   if (o.dropAckRate !== undefined) faults.dropAckRate = parseShare('dropAckRate', o.dropAckRate)
   if (o.dropResponseRate !== undefined) faults.dropResponseRate = parseShare('dropResponseRate', o.dropResponseRate)
-  if (o.responseDelayMs !== undefined) faults.responseDelayMs = parseInteger('responseDelayMs', o.responseDelayMs, 0, MAX_RESPONSE_DELAY_MS)
+  if (o.responseDelayMs !== undefined)
+    faults.responseDelayMs = parseInteger('responseDelayMs', o.responseDelayMs, 0, MAX_RESPONSE_DELAY_MS)
   if (o.reject !== undefined && o.reject !== null) faults.reject = parseReject(o.reject)
   return faults
 }
 
 function parseReject(json: unknown): RejectFault {
   const o = objectWith(json, 'reject', ['code', 'hard', 'keep', 'rate', 'match'])
-  const reject: {-readonly [K in keyof RejectFault]: RejectFault[K]} = {code: parseInteger('reject.code', o.code, 1, 15)}
+  const reject: {-readonly [K in keyof RejectFault]: RejectFault[K]} = {
+    code: parseInteger('reject.code', o.code, 1, 15),
+  }
   if (o.hard !== undefined) reject.hard = bool('reject.hard', o.hard)
   if (o.keep !== undefined) reject.keep = bool('reject.keep', o.keep)
   if (o.rate !== undefined) reject.rate = parseShare('reject.rate', o.rate)
@@ -170,11 +185,13 @@ function objectWith(json: unknown, what: string, keys: readonly string[]): Recor
     throw new TorOptionError(`${what} must be a JSON object, got ${JSON.stringify(json)}`)
   }
   const extra = Object.keys(json).filter((k) => !keys.includes(k))
-  if (extra.length > 0) throw new TorOptionError(`${what} has unknown keys ${extra.join(', ')} (known: ${keys.join(', ')})`, {extra})
+  if (extra.length > 0)
+    throw new TorOptionError(`${what} has unknown keys ${extra.join(', ')} (known: ${keys.join(', ')})`, {extra})
   return json as Record<string, unknown>
 }
 
 function bool(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TorOptionError(`${name} must be true or false, got ${JSON.stringify(value)}`)
+  if (typeof value !== 'boolean')
+    throw new TorOptionError(`${name} must be true or false, got ${JSON.stringify(value)}`)
   return value
 }

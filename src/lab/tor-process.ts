@@ -32,7 +32,10 @@ export interface TorProcess {
   readonly log: string
   /** The index the next event will have: pass it as `from` to wait only for later events. */
   mark(): number
-  waitForEvent(match: (event: TorProcessEvent) => boolean, opts?: {from?: number; timeoutMs?: number; what?: string}): Promise<TorProcessEvent>
+  waitForEvent(
+    match: (event: TorProcessEvent) => boolean,
+    opts?: {from?: number; timeoutMs?: number; what?: string},
+  ): Promise<TorProcessEvent>
   /** A control-socket call (status, vsis, deassociate, change-vlan, set-faults). */
   call(method: string, params?: unknown): Promise<unknown>
   /** SIGTERM (it sends its shutdown LLDPDU), then the exit status. */
@@ -41,8 +44,9 @@ export interface TorProcess {
 
 /** bin/run.js of the package this file belongs to (from src/ or dist/src/). */
 function cliPath(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; ) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'run.js'))) return join(dir, 'bin', 'run.js')
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'run.js')))
+      return join(dir, 'bin', 'run.js')
     const parent = dirname(dir)
     if (parent === dir) throw new LabError('LAB_NO_CLI', 'cannot find bin/run.js above src/lab')
     dir = parent
@@ -53,9 +57,23 @@ function cliPath(): string {
 export async function startTorSimulator(lab: Lab, ns: string, opts: TorProcessOptions): Promise<TorProcess> {
   const ifname = validateIfName(opts.ifname)
   const controlPath = opts.controlPath ?? join(await lab.tempDir('tor'), 'tor.sock')
-  const argv = [process.execPath, cliPath(), 'lab', 'tor', '--interface', ifname, '--control', controlPath, '--json-events', ...(opts.args ?? [])]
+  const argv = [
+    process.execPath,
+    cliPath(),
+    'lab',
+    'tor',
+    '--interface',
+    ifname,
+    '--control',
+    controlPath,
+    '--json-events',
+    ...(opts.args ?? []),
+  ]
   // The compiled CLI: under vitest NODE_ENV=test would make oclif look for TypeScript sources.
-  const proc: LabProcess = lab.spawn(ns, argv, {env: {...process.env, NODE_ENV: 'production'}, stdio: ['ignore', 'pipe', 'pipe']})
+  const proc: LabProcess = lab.spawn(ns, argv, {
+    env: {...process.env, NODE_ENV: 'production'},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const events: TorProcessEvent[] = []
   let log = ''
   const waiters = new Set<() => void>()
@@ -75,12 +93,18 @@ export async function startTorSimulator(lab: Lab, ns: string, opts: TorProcessOp
     wake()
   })
 
-  const waitForEvent: TorProcess['waitForEvent'] = (match, {from = 0, timeoutMs = 10_000, what = 'a ToR simulator event'} = {}) =>
+  const waitForEvent: TorProcess['waitForEvent'] = (
+    match,
+    {from = 0, timeoutMs = 10_000, what = 'a ToR simulator event'} = {},
+  ) =>
     new Promise((resolve, reject) => {
       const check = () => {
         const found = events.slice(from).find(match)
         if (found) finish(() => resolve(found))
-        else if (exited) finish(() => reject(new LabError('LAB_PEER_EXITED', `the ToR simulator exited while waiting for ${what}; log:\n${log}`)))
+        else if (exited)
+          finish(() =>
+            reject(new LabError('LAB_PEER_EXITED', `the ToR simulator exited while waiting for ${what}; log:\n${log}`)),
+          )
       }
       const timer = setTimeout(() => finish(() => reject(new LabTimeoutError(what, timeoutMs, {log}))), timeoutMs)
       const finish = (fn: () => void) => {

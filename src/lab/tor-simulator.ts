@@ -11,7 +11,13 @@
  */
 import {randomInt} from 'node:crypto'
 import {readFileSync, renameSync, writeFileSync} from 'node:fs'
-import {ETHERTYPE_ECP, ETHERTYPE_LLDP, LLDP_AGENT_ADDRESSES, NEAREST_CUSTOMER_BRIDGE, normalizeMac} from '../core/ethernet.js'
+import {
+  ETHERTYPE_ECP,
+  ETHERTYPE_LLDP,
+  LLDP_AGENT_ADDRESSES,
+  NEAREST_CUSTOMER_BRIDGE,
+  normalizeMac,
+} from '../core/ethernet.js'
 import {errorMessage, VdpAgentError} from '../errors.js'
 import type {EvbTlv} from '../lldp/index.js'
 import type {EvbBridgePolicy} from '../lldp-agent/evb-negotiation.js'
@@ -45,7 +51,11 @@ import {
 import {type EvbNegotiated, type EvbValues, evbValuesOf} from '../model/evb.js'
 
 /** lldpad's bridge defaults (R 3, RTE 8, RWD 20, RKA 20), reflective relay and group IDs offered. */
-export const DEFAULT_TOR_EVB_POLICY: EvbBridgePolicy = Object.freeze({...LLDPAD_DEFAULT_EVB, rrCapable: true, groupId: true})
+export const DEFAULT_TOR_EVB_POLICY: EvbBridgePolicy = Object.freeze({
+  ...LLDPAD_DEFAULT_EVB,
+  rrCapable: true,
+  groupId: true,
+})
 
 /**
  * lldpad parses each received VDPDU 2 ms after ACKing it, from a single buffer: a second ECPDU inside that
@@ -95,7 +105,12 @@ export type TorEvent =
       readonly station: EvbTlv
       readonly negotiated: EvbNegotiated
     }
-  | {readonly type: 'station'; readonly change: 'gone'; readonly stationMac: string; readonly reason: 'shutdown' | 'expired' | 'evb-withdrawn'}
+  | {
+      readonly type: 'station'
+      readonly change: 'gone'
+      readonly stationMac: string
+      readonly reason: 'shutdown' | 'expired' | 'evb-withdrawn'
+    }
   | {
       readonly type: 'associated' | 'preassociated'
       /** The VSIID key ("uuid:…"). */
@@ -219,7 +234,11 @@ export class TorSimulator {
       snapshots = (JSON.parse(text) as {vsis: BridgeVsiSnapshot[]}).vsis
       this.bridge.restore(snapshots)
     } catch (err) {
-      throw new TorSimulatorError('TOR_STATE_FILE', `the state file ${this.stateFile} cannot be read: ${errorMessage(err)}`, {file: this.stateFile})
+      throw new TorSimulatorError(
+        'TOR_STATE_FILE',
+        `the state file ${this.stateFile} cannot be read: ${errorMessage(err)}`,
+        {file: this.stateFile},
+      )
     }
     this.onEvent({type: 'restored', vsis: snapshots.length, file: this.stateFile})
   }
@@ -356,7 +375,13 @@ export class TorSimulator {
       this.params = params
       this.bridge.setParams(params)
     }
-    this.onEvent({type: 'station', change: change.change, stationMac: change.station.mac, station: change.station.evb, negotiated: change.negotiated})
+    this.onEvent({
+      type: 'station',
+      change: change.change,
+      stationMac: change.station.mac,
+      station: change.station.evb,
+      negotiated: change.negotiated,
+    })
   }
 
   private onBridgeEvent(event: BridgeEvent): void {
@@ -402,4 +427,3 @@ export class TorSimulator {
 function sameParams(a: EvbValues, b: EvbValues): boolean {
   return a.retries === b.retries && a.rte === b.rte && a.rwd === b.rwd && a.rka === b.rka
 }
-

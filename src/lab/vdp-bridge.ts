@@ -49,7 +49,8 @@ import type {EvbValues} from '../model/evb.js'
 /** A bad bridge setting: VLAN_POOL_INVALID, VLAN_INVALID. */
 export class VdpBridgeError extends VdpAgentError {}
 
-export type VlanPolicy = {readonly kind: 'segment'} | {readonly kind: 'pool'; readonly from: number; readonly to: number}
+export type VlanPolicy =
+  {readonly kind: 'segment'} | {readonly kind: 'pool'; readonly from: number; readonly to: number}
 
 export interface RejectFault {
   /** Error code 1–15 to answer with. */
@@ -127,7 +128,12 @@ export interface BridgeVsiSnapshot {
 }
 
 export type BridgeEvent =
-  | {readonly type: 'associated' | 'preassociated'; readonly key: string; readonly vids: number[]; readonly first: boolean}
+  | {
+      readonly type: 'associated' | 'preassociated'
+      readonly key: string
+      readonly vids: number[]
+      readonly first: boolean
+    }
   | {readonly type: 'deassociated'; readonly key: string; readonly initiator: 'station' | 'bridge' | 'expired'}
   | {readonly type: 'rejected'; readonly key: string; readonly code: number; readonly keep: boolean}
   | {readonly type: 'ignored'; readonly key: string; readonly why: string}
@@ -312,7 +318,25 @@ export class VdpBridge {
   restore(snapshots: readonly BridgeVsiSnapshot[]): void {
     for (const snap of snapshots) {
       const managerId = Buffer.from(snap.managerId, 'hex')
-      const org = snap.org ? groupVsiTlvs(decodeVdpdu(Buffer.concat([encodeTlv({kind: 'manager-id', managerId}), encodeTlv({kind: 'vsi', mode: snap.mode, status: SUCCESS_STATUS, typeId: snap.typeId, typeVersion: snap.typeVersion, vsiid: snap.vsiid, filter: snap.filter}), Buffer.from(snap.org, 'hex')])).tlvs)[0]?.org ?? [] : []
+      const org = snap.org
+        ? (groupVsiTlvs(
+            decodeVdpdu(
+              Buffer.concat([
+                encodeTlv({kind: 'manager-id', managerId}),
+                encodeTlv({
+                  kind: 'vsi',
+                  mode: snap.mode,
+                  status: SUCCESS_STATUS,
+                  typeId: snap.typeId,
+                  typeVersion: snap.typeVersion,
+                  vsiid: snap.vsiid,
+                  filter: snap.filter,
+                }),
+                Buffer.from(snap.org, 'hex'),
+              ]),
+            ).tlvs,
+          )[0]?.org ?? [])
+        : []
       const vsi: BridgeVsi = {
         key: vsiidKey(snap.vsiid),
         managerId,
@@ -359,7 +383,12 @@ export class VdpBridge {
       const vsi = this.table.get(vsiidKey(vsiid))
       if (vsi === undefined) continue
       this.forget(vsi)
-      out.push(outgoing(vsi.managerId, vsiTlv(vsi, 'deassoc', {kind: 'request', migratingTo: false, migratingFrom: false, reason: 0})))
+      out.push(
+        outgoing(
+          vsi.managerId,
+          vsiTlv(vsi, 'deassoc', {kind: 'request', migratingTo: false, migratingFrom: false, reason: 0}),
+        ),
+      )
       this.stats.unsolicitedDeassociations++
       this.onEvent({type: 'deassociated', key: vsi.key, initiator: 'bridge'})
     }
@@ -446,7 +475,11 @@ export class VdpBridge {
       this.stats.ignoredMismatches++
       existing.wedged = true
       this.expiry.cancel(existing)
-      this.onEvent({type: 'ignored', key, why: 'the filter differs from the one held (lldpad: "TODO mismatch filter data")'})
+      this.onEvent({
+        type: 'ignored',
+        key,
+        why: 'the filter differs from the one held (lldpad: "TODO mismatch filter data")',
+      })
       return undefined
     }
     const reject = this.faults.reject
@@ -537,11 +570,16 @@ export class VdpBridge {
       const held = previous?.filter.entries[i]?.vid
       const told = previous?.announced.entries[i]?.vid
       const carriesOver = entry.vid === 0 || entry.vid === held || entry.vid === told
-      const forced = previous?.pinnedVid ?? (entry.groupId !== undefined ? this.groupVids.get(entry.groupId) : undefined)
+      const forced =
+        previous?.pinnedVid ?? (entry.groupId !== undefined ? this.groupVids.get(entry.groupId) : undefined)
       let vid = entry.vid
       let allocation: string | undefined
       if (forced !== undefined && carriesOver) vid = forced
-      else if (carriesOver && this.policy.kind === 'pool' && (entry.vid === 0 || previous?.allocations[i] !== undefined)) {
+      else if (
+        carriesOver &&
+        this.policy.kind === 'pool' &&
+        (entry.vid === 0 || previous?.allocations[i] !== undefined)
+      ) {
         allocation = entry.groupId !== undefined ? `group:${entry.groupId}` : `type:${request.typeId}`
         const got = this.allocate(allocation)
         if (got === undefined) {
@@ -583,7 +621,8 @@ export class VdpBridge {
 
   private touch(vsi: BridgeVsi): void {
     vsi.wedged = undefined
-    if (this.expire) this.expiry.schedule(vsi, this.clock.now() + toutKeepAlive(this.evb.retries, this.evb.rte, this.evb.rka))
+    if (this.expire)
+      this.expiry.schedule(vsi, this.clock.now() + toutKeepAlive(this.evb.retries, this.evb.rte, this.evb.rka))
   }
 
   private forget(vsi: BridgeVsi): void {
@@ -600,7 +639,12 @@ export class VdpBridge {
       this.forget(vsi)
       this.stats.expired++
       this.onEvent({type: 'deassociated', key: vsi.key, initiator: 'expired'})
-      out.push(outgoing(vsi.managerId, vsiTlv(vsi, 'deassoc', {kind: 'request', migratingTo: false, migratingFrom: false, reason: 0})))
+      out.push(
+        outgoing(
+          vsi.managerId,
+          vsiTlv(vsi, 'deassoc', {kind: 'request', migratingTo: false, migratingFrom: false, reason: 0}),
+        ),
+      )
     }
     this.stats.unsolicitedDeassociations += out.length
     this.sendTlvs(out)
@@ -750,10 +794,14 @@ function checkPolicy(policy: VlanPolicy): VlanPolicy {
   if (policy.kind === 'pool') {
     const {from, to} = policy
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 2 || to > 4094 || from > to) {
-      throw new VdpBridgeError('VLAN_POOL_INVALID', `a VLAN pool must satisfy 2 ≤ from ≤ to ≤ 4094, got ${from}..${to}`, {
-        from,
-        to,
-      })
+      throw new VdpBridgeError(
+        'VLAN_POOL_INVALID',
+        `a VLAN pool must satisfy 2 ≤ from ≤ to ≤ 4094, got ${from}..${to}`,
+        {
+          from,
+          to,
+        },
+      )
     }
   }
   return policy

@@ -14,7 +14,13 @@ export class DiscardLog {
   constructor(private readonly log: Logger) {}
 
   /** `level` debug for drops that are no fault (our own frame looped back by a hairpinning bridge). */
-  note(now: number, ifname: string, rule: string, details: Record<string, unknown>, level: 'warn' | 'debug' = 'warn'): void {
+  note(
+    now: number,
+    ifname: string,
+    rule: string,
+    details: Record<string, unknown>,
+    level: 'warn' | 'debug' = 'warn',
+  ): void {
     const key = `${ifname}\u0000${rule}`
     const entry = this.last.get(key)
     if (entry && now - entry.at < DISCARD_LOG_INTERVAL_MS) {

@@ -64,7 +64,10 @@ export interface EvbBridgePolicy extends EvbValues {
  * the station-status octet is echoed, RRCTR is set when the station requests reflective relay and the
  * bridge can do it, and each value is the larger of both sides with ROL marking the station's win.
  */
-export function negotiateEvbBridge(policy: EvbBridgePolicy, station?: EvbTlv): {bridge: EvbTlv; negotiated?: EvbNegotiated} {
+export function negotiateEvbBridge(
+  policy: EvbBridgePolicy,
+  station?: EvbTlv,
+): {bridge: EvbTlv; negotiated?: EvbNegotiated} {
   const pick = (local: number, remote: number | undefined) => (remote === undefined ? local : Math.max(local, remote))
   const bridge: EvbTlv = {
     bgid: policy.groupId,
@@ -84,7 +87,14 @@ export function negotiateEvbBridge(policy: EvbBridgePolicy, station?: EvbTlv): {
   if (!station) return {bridge}
   return {
     bridge,
-    negotiated: {retries: bridge.retries, rte: bridge.rte, rwd: bridge.rwd, rka: bridge.rka, groupIds: policy.groupId && station.sgid, reflectiveRelay: bridge.rrctr},
+    negotiated: {
+      retries: bridge.retries,
+      rte: bridge.rte,
+      rwd: bridge.rwd,
+      rka: bridge.rka,
+      groupIds: policy.groupId && station.sgid,
+      reflectiveRelay: bridge.rrctr,
+    },
   }
 }
 
@@ -107,11 +117,13 @@ export function echoesStation(bridge: EvbTlv): boolean {
  * appearing, or following the station's TLV (RRSTAT 3 then 0/1, values rising to the station's), is not one.
  */
 export function bridgeRestartSign(before: EvbTlv, now: EvbTlv): string | undefined {
-  if (before.mode !== now.mode || before.bgid !== now.bgid || before.rrcap !== now.rrcap) return 'its own EVB settings changed (mode, BGID, RRCAP)'
+  if (before.mode !== now.mode || before.bgid !== now.bgid || before.rrcap !== now.rrcap)
+    return 'its own EVB settings changed (mode, BGID, RRCAP)'
   const heardBefore = echoesStation(before)
   const heardNow = echoesStation(now)
   if (heardBefore && !heardNow) return 'its EVB TLV no longer echoes our station status'
-  const sameValues = before.retries === now.retries && before.rte === now.rte && before.rwd === now.rwd && before.rka === now.rka
+  const sameValues =
+    before.retries === now.retries && before.rte === now.rte && before.rwd === now.rwd && before.rka === now.rka
   if (!heardBefore && !heardNow && !sameValues) return 'its own R, RTE, RWD or RKA changed'
   return undefined
 }

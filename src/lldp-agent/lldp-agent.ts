@@ -25,8 +25,10 @@ const AGENT_ADDRESSES: ReadonlySet<string> = new Set(LLDP_AGENT_ADDRESSES)
 export const LLDP_AGENT_DISCARD_RULES = {
   'own-frame': 'our own LLDPDU looped back (a hairpinning bridge, loopback)',
   'unknown-destination': 'not addressed to an 802.1AB LLDP agent (01:80:c2:00:00:00, :03 or :0e)',
-  'too-many-neighbors': 'the port already holds the bound of neighbours and the sender is not an EVB bridge (802.1AB tooManyNeighbors)',
-  'receive-queue-full': 'dropped by the kernel before we read it: the socket receive queue was full (PACKET_STATISTICS tp_drops)',
+  'too-many-neighbors':
+    'the port already holds the bound of neighbours and the sender is not an EVB bridge (802.1AB tooManyNeighbors)',
+  'receive-queue-full':
+    'dropped by the kernel before we read it: the socket receive queue was full (PACKET_STATISTICS tp_drops)',
   'frame-too-large': 'larger than the 64 KiB receive buffer (no LLDPDU is)',
 } as const
 
@@ -141,7 +143,9 @@ export class LldpAgent extends EventEmitter<LldpAgentEvents> {
     // On the next turn: the uplink decision made in the same turn (start-up) puts the uplink in `tx` first.
     this.helloTimer ??= this.deps.clock.setTimer(0, () => {
       this.helloTimer = undefined
-      for (const port of this.helloDue) if (this.rx.has(port) && !this.tx.has(port)) this.send(port, advertisedTtl(this.settings.txIntervalSeconds, this.settings.txHold), false)
+      for (const port of this.helloDue)
+        if (this.rx.has(port) && !this.tx.has(port))
+          this.send(port, advertisedTtl(this.settings.txIntervalSeconds, this.settings.txHold), false)
       this.helloDue.clear()
     })
   }
@@ -220,7 +224,8 @@ export class LldpAgent extends EventEmitter<LldpAgentEvents> {
     const st = this.rx.get(ifname)?.stats()
     return {
       'receive-queue-full': closed['receive-queue-full'] + (st?.kernelDrops ?? 0),
-      'frame-too-large': closed['frame-too-large'] + ((st as {framesOversize?: number} | undefined)?.framesOversize ?? 0),
+      'frame-too-large':
+        closed['frame-too-large'] + ((st as {framesOversize?: number} | undefined)?.framesOversize ?? 0),
     }
   }
 
@@ -276,14 +281,21 @@ export class LldpAgent extends EventEmitter<LldpAgentEvents> {
     // The same bytes from the same sender to the same agent: only the TTL restarts, no decode (the receive hot path).
     const senderKey = `${ifname}|${scan.dst}|${scan.src}`
     const last = this.fastPath.get(senderKey)
-    if (last && this.table.has(last.key) && last.frame.equals(frame)) return this.apply(this.table.refresh(last.key, now))
+    if (last && this.table.has(last.key) && last.frame.equals(frame))
+      return this.apply(this.table.refresh(last.key, now))
     let pdu
     try {
       pdu = decodeLldpFrame(frame)
     } catch (err) {
       return this.discard(ifname, stats, err instanceof LldpDecodeError ? err.rule : 'internal-error', frame)
     }
-    if (pdu.discardRequired) return this.discard(ifname, stats, pdu.warnings.find((w) => w.action === 'discard-lldpdu')?.rule ?? 'internal-error', frame)
+    if (pdu.discardRequired)
+      return this.discard(
+        ifname,
+        stats,
+        pdu.warnings.find((w) => w.action === 'discard-lldpdu')?.rule ?? 'internal-error',
+        frame,
+      )
     const refusedBefore = this.table.tooManyNeighbors
     const events = this.table.receive(ifname, scan.src, pdu, now)
     if (this.table.tooManyNeighbors !== refusedBefore) return this.discard(ifname, stats, 'too-many-neighbors', frame)
@@ -300,7 +312,13 @@ export class LldpAgent extends EventEmitter<LldpAgentEvents> {
     stats.rxDiscarded++
     stats.rxDiscardedByRule[rule] = (stats.rxDiscardedByRule[rule] ?? 0) + 1
     const src = frame.length >= 12 ? formatMac(frame.subarray(6, 12)) : undefined
-    this.discardLog.note(this.deps.clock.now(), ifname, rule, {src, length: frame.length}, rule === 'own-frame' ? 'debug' : 'warn')
+    this.discardLog.note(
+      this.deps.clock.now(),
+      ifname,
+      rule,
+      {src, length: frame.length},
+      rule === 'own-frame' ? 'debug' : 'warn',
+    )
   }
 
   private apply(events: NeighborEvent[]): void {
@@ -312,7 +330,8 @@ export class LldpAgent extends EventEmitter<LldpAgentEvents> {
     }
     this.scheduleExpiry()
     for (const e of events) {
-      if (this.tx.has(e.neighbor.ifname) && (e.type !== 'updated' || e.changed)) this.updateNegotiation(e.neighbor.ifname)
+      if (this.tx.has(e.neighbor.ifname) && (e.type !== 'updated' || e.changed))
+        this.updateNegotiation(e.neighbor.ifname)
     }
     this.emit('neighbors', events)
   }
@@ -334,7 +353,11 @@ export class LldpAgent extends EventEmitter<LldpAgentEvents> {
 
   private txTimers() {
     const s = this.settings
-    return {intervalMs: s.txIntervalSeconds * 1000, fastCount: s.txFastCount, fastIntervalMs: s.txFastIntervalSeconds * 1000}
+    return {
+      intervalMs: s.txIntervalSeconds * 1000,
+      fastCount: s.txFastCount,
+      fastIntervalMs: s.txFastIntervalSeconds * 1000,
+    }
   }
 
   private scheduleTx(): void {
@@ -350,7 +373,8 @@ export class LldpAgent extends EventEmitter<LldpAgentEvents> {
     this.txTimer = undefined
     const now = this.deps.clock.now()
     for (const port of this.tx.values()) {
-      if (port.schedule.takeSlot(now)) this.send(port.ifname, advertisedTtl(this.settings.txIntervalSeconds, this.settings.txHold))
+      if (port.schedule.takeSlot(now))
+        this.send(port.ifname, advertisedTtl(this.settings.txIntervalSeconds, this.settings.txHold))
     }
     this.scheduleTx()
   }
@@ -436,7 +460,10 @@ function brokenRule(frame: Buffer): string {
 }
 
 /** All interfaces' discards added up, by rule (the status line and, later, metrics). */
-export function discardTotals(interfaces: Record<string, LldpInterfaceStats>): {total: number; byRule: Record<string, number>} {
+export function discardTotals(interfaces: Record<string, LldpInterfaceStats>): {
+  total: number
+  byRule: Record<string, number>
+} {
   const byRule: Record<string, number> = {}
   let total = 0
   for (const s of Object.values(interfaces)) {

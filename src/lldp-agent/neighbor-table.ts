@@ -26,16 +26,32 @@ function idText(id: LldpId): string {
 }
 
 /** One remote-database entry: local port, LLDP agent (destination group address), MSAP. */
-function msapKey(ifname: string, destAddress: string, chassisSubtype: number, chassisId: string, portSubtype: number, portId: string): string {
+function msapKey(
+  ifname: string,
+  destAddress: string,
+  chassisSubtype: number,
+  chassisId: string,
+  portSubtype: number,
+  portId: string,
+): string {
   return `${ifname}\u0000${destAddress}\u0000${chassisSubtype}:${chassisId}\u0000${portSubtype}:${portId}`
 }
 
-export function neighborKey(n: Pick<NeighborRecord, 'ifname' | 'destAddress' | 'chassisSubtype' | 'chassisId' | 'portSubtype' | 'portId'>): string {
+export function neighborKey(
+  n: Pick<NeighborRecord, 'ifname' | 'destAddress' | 'chassisSubtype' | 'chassisId' | 'portSubtype' | 'portId'>,
+): string {
   return msapKey(n.ifname, n.destAddress, n.chassisSubtype, n.chassisId, n.portSubtype, n.portId)
 }
 
 /** JSON-safe copies of the parts we keep (decoded values may be views into a reused receive buffer). */
-function toRecord(ifname: string, destAddress: string, srcMac: string, pdu: Lldpdu, now: number, firstSeen: number): NeighborRecord {
+function toRecord(
+  ifname: string,
+  destAddress: string,
+  srcMac: string,
+  pdu: Lldpdu,
+  now: number,
+  firstSeen: number,
+): NeighborRecord {
   return {
     ifname,
     destAddress,
@@ -49,8 +65,15 @@ function toRecord(ifname: string, destAddress: string, srcMac: string, pdu: Lldp
     systemName: pdu.systemName ?? null,
     systemDescription: pdu.systemDescription ?? null,
     portDescription: pdu.portDescription ?? null,
-    mgmtAddresses: pdu.managementAddresses.map((m) => ({family: m.address.familyName, address: m.address.address, ifSubtype: m.interfaceSubtype, ifNumber: m.interfaceNumber})),
-    capabilities: pdu.capabilities ? {supported: pdu.capabilities.supportedNames, enabled: pdu.capabilities.enabledNames} : null,
+    mgmtAddresses: pdu.managementAddresses.map((m) => ({
+      family: m.address.familyName,
+      address: m.address.address,
+      ifSubtype: m.interfaceSubtype,
+      ifNumber: m.interfaceNumber,
+    })),
+    capabilities: pdu.capabilities
+      ? {supported: pdu.capabilities.supportedNames, enabled: pdu.capabilities.enabledNames}
+      : null,
     evb: pdu.evb ? {...pdu.evb} : null,
     firstSeen,
     lastSeen: now,
@@ -62,7 +85,8 @@ function evictionCandidate(onPort: NeighborRecord[]): NeighborRecord | undefined
   let victim: NeighborRecord | undefined
   for (const n of onPort) {
     if (isEvbBridgeNeighbor(n)) continue
-    if (!victim || n.lastSeen < victim.lastSeen || (n.lastSeen === victim.lastSeen && n.expiresAt > victim.expiresAt)) victim = n
+    if (!victim || n.lastSeen < victim.lastSeen || (n.lastSeen === victim.lastSeen && n.expiresAt > victim.expiresAt))
+      victim = n
   }
   return victim
 }
@@ -98,7 +122,9 @@ export class NeighborTable {
    * bridges first, then the most recently heard). Returns the records left out, for the caller to delete.
    */
   restore(records: NeighborRecord[], now: number): NeighborRecord[] {
-    const ranked = [...records].sort((a, b) => Number(isEvbBridgeNeighbor(b)) - Number(isEvbBridgeNeighbor(a)) || b.lastSeen - a.lastSeen)
+    const ranked = [...records].sort(
+      (a, b) => Number(isEvbBridgeNeighbor(b)) - Number(isEvbBridgeNeighbor(a)) || b.lastSeen - a.lastSeen,
+    )
     const perPort = new Map<string, number>()
     const skipped: NeighborRecord[] = []
     for (const r of ranked) {
@@ -127,7 +153,14 @@ export class NeighborTable {
 
   /** Apply a received LLDPDU; `pdu.dst` (its destination group address) names the LLDP agent. */
   receive(ifname: string, srcMac: string, pdu: Lldpdu & {dst: string}, now: number): NeighborEvent[] {
-    const key = msapKey(ifname, pdu.dst, pdu.chassisId.subtype, idText(pdu.chassisId), pdu.portId.subtype, idText(pdu.portId))
+    const key = msapKey(
+      ifname,
+      pdu.dst,
+      pdu.chassisId.subtype,
+      idText(pdu.chassisId),
+      pdu.portId.subtype,
+      idText(pdu.portId),
+    )
     const existing = this.byKey.get(key)
     if (pdu.isShutdown) {
       if (!existing) return []
@@ -149,7 +182,11 @@ export class NeighborTable {
       }
     }
     this.byKey.set(key, record)
-    events.push(existing ? {type: 'updated', neighbor: record, changed: !sameContent(existing, record)} : {type: 'added', neighbor: record})
+    events.push(
+      existing
+        ? {type: 'updated', neighbor: record, changed: !sameContent(existing, record)}
+        : {type: 'added', neighbor: record},
+    )
     return events
   }
 

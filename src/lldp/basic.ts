@@ -6,15 +6,38 @@
 import {formatMac} from '../core/ethernet.js'
 import type {DecodeContext} from './context.js'
 import {
-  bitNames, decodeOid, decodeText, lastTextEncoding, encodeOid, formatIpv4, formatIpv6, hex, isPrintableText,
-  macOctets, parseHex, parseIpv4, parseIpv6,
+  bitNames,
+  decodeOid,
+  decodeText,
+  lastTextEncoding,
+  encodeOid,
+  formatIpv4,
+  formatIpv6,
+  hex,
+  isPrintableText,
+  macOctets,
+  parseHex,
+  parseIpv4,
+  parseIpv6,
 } from './octets.js'
 import {
-  addressFamilyName, chassisIdSubtypeName, interfaceSubtypeName, portIdSubtypeName, SYSTEM_CAPABILITY_BITS,
+  addressFamilyName,
+  chassisIdSubtypeName,
+  interfaceSubtypeName,
+  portIdSubtypeName,
+  SYSTEM_CAPABILITY_BITS,
 } from './names.js'
 import type {
-  ChassisIdTlv, LldpId, LldpTlv, ManagementAddress, ManagementAddressTlv, NetworkAddress, PortIdTlv,
-  SystemCapabilitiesTlv, TextTlv, TtlTlv,
+  ChassisIdTlv,
+  LldpId,
+  LldpTlv,
+  ManagementAddress,
+  ManagementAddressTlv,
+  NetworkAddress,
+  PortIdTlv,
+  SystemCapabilitiesTlv,
+  TextTlv,
+  TtlTlv,
 } from './types.js'
 import type {OctetWriter} from './writer.js'
 
@@ -35,14 +58,26 @@ export const ADDRESS_FAMILY_802 = 6
 
 /** The address length a family fixes (IANA address family numbers), or undefined when it does not fix one. */
 export function networkAddressLength(family: number): number | undefined {
-  return family === ADDRESS_FAMILY_IPV4 ? 4 : family === ADDRESS_FAMILY_IPV6 ? 16 : family === ADDRESS_FAMILY_802 ? 6 : undefined
+  return family === ADDRESS_FAMILY_IPV4
+    ? 4
+    : family === ADDRESS_FAMILY_IPV6
+      ? 16
+      : family === ADDRESS_FAMILY_802
+        ? 6
+        : undefined
 }
 
 /**
  * [familyAt, end): the family octet followed by the address. An address whose length does not fit its family
  * (or that is empty) is kept as hex octets and reported as 'network-address-length' when a context is given.
  */
-function decodeNetworkAddress(buf: Buffer, familyAt: number, end: number, ctx?: DecodeContext, what = 'network address'): NetworkAddress {
+function decodeNetworkAddress(
+  buf: Buffer,
+  familyAt: number,
+  end: number,
+  ctx?: DecodeContext,
+  what = 'network address',
+): NetworkAddress {
   const family = buf[familyAt]
   const start = familyAt + 1
   const n = end - start
@@ -55,7 +90,11 @@ function decodeNetworkAddress(buf: Buffer, familyAt: number, end: number, ctx?: 
   else {
     address = hex(buf, start, end)
     if (expected !== undefined || n === 0) {
-      ctx?.report('network-address-length', familyAt, `${what}: ${familyName} address of ${n} octets, expected ${expected ?? 'at least 1'}`)
+      ctx?.report(
+        'network-address-length',
+        familyAt,
+        `${what}: ${familyName} address of ${n} octets, expected ${expected ?? 'at least 1'}`,
+      )
     }
   }
   return {family, familyName, address}
@@ -79,7 +118,12 @@ function decodeIdValue(buf: Buffer, start: number, end: number, isPort: boolean,
     if (end - v === 6) return {subtype, subtypeName, encoding: 'mac', value: formatMac(buf, v)}
     ctx.report('id-value-format', start, `${isPort ? 'Port' : 'Chassis'} ID MAC address has ${end - v} octets, not 6`)
   } else if (subtype === addressSubtype) {
-    return {subtype, subtypeName, encoding: 'address', value: decodeNetworkAddress(buf, v, end, ctx, `${isPort ? 'Port' : 'Chassis'} ID`)}
+    return {
+      subtype,
+      subtypeName,
+      encoding: 'address',
+      value: decodeNetworkAddress(buf, v, end, ctx, `${isPort ? 'Port' : 'Chassis'} ID`),
+    }
   } else if (subtype === 0 || subtype > 7) {
     ctx.report('reserved-id-subtype', start, `${isPort ? 'Port' : 'Chassis'} ID subtype ${subtype} is reserved`)
   } else if (!(isPort && subtype === PORT_SUBTYPE_AGENT_CIRCUIT_ID) && isPrintableText(buf, v, end)) {
@@ -89,7 +133,14 @@ function decodeIdValue(buf: Buffer, start: number, end: number, isPort: boolean,
 }
 
 /** Chassis ID / Port ID: subtype + 1..255 octets (information string 2..256). */
-export function decodeIdTlv(type: 1 | 2, buf: Buffer, tlvAt: number, start: number, end: number, ctx: DecodeContext): LldpTlv {
+export function decodeIdTlv(
+  type: 1 | 2,
+  buf: Buffer,
+  tlvAt: number,
+  start: number,
+  end: number,
+  ctx: DecodeContext,
+): LldpTlv {
   const len = end - start
   const isPort = type === TLV_PORT_ID
   const rule = isPort ? 'port-id-length' : 'chassis-id-length'
@@ -99,7 +150,9 @@ export function decodeIdTlv(type: 1 | 2, buf: Buffer, tlvAt: number, start: numb
   }
   if (len > 256) ctx.report(rule, tlvAt, `${name} TLV length ${len} > 256`)
   const id = decodeIdValue(buf, start, end, isPort, ctx)
-  return isPort ? ({kind: 'portId', type: 2, id} satisfies PortIdTlv) : ({kind: 'chassisId', type: 1, id} satisfies ChassisIdTlv)
+  return isPort
+    ? ({kind: 'portId', type: 2, id} satisfies PortIdTlv)
+    : ({kind: 'chassisId', type: 1, id} satisfies ChassisIdTlv)
 }
 
 export function encodeIdValue(w: OctetWriter, id: LldpId): void {
@@ -123,7 +176,8 @@ export function encodeIdValue(w: OctetWriter, id: LldpId): void {
 
 export function decodeTtlTlv(buf: Buffer, tlvAt: number, start: number, end: number, ctx: DecodeContext): LldpTlv {
   const len = end - start
-  if (len < 2) return ctx.malformed('ttl-length', tlvAt, TLV_TTL, len, buf.subarray(start, end), `TTL TLV length ${len} < 2`)
+  if (len < 2)
+    return ctx.malformed('ttl-length', tlvAt, TLV_TTL, len, buf.subarray(start, end), `TTL TLV length ${len} < 2`)
   let extra: Buffer | undefined
   if (len > 2) {
     ctx.report('ttl-length', tlvAt, `TTL TLV length ${len} > 2`)
@@ -135,12 +189,29 @@ export function decodeTtlTlv(buf: Buffer, tlvAt: number, start: number, end: num
 const TEXT_KINDS = {4: 'portDescription', 5: 'systemName', 6: 'systemDescription'} as const
 
 /** Port Description, System Name, System Description: 0..255 octets of text. */
-export function decodeTextTlv(type: 4 | 5 | 6, buf: Buffer, tlvAt: number, start: number, end: number, ctx: DecodeContext): LldpTlv {
+export function decodeTextTlv(
+  type: 4 | 5 | 6,
+  buf: Buffer,
+  tlvAt: number,
+  start: number,
+  end: number,
+  ctx: DecodeContext,
+): LldpTlv {
   if (end - start > 255) {
-    return ctx.malformed('tlv-length', tlvAt, type, end - start, buf.subarray(start, end), `${TEXT_KINDS[type]} TLV length ${end - start} > 255`)
+    return ctx.malformed(
+      'tlv-length',
+      tlvAt,
+      type,
+      end - start,
+      buf.subarray(start, end),
+      `${TEXT_KINDS[type]} TLV length ${end - start} > 255`,
+    )
   }
   const value = decodeText(buf, start, end)
-  return {kind: TEXT_KINDS[type], type, value, encoding: lastTextEncoding} as TextTlv<(typeof TEXT_KINDS)[typeof type], typeof type> as LldpTlv
+  return {kind: TEXT_KINDS[type], type, value, encoding: lastTextEncoding} as TextTlv<
+    (typeof TEXT_KINDS)[typeof type],
+    typeof type
+  > as LldpTlv
 }
 
 const supportedCache = new Map<number, readonly string[]>()
@@ -149,15 +220,32 @@ export function capabilityNames(mask: number): readonly string[] {
   return bitNames(SYSTEM_CAPABILITY_BITS, supportedCache, mask)
 }
 
-export function decodeCapabilitiesTlv(buf: Buffer, tlvAt: number, start: number, end: number, ctx: DecodeContext): LldpTlv {
+export function decodeCapabilitiesTlv(
+  buf: Buffer,
+  tlvAt: number,
+  start: number,
+  end: number,
+  ctx: DecodeContext,
+): LldpTlv {
   if (end - start !== 4) {
-    return ctx.malformed('tlv-length', tlvAt, TLV_SYSTEM_CAPABILITIES, end - start, buf.subarray(start, end), `System Capabilities TLV length ${end - start} ≠ 4`)
+    return ctx.malformed(
+      'tlv-length',
+      tlvAt,
+      TLV_SYSTEM_CAPABILITIES,
+      end - start,
+      buf.subarray(start, end),
+      `System Capabilities TLV length ${end - start} ≠ 4`,
+    )
   }
   const supported = (buf[start] << 8) | buf[start + 1]
   const enabled = (buf[start + 2] << 8) | buf[start + 3]
   const unsupported = enabled & ~supported
   if (unsupported !== 0) {
-    ctx.report('capabilities-not-supported', tlvAt, `System Capabilities: enabled ${capabilityNames(unsupported).join(', ')} (0x${unsupported.toString(16).padStart(4, '0')}) not among the supported ones`)
+    ctx.report(
+      'capabilities-not-supported',
+      tlvAt,
+      `System Capabilities: enabled ${capabilityNames(unsupported).join(', ')} (0x${unsupported.toString(16).padStart(4, '0')}) not among the supported ones`,
+    )
   }
   return {
     kind: 'systemCapabilities',
@@ -174,10 +262,23 @@ export function decodeCapabilitiesTlv(buf: Buffer, tlvAt: number, start: number,
  * subtype + address, interface numbering subtype, interface number, OID length, OID. The information string is
  * 9..167 octets.
  */
-export function decodeManagementAddressTlv(buf: Buffer, tlvAt: number, start: number, end: number, ctx: DecodeContext): LldpTlv {
+export function decodeManagementAddressTlv(
+  buf: Buffer,
+  tlvAt: number,
+  start: number,
+  end: number,
+  ctx: DecodeContext,
+): LldpTlv {
   const len = end - start
   const bad = (reason: string): LldpTlv =>
-    ctx.malformed('tlv-length', tlvAt, TLV_MANAGEMENT_ADDRESS, len, buf.subarray(start, end), `Management Address TLV: ${reason}`)
+    ctx.malformed(
+      'tlv-length',
+      tlvAt,
+      TLV_MANAGEMENT_ADDRESS,
+      len,
+      buf.subarray(start, end),
+      `Management Address TLV: ${reason}`,
+    )
   if (len < 9 || len > 167) return bad(`length ${len} outside 9..167`)
   const m = buf[start]
   if (m < 2 || m > 32) return bad(`address string length ${m} outside 2..32`)

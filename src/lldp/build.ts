@@ -4,16 +4,35 @@
  */
 import {ETHERNET_MIN_FRAME_LENGTH, isMacText, type VlanTag} from '../core/ethernet.js'
 import {
-  ADDRESS_FAMILY_802, ADDRESS_FAMILY_IPV4, ADDRESS_FAMILY_IPV6, CHASSIS_SUBTYPE_MAC, CHASSIS_SUBTYPE_NETWORK_ADDRESS,
-  capabilityNames, networkAddressOctets, PORT_SUBTYPE_MAC, PORT_SUBTYPE_NETWORK_ADDRESS,
+  ADDRESS_FAMILY_802,
+  ADDRESS_FAMILY_IPV4,
+  ADDRESS_FAMILY_IPV6,
+  CHASSIS_SUBTYPE_MAC,
+  CHASSIS_SUBTYPE_NETWORK_ADDRESS,
+  capabilityNames,
+  networkAddressOctets,
+  PORT_SUBTYPE_MAC,
+  PORT_SUBTYPE_NETWORK_ADDRESS,
 } from './basic.js'
 import {encodeLldpFrame} from './encode.js'
 import {LldpEncodeError} from './errors.js'
 import {OUI_8021} from './ieee8021.js'
-import {addressFamilyName, chassisIdSubtypeName, interfaceSubtypeName, portIdSubtypeName, SYSTEM_CAPABILITY_BITS} from './names.js'
+import {
+  addressFamilyName,
+  chassisIdSubtypeName,
+  interfaceSubtypeName,
+  portIdSubtypeName,
+  SYSTEM_CAPABILITY_BITS,
+} from './names.js'
 import {encodeOid} from './octets.js'
 import type {
-  EvbTlv, LldpId, LldpTlv, MacAddress, ManagementAddressTlv, NetworkAddress, SystemCapabilitiesTlv,
+  EvbTlv,
+  LldpId,
+  LldpTlv,
+  MacAddress,
+  ManagementAddressTlv,
+  NetworkAddress,
+  SystemCapabilitiesTlv,
 } from './types.js'
 
 /** An ID as the caller knows it; the encoding is inferred from the subtype when not given. */
@@ -55,9 +74,22 @@ export function buildLldpFrame(opts: BuildLldpFrameOptions): Buffer {
     {kind: 'portId', type: 2, id: toId(opts.portId, true)},
     {kind: 'ttl', type: 3, seconds: checked(opts.ttl, 0xffff, 'TTL'), extra: undefined},
   ]
-  if (opts.portDescription !== undefined) tlvs.push({kind: 'portDescription', type: 4, value: text(opts.portDescription, 'port description'), encoding: 'utf8'})
-  if (opts.systemName !== undefined) tlvs.push({kind: 'systemName', type: 5, value: text(opts.systemName, 'system name'), encoding: 'utf8'})
-  if (opts.systemDescription !== undefined) tlvs.push({kind: 'systemDescription', type: 6, value: text(opts.systemDescription, 'system description'), encoding: 'utf8'})
+  if (opts.portDescription !== undefined)
+    tlvs.push({
+      kind: 'portDescription',
+      type: 4,
+      value: text(opts.portDescription, 'port description'),
+      encoding: 'utf8',
+    })
+  if (opts.systemName !== undefined)
+    tlvs.push({kind: 'systemName', type: 5, value: text(opts.systemName, 'system name'), encoding: 'utf8'})
+  if (opts.systemDescription !== undefined)
+    tlvs.push({
+      kind: 'systemDescription',
+      type: 6,
+      value: text(opts.systemDescription, 'system description'),
+      encoding: 'utf8',
+    })
   if (opts.capabilities) tlvs.push(capabilitiesTlv(opts.capabilities.supported, opts.capabilities.enabled))
   for (const m of opts.managementAddresses ?? []) tlvs.push(managementAddressTlv(m))
   if (opts.evb) tlvs.push({kind: 'evb', type: 127, oui: OUI_8021, subtype: 0x0d, evb: opts.evb})
@@ -67,7 +99,9 @@ export function buildLldpFrame(opts: BuildLldpFrameOptions): Buffer {
   const headerLength = 14 + 4 * (opts.vlanTags?.length ?? 0)
   const unpadded = encodeLldpFrame({dst: opts.dst, src: opts.src, vlanTags: opts.vlanTags, tlvs})
   if (unpadded.length - headerLength > MAX_LLDPDU_LENGTH) {
-    throw new LldpEncodeError(`LLDPDU of ${unpadded.length - headerLength} octets does not fit one frame (max ${MAX_LLDPDU_LENGTH})`)
+    throw new LldpEncodeError(
+      `LLDPDU of ${unpadded.length - headerLength} octets does not fit one frame (max ${MAX_LLDPDU_LENGTH})`,
+    )
   }
   if (unpadded.length >= ETHERNET_MIN_FRAME_LENGTH) return unpadded
   const padded = Buffer.alloc(ETHERNET_MIN_FRAME_LENGTH)
@@ -76,7 +110,8 @@ export function buildLldpFrame(opts: BuildLldpFrameOptions): Buffer {
 }
 
 function checked(value: number, max: number, field: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > max) throw new LldpEncodeError(`${field} must be an integer 0..${max}, got ${String(value)}`)
+  if (!Number.isInteger(value) || value < 0 || value > max)
+    throw new LldpEncodeError(`${field} must be an integer 0..${max}, got ${String(value)}`)
   return value
 }
 
@@ -86,8 +121,16 @@ function text(value: string, field: string): string {
 }
 
 function addressFromText(address: string): NetworkAddress {
-  const family = isMacText(address, {hyphens: true}) ? ADDRESS_FAMILY_802 : address.includes(':') ? ADDRESS_FAMILY_IPV6 : ADDRESS_FAMILY_IPV4
-  const value: NetworkAddress = {family, familyName: addressFamilyName(family), address: family === ADDRESS_FAMILY_802 ? address.toLowerCase() : address}
+  const family = isMacText(address, {hyphens: true})
+    ? ADDRESS_FAMILY_802
+    : address.includes(':')
+      ? ADDRESS_FAMILY_IPV6
+      : ADDRESS_FAMILY_IPV4
+  const value: NetworkAddress = {
+    family,
+    familyName: addressFamilyName(family),
+    address: family === ADDRESS_FAMILY_802 ? address.toLowerCase() : address,
+  }
   networkAddressOctets(value) // validates
   return value
 }
@@ -99,16 +142,24 @@ function toId(input: LldpIdInput, isPort: boolean): LldpId {
   if (input.encoding !== undefined) {
     id = {...input, subtypeName} as LldpId
   } else if (input.subtype === (isPort ? PORT_SUBTYPE_MAC : CHASSIS_SUBTYPE_MAC)) {
-    if (typeof input.value !== 'string' || !isMacText(input.value, {hyphens: true})) throw new LldpEncodeError(`${isPort ? 'Port' : 'Chassis'} ID subtype ${input.subtype} needs a MAC address`)
+    if (typeof input.value !== 'string' || !isMacText(input.value, {hyphens: true}))
+      throw new LldpEncodeError(`${isPort ? 'Port' : 'Chassis'} ID subtype ${input.subtype} needs a MAC address`)
     id = {subtype: input.subtype, subtypeName, encoding: 'mac', value: input.value.toLowerCase()}
   } else if (input.subtype === (isPort ? PORT_SUBTYPE_NETWORK_ADDRESS : CHASSIS_SUBTYPE_NETWORK_ADDRESS)) {
-    id = {subtype: input.subtype, subtypeName, encoding: 'address', value: typeof input.value === 'string' ? addressFromText(input.value) : input.value}
+    id = {
+      subtype: input.subtype,
+      subtypeName,
+      encoding: 'address',
+      value: typeof input.value === 'string' ? addressFromText(input.value) : input.value,
+    }
   } else {
-    if (typeof input.value !== 'string') throw new LldpEncodeError(`${isPort ? 'Port' : 'Chassis'} ID subtype ${input.subtype} takes a string`)
+    if (typeof input.value !== 'string')
+      throw new LldpEncodeError(`${isPort ? 'Port' : 'Chassis'} ID subtype ${input.subtype} takes a string`)
     id = {subtype: input.subtype, subtypeName, encoding: 'text', value: input.value}
   }
   const octets = idValueLength(id)
-  if (octets < 1 || octets > 255) throw new LldpEncodeError(`${isPort ? 'Port' : 'Chassis'} ID value must be 1..255 octets, got ${octets}`)
+  if (octets < 1 || octets > 255)
+    throw new LldpEncodeError(`${isPort ? 'Port' : 'Chassis'} ID value must be 1..255 octets, got ${octets}`)
   return id
 }
 
@@ -136,17 +187,31 @@ function capabilityMask(value: number | readonly string[]): number {
   return mask
 }
 
-function capabilitiesTlv(supportedIn: number | readonly string[], enabledIn: number | readonly string[]): SystemCapabilitiesTlv {
+function capabilitiesTlv(
+  supportedIn: number | readonly string[],
+  enabledIn: number | readonly string[],
+): SystemCapabilitiesTlv {
   const supported = capabilityMask(supportedIn)
   const enabled = capabilityMask(enabledIn)
-  return {kind: 'systemCapabilities', type: 7, supported, enabled, supportedNames: capabilityNames(supported), enabledNames: capabilityNames(enabled)}
+  return {
+    kind: 'systemCapabilities',
+    type: 7,
+    supported,
+    enabled,
+    supportedNames: capabilityNames(supported),
+    enabledNames: capabilityNames(enabled),
+  }
 }
 
 function managementAddressTlv(m: ManagementAddressInput): ManagementAddressTlv {
   const address = typeof m.address === 'string' ? addressFromText(m.address) : m.address
   const octets = networkAddressOctets(address).length
   if (octets < 1 || octets > 31) throw new LldpEncodeError(`management address must be 1..31 octets, got ${octets}`)
-  const interfaceSubtype = checked(m.interfaceSubtype ?? (m.interfaceNumber === undefined ? 1 : 2), 255, 'interface numbering subtype')
+  const interfaceSubtype = checked(
+    m.interfaceSubtype ?? (m.interfaceNumber === undefined ? 1 : 2),
+    255,
+    'interface numbering subtype',
+  )
   const oid = m.oid ?? ''
   if (encodeOid(oid).length > 128) throw new LldpEncodeError('management address OID is longer than 128 octets')
   return {

@@ -36,7 +36,14 @@ export class DecodeContext {
   }
 
   /** Report the rule and keep the TLV's octets as a MalformedTlv (lenient mode). */
-  malformed(rule: LldpRule, tlvOffset: number, type: number, declaredLength: number, data: Buffer, reason: string): MalformedTlv {
+  malformed(
+    rule: LldpRule,
+    tlvOffset: number,
+    type: number,
+    declaredLength: number,
+    data: Buffer,
+    reason: string,
+  ): MalformedTlv {
     this.report(rule, tlvOffset, reason)
     return {kind: 'malformed', type, declaredLength, data, rule, reason}
   }

@@ -4,9 +4,7 @@
  * the TLV list.
  */
 import {formatMac, readVlanTags, type VlanTag} from '../core/ethernet.js'
-import {
-  decodeCapabilitiesTlv, decodeIdTlv, decodeManagementAddressTlv, decodeTextTlv, decodeTtlTlv,
-} from './basic.js'
+import {decodeCapabilitiesTlv, decodeIdTlv, decodeManagementAddressTlv, decodeTextTlv, decodeTtlTlv} from './basic.js'
 import {DecodeContext} from './context.js'
 import {LldpDecodeError} from './errors.js'
 import {lldpPayloadOffset} from './framing.js'
@@ -14,7 +12,14 @@ import {tlvTypeName} from './names.js'
 import {hex, displayText} from './octets.js'
 import {decodeOrgTlv} from './org.js'
 import type {
-  DecodeOptions, EvbTlv, LldpFrame, LldpId, LldpTlv, Lldpdu, ManagementAddress, SystemCapabilities,
+  DecodeOptions,
+  EvbTlv,
+  LldpFrame,
+  LldpId,
+  LldpTlv,
+  Lldpdu,
+  ManagementAddress,
+  SystemCapabilities,
 } from './types.js'
 
 const END_TLV: LldpTlv = Object.freeze({kind: 'end', type: 0}) as LldpTlv
@@ -33,7 +38,11 @@ function asBuffer(bytes: Uint8Array): Buffer {
 /** Anything but our own error escaping a decoder is a bug; report it as the typed error all the same. */
 function asDecodeError(err: unknown): LldpDecodeError {
   if (err instanceof LldpDecodeError) return err
-  return new LldpDecodeError('internal-error', 0, `unexpected decoder failure: ${err instanceof Error ? err.message : String(err)}`)
+  return new LldpDecodeError(
+    'internal-error',
+    0,
+    `unexpected decoder failure: ${err instanceof Error ? err.message : String(err)}`,
+  )
 }
 
 /** Decode an Ethernet II frame (optionally 802.1Q/802.1ad tagged) carrying an LLDPDU. */
@@ -46,7 +55,10 @@ export function decodeLldpFrame(frame: Uint8Array, opts?: DecodeOptions): LldpFr
     const payload = lldpPayloadOffset(buf)
     if (payload < 0) {
       const outer = hex(buf, 12, 14)
-      const what = outer === '8100' || outer === '88a8' || outer === '9100' ? `VLAN-tagged (0x${outer}) frame does not carry LLDP` : `EtherType 0x${outer} is not LLDP (0x88cc)`
+      const what =
+        outer === '8100' || outer === '88a8' || outer === '9100'
+          ? `VLAN-tagged (0x${outer}) frame does not carry LLDP`
+          : `EtherType 0x${outer} is not LLDP (0x88cc)`
       throw new LldpDecodeError('not-lldp', 12, what)
     }
     const pdu = decodeTlvChain(buf, payload, opts?.strict === true)
@@ -114,20 +126,37 @@ function decodeTlvChain(buf: Buffer, start: number, strict: boolean): Lldpdu {
     const e = s + len
     if (e > end) {
       overran = true
-      tlvs.push(ctx.malformed('tlv-overrun', off, type, len, buf.subarray(s, end), `${tlvTypeName(type)} TLV of length ${len} runs ${e - end} octet(s) past the end of the LLDPDU`))
+      tlvs.push(
+        ctx.malformed(
+          'tlv-overrun',
+          off,
+          type,
+          len,
+          buf.subarray(s, end),
+          `${tlvTypeName(type)} TLV of length ${len} runs ${e - end} octet(s) past the end of the LLDPDU`,
+        ),
+      )
       off = end
       break
     }
     if (type === 0) {
       sawEnd = true
-      tlvs.push(len === 0 ? END_TLV : ctx.malformed('end-tlv-length', off, 0, len, buf.subarray(s, e), `End TLV has length ${len}`))
+      tlvs.push(
+        len === 0
+          ? END_TLV
+          : ctx.malformed('end-tlv-length', off, 0, len, buf.subarray(s, e), `End TLV has length ${len}`),
+      )
       off = e
       break
     }
     const index = tlvs.length
     if (index < 3 && type !== index + 1 && !orderReported) {
       orderReported = true
-      ctx.report('mandatory-tlv-order', off, `TLV ${index + 1} is ${tlvTypeName(type)}, expected ${MANDATORY_ORDER[index]}`)
+      ctx.report(
+        'mandatory-tlv-order',
+        off,
+        `TLV ${index + 1} is ${tlvTypeName(type)}, expected ${MANDATORY_ORDER[index]}`,
+      )
     }
     let tlv: LldpTlv
     switch (type) {
@@ -199,7 +228,11 @@ function decodeTlvChain(buf: Buffer, start: number, strict: boolean): Lldpdu {
 
   if (!sawEnd && !overran) ctx.report('missing-end-tlv', off, 'the LLDPDU ends without an End TLV')
   if (chassisId === undefined || portId === undefined || ttl < 0) {
-    const missing = [chassisId === undefined && 'Chassis ID', portId === undefined && 'Port ID', ttl < 0 && 'Time To Live'].filter(Boolean)
+    const missing = [
+      chassisId === undefined && 'Chassis ID',
+      portId === undefined && 'Port ID',
+      ttl < 0 && 'Time To Live',
+    ].filter(Boolean)
     const err = new LldpDecodeError('mandatory-tlv-missing', start, `no usable ${missing.join(', ')} TLV`)
     err.partial = {tlvs, warnings: ctx.warnings}
     throw err

@@ -96,6 +96,7 @@ function writeTlv(w: OctetWriter, tlv: LldpTlv): void {
       writeOrgInfo(w, tlv)
   }
   const length = w.pos - headerAt - 2
-  if (length > MAX_TLV_LENGTH) throw new LldpEncodeError(`${tlv.kind} TLV information string is ${length} octets, more than 511`)
+  if (length > MAX_TLV_LENGTH)
+    throw new LldpEncodeError(`${tlv.kind} TLV information string is ${length} octets, more than 511`)
   w.patchU16(headerAt, (type << 9) | length)
 }

@@ -69,7 +69,11 @@ export function writeEvbBody(w: OctetWriter, evb: EvbTlv): void {
 /** Decode the 9-octet EVB information string (00 80 C2 0D + 5 octets). Throws LldpDecodeError if it is not one. */
 export function decodeEvbTlv(info: Uint8Array): EvbTlv {
   if (info.length !== EVB_INFO_LENGTH) {
-    throw new LldpDecodeError('org-tlv-malformed', 0, `EVB TLV information string must be ${EVB_INFO_LENGTH} octets, got ${info.length}`)
+    throw new LldpDecodeError(
+      'org-tlv-malformed',
+      0,
+      `EVB TLV information string must be ${EVB_INFO_LENGTH} octets, got ${info.length}`,
+    )
   }
   if (((info[0] << 16) | (info[1] << 8) | info[2]) !== OUI_IEEE_8021 || info[3] !== SUBTYPE_EVB) {
     throw new LldpDecodeError('org-tlv-malformed', 0, 'not an EVB TLV: OUI/subtype is not 00-80-C2/0x0D')

@@ -8,8 +8,14 @@ import {IEEE8021_SUBTYPES} from './ieee8021.js'
 import {IEEE8023_SUBTYPES} from './ieee8023.js'
 import {MED_SUBTYPES} from './med.js'
 import {
-  civicCaTypeName, mauTypeName, MDI_POWER_CLASS_NAMES, medApplicationTypeName,
-  medDeviceTypeName, ouiName, PMD_CAPABILITY_BITS, tlvTypeName,
+  civicCaTypeName,
+  mauTypeName,
+  MDI_POWER_CLASS_NAMES,
+  medApplicationTypeName,
+  medDeviceTypeName,
+  ouiName,
+  PMD_CAPABILITY_BITS,
+  tlvTypeName,
 } from './names.js'
 import {displayText, hex} from './octets.js'
 import type {EvbTlv, LldpFrame, LldpId, LldpTlv, Lldpdu, NetworkAddress} from './types.js'
@@ -29,7 +35,14 @@ function formatAddress(a: NetworkAddress): string {
 }
 
 function formatId(id: LldpId): string {
-  const value = id.encoding === 'address' ? formatAddress(id.value) : id.encoding === 'text' ? quote(id.value) : id.encoding === 'hex' ? `0x${id.value}` : id.value
+  const value =
+    id.encoding === 'address'
+      ? formatAddress(id.value)
+      : id.encoding === 'text'
+        ? quote(id.value)
+        : id.encoding === 'hex'
+          ? `0x${id.value}`
+          : id.value
   return `${id.subtypeName} ${value}`
 }
 
@@ -44,7 +57,10 @@ function formatTimerExponent(exponent: number): string {
 const RRSTAT_NAMES = ['not enabled', 'enabled', 'reserved', 'unknown']
 
 function formatEvbShort(evb: EvbTlv): string {
-  const rr = evb.mode === 'station' ? `rrreq ${Number(evb.rrreq)} rrstat ${evb.rrstat}` : `rrcap ${Number(evb.rrcap)} rrctr ${Number(evb.rrctr)}`
+  const rr =
+    evb.mode === 'station'
+      ? `rrreq ${Number(evb.rrreq)} rrstat ${evb.rrstat}`
+      : `rrcap ${Number(evb.rrcap)} rrctr ${Number(evb.rrctr)}`
   return `evb ${evb.mode} ${rr} R ${evb.retries} RTE ${evb.rte} RWD ${evb.rwd} RKA ${evb.rka}`
 }
 
@@ -59,20 +75,38 @@ function evbLines(e: EvbTlv): string[] {
 }
 
 function bits(mask: number, names: ReadonlyArray<readonly [number, string]>): string {
-  return `[${names.filter(([b]) => (mask & b) !== 0).map(([, n]) => n).join(', ')}]`
+  return `[${names
+    .filter(([b]) => (mask & b) !== 0)
+    .map(([, n]) => n)
+    .join(', ')}]`
 }
 
 function hexDump(data: Uint8Array): string[] {
   const lines: string[] = []
-  for (let i = 0; i < data.length; i += 16) lines.push(`0x${i.toString(16).padStart(4, '0')}: ${hex(data, i, Math.min(i + 16, data.length)).replace(/(..)(?!$)/g, '$1 ')}`)
+  for (let i = 0; i < data.length; i += 16)
+    lines.push(
+      `0x${i.toString(16).padStart(4, '0')}: ${hex(data, i, Math.min(i + 16, data.length)).replace(/(..)(?!$)/g, '$1 ')}`,
+    )
   return lines
 }
 
 const row = (values: readonly number[]): string => values.join(' ')
-const priorities = (mask: number): string => `[${Array.from({length: 8}, (_, p) => p).filter((p) => (mask >> p) & 1).join(', ')}]`
+const priorities = (mask: number): string =>
+  `[${Array.from({length: 8}, (_, p) => p)
+    .filter((p) => (mask >> p) & 1)
+    .join(', ')}]`
 
 function orgTitle(tlv: Extract<LldpTlv, {type: 127}>): string {
-  const table = tlv.oui === '00-80-c2' ? IEEE8021_SUBTYPES : tlv.oui === '00-12-0f' ? IEEE8023_SUBTYPES : tlv.oui === '00-12-bb' ? MED_SUBTYPES : tlv.oui === '00-00-5e' && tlv.subtype === 1 ? {1: 'MUD URL'} : {}
+  const table =
+    tlv.oui === '00-80-c2'
+      ? IEEE8021_SUBTYPES
+      : tlv.oui === '00-12-0f'
+        ? IEEE8023_SUBTYPES
+        : tlv.oui === '00-12-bb'
+          ? MED_SUBTYPES
+          : tlv.oui === '00-00-5e' && tlv.subtype === 1
+            ? {1: 'MUD URL'}
+            : {}
   const name = (table as Record<number, string>)[tlv.subtype] ?? `subtype ${tlv.subtype}`
   return `${ouiName(tlv.oui)} ${name} (127/${tlv.oui}/${tlv.subtype})`
 }
@@ -86,32 +120,55 @@ function describeTlv(tlv: LldpTlv): {title: string; value?: string; lines: strin
     case 'portId':
       return {title: `${tlvTypeName(tlv.type)} (${tlv.type})`, value: formatId(tlv.id), lines: []}
     case 'ttl':
-      return {title: 'Time to Live (3)', value: `${tlv.seconds} s${tlv.seconds === 0 ? ' (shutdown)' : ''}`, lines: tlv.extra ? [`extra octets ${hex(tlv.extra)}`] : []}
+      return {
+        title: 'Time to Live (3)',
+        value: `${tlv.seconds} s${tlv.seconds === 0 ? ' (shutdown)' : ''}`,
+        lines: tlv.extra ? [`extra octets ${hex(tlv.extra)}`] : [],
+      }
     case 'portDescription':
     case 'systemName':
     case 'systemDescription':
-      return {title: `${tlvTypeName(tlv.type)} (${tlv.type})`, value: quote(tlv.value), lines: tlv.encoding === 'latin1' ? ['(not UTF-8; shown as Latin-1)'] : []}
+      return {
+        title: `${tlvTypeName(tlv.type)} (${tlv.type})`,
+        value: quote(tlv.value),
+        lines: tlv.encoding === 'latin1' ? ['(not UTF-8; shown as Latin-1)'] : [],
+      }
     case 'systemCapabilities':
       return {
         title: 'System Capabilities (7)',
-        lines: [`supported ${JSON.stringify(tlv.supportedNames)} (0x${tlv.supported.toString(16).padStart(4, '0')})`, `enabled ${JSON.stringify(tlv.enabledNames)} (0x${tlv.enabled.toString(16).padStart(4, '0')})`],
+        lines: [
+          `supported ${JSON.stringify(tlv.supportedNames)} (0x${tlv.supported.toString(16).padStart(4, '0')})`,
+          `enabled ${JSON.stringify(tlv.enabledNames)} (0x${tlv.enabled.toString(16).padStart(4, '0')})`,
+        ],
       }
     case 'managementAddress':
       return {
         title: 'Management Address (8)',
         value: formatAddress(tlv.address),
-        lines: [`interface ${tlv.interfaceSubtypeName} ${tlv.interfaceNumber}`, ...(tlv.oid ? [`OID ${tlv.oidEncoding === 'hex' ? `0x${tlv.oid}` : tlv.oid}`] : [])],
+        lines: [
+          `interface ${tlv.interfaceSubtypeName} ${tlv.interfaceNumber}`,
+          ...(tlv.oid ? [`OID ${tlv.oidEncoding === 'hex' ? `0x${tlv.oid}` : tlv.oid}`] : []),
+        ],
       }
     case 'unrecognized':
       return {title: `Reserved TLV type ${tlv.type}`, lines: hexDump(tlv.data)}
     case 'malformed':
-      return {title: `${tlvTypeName(tlv.type)} (${tlv.type})`, value: `MALFORMED [${tlv.rule}] ${tlv.reason}`, lines: hexDump(tlv.data)}
+      return {
+        title: `${tlvTypeName(tlv.type)} (${tlv.type})`,
+        value: `MALFORMED [${tlv.rule}] ${tlv.reason}`,
+        lines: hexDump(tlv.data),
+      }
     case 'orgSpecific':
       return {title: orgTitle(tlv), lines: hexDump(tlv.data)}
     case 'portVlanId':
       return {title: orgTitle(tlv), lines: [`PVID ${tlv.pvid}`]}
     case 'portProtocolVlanId':
-      return {title: orgTitle(tlv), lines: [`PPVID ${tlv.ppvid}, ${tlv.supported ? 'supported' : 'not supported'}, ${tlv.enabled ? 'enabled' : 'not enabled'} (flags 0x${tlv.flags.toString(16).padStart(2, '0')})`]}
+      return {
+        title: orgTitle(tlv),
+        lines: [
+          `PPVID ${tlv.ppvid}, ${tlv.supported ? 'supported' : 'not supported'}, ${tlv.enabled ? 'enabled' : 'not enabled'} (flags 0x${tlv.flags.toString(16).padStart(2, '0')})`,
+        ],
+      }
     case 'vlanName':
       return {title: orgTitle(tlv), lines: [`VID ${tlv.vid}, name ${quote(tlv.name)}`]}
     case 'protocolIdentity':
@@ -122,29 +179,60 @@ function describeTlv(tlv: LldpTlv): {title: string; value?: string; lines: strin
       return {title: orgTitle(tlv), lines: [`management VID ${tlv.vid}`]}
     case 'linkAggregation':
     case 'dot3LinkAggregation':
-      return {title: orgTitle(tlv), lines: [`${tlv.capable ? 'capable' : 'not capable'}, ${tlv.enabled ? 'enabled' : 'not enabled'}, port type ${tlv.portType}, aggregated port ${tlv.portId} (status 0x${tlv.status.toString(16).padStart(2, '0')})`]}
+      return {
+        title: orgTitle(tlv),
+        lines: [
+          `${tlv.capable ? 'capable' : 'not capable'}, ${tlv.enabled ? 'enabled' : 'not enabled'}, port type ${tlv.portType}, aggregated port ${tlv.portId} (status 0x${tlv.status.toString(16).padStart(2, '0')})`,
+        ],
+      }
     case 'congestionNotification':
-      return {title: orgTitle(tlv), lines: [`CNPV priorities ${priorities(tlv.cnpvIndicators)}`, `ready priorities ${priorities(tlv.readyIndicators)}`]}
+      return {
+        title: orgTitle(tlv),
+        lines: [
+          `CNPV priorities ${priorities(tlv.cnpvIndicators)}`,
+          `ready priorities ${priorities(tlv.readyIndicators)}`,
+        ],
+      }
     case 'etsConfiguration':
     case 'etsRecommendation':
       return {
         title: orgTitle(tlv),
         lines: [
-          tlv.kind === 'etsConfiguration' ? `willing ${Number(tlv.willing)}, CBS ${Number(tlv.cbs)}, max TCs ${tlv.maxTcs}${tlv.reserved ? `, reserved ${tlv.reserved}` : ''}` : `reserved ${tlv.reserved}`,
+          tlv.kind === 'etsConfiguration'
+            ? `willing ${Number(tlv.willing)}, CBS ${Number(tlv.cbs)}, max TCs ${tlv.maxTcs}${tlv.reserved ? `, reserved ${tlv.reserved}` : ''}`
+            : `reserved ${tlv.reserved}`,
           `priority → TC     ${row(tlv.priorityAssignment)}`,
           `TC bandwidth %    ${row(tlv.tcBandwidth)}`,
           `TC algorithm      ${row(tlv.tsaAssignment)}`,
         ],
       }
     case 'pfcConfiguration':
-      return {title: orgTitle(tlv), lines: [`willing ${Number(tlv.willing)}, MBC ${Number(tlv.mbc)}, capability ${tlv.pfcCapability}${tlv.reserved ? `, reserved ${tlv.reserved}` : ''}`, `PFC enabled on priorities ${priorities(tlv.pfcEnable)}`]}
+      return {
+        title: orgTitle(tlv),
+        lines: [
+          `willing ${Number(tlv.willing)}, MBC ${Number(tlv.mbc)}, capability ${tlv.pfcCapability}${tlv.reserved ? `, reserved ${tlv.reserved}` : ''}`,
+          `PFC enabled on priorities ${priorities(tlv.pfcEnable)}`,
+        ],
+      }
     case 'applicationPriority':
-      return {title: orgTitle(tlv), lines: tlv.entries.map((e) => `priority ${e.priority}, selector ${e.selector}, protocol ${e.protocolId}${e.reserved ? `, reserved ${e.reserved}` : ''}`)}
+      return {
+        title: orgTitle(tlv),
+        lines: tlv.entries.map(
+          (e) =>
+            `priority ${e.priority}, selector ${e.selector}, protocol ${e.protocolId}${e.reserved ? `, reserved ${e.reserved}` : ''}`,
+        ),
+      }
     case 'evb':
       return {title: orgTitle(tlv), lines: evbLines(tlv.evb)}
     case 'cdcp': {
       const c = tlv.cdcp
-      return {title: orgTitle(tlv), lines: [`role ${c.role}, SComp ${Number(c.scomp)}, channel capacity ${c.channelCapacity}`, ...c.channels.map((ch) => `SCID ${ch.scid} → SVID ${ch.svid}`)]}
+      return {
+        title: orgTitle(tlv),
+        lines: [
+          `role ${c.role}, SComp ${Number(c.scomp)}, channel capacity ${c.channelCapacity}`,
+          ...c.channels.map((ch) => `SCID ${ch.scid} → SVID ${ch.svid}`),
+        ],
+      }
     }
     case 'macPhy':
       return {
@@ -162,7 +250,9 @@ function describeTlv(tlv: LldpTlv): {title: string; value?: string; lines: strin
       ]
       if (tlv.dot3at) {
         const a = tlv.dot3at
-        lines.push(`802.3at: type ${a.powerType}, source ${a.powerSource}, priority ${a.powerPriority}, requested ${a.pdRequestedPower / 10} W, allocated ${a.pseAllocatedPower / 10} W`)
+        lines.push(
+          `802.3at: type ${a.powerType}, source ${a.powerSource}, priority ${a.powerPriority}, requested ${a.pdRequestedPower / 10} W, allocated ${a.pseAllocatedPower / 10} W`,
+        )
       }
       if (tlv.dot3bt) {
         const b = tlv.dot3bt
@@ -176,19 +266,46 @@ function describeTlv(tlv: LldpTlv): {title: string; value?: string; lines: strin
     case 'maxFrameSize':
       return {title: orgTitle(tlv), lines: [`maximum frame size ${tlv.maxFrameSize}`]}
     case 'medCapabilities':
-      return {title: orgTitle(tlv), lines: [`capabilities ${JSON.stringify(tlv.capabilityNames)} (0x${tlv.capabilities.toString(16).padStart(4, '0')})`, `device type ${medDeviceTypeName(tlv.deviceType)} (${tlv.deviceType})`]}
+      return {
+        title: orgTitle(tlv),
+        lines: [
+          `capabilities ${JSON.stringify(tlv.capabilityNames)} (0x${tlv.capabilities.toString(16).padStart(4, '0')})`,
+          `device type ${medDeviceTypeName(tlv.deviceType)} (${tlv.deviceType})`,
+        ],
+      }
     case 'medNetworkPolicy':
-      return {title: orgTitle(tlv), lines: [`${medApplicationTypeName(tlv.applicationType)}: ${tlv.unknownPolicy ? 'policy unknown' : 'policy defined'}, ${tlv.tagged ? 'tagged' : 'untagged'}, VLAN ${tlv.vlanId}, L2 priority ${tlv.l2Priority}, DSCP ${tlv.dscp}`]}
+      return {
+        title: orgTitle(tlv),
+        lines: [
+          `${medApplicationTypeName(tlv.applicationType)}: ${tlv.unknownPolicy ? 'policy unknown' : 'policy defined'}, ${tlv.tagged ? 'tagged' : 'untagged'}, VLAN ${tlv.vlanId}, L2 priority ${tlv.l2Priority}, DSCP ${tlv.dscp}`,
+        ],
+      }
     case 'medLocation': {
       const loc = tlv.location
       if (loc.format === 'coordinate') {
-        return {title: orgTitle(tlv), lines: [`coordinate LCI: latitude ${loc.latitude}, longitude ${loc.longitude}, altitude ${loc.altitude} (type ${loc.altitudeType}), datum ${loc.datum}`]}
+        return {
+          title: orgTitle(tlv),
+          lines: [
+            `coordinate LCI: latitude ${loc.latitude}, longitude ${loc.longitude}, altitude ${loc.altitude} (type ${loc.altitudeType}), datum ${loc.datum}`,
+          ],
+        }
       }
       if (loc.format === 'elin') return {title: orgTitle(tlv), lines: [`ELIN ${quote(loc.elin)}`]}
-      return {title: orgTitle(tlv), lines: [`civic address, what ${loc.what}, country ${quote(loc.countryCode)}`, ...loc.elements.map((e) => `${civicCaTypeName(e.caType)} (${e.caType}): ${quote(e.value)}`)]}
+      return {
+        title: orgTitle(tlv),
+        lines: [
+          `civic address, what ${loc.what}, country ${quote(loc.countryCode)}`,
+          ...loc.elements.map((e) => `${civicCaTypeName(e.caType)} (${e.caType}): ${quote(e.value)}`),
+        ],
+      }
     }
     case 'medExtendedPower':
-      return {title: orgTitle(tlv), lines: [`power type ${tlv.powerType}, source ${tlv.powerSource}, priority ${tlv.powerPriority}, ${tlv.powerValue / 10} W`]}
+      return {
+        title: orgTitle(tlv),
+        lines: [
+          `power type ${tlv.powerType}, source ${tlv.powerSource}, priority ${tlv.powerPriority}, ${tlv.powerValue / 10} W`,
+        ],
+      }
     case 'medInventory':
       return {title: orgTitle(tlv), lines: [`${tlv.field} ${quote(tlv.value)}`]}
     case 'mudUrl':
@@ -200,12 +317,17 @@ function describeTlv(tlv: LldpTlv): {title: string; value?: string; lines: strin
 export function formatLldpSummary(frame: LldpFrame): string {
   const parts = [`LLDP ${frame.src} > ${frame.dst}`]
   for (const tag of frame.vlanTags) parts.push(`vlan ${tag.vid}`)
-  parts.push(`chassis ${formatId(frame.chassisId)}`, `port ${formatId(frame.portId)}`, `ttl ${frame.ttl}${frame.isShutdown ? ' (shutdown)' : ''}`)
+  parts.push(
+    `chassis ${formatId(frame.chassisId)}`,
+    `port ${formatId(frame.portId)}`,
+    `ttl ${frame.ttl}${frame.isShutdown ? ' (shutdown)' : ''}`,
+  )
   if (frame.systemName !== undefined) parts.push(`name ${quote(frame.systemName)}`)
   if (frame.capabilities) parts.push(`caps ${frame.capabilities.enabledNames.join('+') || 'none'}`)
   if (frame.evb) parts.push(formatEvbShort(frame.evb))
   parts.push(`${frame.tlvs.length} TLVs`)
-  if (frame.warnings.length > 0) parts.push(`${frame.discardRequired ? 'DISCARD: ' : ''}${frame.warnings.map((w) => w.rule).join(' ')}`)
+  if (frame.warnings.length > 0)
+    parts.push(`${frame.discardRequired ? 'DISCARD: ' : ''}${frame.warnings.map((w) => w.rule).join(' ')}`)
   return parts.join(', ')
 }
 
@@ -220,13 +342,15 @@ export function formatLldpTree(pdu: Pick<Lldpdu, 'tlvs' | 'warnings'> & {trailer
   }
   const trailer = pdu.trailer
   if (trailer && trailer.length > 0) {
-    const shown = trailer.some((b) => b !== 0) ? `: ${hex(trailer, 0, Math.min(trailer.length, 32))}${trailer.length > 32 ? '…' : ''}` : ' (zero padding)'
+    const shown = trailer.some((b) => b !== 0)
+      ? `: ${hex(trailer, 0, Math.min(trailer.length, 32))}${trailer.length > 32 ? '…' : ''}`
+      : ' (zero padding)'
     lines.push(`${indent}trailer ${trailer.length} octets${shown}`)
   }
-  for (const w of pdu.warnings) lines.push(`${indent}${w.action === 'note' ? 'note' : 'warning'} [${w.rule}] at offset ${w.offset}: ${w.message}`)
+  for (const w of pdu.warnings)
+    lines.push(`${indent}${w.action === 'note' ? 'note' : 'warning'} [${w.rule}] at offset ${w.offset}: ${w.message}`)
   return lines.join('\n')
 }
-
 
 /** A JSON-ready copy of a decoded frame or TLV: octet fields become hex strings, bigints decimal strings. */
 export function toJsonValue(value: unknown): unknown {

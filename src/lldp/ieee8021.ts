@@ -7,9 +7,22 @@
 import {decodeText, lastTextEncoding} from './octets.js'
 import {cdcpFromOctets, evbFromOctets, EVB_BODY_LENGTH, writeCdcpBody, writeEvbBody} from './evb.js'
 import type {
-  ApplicationPriorityEntry, ApplicationPriorityTlv, CongestionNotificationTlv, EtsConfigurationTlv,
-  EtsRecommendationTlv, EtsTables, LinkAggregation, LinkAggregationTlv, ManagementVidTlv, OrgTlv,
-  PfcConfigurationTlv, PortProtocolVlanIdTlv, PortVlanIdTlv, ProtocolIdentityTlv, VidUsageDigestTlv, VlanNameTlv,
+  ApplicationPriorityEntry,
+  ApplicationPriorityTlv,
+  CongestionNotificationTlv,
+  EtsConfigurationTlv,
+  EtsRecommendationTlv,
+  EtsTables,
+  LinkAggregation,
+  LinkAggregationTlv,
+  ManagementVidTlv,
+  OrgTlv,
+  PfcConfigurationTlv,
+  PortProtocolVlanIdTlv,
+  PortVlanIdTlv,
+  ProtocolIdentityTlv,
+  VidUsageDigestTlv,
+  VlanNameTlv,
 } from './types.js'
 import {bit, checkRange, type OctetWriter} from './writer.js'
 
@@ -94,7 +107,11 @@ export function decodeIeee8021(subtype: number, buf: Buffer, s: number, e: numbe
       if (n !== 3) return wrongLength('Port and Protocol VLAN ID', n, 3)
       const flags = buf[s]
       return {
-        kind: 'portProtocolVlanId', type: 127, oui, subtype, flags,
+        kind: 'portProtocolVlanId',
+        type: 127,
+        oui,
+        subtype,
+        flags,
         supported: (flags & 0x02) !== 0,
         enabled: (flags & 0x04) !== 0,
         ppvid: (buf[s + 1] << 8) | buf[s + 2],
@@ -103,31 +120,69 @@ export function decodeIeee8021(subtype: number, buf: Buffer, s: number, e: numbe
     case 3: {
       if (n < 3) return wrongLength('VLAN Name', n, 'at least 3')
       const nameLength = buf[s + 2]
-      if (n !== 3 + nameLength) return `802.1 VLAN Name length ${nameLength} does not match the TLV body (${n - 3} octets)`
+      if (n !== 3 + nameLength)
+        return `802.1 VLAN Name length ${nameLength} does not match the TLV body (${n - 3} octets)`
       const name = decodeText(buf, s + 3, e)
-      return {kind: 'vlanName', type: 127, oui, subtype, vid: (buf[s] << 8) | buf[s + 1], name, nameEncoding: lastTextEncoding} satisfies VlanNameTlv
+      return {
+        kind: 'vlanName',
+        type: 127,
+        oui,
+        subtype,
+        vid: (buf[s] << 8) | buf[s + 1],
+        name,
+        nameEncoding: lastTextEncoding,
+      } satisfies VlanNameTlv
     }
     case 4: {
-      if (n < 1 || n !== 1 + buf[s]) return `802.1 Protocol Identity length octet does not match the TLV body (${n} octets)`
-      return {kind: 'protocolIdentity', type: 127, oui, subtype, identity: buf.subarray(s + 1, e)} satisfies ProtocolIdentityTlv
+      if (n < 1 || n !== 1 + buf[s])
+        return `802.1 Protocol Identity length octet does not match the TLV body (${n} octets)`
+      return {
+        kind: 'protocolIdentity',
+        type: 127,
+        oui,
+        subtype,
+        identity: buf.subarray(s + 1, e),
+      } satisfies ProtocolIdentityTlv
     }
     case 5:
       if (n !== 4) return wrongLength('VID Usage Digest', n, 4)
       return {kind: 'vidUsageDigest', type: 127, oui, subtype, digest: buf.readUInt32BE(s)} satisfies VidUsageDigestTlv
     case 6:
       if (n !== 2) return wrongLength('Management VID', n, 2)
-      return {kind: 'managementVid', type: 127, oui, subtype, vid: (buf[s] << 8) | buf[s + 1]} satisfies ManagementVidTlv
+      return {
+        kind: 'managementVid',
+        type: 127,
+        oui,
+        subtype,
+        vid: (buf[s] << 8) | buf[s + 1],
+      } satisfies ManagementVidTlv
     case 7:
       if (n !== 5) return wrongLength('Link Aggregation', n, 5)
-      return {kind: 'linkAggregation', type: 127, oui, subtype, ...linkAggregationFromOctets(buf, s)} satisfies LinkAggregationTlv
+      return {
+        kind: 'linkAggregation',
+        type: 127,
+        oui,
+        subtype,
+        ...linkAggregationFromOctets(buf, s),
+      } satisfies LinkAggregationTlv
     case 8:
       if (n !== 2) return wrongLength('Congestion Notification', n, 2)
-      return {kind: 'congestionNotification', type: 127, oui, subtype, cnpvIndicators: buf[s], readyIndicators: buf[s + 1]} satisfies CongestionNotificationTlv
+      return {
+        kind: 'congestionNotification',
+        type: 127,
+        oui,
+        subtype,
+        cnpvIndicators: buf[s],
+        readyIndicators: buf[s + 1],
+      } satisfies CongestionNotificationTlv
     case 9: {
       if (n !== 21) return wrongLength('ETS Configuration', n, 21)
       const o0 = buf[s]
       return {
-        kind: 'etsConfiguration', type: 127, oui, subtype,
+        kind: 'etsConfiguration',
+        type: 127,
+        oui,
+        subtype,
         willing: (o0 & 0x80) !== 0,
         cbs: (o0 & 0x40) !== 0,
         reserved: (o0 >>> 3) & 0x07,
@@ -137,12 +192,22 @@ export function decodeIeee8021(subtype: number, buf: Buffer, s: number, e: numbe
     }
     case 10:
       if (n !== 21) return wrongLength('ETS Recommendation', n, 21)
-      return {kind: 'etsRecommendation', type: 127, oui, subtype, reserved: buf[s], ...etsTables(buf, s + 1)} satisfies EtsRecommendationTlv
+      return {
+        kind: 'etsRecommendation',
+        type: 127,
+        oui,
+        subtype,
+        reserved: buf[s],
+        ...etsTables(buf, s + 1),
+      } satisfies EtsRecommendationTlv
     case 11: {
       if (n !== 2) return wrongLength('PFC Configuration', n, 2)
       const o0 = buf[s]
       return {
-        kind: 'pfcConfiguration', type: 127, oui, subtype,
+        kind: 'pfcConfiguration',
+        type: 127,
+        oui,
+        subtype,
         willing: (o0 & 0x80) !== 0,
         mbc: (o0 & 0x40) !== 0,
         reserved: (o0 >>> 4) & 0x03,
@@ -155,9 +220,21 @@ export function decodeIeee8021(subtype: number, buf: Buffer, s: number, e: numbe
       const entries: ApplicationPriorityEntry[] = []
       for (let p = s + 1; p < e; p += 3) {
         const o = buf[p]
-        entries.push({priority: o >>> 5, reserved: (o >>> 3) & 0x03, selector: o & 0x07, protocolId: (buf[p + 1] << 8) | buf[p + 2]})
+        entries.push({
+          priority: o >>> 5,
+          reserved: (o >>> 3) & 0x03,
+          selector: o & 0x07,
+          protocolId: (buf[p + 1] << 8) | buf[p + 2],
+        })
       }
-      return {kind: 'applicationPriority', type: 127, oui, subtype, reserved: buf[s], entries} satisfies ApplicationPriorityTlv
+      return {
+        kind: 'applicationPriority',
+        type: 127,
+        oui,
+        subtype,
+        reserved: buf[s],
+        entries,
+      } satisfies ApplicationPriorityTlv
     }
     case 13:
       if (n !== EVB_BODY_LENGTH) return wrongLength('EVB', n, EVB_BODY_LENGTH)

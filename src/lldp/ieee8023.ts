@@ -3,7 +3,15 @@
  * Power via MDI (base, 802.3at and 802.3bt lengths), the deprecated link aggregation TLV and maximum frame size.
  */
 import {linkAggregationFromOctets, withDerivedStatus, writeLinkAggregation} from './ieee8021.js'
-import type {Dot3LinkAggregationTlv, MacPhyTlv, MaxFrameSizeTlv, OrgTlv, PowerVia8023at, PowerVia8023bt, PowerViaMdiTlv} from './types.js'
+import type {
+  Dot3LinkAggregationTlv,
+  MacPhyTlv,
+  MaxFrameSizeTlv,
+  OrgTlv,
+  PowerVia8023at,
+  PowerVia8023bt,
+  PowerViaMdiTlv,
+} from './types.js'
 import {bit, checkRange, type OctetWriter} from './writer.js'
 
 export const OUI_8023 = '00-12-0f'
@@ -68,7 +76,11 @@ export function decodeIeee8023(subtype: number, buf: Buffer, s: number, e: numbe
       if (n !== 5) return `802.3 MAC/PHY TLV body is ${n} octets, expected 5`
       const autoneg = buf[s]
       return {
-        kind: 'macPhy', type: 127, oui, subtype, autoneg,
+        kind: 'macPhy',
+        type: 127,
+        oui,
+        subtype,
+        autoneg,
         autonegSupported: (autoneg & 0x01) !== 0,
         autonegEnabled: (autoneg & 0x02) !== 0,
         pmdCapability: (buf[s + 1] << 8) | buf[s + 2],
@@ -81,7 +93,10 @@ export function decodeIeee8023(subtype: number, buf: Buffer, s: number, e: numbe
       }
       const support = buf[s]
       return {
-        kind: 'powerViaMdi', type: 127, oui, subtype,
+        kind: 'powerViaMdi',
+        type: 127,
+        oui,
+        subtype,
         mdiPowerSupport: support,
         portClass: (support & 0x01) !== 0 ? 'pse' : 'pd',
         mdiPowerSupported: (support & 0x02) !== 0,
@@ -95,10 +110,22 @@ export function decodeIeee8023(subtype: number, buf: Buffer, s: number, e: numbe
     }
     case 3:
       if (n !== 5) return `802.3 Link Aggregation TLV body is ${n} octets, expected 5`
-      return {kind: 'dot3LinkAggregation', type: 127, oui, subtype, ...linkAggregationFromOctets(buf, s)} satisfies Dot3LinkAggregationTlv
+      return {
+        kind: 'dot3LinkAggregation',
+        type: 127,
+        oui,
+        subtype,
+        ...linkAggregationFromOctets(buf, s),
+      } satisfies Dot3LinkAggregationTlv
     case 4:
       if (n !== 2) return `802.3 Maximum Frame Size TLV body is ${n} octets, expected 2`
-      return {kind: 'maxFrameSize', type: 127, oui, subtype, maxFrameSize: (buf[s] << 8) | buf[s + 1]} satisfies MaxFrameSizeTlv
+      return {
+        kind: 'maxFrameSize',
+        type: 127,
+        oui,
+        subtype,
+        maxFrameSize: (buf[s] << 8) | buf[s + 1],
+      } satisfies MaxFrameSizeTlv
     default:
       return undefined
   }
@@ -107,14 +134,20 @@ export function decodeIeee8023(subtype: number, buf: Buffer, s: number, e: numbe
 export function writeIeee8023Body(w: OctetWriter, tlv: OrgTlv): boolean {
   switch (tlv.kind) {
     case 'macPhy':
-      w.u8((tlv.autoneg & ~0x03) | bit(tlv.autonegSupported, 0x01) | bit(tlv.autonegEnabled, 0x02), 'auto-negotiation octet')
+      w.u8(
+        (tlv.autoneg & ~0x03) | bit(tlv.autonegSupported, 0x01) | bit(tlv.autonegEnabled, 0x02),
+        'auto-negotiation octet',
+      )
       w.u16(tlv.pmdCapability, 'PMD capability')
       w.u16(tlv.mauType, 'MAU type')
       return true
     case 'powerViaMdi': {
       const support =
-        (tlv.mdiPowerSupport & ~0x0f) | bit(tlv.portClass === 'pse', 0x01) | bit(tlv.mdiPowerSupported, 0x02) |
-        bit(tlv.mdiPowerEnabled, 0x04) | bit(tlv.pairControlAbility, 0x08)
+        (tlv.mdiPowerSupport & ~0x0f) |
+        bit(tlv.portClass === 'pse', 0x01) |
+        bit(tlv.mdiPowerSupported, 0x02) |
+        bit(tlv.mdiPowerEnabled, 0x04) |
+        bit(tlv.pairControlAbility, 0x08)
       w.u8(support, 'MDI power support')
       w.u8(tlv.psePowerPair, 'PSE power pair')
       w.u8(tlv.powerClass, 'power class')
@@ -157,8 +190,12 @@ function writePowerBt(w: OctetWriter, p: PowerVia8023bt): void {
   checkRange(p.dualSignatureClassB, 7, 'dual-signature class B')
   checkRange(p.powerClassExt, 15, 'power class ext')
   w.u16(
-    (p.psePoweringStatus << 14) | (p.pdPoweredStatus << 12) | (p.psePowerPairsExt << 10) |
-      (p.dualSignatureClassA << 7) | (p.dualSignatureClassB << 4) | p.powerClassExt,
+    (p.psePoweringStatus << 14) |
+      (p.pdPoweredStatus << 12) |
+      (p.psePowerPairsExt << 10) |
+      (p.dualSignatureClassA << 7) |
+      (p.dualSignatureClassB << 4) |
+      p.powerClassExt,
   )
   checkRange(p.powerTypeExt, 7, 'power type ext')
   w.u8((p.systemSetup & 0xf0) | (p.powerTypeExt << 1) | bit(p.pdLoad, 0x01), 'system setup')

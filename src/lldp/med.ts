@@ -6,8 +6,14 @@
 import {bitNames, decodeText, lastTextEncoding} from './octets.js'
 import {MED_CAPABILITY_BITS, MED_INVENTORY_FIELDS} from './names.js'
 import type {
-  CivicAddressElement, MedCapabilitiesTlv, MedExtendedPowerTlv, MedInventoryTlv, MedLocation, MedLocationTlv,
-  MedNetworkPolicyTlv, OrgTlv,
+  CivicAddressElement,
+  MedCapabilitiesTlv,
+  MedExtendedPowerTlv,
+  MedInventoryTlv,
+  MedLocation,
+  MedLocationTlv,
+  MedNetworkPolicyTlv,
+  OrgTlv,
 } from './types.js'
 import {bit, checkRange, type OctetWriter} from './writer.js'
 
@@ -41,7 +47,10 @@ function medCapabilityNames(mask: number): readonly string[] {
 /** Reads big-endian bit fields of up to 34 bits (RFC 3825 latitude/longitude) from a fixed octet range. */
 class BitReader {
   private bitPos = 0
-  constructor(private readonly buf: Buffer, private readonly start: number) {}
+  constructor(
+    private readonly buf: Buffer,
+    private readonly start: number,
+  ) {}
   read(bits: number): number {
     let v = 0
     for (let i = 0; i < bits; i++, this.bitPos++) {
@@ -68,8 +77,14 @@ function decodeCoordinate(buf: Buffer, s: number): MedLocation {
   const datum = r.read(8)
   return {
     format: 'coordinate',
-    latitudeResolution, latitudeRaw, longitudeResolution, longitudeRaw,
-    altitudeType, altitudeResolution, altitudeRaw, datum,
+    latitudeResolution,
+    latitudeRaw,
+    longitudeResolution,
+    longitudeRaw,
+    altitudeType,
+    altitudeResolution,
+    altitudeRaw,
+    datum,
     // 9.25 and 22.8 two's-complement fixed point (RFC 3825 §2.1).
     latitude: signed(latitudeRaw, 34) / 2 ** 25,
     longitude: signed(longitudeRaw, 34) / 2 ** 25,
@@ -155,7 +170,11 @@ export function decodeMed(subtype: number, buf: Buffer, s: number, e: number): O
       if (n !== 3) return `LLDP-MED Capabilities TLV body is ${n} octets, expected 3`
       const capabilities = (buf[s] << 8) | buf[s + 1]
       return {
-        kind: 'medCapabilities', type: 127, oui, subtype, capabilities,
+        kind: 'medCapabilities',
+        type: 127,
+        oui,
+        subtype,
+        capabilities,
         capabilityNames: medCapabilityNames(capabilities),
         deviceType: buf[s + 2],
       } satisfies MedCapabilitiesTlv
@@ -164,7 +183,10 @@ export function decodeMed(subtype: number, buf: Buffer, s: number, e: number): O
       if (n !== 4) return `LLDP-MED Network Policy TLV body is ${n} octets, expected 4`
       const v = (buf[s + 1] << 16) | (buf[s + 2] << 8) | buf[s + 3]
       return {
-        kind: 'medNetworkPolicy', type: 127, oui, subtype,
+        kind: 'medNetworkPolicy',
+        type: 127,
+        oui,
+        subtype,
         applicationType: buf[s],
         unknownPolicy: (v & 0x800000) !== 0,
         tagged: (v & 0x400000) !== 0,
@@ -196,7 +218,10 @@ export function decodeMed(subtype: number, buf: Buffer, s: number, e: number): O
       if (n !== 3) return `LLDP-MED Extended Power-via-MDI TLV body is ${n} octets, expected 3`
       const o = buf[s]
       return {
-        kind: 'medExtendedPower', type: 127, oui, subtype,
+        kind: 'medExtendedPower',
+        type: 127,
+        oui,
+        subtype,
         typeSourcePriority: o,
         powerType: o >>> 6,
         powerSource: (o >>> 4) & 0x03,
@@ -204,9 +229,23 @@ export function decodeMed(subtype: number, buf: Buffer, s: number, e: number): O
         powerValue: (buf[s + 1] << 8) | buf[s + 2],
       } satisfies MedExtendedPowerTlv
     }
-    case 5: case 6: case 7: case 8: case 9: case 10: case 11: {
+    case 5:
+    case 6:
+    case 7:
+    case 8:
+    case 9:
+    case 10:
+    case 11: {
       const value = decodeText(buf, s, e)
-      return {kind: 'medInventory', type: 127, oui, subtype, field: MED_INVENTORY_FIELDS[subtype - 5], value, encoding: lastTextEncoding} satisfies MedInventoryTlv
+      return {
+        kind: 'medInventory',
+        type: 127,
+        oui,
+        subtype,
+        field: MED_INVENTORY_FIELDS[subtype - 5],
+        value,
+        encoding: lastTextEncoding,
+      } satisfies MedInventoryTlv
     }
     default:
       return undefined
@@ -225,7 +264,14 @@ export function writeMedBody(w: OctetWriter, tlv: OrgTlv): boolean {
       checkRange(tlv.l2Priority, 7, 'network policy L2 priority')
       checkRange(tlv.dscp, 63, 'network policy DSCP')
       w.u8(tlv.applicationType, 'application type')
-      w.u24(bit(tlv.unknownPolicy, 0x800000) | bit(tlv.tagged, 0x400000) | (tlv.reserved << 21) | (tlv.vlanId << 9) | (tlv.l2Priority << 6) | tlv.dscp)
+      w.u24(
+        bit(tlv.unknownPolicy, 0x800000) |
+          bit(tlv.tagged, 0x400000) |
+          (tlv.reserved << 21) |
+          (tlv.vlanId << 9) |
+          (tlv.l2Priority << 6) |
+          tlv.dscp,
+      )
       return true
     case 'medLocation':
       w.u8(tlv.dataFormat, 'location data format')

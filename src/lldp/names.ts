@@ -18,8 +18,26 @@ export function tlvTypeName(type: number): string {
 }
 
 // 802.1AB-2009 Tables 8-2 / 8-3; docs/wire-notes.md §LLDP ID subtypes
-const CHASSIS_ID_SUBTYPES = ['reserved', 'chassis component', 'interface alias', 'port component', 'MAC address', 'network address', 'interface name', 'local']
-const PORT_ID_SUBTYPES = ['reserved', 'interface alias', 'port component', 'MAC address', 'network address', 'interface name', 'agent circuit ID', 'local']
+const CHASSIS_ID_SUBTYPES = [
+  'reserved',
+  'chassis component',
+  'interface alias',
+  'port component',
+  'MAC address',
+  'network address',
+  'interface name',
+  'local',
+]
+const PORT_ID_SUBTYPES = [
+  'reserved',
+  'interface alias',
+  'port component',
+  'MAC address',
+  'network address',
+  'interface name',
+  'agent circuit ID',
+  'local',
+]
 
 export function chassisIdSubtypeName(subtype: number): string {
   return CHASSIS_ID_SUBTYPES[subtype] ?? 'reserved'
@@ -115,14 +133,65 @@ export const PMD_CAPABILITY_BITS: ReadonlyArray<readonly [number, string]> = [
 
 /** dot3MauType (RFC 4836 / IANA-MAU-MIB) by index. */
 const MAU_TYPES = [
-  'other', 'AUI', '10Base5', 'FOIRL', '10Base2', '10BaseT', '10BaseFP', '10BaseFB', '10BaseFL', '10Broad36',
-  '10BaseTHD', '10BaseTFD', '10BaseFLHD', '10BaseFLFD', '100BaseT4', '100BaseTXHD', '100BaseTXFD', '100BaseFXHD',
-  '100BaseFXFD', '100BaseT2HD', '100BaseT2FD', '1000BaseXHD', '1000BaseXFD', '1000BaseLXHD', '1000BaseLXFD',
-  '1000BaseSXHD', '1000BaseSXFD', '1000BaseCXHD', '1000BaseCXFD', '1000BaseTHD', '1000BaseTFD', '10GigBaseX',
-  '10GigBaseLX4', '10GigBaseR', '10GigBaseER', '10GigBaseLR', '10GigBaseSR', '10GigBaseW', '10GigBaseEW',
-  '10GigBaseLW', '10GigBaseSW', '10GigBaseCX4', '2BaseTL', '10PassTS', '100BaseBX10D', '100BaseBX10U',
-  '100BaseLX10', '1000BaseBX10D', '1000BaseBX10U', '1000BaseLX10', '1000BasePX10D', '1000BasePX10U',
-  '1000BasePX20D', '1000BasePX20U', '10GbaseT', '10GbaseLRM', '1000baseKX', '10GbaseKX4', '10GbaseKR',
+  'other',
+  'AUI',
+  '10Base5',
+  'FOIRL',
+  '10Base2',
+  '10BaseT',
+  '10BaseFP',
+  '10BaseFB',
+  '10BaseFL',
+  '10Broad36',
+  '10BaseTHD',
+  '10BaseTFD',
+  '10BaseFLHD',
+  '10BaseFLFD',
+  '100BaseT4',
+  '100BaseTXHD',
+  '100BaseTXFD',
+  '100BaseFXHD',
+  '100BaseFXFD',
+  '100BaseT2HD',
+  '100BaseT2FD',
+  '1000BaseXHD',
+  '1000BaseXFD',
+  '1000BaseLXHD',
+  '1000BaseLXFD',
+  '1000BaseSXHD',
+  '1000BaseSXFD',
+  '1000BaseCXHD',
+  '1000BaseCXFD',
+  '1000BaseTHD',
+  '1000BaseTFD',
+  '10GigBaseX',
+  '10GigBaseLX4',
+  '10GigBaseR',
+  '10GigBaseER',
+  '10GigBaseLR',
+  '10GigBaseSR',
+  '10GigBaseW',
+  '10GigBaseEW',
+  '10GigBaseLW',
+  '10GigBaseSW',
+  '10GigBaseCX4',
+  '2BaseTL',
+  '10PassTS',
+  '100BaseBX10D',
+  '100BaseBX10U',
+  '100BaseLX10',
+  '1000BaseBX10D',
+  '1000BaseBX10U',
+  '1000BaseLX10',
+  '1000BasePX10D',
+  '1000BasePX10U',
+  '1000BasePX20D',
+  '1000BasePX20U',
+  '10GbaseT',
+  '10GbaseLRM',
+  '1000baseKX',
+  '10GbaseKX4',
+  '10GbaseKR',
 ]
 
 export function mauTypeName(mauType: number): string {
@@ -140,13 +209,29 @@ export const MED_CAPABILITY_BITS: ReadonlyArray<readonly [number, string]> = [
   [0x0020, 'inventory'],
 ]
 
-const MED_DEVICE_TYPES = ['not defined', 'endpoint class I', 'endpoint class II', 'endpoint class III', 'network connectivity']
+const MED_DEVICE_TYPES = [
+  'not defined',
+  'endpoint class I',
+  'endpoint class II',
+  'endpoint class III',
+  'network connectivity',
+]
 
 export function medDeviceTypeName(deviceType: number): string {
   return MED_DEVICE_TYPES[deviceType] ?? `reserved (${deviceType})`
 }
 
-const MED_APPLICATION_TYPES = ['reserved', 'voice', 'voice signaling', 'guest voice', 'guest voice signaling', 'softphone voice', 'video conferencing', 'streaming video', 'video signaling']
+const MED_APPLICATION_TYPES = [
+  'reserved',
+  'voice',
+  'voice signaling',
+  'guest voice',
+  'guest voice signaling',
+  'softphone voice',
+  'video conferencing',
+  'streaming video',
+  'video signaling',
+]
 
 export function medApplicationTypeName(applicationType: number): string {
   return MED_APPLICATION_TYPES[applicationType] ?? `reserved (${applicationType})`
@@ -154,12 +239,37 @@ export function medApplicationTypeName(applicationType: number): string {
 
 /** RFC 4776 / RFC 5139 civic address CA types. */
 const CIVIC_CA_TYPES: Record<number, string> = {
-  0: 'language', 1: 'national subdivision', 2: 'county', 3: 'city', 4: 'city division', 5: 'neighborhood',
-  6: 'street', 16: 'leading street direction', 17: 'trailing street suffix', 18: 'street suffix',
-  19: 'house number', 20: 'house number suffix', 21: 'landmark', 22: 'additional location', 23: 'name',
-  24: 'postal code', 25: 'building', 26: 'unit', 27: 'floor', 28: 'room', 29: 'place type',
-  30: 'postal community', 31: 'post office box', 32: 'additional code', 33: 'seat', 34: 'primary road',
-  35: 'road section', 36: 'road branch', 37: 'road sub-branch', 38: 'road pre-modifier', 39: 'road post-modifier',
+  0: 'language',
+  1: 'national subdivision',
+  2: 'county',
+  3: 'city',
+  4: 'city division',
+  5: 'neighborhood',
+  6: 'street',
+  16: 'leading street direction',
+  17: 'trailing street suffix',
+  18: 'street suffix',
+  19: 'house number',
+  20: 'house number suffix',
+  21: 'landmark',
+  22: 'additional location',
+  23: 'name',
+  24: 'postal code',
+  25: 'building',
+  26: 'unit',
+  27: 'floor',
+  28: 'room',
+  29: 'place type',
+  30: 'postal community',
+  31: 'post office box',
+  32: 'additional code',
+  33: 'seat',
+  34: 'primary road',
+  35: 'road section',
+  36: 'road branch',
+  37: 'road sub-branch',
+  38: 'road pre-modifier',
+  39: 'road post-modifier',
   128: 'script',
 }
 

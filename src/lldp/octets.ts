@@ -108,7 +108,6 @@ export function parseIpv6(text: string): Buffer {
   return out
 }
 
-
 /** Buffer's internal slice decoders: the same as toString(encoding, start, end) without its argument checks. */
 interface FastSlices {
   latin1Slice(start: number, end: number): string
@@ -218,7 +217,11 @@ export function encodeOid(text: string): Buffer {
 }
 
 /** Names of the set bits of `mask`, given bit → name; cached per mask so repeated decodes share one frozen array. */
-export function bitNames(names: ReadonlyArray<readonly [number, string]>, cache: Map<number, readonly string[]>, mask: number): readonly string[] {
+export function bitNames(
+  names: ReadonlyArray<readonly [number, string]>,
+  cache: Map<number, readonly string[]>,
+  mask: number,
+): readonly string[] {
   let hit = cache.get(mask)
   if (hit === undefined) {
     hit = Object.freeze(names.filter(([bit]) => (mask & bit) !== 0).map(([, name]) => name))

@@ -44,7 +44,14 @@ function decodeIana(subtype: number, buf: Buffer, s: number, e: number): OrgTlv 
 export function decodeOrgTlv(buf: Buffer, tlvAt: number, start: number, end: number, ctx: DecodeContext): LldpTlv {
   const n = end - start
   if (n < 4) {
-    return ctx.malformed('org-tlv-length', tlvAt, 127, n, buf.subarray(start, end), `organizationally specific TLV length ${n} < 4`)
+    return ctx.malformed(
+      'org-tlv-length',
+      tlvAt,
+      127,
+      n,
+      buf.subarray(start, end),
+      `organizationally specific TLV length ${n} < 4`,
+    )
   }
   const oui = (buf[start] << 16) | (buf[start + 1] << 8) | buf[start + 2]
   const subtype = buf[start + 3]
@@ -64,8 +71,10 @@ export function decodeOrgTlv(buf: Buffer, tlvAt: number, start: number, end: num
       decoded = decodeIana(subtype, buf, body, end)
       break
   }
-  if (decoded === undefined) return {kind: 'orgSpecific', type: 127, oui: ouiString(oui), subtype, data: buf.subarray(body, end)}
-  if (typeof decoded === 'string') return ctx.malformed('org-tlv-malformed', tlvAt, 127, n, buf.subarray(start, end), decoded)
+  if (decoded === undefined)
+    return {kind: 'orgSpecific', type: 127, oui: ouiString(oui), subtype, data: buf.subarray(body, end)}
+  if (typeof decoded === 'string')
+    return ctx.malformed('org-tlv-malformed', tlvAt, 127, n, buf.subarray(start, end), decoded)
   return decoded
 }
 

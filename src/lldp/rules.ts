@@ -49,7 +49,8 @@ export const LLDP_RULES = {
   },
   'duplicate-tlv': {
     action: 'discard-tlv',
-    description: 'Port Description, System Name, System Description and System Capabilities may appear only once; later copies are ignored',
+    description:
+      'Port Description, System Name, System Description and System Capabilities may appear only once; later copies are ignored',
   },
   'tlv-length': {
     action: 'discard-tlv',
@@ -74,15 +75,18 @@ export const LLDP_RULES = {
   },
   'id-value-format': {
     action: 'warning',
-    description: 'a Chassis ID or Port ID value does not fit its subtype (e.g. a MAC address that is not 6 octets); kept as octets',
+    description:
+      'a Chassis ID or Port ID value does not fit its subtype (e.g. a MAC address that is not 6 octets); kept as octets',
   },
   'network-address-length': {
     action: 'warning',
-    description: 'a network address (Chassis ID, Port ID or Management Address) whose length does not fit its address family (IPv4 4, IPv6 16, IEEE 802 6 octets, at least 1); kept as octets',
+    description:
+      'a network address (Chassis ID, Port ID or Management Address) whose length does not fit its address family (IPv4 4, IPv6 16, IEEE 802 6 octets, at least 1); kept as octets',
   },
   'capabilities-not-supported': {
     action: 'warning',
-    description: 'System Capabilities: an enabled capability that is not among the supported ones (802.1AB-2009 §8.5.8.2)',
+    description:
+      'System Capabilities: an enabled capability that is not among the supported ones (802.1AB-2009 §8.5.8.2)',
   },
   'internal-error': {
     action: 'discard-lldpdu',

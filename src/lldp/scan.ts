@@ -65,7 +65,11 @@ export class LldpHeaderScan {
   /** A string key of the MSAP identifier (chassis subtype/octets + port subtype/octets), cheap to compare. */
   get msapKey(): string {
     const f = this.frame
-    return hex(f, this.chassisIdOffset, this.chassisIdOffset + this.chassisIdLength) + '/' + hex(f, this.portIdOffset, this.portIdOffset + this.portIdLength)
+    return (
+      hex(f, this.chassisIdOffset, this.chassisIdOffset + this.chassisIdLength) +
+      '/' +
+      hex(f, this.portIdOffset, this.portIdOffset + this.portIdLength)
+    )
   }
 
   get evb(): EvbTlv | undefined {
@@ -74,8 +78,15 @@ export class LldpHeaderScan {
 
   toJSON(): object {
     return {
-      dst: this.dst, src: this.src, vlanTags: this.vlanTags, chassisId: this.chassisId, portId: this.portId,
-      ttl: this.ttl, evbOffset: this.evbOffset, evb: this.evb, tlvChainComplete: this.tlvChainComplete,
+      dst: this.dst,
+      src: this.src,
+      vlanTags: this.vlanTags,
+      chassisId: this.chassisId,
+      portId: this.portId,
+      ttl: this.ttl,
+      evbOffset: this.evbOffset,
+      evb: this.evb,
+      tlvChainComplete: this.tlvChainComplete,
     }
   }
 }
@@ -130,8 +141,15 @@ export function scanLldpHeader(frame: Uint8Array): LldpHeaderScan | null {
       complete = true // End TLV
       break
     }
-    if (evbOffset < 0 && hi === TLV_EVB_HEADER_HI && lo === EVB_INFO_LENGTH &&
-        frame[q + 2] === 0x00 && frame[q + 3] === 0x80 && frame[q + 4] === 0xc2 && frame[q + 5] === 0x0d) {
+    if (
+      evbOffset < 0 &&
+      hi === TLV_EVB_HEADER_HI &&
+      lo === EVB_INFO_LENGTH &&
+      frame[q + 2] === 0x00 &&
+      frame[q + 3] === 0x80 &&
+      frame[q + 4] === 0xc2 &&
+      frame[q + 5] === 0x0d
+    ) {
       evbOffset = q
     }
     q += 2 + len

@@ -32,7 +32,13 @@ export function createLogger(opts: LoggerOptions): Logger {
   const format = resolveLogFormat(opts.format)
   const base = {name: opts.name ?? 'vdp-agent'}
   if (format === 'pretty') {
-    const stream = pretty({colorize: process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: opts.destination ?? 1})
+    const stream = pretty({
+      colorize: process.stdout.isTTY === true,
+      sync: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      destination: opts.destination ?? 1,
+    })
     return pino({level: opts.level, base}, stream)
   }
   const out = opts.destination ?? pino.destination({dest: 1, sync: true})

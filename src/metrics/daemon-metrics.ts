@@ -48,7 +48,14 @@ export interface RpcMetricsSource {
 }
 
 /** Bridge error codes as label values (802.1Qbg-2012 Table 41-3; src/vdp/vsi-status.ts). */
-const BRIDGE_ERROR_REASON = ['success', 'invalid_format', 'insufficient_resources', 'vsi_manager_unreachable', 'other_failure', 'invalid_vid_group_or_mac']
+const BRIDGE_ERROR_REASON = [
+  'success',
+  'invalid_format',
+  'insufficient_resources',
+  'vsi_manager_unreachable',
+  'other_failure',
+  'invalid_vid_group_or_mac',
+]
 
 /** The `reason` label of a VDP failure: the bridge's error for a rejection, else the station's reason. */
 export function vdpErrorReason(reason: string, code?: number): string {
@@ -67,7 +74,10 @@ export class DaemonMetrics {
   /** The dataplane's stats, read once at the start of each scrape() (one pair of dump-flows per scrape). */
   private dataplaneStats: DataplaneStats | null = null
 
-  constructor(private readonly sources: MetricsSources, options: {processMetrics?: boolean} = {}) {
+  constructor(
+    private readonly sources: MetricsSources,
+    options: {processMetrics?: boolean} = {},
+  ) {
     const registers = [this.registry]
     const s = sources
     if (options.processMetrics ?? true) collectDefaultMetrics({register: this.registry})
@@ -192,8 +202,18 @@ export class DaemonMetrics {
         this.set(oldestCreatedAt === null ? 0 : Math.max(0, (s.now() - oldestCreatedAt) / 1000))
       },
     })
-    this.taskRuns = new Counter({name: `${METRIC_PREFIX}task_runs_total`, help: 'Runs of each periodic task.', labelNames: ['task'], registers})
-    this.taskErrors = new Counter({name: `${METRIC_PREFIX}task_errors_total`, help: 'Runs of each periodic task that failed.', labelNames: ['task'], registers})
+    this.taskRuns = new Counter({
+      name: `${METRIC_PREFIX}task_runs_total`,
+      help: 'Runs of each periodic task.',
+      labelNames: ['task'],
+      registers,
+    })
+    this.taskErrors = new Counter({
+      name: `${METRIC_PREFIX}task_errors_total`,
+      help: 'Runs of each periodic task that failed.',
+      labelNames: ['task'],
+      registers,
+    })
     this.taskLastSuccess = new Gauge({
       name: `${METRIC_PREFIX}task_last_success_timestamp_seconds`,
       help: 'When each periodic task last succeeded (seconds since the epoch; 0 never).',
@@ -275,8 +295,16 @@ export class DaemonMetrics {
         },
       })
     counter('dataplane_audits_total', 'Flow audits run since the daemon started.', (d) => d.audits)
-    counter('dataplane_audit_flows_added_total', 'Missing flows of ours that audits put back.', (d) => d.auditFlowsAdded)
-    counter('dataplane_audit_flows_removed_total', 'Stale flows of ours that audits deleted.', (d) => d.auditFlowsRemoved)
+    counter(
+      'dataplane_audit_flows_added_total',
+      'Missing flows of ours that audits put back.',
+      (d) => d.auditFlowsAdded,
+    )
+    counter(
+      'dataplane_audit_flows_removed_total',
+      'Stale flows of ours that audits deleted.',
+      (d) => d.auditFlowsRemoved,
+    )
   }
 
   /** A VDP request was answered with success after `seconds`. */

@@ -28,7 +28,11 @@ export function parseMetricsListen(text: string): MetricsListen | undefined {
   if (['', 'off', 'false', 'no'].includes(value)) return undefined
   if (['on', 'true', 'yes'].includes(value)) return {host: LOOPBACK, port: DEFAULT_METRICS_PORT}
   const m = /^(?:(\[[0-9a-f:.]+\]|[a-z0-9.-]+)?:)?(\d{1,5})$/.exec(value)
-  if (!m) throw new MetricsListenError('METRICS_LISTEN_INVALID', `[metrics] listen = ${text}: expected off, on, PORT, :PORT, HOST:PORT or [IPv6]:PORT`)
+  if (!m)
+    throw new MetricsListenError(
+      'METRICS_LISTEN_INVALID',
+      `[metrics] listen = ${text}: expected off, on, PORT, :PORT, HOST:PORT or [IPv6]:PORT`,
+    )
   const host = m[1] ? m[1].replace(/^\[|\]$/g, '') : LOOPBACK
   return {host, port: Number(m[2])}
 }
@@ -47,12 +51,19 @@ export class MetricsServer {
       }
       this.scrape().then(
         ({body, contentType}) => res.writeHead(200, {'content-type': contentType}).end(body),
-        (err: Error) => res.writeHead(500, {'content-type': 'text/plain'}).end(`metrics collection failed: ${err.message}\n`),
+        (err: Error) =>
+          res.writeHead(500, {'content-type': 'text/plain'}).end(`metrics collection failed: ${err.message}\n`),
       )
     })
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new MetricsListenError('METRICS_LISTEN_FAILED', `cannot listen on ${at.host}:${at.port} for metrics: ${err.code ?? err.message}`, {host: at.host, port: at.port})),
+        reject(
+          new MetricsListenError(
+            'METRICS_LISTEN_FAILED',
+            `cannot listen on ${at.host}:${at.port} for metrics: ${err.code ?? err.message}`,
+            {host: at.host, port: at.port},
+          ),
+        ),
       )
       server.listen(at.port, at.host, () => resolve())
     })

@@ -50,7 +50,11 @@ export interface BondMembersCheck {
   agree?: boolean
 }
 
-export function compareBondMembers(bond: string, netlink: readonly string[], proc: ProcBonding | undefined): BondMembersCheck {
+export function compareBondMembers(
+  bond: string,
+  netlink: readonly string[],
+  proc: ProcBonding | undefined,
+): BondMembersCheck {
   const check: BondMembersCheck = {bond, netlink: [...netlink]}
   if (!proc) return check
   const procfs = proc.slaves.map((s) => s.name)

@@ -69,9 +69,13 @@ export class FrameIoError extends VdpAgentError {
 
 class FrameTooShortError extends VdpAgentError {
   constructor(length: number) {
-    super('FRAME_TOO_SHORT', `a frame needs at least the ${ETHERNET_HEADER_LENGTH}-byte Ethernet header (got ${length})`, {
-      length,
-    })
+    super(
+      'FRAME_TOO_SHORT',
+      `a frame needs at least the ${ETHERNET_HEADER_LENGTH}-byte Ethernet header (got ${length})`,
+      {
+        length,
+      },
+    )
   }
 }
 
@@ -354,7 +358,8 @@ export class MemoryFrameIO implements FrameIO {
   open(ifname: string, ethertype: number, opts: FrameOpenOptions): FrameSocket {
     const multicast = checkOpenArgs(ifname, ethertype, opts).map((mac) => formatMac(mac))
     const port = this.ports.get(ifname)
-    if (!port) throw new FrameIoError(ifname, 'if_nametoindex', 'ENODEV', 19, `if_nametoindex ${ifname}: No such device`)
+    if (!port)
+      throw new FrameIoError(ifname, 'if_nametoindex', 'ENODEV', 19, `if_nametoindex ${ifname}: No such device`)
     const socket: MemorySocket = {ethertype, multicast, onFrame: opts.onFrame, closed: false, delivered: 0}
     port.sockets.add(socket)
     return {

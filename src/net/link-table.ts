@@ -41,7 +41,8 @@ type LinkKind =
 
 type Operstate = 'unknown' | 'notpresent' | 'down' | 'lowerlayerdown' | 'testing' | 'dormant' | 'up'
 
-type BondMode = 'balance-rr' | 'active-backup' | 'balance-xor' | 'broadcast' | '802.3ad' | 'balance-tlb' | 'balance-alb' | 'unknown'
+type BondMode =
+  'balance-rr' | 'active-backup' | 'balance-xor' | 'broadcast' | '802.3ad' | 'balance-tlb' | 'balance-alb' | 'unknown'
 
 interface LinkRef {
   index: number
@@ -101,7 +102,15 @@ export interface LinkUpdate {
 export const emptyLinkTable: LinkTable = {records: new Map(), links: new Map()}
 
 const OPERSTATES: readonly Operstate[] = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up']
-const BOND_MODES: readonly BondMode[] = ['balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb']
+const BOND_MODES: readonly BondMode[] = [
+  'balance-rr',
+  'active-backup',
+  'balance-xor',
+  'broadcast',
+  '802.3ad',
+  'balance-tlb',
+  'balance-alb',
+]
 const BOND_SLAVE_STATES = ['active', 'backup'] as const
 const BOND_MII_STATUS = ['up', 'fail', 'down', 'back'] as const
 /** Kinds that have members even when they have none yet. */
@@ -189,7 +198,11 @@ function changedFields(before: LinkInfo, after: LinkInfo): LinkField[] {
   return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])) as LinkField[]
 }
 
-function eventFor(before: LinkInfo | undefined, after: LinkInfo | undefined, source: LinkEventSource): LinkEvent | undefined {
+function eventFor(
+  before: LinkInfo | undefined,
+  after: LinkInfo | undefined,
+  source: LinkEventSource,
+): LinkEvent | undefined {
   if (!before && after) return {type: 'added', link: after, changes: [], source}
   if (before && !after) return {type: 'removed', link: before, changes: [], source}
   if (!before || !after) return undefined
@@ -225,7 +238,11 @@ function dependentsOf(records: ReadonlyMap<number, RtLinkMessage>, index: number
   return [...records.values()].filter((r) => r.master === index || r.lowerIndex === index).map((r) => r.index)
 }
 
-export function applyLinkMessage(table: LinkTable, msg: RtLinkMessage, source: LinkEventSource = 'notification'): LinkUpdate {
+export function applyLinkMessage(
+  table: LinkTable,
+  msg: RtLinkMessage,
+  source: LinkEventSource = 'notification',
+): LinkUpdate {
   const before = table.records.get(msg.index)
   let after: RtLinkMessage | undefined
   if (msg.family === AF_BRIDGE) {

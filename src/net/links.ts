@@ -11,7 +11,15 @@ import {join} from 'node:path'
 import {VdpAgentError} from '../errors.js'
 import {compareBondMembers, parseProcBonding, type BondMembersCheck} from './bonding.js'
 import {validateIfName} from './ifname.js'
-import {applyLinkMessage, diffLinkTables, emptyLinkTable, linkTableFromMessages, type LinkEvent, type LinkInfo, type LinkTable} from './link-table.js'
+import {
+  applyLinkMessage,
+  diffLinkTables,
+  emptyLinkTable,
+  linkTableFromMessages,
+  type LinkEvent,
+  type LinkInfo,
+  type LinkTable,
+} from './link-table.js'
 import type {LinkMessageSource} from './link-source.js'
 import type {RtLinkMessage} from './rtnetlink.js'
 
@@ -19,7 +27,6 @@ export * from './link-table.js'
 export type {RtLinkMessage} from './rtnetlink.js'
 export type {BondMembersCheck} from './bonding.js'
 export type {LinkMessageSink, LinkMessageSource} from './link-source.js'
-
 
 export type ResyncReason = 'overrun' | 'requested'
 
@@ -138,10 +145,12 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   async checkBondMembers(bond: string): Promise<BondMembersCheck> {
     const link = this.get(validateIfName(bond))
     if (link?.kind !== 'bond') throw new VdpAgentError('NOT_A_BOND', `${bond} is not a bond`, {bond, kind: link?.kind})
-    const text = await readFile(join(this.opts.procBondingDir ?? '/proc/net/bonding', bond), 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined
-      throw err
-    })
+    const text = await readFile(join(this.opts.procBondingDir ?? '/proc/net/bonding', bond), 'utf8').catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined
+        throw err
+      },
+    )
     return compareBondMembers(bond, link.bondMembers ?? [], text === undefined ? undefined : parseProcBonding(text))
   }
 
@@ -198,10 +207,18 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   private emitLinkEvent(event: LinkEvent): void {
     this.emit('link', event)
     switch (event.type) {
-      case 'added': this.emit('added', event); break
-      case 'removed': this.emit('removed', event); break
-      case 'changed': this.emit('changed', event as LinkEvent & {type: 'changed'}); break
-      case 'renamed': this.emit('renamed', event as LinkEvent & {type: 'renamed'}); break
+      case 'added':
+        this.emit('added', event)
+        break
+      case 'removed':
+        this.emit('removed', event)
+        break
+      case 'changed':
+        this.emit('changed', event as LinkEvent & {type: 'changed'})
+        break
+      case 'renamed':
+        this.emit('renamed', event as LinkEvent & {type: 'renamed'})
+        break
     }
   }
 }

@@ -101,7 +101,10 @@ export class RtnetlinkLinkSource implements LinkMessageSource {
     const messages: RtLinkMessage[] = []
     let interrupted = false
     return new Promise<{messages: RtLinkMessage[]; interrupted: boolean}>((resolve, reject) => {
-      const timer = setTimeout(() => finish(new NetlinkError('NETLINK_DUMP_TIMEOUT', 'RTM_GETLINK dump timed out')), this.opts.dumpTimeoutMs ?? 5000)
+      const timer = setTimeout(
+        () => finish(new NetlinkError('NETLINK_DUMP_TIMEOUT', 'RTM_GETLINK dump timed out')),
+        this.opts.dumpTimeoutMs ?? 5000,
+      )
       const finish = (err?: Error) => {
         clearTimeout(timer)
         socket.close()
@@ -120,7 +123,10 @@ export class RtnetlinkLinkSource implements LinkMessageSource {
             if (m.seq !== seq) continue
             if (m.flags & NLM_F_DUMP_INTR) interrupted = true
             if (m.type === RTM_NEWLINK || m.type === RTM_DELLINK) messages.push(...this.decodeOne(m.type, m.payload))
-            else if (m.type === NLMSG_ERROR || (m.type === NLMSG_DONE && m.payload.length >= 4 && m.payload.readInt32LE(0) < 0)) {
+            else if (
+              m.type === NLMSG_ERROR ||
+              (m.type === NLMSG_DONE && m.payload.length >= 4 && m.payload.readInt32LE(0) < 0)
+            ) {
               const errno = decodeNetlinkErrno(m.payload)
               return finish(new NetlinkError('NETLINK_DUMP_FAILED', `RTM_GETLINK dump failed: errno ${errno}`, {errno}))
             } else if (m.type === NLMSG_DONE) return finish()

@@ -93,7 +93,13 @@ export function parseNetlinkMessages(datagram: Buffer): NetlinkMessage[] {
   return messages
 }
 
-export function encodeNetlinkMessage({type, flags, seq, pid = 0, payload}: Omit<NetlinkMessage, 'pid'> & {pid?: number}): Buffer {
+export function encodeNetlinkMessage({
+  type,
+  flags,
+  seq,
+  pid = 0,
+  payload,
+}: Omit<NetlinkMessage, 'pid'> & {pid?: number}): Buffer {
   const out = Buffer.alloc(align4(NLMSG_HDRLEN + payload.length))
   out.writeUInt32LE(NLMSG_HDRLEN + payload.length, 0)
   out.writeUInt16LE(type, 4)
@@ -106,7 +112,12 @@ export function encodeNetlinkMessage({type, flags, seq, pid = 0, payload}: Omit<
 
 /** RTM_GETLINK dump of every link (family AF_UNSPEC). */
 export function linkDumpRequest(seq: number): Buffer {
-  return encodeNetlinkMessage({type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq, payload: Buffer.alloc(IFINFOMSG_LEN)})
+  return encodeNetlinkMessage({
+    type: RTM_GETLINK,
+    flags: NLM_F_REQUEST | NLM_F_DUMP,
+    seq,
+    payload: Buffer.alloc(IFINFOMSG_LEN),
+  })
 }
 
 /** The (positive) errno of an NLMSG_ERROR payload; 0 is an ACK. */
@@ -186,7 +197,8 @@ function mac(a: Attr): string | undefined {
 }
 
 export function decodeLinkMessage(nlType: number, payload: Buffer): RtLinkMessage {
-  if (nlType !== RTM_NEWLINK && nlType !== RTM_DELLINK) throw new NetlinkDecodeError(`not a link message (type ${nlType})`)
+  if (nlType !== RTM_NEWLINK && nlType !== RTM_DELLINK)
+    throw new NetlinkDecodeError(`not a link message (type ${nlType})`)
   if (payload.length < IFINFOMSG_LEN) throw new NetlinkDecodeError(`ifinfomsg of ${payload.length} bytes`)
   const msg: RtLinkMessage = {
     type: nlType === RTM_NEWLINK ? 'newlink' : 'dellink',
@@ -197,18 +209,42 @@ export function decodeLinkMessage(nlType: number, payload: Buffer): RtLinkMessag
   }
   for (const a of parseAttrs(payload.subarray(IFINFOMSG_LEN), 'ifinfomsg')) {
     switch (a.type) {
-      case IFLA_IFNAME: msg.name = str(a); break
-      case IFLA_ADDRESS: msg.mac = mac(a); break
-      case IFLA_PERM_ADDRESS: msg.permanentMac = mac(a); break
-      case IFLA_MTU: msg.mtu = u32(a); break
-      case IFLA_LINK: msg.lowerIndex = u32(a); break
-      case IFLA_LINK_NETNSID: msg.linkNetnsId = u32(a) | 0; break
-      case IFLA_MASTER: msg.master = u32(a); break
-      case IFLA_OPERSTATE: msg.operstate = u8(a); break
-      case IFLA_CARRIER: msg.carrier = u8(a) !== 0; break
-      case IFLA_PARENT_DEV_NAME: msg.parentDevice = str(a); break
-      case IFLA_PARENT_DEV_BUS_NAME: msg.parentBus = str(a); break
-      case IFLA_LINKINFO: decodeLinkInfo(a.value, msg); break
+      case IFLA_IFNAME:
+        msg.name = str(a)
+        break
+      case IFLA_ADDRESS:
+        msg.mac = mac(a)
+        break
+      case IFLA_PERM_ADDRESS:
+        msg.permanentMac = mac(a)
+        break
+      case IFLA_MTU:
+        msg.mtu = u32(a)
+        break
+      case IFLA_LINK:
+        msg.lowerIndex = u32(a)
+        break
+      case IFLA_LINK_NETNSID:
+        msg.linkNetnsId = u32(a) | 0
+        break
+      case IFLA_MASTER:
+        msg.master = u32(a)
+        break
+      case IFLA_OPERSTATE:
+        msg.operstate = u8(a)
+        break
+      case IFLA_CARRIER:
+        msg.carrier = u8(a) !== 0
+        break
+      case IFLA_PARENT_DEV_NAME:
+        msg.parentDevice = str(a)
+        break
+      case IFLA_PARENT_DEV_BUS_NAME:
+        msg.parentBus = str(a)
+        break
+      case IFLA_LINKINFO:
+        decodeLinkInfo(a.value, msg)
+        break
     }
   }
   return msg
@@ -293,7 +329,8 @@ export function encodeLinkMessagePayload(msg: RtLinkMessage): Buffer {
     const data: Buffer[] = []
     if (msg.bondSlave.state !== undefined) data.push(u8Attr(IFLA_BOND_SLAVE_STATE, msg.bondSlave.state))
     if (msg.bondSlave.miiStatus !== undefined) data.push(u8Attr(IFLA_BOND_SLAVE_MII_STATUS, msg.bondSlave.miiStatus))
-    if (msg.bondSlave.permanentMac !== undefined) data.push(macAttr(IFLA_BOND_SLAVE_PERM_HWADDR, msg.bondSlave.permanentMac))
+    if (msg.bondSlave.permanentMac !== undefined)
+      data.push(macAttr(IFLA_BOND_SLAVE_PERM_HWADDR, msg.bondSlave.permanentMac))
     info.push(attr(IFLA_INFO_SLAVE_DATA, Buffer.concat(data)))
   }
   if (info.length) parts.push(attr(IFLA_LINKINFO, Buffer.concat(info)))

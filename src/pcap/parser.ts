@@ -71,7 +71,13 @@ export class PcapStreamParser {
   get info(): PcapFileInfo | undefined {
     if (this.format === 'unknown') return undefined
     if (this.format === 'pcapng') return {format: 'pcapng', bigEndian: !this.littleEndian}
-    return {format: 'pcap', linkType: this.linkType, snaplen: this.snaplen, nanosecond: this.nanosecond, bigEndian: !this.littleEndian}
+    return {
+      format: 'pcap',
+      linkType: this.linkType,
+      snaplen: this.snaplen,
+      nanosecond: this.nanosecond,
+      bigEndian: !this.littleEndian,
+    }
   }
 
   /**
@@ -92,7 +98,9 @@ export class PcapStreamParser {
   }
 
   private parseChunk(chunk: Uint8Array, out: PcapRecord[]): PcapRecord[] {
-    let input: Buffer | null = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    let input: Buffer | null = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     if (this.pending.length > 0 || this.format === 'unknown') {
       input = this.completePending(input, out)
       if (input === null) return out
@@ -142,7 +150,10 @@ export class PcapStreamParser {
       if (this.fileOffset === 0) return PCAP_FILE_HEADER
       const captured = this.u32(buf, 8)
       if (captured > this.maxRecordLength) {
-        throw new PcapFormatError(`record claims ${captured} captured octets, more than the ${this.maxRecordLength} allowed`, this.fileOffset)
+        throw new PcapFormatError(
+          `record claims ${captured} captured octets, more than the ${this.maxRecordLength} allowed`,
+          this.fileOffset,
+        )
       }
       return PCAP_RECORD_HEADER + captured
     }
@@ -156,7 +167,11 @@ export class PcapStreamParser {
     const bom = buf.readUInt32LE(off + 8)
     if (bom === PCAPNG_BYTE_ORDER_MAGIC) this.littleEndian = true
     else if (bom === 0x4d3c2b1a) this.littleEndian = false
-    else throw new PcapFormatError(`pcapng section header has a bad byte-order magic 0x${bom.toString(16)}`, this.fileOffset + off + 8)
+    else
+      throw new PcapFormatError(
+        `pcapng section header has a bad byte-order magic 0x${bom.toString(16)}`,
+        this.fileOffset + off + 8,
+      )
   }
 
   private checkBlockLength(total: number, type: number, at: number): void {
@@ -168,9 +183,13 @@ export class PcapStreamParser {
   /** Call at end of input: throws if the file ended inside its header or a record. */
   finish(): void {
     if (this.failure) throw this.failure
-    if (this.format === 'unknown') throw new PcapFormatError('no pcap or pcapng header: the input is empty or too short', 0)
+    if (this.format === 'unknown')
+      throw new PcapFormatError('no pcap or pcapng header: the input is empty or too short', 0)
     if (this.pending.length > 0) {
-      throw new PcapFormatError(`the file ends inside a ${this.fileOffset === 0 ? 'file header' : 'record'} (${this.pending.length} octets left over)`, this.fileOffset)
+      throw new PcapFormatError(
+        `the file ends inside a ${this.fileOffset === 0 ? 'file header' : 'record'} (${this.pending.length} octets left over)`,
+        this.fileOffset,
+      )
     }
   }
 
@@ -210,14 +229,27 @@ export class PcapStreamParser {
     while (off + PCAP_RECORD_HEADER <= n) {
       const capturedLength = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8)
       if (capturedLength > this.maxRecordLength) {
-        throw new PcapFormatError(`record claims ${capturedLength} captured octets, more than the ${this.maxRecordLength} allowed`, this.fileOffset + off)
+        throw new PcapFormatError(
+          `record claims ${capturedLength} captured octets, more than the ${this.maxRecordLength} allowed`,
+          this.fileOffset + off,
+        )
       }
       const end = off + PCAP_RECORD_HEADER + capturedLength
       if (end > n) break
       const seconds = le ? buf.readUInt32LE(off) : buf.readUInt32BE(off)
       const fraction = le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off + 4)
       const originalLength = le ? buf.readUInt32LE(off + 12) : buf.readUInt32BE(off + 12)
-      out.push(new PcapRecord(buf.subarray(off + PCAP_RECORD_HEADER, end), originalLength, this.linkType, 0, seconds, fraction, this.classicClock))
+      out.push(
+        new PcapRecord(
+          buf.subarray(off + PCAP_RECORD_HEADER, end),
+          originalLength,
+          this.linkType,
+          0,
+          seconds,
+          fraction,
+          this.classicClock,
+        ),
+      )
       off = end
     }
     return off
@@ -238,12 +270,16 @@ export class PcapStreamParser {
       this.checkBlockLength(total, type, at)
       if (off + total > n) break
       if (this.u32(buf, off + total - 4) !== total) {
-        throw new PcapFormatError(`pcapng block of type 0x${type.toString(16)}: trailing length does not match ${total}`, at + total - 4)
+        throw new PcapFormatError(
+          `pcapng block of type 0x${type.toString(16)}: trailing length does not match ${total}`,
+          at + total - 4,
+        )
       }
       switch (type) {
         case PCAPNG_SHB:
           if (total < 28) throw new PcapFormatError('pcapng section header block too short', at)
-          if (this.u16(buf, off + 12) !== 1) throw new PcapFormatError(`unsupported pcapng major version ${this.u16(buf, off + 12)}`, at + 12)
+          if (this.u16(buf, off + 12) !== 1)
+            throw new PcapFormatError(`unsupported pcapng major version ${this.u16(buf, off + 12)}`, at + 12)
           this.interfaces = []
           break
         case PCAPNG_IDB:
@@ -269,13 +305,15 @@ export class PcapStreamParser {
     let resolution = 6
     let offsetSeconds = 0n
     const end = off + total - 4
-    for (let p = off + 16; p + 4 <= end; ) {
+    for (let p = off + 16; p + 4 <= end;) {
       const code = this.u16(buf, p)
       const len = this.u16(buf, p + 2)
       if (code === 0) break
-      if (p + 4 + len > end) throw new PcapFormatError('pcapng interface option runs past its block', this.fileOffset + p)
+      if (p + 4 + len > end)
+        throw new PcapFormatError('pcapng interface option runs past its block', this.fileOffset + p)
       if (code === OPT_IF_TSRESOL && len >= 1) resolution = buf[p + 4]
-      if (code === OPT_IF_TSOFFSET && len >= 8) offsetSeconds = this.littleEndian ? buf.readBigInt64LE(p + 4) : buf.readBigInt64BE(p + 4)
+      if (code === OPT_IF_TSOFFSET && len >= 8)
+        offsetSeconds = this.littleEndian ? buf.readBigInt64LE(p + 4) : buf.readBigInt64BE(p + 4)
       p += 4 + ((len + 3) & ~3)
     }
     this.interfaces.push({
@@ -291,14 +329,35 @@ export class PcapStreamParser {
     return iface
   }
 
-  private readPacketBlock(buf: Buffer, off: number, total: number, at: number, enhanced: boolean, out: PcapRecord[]): void {
+  private readPacketBlock(
+    buf: Buffer,
+    off: number,
+    total: number,
+    at: number,
+    enhanced: boolean,
+    out: PcapRecord[],
+  ): void {
     if (total < 32) throw new PcapFormatError('pcapng packet block too short', at)
     const id = enhanced ? this.u32(buf, off + 8) : this.u16(buf, off + 8)
     const iface = this.iface(id, at + 8)
     const captured = this.u32(buf, off + 20)
-    if (28 + captured > total - 4) throw new PcapFormatError(`pcapng packet block claims ${captured} captured octets, more than the block holds`, at + 20)
+    if (28 + captured > total - 4)
+      throw new PcapFormatError(
+        `pcapng packet block claims ${captured} captured octets, more than the block holds`,
+        at + 20,
+      )
     const data = buf.subarray(off + 28, off + 28 + captured)
-    out.push(new PcapRecord(data, this.u32(buf, off + 24), iface.linkType, id, this.u32(buf, off + 12), this.u32(buf, off + 16), iface.clock))
+    out.push(
+      new PcapRecord(
+        data,
+        this.u32(buf, off + 24),
+        iface.linkType,
+        id,
+        this.u32(buf, off + 12),
+        this.u32(buf, off + 16),
+        iface.clock,
+      ),
+    )
   }
 
   private readSimplePacket(buf: Buffer, off: number, total: number, at: number, out: PcapRecord[]): void {
@@ -307,6 +366,8 @@ export class PcapStreamParser {
     const original = this.u32(buf, off + 8)
     let captured = Math.min(original, total - 16)
     if (iface.snaplen > 0) captured = Math.min(captured, iface.snaplen)
-    out.push(new PcapRecord(buf.subarray(off + 12, off + 12 + captured), original, iface.linkType, 0, 0, 0, iface.clock))
+    out.push(
+      new PcapRecord(buf.subarray(off + 12, off + 12 + captured), original, iface.linkType, 0, 0, 0, iface.clock),
+    )
   }
 }

@@ -53,7 +53,14 @@ export class PcapWriter {
     const out = Buffer.allocUnsafe(16 + data.length)
     const seconds = Number(timestampNs / NS_PER_S)
     const nanos = Number(timestampNs % NS_PER_S)
-    this.writeRecordHeader(out, 0, seconds, this.nanosecond ? nanos : Math.floor(nanos / 1000), data.length, originalLength)
+    this.writeRecordHeader(
+      out,
+      0,
+      seconds,
+      this.nanosecond ? nanos : Math.floor(nanos / 1000),
+      data.length,
+      originalLength,
+    )
     out.set(data, 16)
     return out
   }
@@ -62,7 +69,14 @@ export class PcapWriter {
    * Writes a 16-octet record header into `target` at `at` (bulk writers use this to avoid a Buffer per record).
    * `fraction` is µs or ns according to the writer's resolution.
    */
-  writeRecordHeader(target: Buffer, at: number, seconds: number, fraction: number, capturedLength: number, originalLength: number): void {
+  writeRecordHeader(
+    target: Buffer,
+    at: number,
+    seconds: number,
+    fraction: number,
+    capturedLength: number,
+    originalLength: number,
+  ): void {
     if (this.bigEndian) {
       target.writeUInt32BE(seconds, at)
       target.writeUInt32BE(fraction, at + 4)
@@ -117,7 +131,8 @@ export class PcapngWriter {
 
   /** One Enhanced Packet Block on interface 0. */
   record(data: Uint8Array, timestampNs: bigint, originalLength = data.length): Buffer {
-    if (timestampNs < 0n || timestampNs >= 1n << 64n) throw new PcapFormatError(`timestamp ${timestampNs} ns does not fit a pcapng block`, 0)
+    if (timestampNs < 0n || timestampNs >= 1n << 64n)
+      throw new PcapFormatError(`timestamp ${timestampNs} ns does not fit a pcapng block`, 0)
     const padded = (data.length + 3) & ~3
     const total = 32 + padded
     const out = Buffer.alloc(total)

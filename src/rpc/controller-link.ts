@@ -48,7 +48,14 @@ export interface RpcStatus {
   replyQueue: string
   lastHeartbeat: {at: string; seq: number} | null
   heartbeatsSent: number
-  outbox: {pending: number; oldestAt: string | null; inFlight: number; delivered: number; failures: number; lastError: string | null}
+  outbox: {
+    pending: number
+    oldestAt: string | null
+    inFlight: number
+    delivered: number
+    failures: number
+    lastError: string | null
+  }
   serverUplink: (ServerUplinkInfo & {at: string; agrees: boolean | null}) | null
   bulkVmList: {received: number; lastAt: string | null; requestsWithoutAnswer: number}
   badMessages: number
@@ -86,13 +93,27 @@ export class ControllerLink {
     const addr = parseBrokerUrl(cfg.url)
     this.broker = describeBroker(addr)
     const control = {exchange: cfg.exchange, type: 'topic' as const, durable: cfg.durable_queues, autoDelete: false}
-    this.transport = deps.transport ?? new RabbitTransport({broker: addr, publishExchanges: [control], connectionName: `vdp-agent:${process.pid}:${this.hostId}`})
-    this.rpc = new OsloRpc({transport: this.transport, log: deps.log, exchange: cfg.exchange, durable: cfg.durable_queues})
+    this.transport =
+      deps.transport ??
+      new RabbitTransport({
+        broker: addr,
+        publishExchanges: [control],
+        connectionName: `vdp-agent:${process.pid}:${this.hostId}`,
+      })
+    this.rpc = new OsloRpc({
+      transport: this.transport,
+      log: deps.log,
+      exchange: cfg.exchange,
+      durable: cfg.durable_queues,
+    })
     this.rpc.onBadMessage((m) => this.recordBad(m))
     this.sender = new OutboxSender({
       outbox: deps.store.outbox,
       send: (msg) => this.deliver(msg),
-      accepted: (msg, result) => (msg.method === 'save_uplink' || msg.method === 'save_topo_disc_params' ? result !== false && result !== null : true),
+      accepted: (msg, result) =>
+        msg.method === 'save_uplink' || msg.method === 'save_topo_disc_params'
+          ? result !== false && result !== null
+          : true,
       connected: () => this.transport.state.connected,
       log: deps.log,
       retryInitialMs: 1000,
@@ -100,7 +121,10 @@ export class ControllerLink {
       onDelivered: (msg, result) => this.delivered(msg, result),
     })
     this.transport.onStateChange((s) => {
-      deps.log.info({broker: this.broker, connected: s.connected, lastError: s.lastError}, s.connected ? 'connected to the controller broker' : 'lost the controller broker; reconnecting')
+      deps.log.info(
+        {broker: this.broker, connected: s.connected, lastError: s.lastError},
+        s.connected ? 'connected to the controller broker' : 'lost the controller broker; reconnecting',
+      )
       if (s.connected) {
         this.sender.kick()
         this.sendHeartbeat() // the server learns at once that we are back
@@ -184,7 +208,9 @@ export class ControllerLink {
       lastError: this.transport.state.lastError,
       agentTopic: this.agentTopic,
       replyQueue: this.rpc.replyQueue,
-      lastHeartbeat: this.lastHeartbeat ? {at: new Date(this.lastHeartbeat.at).toISOString(), seq: this.lastHeartbeat.seq} : null,
+      lastHeartbeat: this.lastHeartbeat
+        ? {at: new Date(this.lastHeartbeat.at).toISOString(), seq: this.lastHeartbeat.seq}
+        : null,
       heartbeatsSent: this.heartbeatsSent,
       outbox: {
         pending: depth.pending,
@@ -195,7 +221,11 @@ export class ControllerLink {
         lastError: s.lastError,
       },
       serverUplink: this.serverUplink,
-      bulkVmList: {received: this.bulkReceived, lastAt: this.bulkLastAt ? new Date(this.bulkLastAt).toISOString() : null, requestsWithoutAnswer: this.bulkRequests},
+      bulkVmList: {
+        received: this.bulkReceived,
+        lastAt: this.bulkLastAt ? new Date(this.bulkLastAt).toISOString() : null,
+        requestsWithoutAnswer: this.bulkRequests,
+      },
       badMessages: this.badMessages,
     }
   }
@@ -207,7 +237,8 @@ export class ControllerLink {
     const timeout = cfg.call_timeout * 1000
     const payload = msg.payload as Record<string, unknown>
     if (msg.method === 'save_uplink') this.saveUplinkSentAt = Date.now()
-    if (msg.method === 'request_uplink_info') return this.rpc.call(cfg.server_topic, msg.method, {agent: this.hostId}, {}, timeout)
+    if (msg.method === 'request_uplink_info')
+      return this.rpc.call(cfg.server_topic, msg.method, {agent: this.hostId}, {}, timeout)
     // upstream passes update_vm_result's context {'agent': host}; the others an empty one
     const ctx: RpcContext = msg.method === 'update_vm_result' ? {agent: this.hostId} : {}
     const body = msg.method === 'save_topo_disc_params' ? {...payload, heartbeat: ctime(new Date())} : payload
@@ -229,7 +260,10 @@ export class ControllerLink {
       const uplink = this.deps.store.uplink.get()
       if (!uplink || uplink.state !== 'up') return
       if (this.bulkRequests >= BULK_MAX_REQUESTS) {
-        this.deps.log.error({requests: this.bulkRequests}, 'the server never sent the bulk VM list after save_uplink; not asking again until the uplink changes')
+        this.deps.log.error(
+          {requests: this.bulkRequests},
+          'the server never sent the bulk VM list after save_uplink; not asking again until the uplink changes',
+        )
         this.deps.store.journal.add('rpc-bulk-missing', null, {requests: this.bulkRequests}, Date.now())
         return
       }
@@ -350,7 +384,12 @@ export class ControllerLink {
       if (e.ok) continue
       log.warn({port: e.portUuid, reason: e.reason}, 'send_vm_info entry refused')
       store.journal.add('rpc-vm-refused', e.portUuid, {reason: e.reason}, now)
-      if (e.portUuid && /^[0-9a-f-]{36}$/.test(e.portUuid)) store.outbox.add('update_vm_result', {port_uuid: e.portUuid, result: 'CREATE:FAIL', fail_reason: e.reason, local_vlan: null, vdp_vlan: null}, now)
+      if (e.portUuid && /^[0-9a-f-]{36}$/.test(e.portUuid))
+        store.outbox.add(
+          'update_vm_result',
+          {port_uuid: e.portUuid, result: 'CREATE:FAIL', fail_reason: e.reason, local_vlan: null, vdp_vlan: null},
+          now,
+        )
     }
     const ups = entries.flatMap((e) => (e.ok && e.status === 'up' ? [e.port] : []))
     const downs = entries.flatMap((e) => (e.ok && e.status === 'down' ? [e.portUuid] : []))
@@ -360,7 +399,10 @@ export class ControllerLink {
       this.bulkRequests = 0
       // a bulk list is the whole truth for this host (upstream: process_bulk_vm_event)
       const r = intake.bulk({up: dedupe(ups), down: downs.filter((d) => !ups.some((u) => u.portUuid === d))})
-      log.info({up: ups.length, down: downs.length, refused: rejected.length, result: r}, 'bulk VM list from the server')
+      log.info(
+        {up: ups.length, down: downs.length, refused: rejected.length, result: r},
+        'bulk VM list from the server',
+      )
     } else {
       for (const p of ups) intake.up(p)
       for (const d of downs) this.vmDownFromServer(d, now)
@@ -378,16 +420,29 @@ export class ControllerLink {
       this.deps.intake.down({portUuid})
     } catch (err) {
       if (!(err instanceof VdpAgentError && err.code === 'UNKNOWN_PORT')) throw err
-      this.deps.store.outbox.add('update_vm_result', {port_uuid: portUuid, result: 'SUCCESS', fail_reason: null, local_vlan: null, vdp_vlan: null}, now)
+      this.deps.store.outbox.add(
+        'update_vm_result',
+        {port_uuid: portUuid, result: 'SUCCESS', fail_reason: null, local_vlan: null, vdp_vlan: null},
+        now,
+      )
     }
   }
 
   /** type 1002: the uplink the server remembers. Recorded and shown; it never outranks our own sources. */
   private onSendMsgToAgent(args: Record<string, unknown>, ctx: RpcContext): null {
-    if (ctx.type !== UPLINK_NAME_TYPE) throw new RpcEndpointError('RPC_BAD_PAYLOAD', `send_msg_to_agent type ${JSON.stringify(ctx.type ?? null)} is not supported (only ${UPLINK_NAME_TYPE}, the uplink)`)
+    if (ctx.type !== UPLINK_NAME_TYPE)
+      throw new RpcEndpointError(
+        'RPC_BAD_PAYLOAD',
+        `send_msg_to_agent type ${JSON.stringify(ctx.type ?? null)} is not supported (only ${UPLINK_NAME_TYPE}, the uplink)`,
+      )
     const info = parseServerUplink(args.msg)
     this.serverUplink = {...info, at: new Date().toISOString(), agrees: null}
-    this.deps.store.journal.add('rpc-server-uplink', info.uplink, {uplink: info.uplink, vethIntf: info.vethIntf}, Date.now())
+    this.deps.store.journal.add(
+      'rpc-server-uplink',
+      info.uplink,
+      {uplink: info.uplink, vethIntf: info.vethIntf},
+      Date.now(),
+    )
     this.checkServerUplinkAgreement()
     return null
   }
@@ -402,8 +457,16 @@ export class ControllerLink {
     }
     const agrees = this.serverUplink.uplink === ourName
     if (!agrees && this.serverUplink.agrees !== false) {
-      this.deps.log.warn({ours: ourName, server: this.serverUplink.uplink}, 'the server remembers another uplink; ours stands and is reported to it')
-      this.deps.store.journal.add('rpc-uplink-disagreement', ourName, {ours: ourName, server: this.serverUplink.uplink}, Date.now())
+      this.deps.log.warn(
+        {ours: ourName, server: this.serverUplink.uplink},
+        'the server remembers another uplink; ours stands and is reported to it',
+      )
+      this.deps.store.journal.add(
+        'rpc-uplink-disagreement',
+        ourName,
+        {ours: ourName, server: this.serverUplink.uplink},
+        Date.now(),
+      )
       this.serverUplink.agrees = false
       if (ours) this.uplinkChanged(ours)
       return
@@ -423,7 +486,12 @@ export class ControllerLink {
   private recordBad(m: BadMessage): void {
     this.badMessages++
     try {
-      this.deps.store.journal.add('rpc-bad-message', m.method ?? null, {code: m.code, reason: m.reason.slice(0, 500), routingKey: m.routingKey}, Date.now())
+      this.deps.store.journal.add(
+        'rpc-bad-message',
+        m.method ?? null,
+        {code: m.code, reason: m.reason.slice(0, 500), routingKey: m.routingKey},
+        Date.now(),
+      )
     } catch (err) {
       this.deps.log.error({err: errorMessage(err)}, 'cannot journal a bad RPC message')
     }

@@ -28,7 +28,11 @@ export function uuidHex(): string {
  */
 export function pyJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return 'null'
-  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  if (typeof value === 'string')
+    return JSON.stringify(value).replace(
+      /[\u0080-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )
   if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null'
   if (typeof value === 'boolean') return value ? 'true' : 'false'
   if (Array.isArray(value)) return `[${value.map(pyJsonDumps).join(', ')}]`
@@ -88,7 +92,10 @@ export function unwrapEnvelope(body: Buffer | string, maxBytes = 64 * 1024 * 102
   }
   if (!isObject(outer)) throw new RpcWireError('body is not a JSON object')
   if (!('oslo.message' in outer)) return outer
-  if (outer['oslo.version'] !== OSLO_VERSION) throw new RpcWireError(`unsupported oslo.version ${JSON.stringify(outer['oslo.version'])}`, {version: outer['oslo.version']})
+  if (outer['oslo.version'] !== OSLO_VERSION)
+    throw new RpcWireError(`unsupported oslo.version ${JSON.stringify(outer['oslo.version'])}`, {
+      version: outer['oslo.version'],
+    })
   if (typeof outer['oslo.message'] !== 'string') throw new RpcWireError('oslo.message is not a string')
   let inner: unknown
   try {
@@ -114,30 +121,65 @@ function requestFields(method: string, args: Record<string, unknown>, context: R
 }
 
 /** A cast: `{method, args, _unique_id, _context_*}`. */
-export function encodeCast(method: string, args: Record<string, unknown>, context: RpcContext = {}, uniqueId = uuidHex()): Buffer {
+export function encodeCast(
+  method: string,
+  args: Record<string, unknown>,
+  context: RpcContext = {},
+  uniqueId = uuidHex(),
+): Buffer {
   return wrapEnvelope({...requestFields(method, args, context), _unique_id: uniqueId})
 }
 
 /** A call: the cast's keys plus `_msg_id`, `_reply_q` and `_timeout: null` (no call monitor). Key order as oslo. */
-export function encodeCall(method: string, args: Record<string, unknown>, replyQueue: string, context: RpcContext = {}, msgId = uuidHex(), uniqueId = uuidHex()): Buffer {
+export function encodeCall(
+  method: string,
+  args: Record<string, unknown>,
+  replyQueue: string,
+  context: RpcContext = {},
+  msgId = uuidHex(),
+  uniqueId = uuidHex(),
+): Buffer {
   const {method: m, args: a, ...ctx} = requestFields(method, args, context)
-  return wrapEnvelope({method: m, args: a, _msg_id: msgId, _reply_q: replyQueue, _timeout: null, _unique_id: uniqueId, ...ctx})
+  return wrapEnvelope({
+    method: m,
+    args: a,
+    _msg_id: msgId,
+    _reply_q: replyQueue,
+    _timeout: null,
+    _unique_id: uniqueId,
+    ...ctx,
+  })
 }
 
 /** A reply: one message with `ending: true` (oslo.messaging >= 4.0). */
-export function encodeReply(msgId: string, result: unknown, failure: RemoteFailure | null, uniqueId = uuidHex()): Buffer {
-  return wrapEnvelope({result: result ?? null, failure: failure ? pyJsonDumps(failure) : null, ending: true, _msg_id: msgId, _unique_id: uniqueId})
+export function encodeReply(
+  msgId: string,
+  result: unknown,
+  failure: RemoteFailure | null,
+  uniqueId = uuidHex(),
+): Buffer {
+  return wrapEnvelope({
+    result: result ?? null,
+    failure: failure ? pyJsonDumps(failure) : null,
+    ending: true,
+    _msg_id: msgId,
+    _unique_id: uniqueId,
+  })
 }
 
 /** A failure our endpoints send: a builtin class, so a Python caller rebuilds it (ValueError, NotImplementedError...). */
-export function builtinFailure(cls: 'ValueError' | 'NotImplementedError' | 'RuntimeError' | 'TypeError', message: string): RemoteFailure {
+export function builtinFailure(
+  cls: 'ValueError' | 'NotImplementedError' | 'RuntimeError' | 'TypeError',
+  message: string,
+): RemoteFailure {
   return {class: cls, module: 'builtins', message, tb: [], args: [message], kwargs: {}}
 }
 
 /** Validate an inner request message (from an untrusted peer). */
 export function decodeRequest(inner: Record<string, unknown>): RequestMessage {
   const {method, args} = inner
-  if (typeof method !== 'string' || !NAME.test(method)) throw new RpcWireError(`method ${JSON.stringify(method)} is not a method name`, {field: 'method'})
+  if (typeof method !== 'string' || !NAME.test(method))
+    throw new RpcWireError(`method ${JSON.stringify(method)} is not a method name`, {field: 'method'})
   if (args !== undefined && !isObject(args)) throw new RpcWireError('args is not an object', {field: 'args'})
   const context: RpcContext = {}
   for (const [k, v] of Object.entries(inner)) {
@@ -148,8 +190,10 @@ export function decodeRequest(inner: Record<string, unknown>): RequestMessage {
   const uniqueId = typeof inner._unique_id === 'string' && ID.test(inner._unique_id) ? inner._unique_id : ''
   const out: RequestMessage = {method, args: (args as Record<string, unknown>) ?? {}, context, uniqueId}
   if (inner._msg_id !== undefined && inner._msg_id !== null) {
-    if (typeof inner._msg_id !== 'string' || !ID.test(inner._msg_id)) throw new RpcWireError('_msg_id is not an id', {field: '_msg_id'})
-    if (typeof inner._reply_q !== 'string' || !/^[A-Za-z0-9_.-]{1,255}$/.test(inner._reply_q)) throw new RpcWireError('_reply_q is not a queue name', {field: '_reply_q'})
+    if (typeof inner._msg_id !== 'string' || !ID.test(inner._msg_id))
+      throw new RpcWireError('_msg_id is not an id', {field: '_msg_id'})
+    if (typeof inner._reply_q !== 'string' || !/^[A-Za-z0-9_.-]{1,255}$/.test(inner._reply_q))
+      throw new RpcWireError('_reply_q is not a queue name', {field: '_reply_q'})
     out.msgId = inner._msg_id
     out.replyQueue = inner._reply_q
   }
@@ -182,7 +226,14 @@ export function decodeReply(inner: Record<string, unknown>): ReplyMessage {
 
 /** A remote exception raised by the peer's endpoint, as the caller sees it. */
 export class RemoteRpcError extends VdpAgentError {
-  constructor(readonly method: string, readonly failure: RemoteFailure) {
-    super('RPC_REMOTE', `${method}: the server raised ${failure.module ? `${failure.module}.` : ''}${failure.class}: ${failure.message}`, {method, class: failure.class})
+  constructor(
+    readonly method: string,
+    readonly failure: RemoteFailure,
+  ) {
+    super(
+      'RPC_REMOTE',
+      `${method}: the server raised ${failure.module ? `${failure.module}.` : ''}${failure.class}: ${failure.message}`,
+      {method, class: failure.class},
+    )
   }
 }

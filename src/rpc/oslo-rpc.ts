@@ -22,13 +22,21 @@ const TRANSIENT_QUEUE_TTL_MS = 1_800_000
 
 class RpcTimeoutError extends VdpAgentError {
   constructor(method: string, timeoutMs: number) {
-    super('RPC_TIMEOUT', `${method}: no reply from the server within ${timeoutMs / 1000} s (it may still have run it)`, {method, timeoutMs})
+    super(
+      'RPC_TIMEOUT',
+      `${method}: no reply from the server within ${timeoutMs / 1000} s (it may still have run it)`,
+      {method, timeoutMs},
+    )
   }
 }
 
 /** An endpoint's typed refusal: goes back to the caller as a builtin exception it can rebuild. */
 export class RpcEndpointError extends VdpAgentError {
-  constructor(code: ErrorCode, message: string, readonly pyClass: 'ValueError' | 'NotImplementedError' = 'ValueError') {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly pyClass: 'ValueError' | 'NotImplementedError' = 'ValueError',
+  ) {
     super(code, message)
   }
 }
@@ -96,7 +104,12 @@ export class OsloRpc {
     this.repliesReady ??= this.opts.transport
       .consume(
         {
-          queue: {queue: this.replyQueue, durable: false, autoDelete: false, arguments: {'x-expires': TRANSIENT_QUEUE_TTL_MS}},
+          queue: {
+            queue: this.replyQueue,
+            durable: false,
+            autoDelete: false,
+            arguments: {'x-expires': TRANSIENT_QUEUE_TTL_MS},
+          },
           exchanges: [{exchange: this.replyQueue, type: 'direct', durable: false, autoDelete: true}],
           bindings: [{exchange: this.replyQueue, queue: this.replyQueue, routingKey: this.replyQueue}],
           concurrency: 64,
@@ -119,7 +132,13 @@ export class OsloRpc {
   }
 
   /** An RPC call: resolves with the server's result, rejects with RemoteRpcError, RpcTimeoutError or a transport error. */
-  async call(topic: string, method: string, args: Record<string, unknown>, context: RpcContext, timeoutMs: number): Promise<unknown> {
+  async call(
+    topic: string,
+    method: string,
+    args: Record<string, unknown>,
+    context: RpcContext,
+    timeoutMs: number,
+  ): Promise<unknown> {
     const msgId = uuidHex()
     const body = encodeCall(method, args, this.replyQueue, context, msgId)
     const result = new Promise<unknown>((resolve, reject) => {
@@ -132,7 +151,13 @@ export class OsloRpc {
     result.catch(() => undefined) // observed below; a publish failure must not leave an unhandled rejection
     try {
       await withTimeout(this.startReplies(), timeoutMs, () => new RpcTimeoutError(method, timeoutMs))
-      await this.opts.transport.publish({exchange: this.opts.exchange, routingKey: topic, body, expirationMs: timeoutMs, mandatory: true})
+      await this.opts.transport.publish({
+        exchange: this.opts.exchange,
+        routingKey: topic,
+        body,
+        expirationMs: timeoutMs,
+        mandatory: true,
+      })
     } catch (err) {
       const p = this.pending.get(msgId)
       if (p) {
@@ -146,27 +171,42 @@ export class OsloRpc {
 
   /** An RPC cast: resolves when the broker confirmed the message. */
   async cast(topic: string, method: string, args: Record<string, unknown>, context: RpcContext = {}): Promise<void> {
-    await this.opts.transport.publish({exchange: this.opts.exchange, routingKey: topic, body: encodeCast(method, args, context)})
+    await this.opts.transport.publish({
+      exchange: this.opts.exchange,
+      routingKey: topic,
+      body: encodeCast(method, args, context),
+    })
   }
 
   /** Serve `topic` as oslo's RPC server `server` does: three consumers, requests handled in delivery order. */
   async serve(topic: string, server: string, endpoints: Record<string, Endpoint>): Promise<void> {
     const fanout = `${topic}_fanout`
     const specs: ConsumeSpec[] = [
-      {queue: {queue: topic, durable: this.opts.durable, autoDelete: false}, exchanges: [this.controlExchange], bindings: [{exchange: this.opts.exchange, queue: topic, routingKey: topic}]},
+      {
+        queue: {queue: topic, durable: this.opts.durable, autoDelete: false},
+        exchanges: [this.controlExchange],
+        bindings: [{exchange: this.opts.exchange, queue: topic, routingKey: topic}],
+      },
       {
         queue: {queue: `${topic}.${server}`, durable: this.opts.durable, autoDelete: false},
         exchanges: [this.controlExchange],
         bindings: [{exchange: this.opts.exchange, queue: `${topic}.${server}`, routingKey: `${topic}.${server}`}],
       },
       {
-        queue: {queue: `${fanout}_${uuidHex()}`, durable: false, autoDelete: false, arguments: {'x-expires': TRANSIENT_QUEUE_TTL_MS}},
+        queue: {
+          queue: `${fanout}_${uuidHex()}`,
+          durable: false,
+          autoDelete: false,
+          arguments: {'x-expires': TRANSIENT_QUEUE_TTL_MS},
+        },
         exchanges: [{exchange: fanout, type: 'fanout', durable: false, autoDelete: true}],
         bindings: [{exchange: fanout, queue: '', routingKey: topic}],
       },
     ]
     specs[2].bindings[0].queue = specs[2].queue.queue
-    const handles = await Promise.all(specs.map((s) => this.opts.transport.consume(s, (msg) => this.onRequest(msg, endpoints))))
+    const handles = await Promise.all(
+      specs.map((s) => this.opts.transport.consume(s, (msg) => this.onRequest(msg, endpoints))),
+    )
     this.handles.push(...handles)
   }
 
@@ -195,11 +235,20 @@ export class OsloRpc {
       const p = typeof msgId === 'string' ? this.pending.get(msgId) : undefined
       if (p && typeof msgId === 'string') {
         this.settle(msgId, p)
-        p.reject(new VdpAgentError('RPC_NO_ROUTE', `${p.method}: no server listens on ${m.routingKey} (the broker returned the call: ${m.replyText})`, {method: p.method, routingKey: m.routingKey}))
+        p.reject(
+          new VdpAgentError(
+            'RPC_NO_ROUTE',
+            `${p.method}: no server listens on ${m.routingKey} (the broker returned the call: ${m.replyText})`,
+            {method: p.method, routingKey: m.routingKey},
+          ),
+        )
       }
       return
     }
-    this.opts.log.warn({routingKey: m.routingKey, replyText: m.replyText}, 'a reply could not be routed: its caller is gone')
+    this.opts.log.warn(
+      {routingKey: m.routingKey, replyText: m.replyText},
+      'a reply could not be routed: its caller is gone',
+    )
   }
 
   private async onReply(msg: InboundMessage): Promise<Disposition> {
@@ -249,7 +298,12 @@ export class OsloRpc {
       const msgId = typeof inner._msg_id === 'string' ? inner._msg_id : undefined
       const replyQ = typeof inner._reply_q === 'string' ? inner._reply_q : undefined
       if (msgId && replyQ && /^[A-Za-z0-9_.-]{1,255}$/.test(replyQ) && /^[0-9A-Za-z_-]{1,128}$/.test(msgId)) {
-        await this.reply(replyQ, msgId, null, builtinFailure('ValueError', `vdp-agent: malformed request: ${errorMessage(err)}`))
+        await this.reply(
+          replyQ,
+          msgId,
+          null,
+          builtinFailure('ValueError', `vdp-agent: malformed request: ${errorMessage(err)}`),
+        )
       }
       return 'drop'
     }
@@ -264,14 +318,22 @@ export class OsloRpc {
     let failure: RemoteFailure | null = null
     const endpoint = Object.hasOwn(endpoints, req.method) ? endpoints[req.method] : undefined
     if (!endpoint) {
-      failure = {class: 'NoSuchMethod', module: 'oslo_messaging.rpc.dispatcher', message: `Endpoint does not support RPC method ${req.method}`, tb: [], args: [req.method], kwargs: {}}
+      failure = {
+        class: 'NoSuchMethod',
+        module: 'oslo_messaging.rpc.dispatcher',
+        message: `Endpoint does not support RPC method ${req.method}`,
+        tb: [],
+        args: [req.method],
+        kwargs: {},
+      }
       this.bad({reason: failure.message, code: 'RPC_NO_SUCH_METHOD', method: req.method, routingKey: msg.routingKey})
     } else {
       try {
         result = (await endpoint(req.args, req.context)) ?? null
       } catch (err) {
         const code = err instanceof VdpAgentError ? err.code : 'RPC_ENDPOINT'
-        const cls = err instanceof RpcEndpointError ? err.pyClass : err instanceof VdpAgentError ? 'ValueError' : 'RuntimeError'
+        const cls =
+          err instanceof RpcEndpointError ? err.pyClass : err instanceof VdpAgentError ? 'ValueError' : 'RuntimeError'
         failure = builtinFailure(cls, `vdp-agent ${req.method}: ${errorMessage(err)}`)
         this.bad({reason: errorMessage(err), code, method: req.method, routingKey: msg.routingKey})
       }
@@ -280,12 +342,25 @@ export class OsloRpc {
     return 'ack'
   }
 
-  private async reply(replyQueue: string, msgId: string, result: unknown, failure: RemoteFailure | null): Promise<void> {
+  private async reply(
+    replyQueue: string,
+    msgId: string,
+    result: unknown,
+    failure: RemoteFailure | null,
+  ): Promise<void> {
     try {
       // oslo >= 9.2 publishes replies to the default exchange, mandatory (a gone caller comes back as a return)
-      await this.opts.transport.publish({exchange: '', routingKey: replyQueue, body: encodeReply(msgId, result, failure), mandatory: true})
+      await this.opts.transport.publish({
+        exchange: '',
+        routingKey: replyQueue,
+        body: encodeReply(msgId, result, failure),
+        mandatory: true,
+      })
     } catch (err) {
-      this.opts.log.warn({err: errorMessage(err), replyQueue}, 'could not publish an RPC reply (the caller will time out and retry)')
+      this.opts.log.warn(
+        {err: errorMessage(err), replyQueue},
+        'could not publish an RPC reply (the caller will time out and retry)',
+      )
     }
   }
 
@@ -315,4 +390,3 @@ function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<
     )
   })
 }
-

@@ -116,7 +116,8 @@ export class OutboxSender {
       }
     }
     // backoff state of messages that are no longer pending (superseded or delivered) is forgotten
-    if (exhausted) for (const id of this.retryAt.keys()) if (!seen.has(id) && !this.inFlight.has(id)) this.retryAt.delete(id)
+    if (exhausted)
+      for (const id of this.retryAt.keys()) if (!seen.has(id) && !this.inFlight.has(id)) this.retryAt.delete(id)
     // subjects blocked only by a backing-off message are free again for the next pass
     this.busySubjects.clear()
     for (const s of this.inFlight.values()) if (s !== null) this.busySubjects.add(s)
@@ -168,6 +169,9 @@ export class OutboxSender {
     } catch (err) {
       this.deps.log.error({err: errorMessage(err)}, 'cannot record an outbox failure')
     }
-    this.deps.log.warn({method: msg.method, id: msg.id, attempts, retryInMs: Math.round(delay), err: error}, 'outbox message not delivered; will retry')
+    this.deps.log.warn(
+      {method: msg.method, id: msg.id, attempts, retryInMs: Math.round(delay), err: error},
+      'outbox message not delivered; will retry',
+    )
   }
 }

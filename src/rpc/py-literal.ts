@@ -25,12 +25,27 @@ export interface PyLiteralLimits {
   maxDepth?: number
 }
 
-const ESCAPES: Record<string, string> = {n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '0': '\0'}
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '0': '\0',
+}
 
 class Parser {
   private pos = 0
 
-  constructor(private readonly src: string, private readonly maxDepth: number) {}
+  constructor(
+    private readonly src: string,
+    private readonly maxDepth: number,
+  ) {}
 
   parseDocument(): PyValue {
     const value = this.value(0)
@@ -57,7 +72,8 @@ class Parser {
     }
     if (c === "'" || c === '"') return this.strings()
     if (/[uUrRbB]/.test(c) && /['"]/.test(this.src[this.pos + 1] ?? '')) return this.strings()
-    if (/[uUbB]/.test(c) && /[rR]/.test(this.src[this.pos + 1] ?? '') && /['"]/.test(this.src[this.pos + 2] ?? '')) return this.strings()
+    if (/[uUbB]/.test(c) && /[rR]/.test(this.src[this.pos + 1] ?? '') && /['"]/.test(this.src[this.pos + 2] ?? ''))
+      return this.strings()
     if (/[-+0-9.]/.test(c)) return this.number()
     const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.src.slice(this.pos, this.pos + 64))?.[0]
     if (word === 'True' || word === 'False' || word === 'None') {
@@ -78,7 +94,8 @@ class Parser {
       }
       const keyAt = this.pos
       const key = this.value(depth)
-      if (typeof key !== 'string' && typeof key !== 'number') throw new PyLiteralError('a dict key must be a string or a number', keyAt)
+      if (typeof key !== 'string' && typeof key !== 'number')
+        throw new PyLiteralError('a dict key must be a string or a number', keyAt)
       this.skipSpace()
       if (this.src[this.pos] !== ':') this.fail("expected ':' after a dict key")
       this.pos++
@@ -184,7 +201,10 @@ class Parser {
   }
 
   private number(): number {
-    const m = /^[-+]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][-+]?\d+)?)[lL]?/.exec(this.src.slice(this.pos, this.pos + 400))
+    const m =
+      /^[-+]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][-+]?\d+)?)[lL]?/.exec(
+        this.src.slice(this.pos, this.pos + 400),
+      )
     if (!m) this.fail('bad number')
     this.pos += m[0].length
     let text = m[0].replace(/_/g, '').replace(/[lL]$/, '')
@@ -192,7 +212,8 @@ class Parser {
     if (/^[-+]/.test(text)) text = text.slice(1)
     let n: number
     if (/^0[xXoObB]/.test(text)) n = Number(text.toLowerCase())
-    else if (/^0\d+$/.test(text) && !/^0+$/.test(text)) n = Number.parseInt(text, 8) // Python 2 octal
+    else if (/^0\d+$/.test(text) && !/^0+$/.test(text))
+      n = Number.parseInt(text, 8) // Python 2 octal
     else n = Number(text)
     if (!Number.isFinite(n)) this.fail('number out of range')
     if (Number.isInteger(n) && !/[.eE]/.test(text) && !Number.isSafeInteger(n)) this.fail('integer beyond 2^53')

@@ -1,7 +1,16 @@
 import {Connection, ConsumerStatus, type Consumer, type Publisher} from 'rabbitmq-client'
 
 import {errorMessage} from '../errors.js'
-import type {AmqpTransport, ConsumeSpec, ConsumerHandle, Disposition, ExchangeDecl, InboundMessage, OutboundMessage, TransportState} from './transport.js'
+import type {
+  AmqpTransport,
+  ConsumeSpec,
+  ConsumerHandle,
+  Disposition,
+  ExchangeDecl,
+  InboundMessage,
+  OutboundMessage,
+  TransportState,
+} from './transport.js'
 import {type BrokerAddress, redactCredentials} from './transport-url.js'
 
 export interface RabbitTransportOptions {
@@ -17,7 +26,11 @@ export interface RabbitTransportOptions {
   connectionName?: string
 }
 
-const STATUS: Record<Disposition, ConsumerStatus> = {ack: ConsumerStatus.ACK, requeue: ConsumerStatus.REQUEUE, drop: ConsumerStatus.DROP}
+const STATUS: Record<Disposition, ConsumerStatus> = {
+  ack: ConsumerStatus.ACK,
+  requeue: ConsumerStatus.REQUEUE,
+  drop: ConsumerStatus.DROP,
+}
 
 /**
  * AmqpTransport over rabbitmq-client 5.0.8: one connection (reconnects by itself with exponential backoff
@@ -31,7 +44,12 @@ export class RabbitTransport implements AmqpTransport {
   private readonly publisher: Publisher
   private readonly consumers = new Set<Consumer>()
   private readonly stateListeners: ((s: TransportState) => void)[] = []
-  private readonly returnListeners: ((m: {exchange: string; routingKey: string; replyText: string; body: Buffer}) => void)[] = []
+  private readonly returnListeners: ((m: {
+    exchange: string
+    routingKey: string
+    replyText: string
+    body: Buffer
+  }) => void)[] = []
   private readonly poll: NodeJS.Timeout
 
   constructor(opts: RabbitTransportOptions) {
@@ -63,8 +81,11 @@ export class RabbitTransport implements AmqpTransport {
     this.publisher = this.conn.createPublisher({confirm: true, exchanges: opts.publishExchanges.map(exchangeParams)})
     // rabbitmq-client 5.0.8 ignores the onReturn option; the event works
     this.publisher.on('basic.return', (msg) => {
-      const body = Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(typeof msg.body === 'string' ? msg.body : JSON.stringify(msg.body))
-      for (const l of this.returnListeners) l({exchange: msg.exchange, routingKey: msg.routingKey, replyText: msg.replyText, body})
+      const body = Buffer.isBuffer(msg.body)
+        ? msg.body
+        : Buffer.from(typeof msg.body === 'string' ? msg.body : JSON.stringify(msg.body))
+      for (const l of this.returnListeners)
+        l({exchange: msg.exchange, routingKey: msg.routingKey, replyText: msg.replyText, body})
     })
   }
 
@@ -90,7 +111,12 @@ export class RabbitTransport implements AmqpTransport {
     const consumer = this.conn.createConsumer(
       {
         queue: spec.queue.queue,
-        queueOptions: {durable: spec.queue.durable, autoDelete: spec.queue.autoDelete, exclusive: false, arguments: spec.queue.arguments},
+        queueOptions: {
+          durable: spec.queue.durable,
+          autoDelete: spec.queue.autoDelete,
+          exclusive: false,
+          arguments: spec.queue.arguments,
+        },
         exchanges: spec.exchanges.map(exchangeParams),
         queueBindings: spec.bindings.map((b) => ({exchange: b.exchange, queue: b.queue, routingKey: b.routingKey})),
         concurrency: spec.concurrency ?? 1,
@@ -98,8 +124,15 @@ export class RabbitTransport implements AmqpTransport {
         noAck: false,
       },
       async (msg) => {
-        const body = Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(typeof msg.body === 'string' ? msg.body : JSON.stringify(msg.body))
-        const disposition = await handler({body, exchange: msg.exchange, routingKey: msg.routingKey, redelivered: msg.redelivered})
+        const body = Buffer.isBuffer(msg.body)
+          ? msg.body
+          : Buffer.from(typeof msg.body === 'string' ? msg.body : JSON.stringify(msg.body))
+        const disposition = await handler({
+          body,
+          exchange: msg.exchange,
+          routingKey: msg.routingKey,
+          redelivered: msg.redelivered,
+        })
         return STATUS[disposition]
       },
     )

@@ -25,7 +25,8 @@ export type VmInfoEntry =
 
 /** `oui.vm_uuid` is the Nova device_id without dashes; our store keeps dashed UUIDs. */
 function dashedUuid(v: unknown): unknown {
-  if (typeof v === 'string' && /^[0-9a-f]{32}$/i.test(v)) return `${v.slice(0, 8)}-${v.slice(8, 12)}-${v.slice(12, 16)}-${v.slice(16, 20)}-${v.slice(20)}`
+  if (typeof v === 'string' && /^[0-9a-f]{32}$/i.test(v))
+    return `${v.slice(0, 8)}-${v.slice(8, 12)}-${v.slice(12, 16)}-${v.slice(16, 20)}-${v.slice(20)}`
   return v
 }
 
@@ -38,7 +39,8 @@ function parseVmInfoEntry(raw: unknown, hostId: string): VmInfoEntry {
       throw new ServerMessageError(`vm_info for host ${JSON.stringify(raw.host)} sent to ${JSON.stringify(hostId)}`)
     }
     if (raw.status === 'down') return {ok: true, status: 'down', portUuid: parsePortUuid({portUuid: raw.port_uuid})}
-    if (raw.status !== 'up') throw new ServerMessageError(`status ${JSON.stringify(raw.status)}: expected 'up' or 'down'`)
+    if (raw.status !== 'up')
+      throw new ServerMessageError(`status ${JSON.stringify(raw.status)}: expected 'up' or 'down'`)
     const oui = isObject(raw.oui) ? raw.oui : {}
     const ip = oui.ip_addr === '0.0.0.0' ? undefined : oui.ip_addr
     const port = parseVmUp({
@@ -61,7 +63,8 @@ export function parseSendVmInfo(msg: unknown, hostId: string): {bulk: boolean; e
   if (typeof msg !== 'string') throw new ServerMessageError('send_vm_info: msg is not a string')
   const value = parsePayload(msg)
   if (Array.isArray(value)) {
-    if (value.length > MAX_VM_INFO_ENTRIES) throw new ServerMessageError(`send_vm_info: ${value.length} entries, at most ${MAX_VM_INFO_ENTRIES}`)
+    if (value.length > MAX_VM_INFO_ENTRIES)
+      throw new ServerMessageError(`send_vm_info: ${value.length} entries, at most ${MAX_VM_INFO_ENTRIES}`)
     return {bulk: true, entries: value.map((v) => parseVmInfoEntry(v, hostId))}
   }
   if (!isObject(value)) throw new ServerMessageError('send_vm_info: msg is neither a dict nor a list')
@@ -83,7 +86,8 @@ export function parseServerUplink(msg: unknown): ServerUplinkInfo {
   const name = (key: string): string | null => {
     const x = v[key]
     if (x === undefined || x === null || x === '') return null
-    if (typeof x !== 'string' || !IFNAME.test(x)) throw new ServerMessageError(`send_msg_to_agent: ${key} ${JSON.stringify(x)} is not an interface name`)
+    if (typeof x !== 'string' || !IFNAME.test(x))
+      throw new ServerMessageError(`send_msg_to_agent: ${key} ${JSON.stringify(x)} is not an interface name`)
     return x
   }
   return {uplink: name('uplink'), vethIntf: name('veth_intf')}

@@ -32,7 +32,10 @@ function decode(part: string, what: string): string {
 
 export function parseBrokerUrl(url: string): BrokerAddress {
   const m = /^(rabbit|amqp|amqps|kombu\+rabbit):\/\/([^/?#]*)(\/[^?#]*)?(\?[^#]*)?(#.*)?$/.exec(url.trim())
-  if (!m) throw new BrokerUrlError('expected rabbit://user:pass@host:port[,user:pass@host:port...]/vhost or amqp(s)://user:pass@host:port/vhost')
+  if (!m)
+    throw new BrokerUrlError(
+      'expected rabbit://user:pass@host:port[,user:pass@host:port...]/vhost or amqp(s)://user:pass@host:port/vhost',
+    )
   const [, scheme, netlocs, path = '', query = ''] = m
   if (!netlocs) throw new BrokerUrlError('no host')
   const hosts: BrokerAddress['hosts'] = []
@@ -47,7 +50,8 @@ export function parseBrokerUrl(url: string): BrokerAddress {
       const user = decode(colon >= 0 ? cred.slice(0, colon) : cred, 'user name')
       const pass = colon >= 0 ? decode(cred.slice(colon + 1), 'password') : ''
       // One connection carries one login; oslo would log in to each host with its own, we need them equal.
-      if (hosts.length > 0 && (user !== username || pass !== password)) throw new BrokerUrlError('every host must use the same user and password')
+      if (hosts.length > 0 && (user !== username || pass !== password))
+        throw new BrokerUrlError('every host must use the same user and password')
       username = user
       password = pass
     }
@@ -66,7 +70,9 @@ export function parseBrokerUrl(url: string): BrokerAddress {
 
 /** The broker without credentials, for logs and the CLI: `rabbit://host1:5672,host2:5672/vhost`. */
 export function describeBroker(addr: BrokerAddress): string {
-  const hosts = addr.hosts.map((h) => `${h.hostname.includes(':') ? `[${h.hostname}]` : h.hostname}:${h.port}`).join(',')
+  const hosts = addr.hosts
+    .map((h) => `${h.hostname.includes(':') ? `[${h.hostname}]` : h.hostname}:${h.port}`)
+    .join(',')
   return `${addr.tls ? 'amqps' : 'amqp'}://${hosts}/${addr.vhost === '/' ? '' : encodeURIComponent(addr.vhost)}`
 }
 

@@ -14,6 +14,16 @@ export class VmResultOutbox implements VmResultReporter {
   constructor(private readonly outbox: Pick<OutboxRepo, 'add'>) {}
 
   report(r: VmResult, now: number): void {
-    this.outbox.add('update_vm_result', {port_uuid: r.portUuid, result: DFA_RESULT[r.outcome], fail_reason: r.failReason, vdp_vlan: r.vdpVlan, local_vlan: r.localVlan}, now)
+    this.outbox.add(
+      'update_vm_result',
+      {
+        port_uuid: r.portUuid,
+        result: DFA_RESULT[r.outcome],
+        fail_reason: r.failReason,
+        vdp_vlan: r.vdpVlan,
+        local_vlan: r.localVlan,
+      },
+      now,
+    )
   }
 }

@@ -27,7 +27,8 @@ export const MAX_JOURNAL_QUERY = 10_000
 /** Validates the `journal` control method's params: `{since?: epoch ms, limit?: 1..10000}` (default 50). */
 export function parseJournalQuery(params: unknown): JournalQuery {
   const p = (params ?? {}) as Record<string, unknown>
-  if (typeof p !== 'object' || Array.isArray(p)) throw new VdpAgentError('BAD_ARGUMENT', 'journal params must be an object {since?, limit?}')
+  if (typeof p !== 'object' || Array.isArray(p))
+    throw new VdpAgentError('BAD_ARGUMENT', 'journal params must be an object {since?, limit?}')
   const unknown = Object.keys(p).filter((k) => k !== 'since' && k !== 'limit')
   if (unknown.length > 0) throw new VdpAgentError('BAD_ARGUMENT', `journal: unknown parameter ${unknown[0]}`)
   const {since, limit = 50} = p

@@ -147,7 +147,8 @@ export const migrations: Migration[] = [
   },
   {
     version: 5,
-    description: 'outbox subjects (a port, the uplink, an interface): in order per subject, superseded messages collapse',
+    description:
+      'outbox subjects (a port, the uplink, an interface): in order per subject, superseded messages collapse',
     up(db) {
       db.exec(`
         ALTER TABLE outbox ADD COLUMN subject TEXT;

@@ -63,7 +63,9 @@ export class NeighborRepo {
         system_description = excluded.system_description, port_description = excluded.port_description,
         mgmt_addresses = excluded.mgmt_addresses, capabilities = excluded.capabilities, evb = excluded.evb,
         last_seen = excluded.last_seen`)
-    this.deleteStmt = db.prepare('DELETE FROM lldp_neighbors WHERE ifname = ? AND dest_address = ? AND chassis_id = ? AND port_id = ?')
+    this.deleteStmt = db.prepare(
+      'DELETE FROM lldp_neighbors WHERE ifname = ? AND dest_address = ? AND chassis_id = ? AND port_id = ?',
+    )
     this.deleteIfStmt = db.prepare('DELETE FROM lldp_neighbors WHERE ifname = ?')
     this.listStmt = db.prepare('SELECT * FROM lldp_neighbors ORDER BY ifname, dest_address, chassis_id, port_id')
     this.countStmt = db.prepare('SELECT count(*) AS n FROM lldp_neighbors')

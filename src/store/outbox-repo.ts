@@ -70,11 +70,15 @@ export class OutboxRepo {
   constructor(db: Database.Database) {
     this.addStmt = db.prepare('INSERT INTO outbox (method, payload, subject, created_at) VALUES (?, ?, ?, ?)')
     this.supersedeStmt = db.prepare(`UPDATE outbox SET superseded_by = ? WHERE subject = ? AND id < ? AND ${PENDING}`)
-    this.pendingStmt = db.prepare(`SELECT id, method, payload, subject, created_at, attempts, last_error FROM outbox WHERE ${PENDING} AND id > ? ORDER BY id LIMIT ?`)
+    this.pendingStmt = db.prepare(
+      `SELECT id, method, payload, subject, created_at, attempts, last_error FROM outbox WHERE ${PENDING} AND id > ? ORDER BY id LIMIT ?`,
+    )
     this.deliveredStmt = db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?')
     this.failedStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?')
     this.countStmt = db.prepare(`SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE ${PENDING}`)
-    this.pruneStmt = db.prepare('DELETE FROM outbox WHERE (delivered_at IS NOT NULL AND delivered_at < ?) OR (superseded_by IS NOT NULL AND created_at < ?)')
+    this.pruneStmt = db.prepare(
+      'DELETE FROM outbox WHERE (delivered_at IS NOT NULL AND delivered_at < ?) OR (superseded_by IS NOT NULL AND created_at < ?)',
+    )
   }
 
   /** Queue a message; older undelivered messages of the same subject are superseded (not sent any more). */

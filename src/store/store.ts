@@ -42,7 +42,10 @@ export class Store {
   /** Background writes the storage refused, kept in order and retried (src/store/write-backlog.ts). */
   readonly writes: WriteBacklog
 
-  private constructor(readonly db: Database.Database, readonly path: string) {
+  private constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {
     this.writes = new WriteBacklog((fn) => this.transaction(fn), path, dirname(path))
     this.uplink = new UplinkRepo(db)
     this.neighbors = new NeighborRepo(db)
@@ -142,14 +145,31 @@ function openError(path: string, err: unknown, opts: OpenOptions): VdpAgentError
     )
   }
   if (code === 'EROFS' || code.startsWith('SQLITE_READONLY')) {
-    return new StoreOpenError('STORE_READONLY', `database ${path} is on a read-only file system (${message}): make ${dirname(path)} writable ([general] state_dir)`, {path, sqliteCode: code})
+    return new StoreOpenError(
+      'STORE_READONLY',
+      `database ${path} is on a read-only file system (${message}): make ${dirname(path)} writable ([general] state_dir)`,
+      {path, sqliteCode: code},
+    )
   }
   if (code.startsWith('SQLITE_FULL')) {
-    return new StoreOpenError('STORE_OPEN', `cannot open database ${path}: ${message}; free space on the file system holding ${dirname(path)}`, {path, sqliteCode: code})
+    return new StoreOpenError(
+      'STORE_OPEN',
+      `cannot open database ${path}: ${message}; free space on the file system holding ${dirname(path)}`,
+      {path, sqliteCode: code},
+    )
   }
   if (code === 'EACCES' || code === 'EPERM') {
-    return new StoreOpenError('STORE_OPEN', `database ${path}: permission denied (${message}): run as the user owning ${dirname(path)}, or fix its owner and mode`, {path})
+    return new StoreOpenError(
+      'STORE_OPEN',
+      `database ${path}: permission denied (${message}): run as the user owning ${dirname(path)}, or fix its owner and mode`,
+      {path},
+    )
   }
-  const hint = opts.readonly ? '' : `; check that ${dirname(path)} ([general] state_dir) exists or can be created and is writable`
-  return new StoreOpenError('STORE_OPEN', `cannot open database ${path}: ${message}${hint}`, {path, sqliteCode: code || null})
+  const hint = opts.readonly
+    ? ''
+    : `; check that ${dirname(path)} ([general] state_dir) exists or can be created and is writable`
+  return new StoreOpenError('STORE_OPEN', `cannot open database ${path}: ${message}${hint}`, {
+    path,
+    sqliteCode: code || null,
+  })
 }

@@ -2,7 +2,9 @@ import type Database from 'better-sqlite3'
 
 import type {VmPort, VsiDesired, VsiRecord, VsiState} from '../model/vsi.js'
 
-export type VsiUpdate = Partial<Pick<VsiRecord, 'state' | 'uplink' | 'localVlan' | 'vdpVlan' | 'failReason' | 'attempts' | 'nextRetryAt'>>
+export type VsiUpdate = Partial<
+  Pick<VsiRecord, 'state' | 'uplink' | 'localVlan' | 'vdpVlan' | 'failReason' | 'attempts' | 'nextRetryAt'>
+>
 
 interface Row {
   port_uuid: string
@@ -91,7 +93,9 @@ export class VsiRepo {
     this.countsStmt = db.prepare('SELECT state, count(*) AS n FROM vsi GROUP BY state')
     // Many ports in one statement: a bulk of thousands costs one step, not thousands.
     this.getManyStmt = db.prepare('SELECT * FROM vsi WHERE port_uuid IN (SELECT value FROM json_each(?))')
-    this.markManyStmt = db.prepare('UPDATE vsi SET state = @state, uplink = @uplink, updated_at = @now WHERE port_uuid IN (SELECT value FROM json_each(@ports))')
+    this.markManyStmt = db.prepare(
+      'UPDATE vsi SET state = @state, uplink = @uplink, updated_at = @now WHERE port_uuid IN (SELECT value FROM json_each(@ports))',
+    )
   }
 
   /** Record that a port should be associated. Returns the stored record. */
@@ -115,7 +119,12 @@ export class VsiRepo {
       stmt = this.db.prepare(`UPDATE vsi SET ${sets.join(', ')} WHERE port_uuid = @portUuid`)
       this.updateStmts.set(sqlKey, stmt)
     }
-    stmt.run({...change, ...(change.nextRetryAt != null ? {nextRetryAt: Math.round(change.nextRetryAt)} : {}), portUuid, now: Math.round(now)})
+    stmt.run({
+      ...change,
+      ...(change.nextRetryAt != null ? {nextRetryAt: Math.round(change.nextRetryAt)} : {}),
+      portUuid,
+      now: Math.round(now),
+    })
   }
 
   delete(portUuid: string): void {

@@ -18,9 +18,12 @@ export function storageFailureCode(err: unknown): string | undefined {
 /** What an operator should do about a failing write, by SQLite code. */
 function storageAdvice(code: string, dir: string): string {
   if (code.startsWith('SQLITE_FULL')) return `free space on the file system holding ${dir}`
-  if (code.startsWith('SQLITE_READONLY')) return `the file system holding ${dir} is read-only (remounted after an error?): make it writable`
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return `another process holds a write lock on the database in ${dir}`
-  if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) return `the database in ${dir} is damaged: stop the daemon and move the file aside`
+  if (code.startsWith('SQLITE_READONLY'))
+    return `the file system holding ${dir} is read-only (remounted after an error?): make it writable`
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    return `another process holds a write lock on the database in ${dir}`
+  if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB'))
+    return `the database in ${dir} is damaged: stop the daemon and move the file aside`
   return `check the disk and the kernel log (dmesg) for I/O errors on the device holding ${dir}`
 }
 
@@ -188,7 +191,12 @@ export class WriteBacklog {
     // While the outage lasts, a reminder a minute, not one line per refused write.
     if (Date.now() - this.lastNotice >= 60_000) {
       this.lastNotice = Date.now()
-      this.listener({type: 'still-failing', error, pending: this.pending.size, failedForMs: Date.now() - this.failure.since})
+      this.listener({
+        type: 'still-failing',
+        error,
+        pending: this.pending.size,
+        failedForMs: Date.now() - this.failure.since,
+      })
     }
   }
 
@@ -202,6 +210,13 @@ export class WriteBacklog {
   }
 
   private error(what: string): StoreWriteError {
-    return new StoreWriteError(this.path, what, this.failure?.error ?? 'unknown error', this.failure?.code ?? 'SQLITE_ERROR', this.pending.size, this.dir)
+    return new StoreWriteError(
+      this.path,
+      what,
+      this.failure?.error ?? 'unknown error',
+      this.failure?.code ?? 'SQLITE_ERROR',
+      this.pending.size,
+      this.dir,
+    )
   }
 }

@@ -41,9 +41,13 @@ export interface UplinkDecision {
 const UPLINK_PORT_MASTERS = new Set(['bond', 'bridge', 'openvswitch'])
 
 /** A port may carry the uplink (and is listened to for LLDP) when this holds. */
-export function isCandidatePort(link: LinkFacts, policy: Pick<UplinkPolicy, 'include' | 'exclude' | 'candidateKinds'>): boolean {
+export function isCandidatePort(
+  link: LinkFacts,
+  policy: Pick<UplinkPolicy, 'include' | 'exclude' | 'candidateKinds'>,
+): boolean {
   if (link.kind === 'loopback' || link.kind === 'bond') return false
-  const kindOk = (link.physical && policy.candidateKinds.includes('physical')) || policy.candidateKinds.includes(link.kind)
+  const kindOk =
+    (link.physical && policy.candidateKinds.includes('physical')) || policy.candidateKinds.includes(link.kind)
   if (!kindOk) return false
   // A port enslaved to a bridge or to Open vSwitch still faces the switch and is heard (the frame sockets tap
   // every frame before the master's rx_handler, docs/net.md); a bond slave also hears it, but the bond is the
@@ -86,7 +90,11 @@ export class UplinkDecider {
   decide(world: UplinkWorld, policy: UplinkPolicy): UplinkDecision {
     const decision = this.compute(world, policy)
     const prev = this.current
-    const changed = !prev || prev.ifname !== decision.record.ifname || prev.state !== decision.record.state || prev.source !== decision.record.source
+    const changed =
+      !prev ||
+      prev.ifname !== decision.record.ifname ||
+      prev.state !== decision.record.state ||
+      prev.source !== decision.record.source
     if (!changed) decision.record.changedAt = prev.changedAt
     this.current = decision.record
     return decision
@@ -107,11 +115,35 @@ export class UplinkDecider {
       const link = links.get(uplink)
       const state = linkUsable(link) ? 'up' : 'down'
       const how = fixed.source === 'override' ? 'pinned by the override file' : 'set by [uplink] static_interface'
-      const reason = !link ? `${how}; interface ${uplink} does not exist` : state === 'up' ? how : `${how}; ${uplink} has no carrier`
-      return {record: {ifname: uplink, source: fixed.source, state, detectedOn: fixed.port, bondMembers: members, reason, ...base}}
+      const reason = !link
+        ? `${how}; interface ${uplink} does not exist`
+        : state === 'up'
+          ? how
+          : `${how}; ${uplink} has no carrier`
+      return {
+        record: {
+          ifname: uplink,
+          source: fixed.source,
+          state,
+          detectedOn: fixed.port,
+          bondMembers: members,
+          reason,
+          ...base,
+        },
+      }
     }
     if (policy.mode !== 'auto') {
-      return {record: {ifname: null, source: null, state: 'none', detectedOn: null, bondMembers: [], reason: 'no uplink configured', ...base}}
+      return {
+        record: {
+          ifname: null,
+          source: null,
+          state: 'none',
+          detectedOn: null,
+          bondMembers: [],
+          reason: 'no uplink configured',
+          ...base,
+        },
+      }
     }
 
     const evbPorts = [...world.evbBridges.keys()].filter((p) => {
@@ -126,18 +158,44 @@ export class UplinkDecider {
       const uplinkLink = links.get(cur.ifname)
       if (cur.state === 'up' && !linkUsable(uplinkLink)) {
         this.evbLostSince = undefined
-        return {record: {...cur, state: 'down', bondMembers: members, reason: uplinkLink ? `${cur.ifname} lost carrier` : `${cur.ifname} disappeared`, ...base}}
+        return {
+          record: {
+            ...cur,
+            state: 'down',
+            bondMembers: members,
+            reason: uplinkLink ? `${cur.ifname} lost carrier` : `${cur.ifname} disappeared`,
+            ...base,
+          },
+        }
       }
       if (heard && linkUsable(uplinkLink)) {
         this.evbLostSince = undefined
-        return {record: {ifname: cur.ifname, source: 'lldp', state: 'up', detectedOn: heard, bondMembers: members, reason: `EVB bridge ${world.evbBridges.get(heard)} on ${heard}`, ...base}}
+        return {
+          record: {
+            ifname: cur.ifname,
+            source: 'lldp',
+            state: 'up',
+            detectedOn: heard,
+            bondMembers: members,
+            reason: `EVB bridge ${world.evbBridges.get(heard)} on ${heard}`,
+            ...base,
+          },
+        }
       }
       if (cur.state === 'up') {
         this.evbLostSince ??= now
         const downAt = this.evbLostSince + policy.downDebounceMs
         if (now < downAt) {
           const lostFor = Math.round((now - this.evbLostSince) / 1000)
-          return {record: {...cur, bondMembers: members, reason: `EVB neighbour missing for ${lostFor}s; down after ${policy.downDebounceMs / 1000}s`, updatedAt: now}, recheckAt: downAt}
+          return {
+            record: {
+              ...cur,
+              bondMembers: members,
+              reason: `EVB neighbour missing for ${lostFor}s; down after ${policy.downDebounceMs / 1000}s`,
+              updatedAt: now,
+            },
+            recheckAt: downAt,
+          }
         }
       }
     }
@@ -145,12 +203,35 @@ export class UplinkDecider {
     const port = evbPorts.sort()[0]
     if (port) {
       const {uplink, members} = resolveBond(port, links)
-      return {record: {ifname: uplink, source: 'lldp', state: 'up', detectedOn: port, bondMembers: members, reason: `EVB bridge ${world.evbBridges.get(port)} on ${port}`, ...base}}
+      return {
+        record: {
+          ifname: uplink,
+          source: 'lldp',
+          state: 'up',
+          detectedOn: port,
+          bondMembers: members,
+          reason: `EVB bridge ${world.evbBridges.get(port)} on ${port}`,
+          ...base,
+        },
+      }
     }
     if (cur?.source === 'lldp' && cur.ifname) {
-      const reason = cur.state === 'up' ? `EVB neighbour on ${cur.detectedOn ?? cur.ifname} lost for ${policy.downDebounceMs / 1000}s` : cur.reason
+      const reason =
+        cur.state === 'up'
+          ? `EVB neighbour on ${cur.detectedOn ?? cur.ifname} lost for ${policy.downDebounceMs / 1000}s`
+          : cur.reason
       return {record: {...cur, state: 'down', reason, ...base}}
     }
-    return {record: {ifname: null, source: null, state: 'none', detectedOn: null, bondMembers: [], reason: 'waiting for an LLDP neighbour advertising EVB bridge mode', ...base}}
+    return {
+      record: {
+        ifname: null,
+        source: null,
+        state: 'none',
+        detectedOn: null,
+        bondMembers: [],
+        reason: 'waiting for an LLDP neighbour advertising EVB bridge mode',
+        ...base,
+      },
+    }
   }
 }

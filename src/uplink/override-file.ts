@@ -35,13 +35,16 @@ export function readOverrideFile(path: string): string | undefined {
 
 function parseOverride(path: string, bytes: Buffer): string {
   const text = bytes.toString('utf8')
-  if (text.includes('\0') || text.includes('\uFFFD')) throw new OverrideFileError(path, 'contains binary data, expected one interface name')
+  if (text.includes('\0') || text.includes('\uFFFD'))
+    throw new OverrideFileError(path, 'contains binary data, expected one interface name')
   const names = text
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'))
-  if (names.length === 0) throw new OverrideFileError(path, 'holds no interface name (remove the file to clear the override)')
-  if (names.length > 1) throw new OverrideFileError(path, `holds ${names.length} lines, expected exactly one interface name`)
+  if (names.length === 0)
+    throw new OverrideFileError(path, 'holds no interface name (remove the file to clear the override)')
+  if (names.length > 1)
+    throw new OverrideFileError(path, `holds ${names.length} lines, expected exactly one interface name`)
   try {
     return validateIfName(names[0])
   } catch (err) {
@@ -78,14 +81,18 @@ function overrideWriteError(path: string, err: unknown): VdpAgentError {
   const e = err as NodeJS.ErrnoException
   const why: Record<string, string> = {
     EROFS: 'the file system is read-only; make it writable, or set [general] uplink_override_file to a writable place',
-    EACCES: 'permission denied; run as root or as the daemon\'s user',
-    EPERM: 'permission denied; run as root or as the daemon\'s user',
+    EACCES: "permission denied; run as root or as the daemon's user",
+    EPERM: "permission denied; run as root or as the daemon's user",
     ENOSPC: 'no space left on the file system',
     EISDIR: 'a directory is in the way; remove it',
     ENOTDIR: 'a part of the path is not a directory',
   }
   const problem = why[e.code ?? ''] ?? e.message
-  return new VdpAgentError('OVERRIDE_WRITE_FAILED', `cannot write the uplink override file ${path}: ${problem} (${e.code ?? 'error'})`, {path, errno: e.code ?? null})
+  return new VdpAgentError(
+    'OVERRIDE_WRITE_FAILED',
+    `cannot write the uplink override file ${path}: ${problem} (${e.code ?? 'error'})`,
+    {path, errno: e.code ?? null},
+  )
 }
 
 /** Remove the override. Returns false when there was none. */

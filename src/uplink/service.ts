@@ -30,7 +30,11 @@ export interface LinkWatch {
 }
 
 /** The daemon's LinkWatch: the rtnetlink LinkMonitor, whose LinkInfo and LinkEvent fit as they are. */
-export function linkWatchOf(monitor: {list(): WatchedLink[]; on(e: 'link', fn: (c: LinkChange) => void): unknown; off(e: 'link', fn: (c: LinkChange) => void): unknown}): LinkWatch {
+export function linkWatchOf(monitor: {
+  list(): WatchedLink[]
+  on(e: 'link', fn: (c: LinkChange) => void): unknown
+  off(e: 'link', fn: (c: LinkChange) => void): unknown
+}): LinkWatch {
   return {
     list: () => monitor.list(),
     subscribe(listener) {
@@ -163,10 +167,14 @@ export class UplinkService extends EventEmitter<UplinkServiceEvents> {
       })
     } else {
       // Writes are failing: one pending write that makes the table equal the live one, however many frames come.
-      store.persist('the LLDP neighbour table', () => {
-        for (const n of store.neighbors.list()) store.neighbors.delete(n)
-        for (const n of lldp.table.list()) store.neighbors.upsert(n)
-      }, 'neighbors')
+      store.persist(
+        'the LLDP neighbour table',
+        () => {
+          for (const n of store.neighbors.list()) store.neighbors.delete(n)
+          for (const n of lldp.table.list()) store.neighbors.upsert(n)
+        },
+        'neighbors',
+      )
     }
     if (events.some((e) => e.type !== 'updated' || e.changed)) this.evaluate('LLDP neighbour change')
   }
@@ -178,7 +186,11 @@ export class UplinkService extends EventEmitter<UplinkServiceEvents> {
       this.overrideError = null
     } catch (err) {
       const message = errorMessage(err)
-      if (message !== this.overrideError) this.deps.log.error({err: message, keeping: this.lastGoodOverride ?? null}, 'uplink override file is invalid; keeping the last valid override')
+      if (message !== this.overrideError)
+        this.deps.log.error(
+          {err: message, keeping: this.lastGoodOverride ?? null},
+          'uplink override file is invalid; keeping the last valid override',
+        )
       this.overrideError = message
     }
   }
@@ -208,7 +220,8 @@ export class UplinkService extends EventEmitter<UplinkServiceEvents> {
     const links = new Map(this.deps.links.list().map((l) => [l.name, l]))
     const evbBridges = new Map<string, string>()
     for (const n of this.deps.lldp.table.list()) {
-      if (isEvbBridgeNeighbor(n) && !evbBridges.has(n.ifname)) evbBridges.set(n.ifname, `${n.systemName ?? n.chassisId} ${n.portId}`)
+      if (isEvbBridgeNeighbor(n) && !evbBridges.has(n.ifname))
+        evbBridges.set(n.ifname, `${n.systemName ?? n.chassisId} ${n.portId}`)
     }
     return {override: this.lastGoodOverride, links, evbBridges, now: this.deps.clock.now()}
   }
@@ -227,18 +240,53 @@ export class UplinkService extends EventEmitter<UplinkServiceEvents> {
     const previous = this.decider.record
     const {record, recheckAt} = this.decider.decide(this.world(), uplinkPolicy(this.deps.config()))
     // Transmit first: the EVB negotiation exists for the ports we transmit on.
-    lldp.setTransmitPorts(record.state === 'up' && record.ifname ? (record.bondMembers.length > 0 ? record.bondMembers : [record.ifname]) : [])
-    record.evb = record.state === 'up' && record.ifname ? (lldp.negotiation(record.detectedOn ?? record.ifname)?.negotiated ?? null) : null
-    const changed = !previous || previous.ifname !== record.ifname || previous.state !== record.state || previous.source !== record.source
-    store.persist('the uplink state', () => {
-      store.uplink.put(record)
-      if (changed) store.journal.add('uplink', record.ifname, {state: record.state, source: record.source, reason: record.reason, why}, record.changedAt)
-    }, changed ? undefined : 'uplink')
+    lldp.setTransmitPorts(
+      record.state === 'up' && record.ifname
+        ? record.bondMembers.length > 0
+          ? record.bondMembers
+          : [record.ifname]
+        : [],
+    )
+    record.evb =
+      record.state === 'up' && record.ifname
+        ? (lldp.negotiation(record.detectedOn ?? record.ifname)?.negotiated ?? null)
+        : null
+    const changed =
+      !previous ||
+      previous.ifname !== record.ifname ||
+      previous.state !== record.state ||
+      previous.source !== record.source
+    store.persist(
+      'the uplink state',
+      () => {
+        store.uplink.put(record)
+        if (changed)
+          store.journal.add(
+            'uplink',
+            record.ifname,
+            {state: record.state, source: record.source, reason: record.reason, why},
+            record.changedAt,
+          )
+      },
+      changed ? undefined : 'uplink',
+    )
     if (this.recheckTimer) clock.clearTimer(this.recheckTimer)
     this.recheckTimer = undefined
-    if (recheckAt !== undefined) this.recheckTimer = clock.setTimer(Math.max(0, recheckAt - clock.now()), () => this.evaluate('debounce elapsed'))
+    if (recheckAt !== undefined)
+      this.recheckTimer = clock.setTimer(Math.max(0, recheckAt - clock.now()), () => this.evaluate('debounce elapsed'))
     if (changed) {
-      log.info({ifname: record.ifname, state: record.state, source: record.source, detectedOn: record.detectedOn, bondMembers: record.bondMembers, reason: record.reason, why}, 'uplink changed')
+      log.info(
+        {
+          ifname: record.ifname,
+          state: record.state,
+          source: record.source,
+          detectedOn: record.detectedOn,
+          bondMembers: record.bondMembers,
+          reason: record.reason,
+          why,
+        },
+        'uplink changed',
+      )
       this.emit('transition', {previous, current: record})
     }
     return record

@@ -17,7 +17,13 @@ const MODE_TITLE: Readonly<Record<VsiTlv['mode'], string>> = {
   deassoc: 'De-Associate (4)',
 }
 
-const VSIID_FORMAT_NAME: Readonly<Record<Vsiid['format'], string>> = {ipv4: 'IPv4', ipv6: 'IPv6', mac: 'MAC', local: 'local', uuid: 'UUID'}
+const VSIID_FORMAT_NAME: Readonly<Record<Vsiid['format'], string>> = {
+  ipv4: 'IPv4',
+  ipv6: 'IPv6',
+  mac: 'MAC',
+  local: 'local',
+  uuid: 'UUID',
+}
 
 function hexOf(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex')
@@ -26,7 +32,9 @@ function hexOf(data: Uint8Array): string {
 function hexDump(data: Uint8Array, indent: string): string[] {
   const lines: string[] = []
   for (let i = 0; i < data.length; i += 16) {
-    lines.push(`${indent}0x${i.toString(16).padStart(4, '0')}: ${hexOf(data.subarray(i, i + 16)).replace(/(..)(?!$)/g, '$1 ')}`)
+    lines.push(
+      `${indent}0x${i.toString(16).padStart(4, '0')}: ${hexOf(data.subarray(i, i + 16)).replace(/(..)(?!$)/g, '$1 ')}`,
+    )
   }
   return lines
 }
@@ -40,11 +48,17 @@ function formatDelay(ns: bigint): string {
 /** "request", "request, M-bit (migrating to)", "response: success", "response: invalid format (error 1, hard, keep)". */
 function formatStatus(status: VsiStatus): string {
   if (status.kind === 'request') {
-    const hints = [status.migratingTo ? 'M-bit (migrating to)' : '', status.migratingFrom ? 'S-bit (migrating from / suspended)' : ''].filter(Boolean)
+    const hints = [
+      status.migratingTo ? 'M-bit (migrating to)' : '',
+      status.migratingFrom ? 'S-bit (migrating from / suspended)' : '',
+    ].filter(Boolean)
     return ['request', ...hints, ...(status.reason ? [`reason ${status.reason}`] : [])].join(', ')
   }
   const flags = [status.hard ? 'hard' : '', status.keep ? 'keep' : ''].filter(Boolean)
-  const text = status.error === 0 && flags.length === 0 ? 'success' : `${vdpErrorText(status.error)} (error ${status.error}${flags.length ? `, ${flags.join(', ')}` : ''})`
+  const text =
+    status.error === 0 && flags.length === 0
+      ? 'success'
+      : `${vdpErrorText(status.error)} (error ${status.error}${flags.length ? `, ${flags.join(', ')}` : ''})`
   return `response: ${text}`
 }
 
@@ -63,13 +77,20 @@ function formatFilterEntry(e: FilterEntry): string {
 }
 
 function filterShort(filter: VsiFilter): string {
-  const entries = filter.entries.map((e) => [e.groupId !== undefined ? `gid ${e.groupId}` : '', e.mac ?? '', `vid ${e.vid}`].filter(Boolean).join(' '))
+  const entries = filter.entries.map((e) =>
+    [e.groupId !== undefined ? `gid ${e.groupId}` : '', e.mac ?? '', `vid ${e.vid}`].filter(Boolean).join(' '),
+  )
   const shown = entries.length > 3 ? [...entries.slice(0, 3), `+${entries.length - 3} more`] : entries
   return `${FILTER_FORMAT_NAME[filter.format]} [${shown.join('; ')}]`
 }
 
 function vsiShort(tlv: VsiTlv): string {
-  const status = tlv.status.kind === 'request' ? 'request' : tlv.status.error === 0 ? 'ok' : `error ${tlv.status.error}${tlv.status.hard ? ' hard' : ''}${tlv.status.keep ? ' keep' : ''}`
+  const status =
+    tlv.status.kind === 'request'
+      ? 'request'
+      : tlv.status.error === 0
+        ? 'ok'
+        : `error ${tlv.status.error}${tlv.status.hard ? ' hard' : ''}${tlv.status.keep ? ' keep' : ''}`
   return `${tlv.mode} ${status} ${formatVsiid(tlv.vsiid)} type ${tlv.typeId}/${tlv.typeVersion} ${filterShort(tlv.filter)}`
 }
 
@@ -77,7 +98,11 @@ function vsiShort(tlv: VsiTlv): string {
 function describeVdpTlv(tlv: VdpTlv, statusOctet?: number): {title: string; value?: string; lines: string[]} {
   switch (tlv.kind) {
     case 'manager-id':
-      return {title: 'VSI Manager ID (5)', value: managerIdText(tlv.managerId), lines: [`octets ${hexOf(tlv.managerId)}`]}
+      return {
+        title: 'VSI Manager ID (5)',
+        value: managerIdText(tlv.managerId),
+        lines: [`octets ${hexOf(tlv.managerId)}`],
+      }
     case 'vsi': {
       const s = tlv.status
       return {
@@ -99,7 +124,11 @@ function describeVdpTlv(tlv: VdpTlv, statusOctet?: number): {title: string; valu
         lines: [`VSIID ${formatVsiid(tlv.vsiid)}`, `VM ID format ${tlv.vmIdFormat}, VM UUID ${tlv.vmUuid}`],
       }
     case 'cisco-ipv4-address':
-      return {title: 'Cisco L3 address (127/00-00-0c/0xf2)', value: `IPv4 ${tlv.ipv4}`, lines: [`VSIID ${formatVsiid(tlv.vsiid)}`]}
+      return {
+        title: 'Cisco L3 address (127/00-00-0c/0xf2)',
+        value: `IPv4 ${tlv.ipv4}`,
+        lines: [`VSIID ${formatVsiid(tlv.vsiid)}`],
+      }
     case 'org':
       return {title: `Organisationally specific (127/${tlv.oui})`, lines: hexDump(tlv.data, '')}
     case 'unknown':
@@ -119,12 +148,15 @@ function exchangeNote(f: DecodedEcpVdpFrame, x: EcpExchange | undefined): string
 export function formatEcpSummary(f: DecodedEcpVdpFrame, exchange?: EcpExchange): string {
   const parts = [`ECP ${f.src} > ${f.dst}`]
   for (const tag of f.vlanTags) parts.push(`vlan ${tag.vid}`)
-  parts.push(`${f.operation} ${ecpSubtypeName(f.subtype)} seq ${f.sequence}${f.version === 1 ? '' : ` version ${f.version}`}${exchangeNote(f, exchange)}`)
+  parts.push(
+    `${f.operation} ${ecpSubtypeName(f.subtype)} seq ${f.sequence}${f.version === 1 ? '' : ` version ${f.version}`}${exchangeNote(f, exchange)}`,
+  )
   if (f.vdp) {
     let manager: string | undefined
     for (const tlv of f.vdp.tlvs) {
       if (tlv.kind === 'manager-id') manager = managerIdText(tlv.managerId)
-      else if (tlv.kind === 'vsi') parts.push(`${vsiShort(tlv)}${manager !== undefined && manager !== '0' ? ` mgr ${manager}` : ''}`)
+      else if (tlv.kind === 'vsi')
+        parts.push(`${vsiShort(tlv)}${manager !== undefined && manager !== '0' ? ` mgr ${manager}` : ''}`)
     }
     const answered = exchange?.answers?.flatMap((a) => (a ? [`#${a.frame} after ${formatDelay(a.delayNs)}`] : []))
     if (answered?.length) parts.push(`answers ${answered.join(', ')}`)
@@ -136,12 +168,19 @@ export function formatEcpSummary(f: DecodedEcpVdpFrame, exchange?: EcpExchange):
   return parts.join(', ')
 }
 
-function tlvLines(tlvs: readonly VdpTlv[], lengths: readonly number[], indent: string, statusOctets: readonly number[] = []): string[] {
+function tlvLines(
+  tlvs: readonly VdpTlv[],
+  lengths: readonly number[],
+  indent: string,
+  statusOctets: readonly number[] = [],
+): string[] {
   const lines: string[] = []
   let vsi = 0
   tlvs.forEach((tlv, i) => {
     const {title, value, lines: details} = describeVdpTlv(tlv, tlv.kind === 'vsi' ? statusOctets[vsi++] : undefined)
-    lines.push(`${indent}${title}, length ${lengths[i] ?? encodeTlv(tlv).length - 2}${value === undefined ? '' : `: ${value}`}`)
+    lines.push(
+      `${indent}${title}, length ${lengths[i] ?? encodeTlv(tlv).length - 2}${value === undefined ? '' : `: ${value}`}`,
+    )
     for (const d of details) lines.push(`${indent}  ${d}`)
   })
   return lines
@@ -150,14 +189,17 @@ function tlvLines(tlvs: readonly VdpTlv[], lengths: readonly number[], indent: s
 /** The -v tree: the ECP header, then one entry per VDP TLV with its fields indented under it. */
 export function formatEcpTree(f: DecodedEcpVdpFrame, indent = '  '): string {
   const op = ['request', 'ack', 'reserved-2', 'reserved-3'].indexOf(f.operation)
-  const lines = [`${indent}ECP header: version ${f.version}, operation ${f.operation} (${op}), subtype ${ecpSubtypeName(f.subtype)} (${f.subtype}), sequence ${f.sequence}`]
+  const lines = [
+    `${indent}ECP header: version ${f.version}, operation ${f.operation} (${op}), subtype ${ecpSubtypeName(f.subtype)} (${f.subtype}), sequence ${f.sequence}`,
+  ]
   for (const tag of f.vlanTags) {
     lines.push(`${indent}VLAN tag 0x${tag.tpid.toString(16)}: VID ${tag.vid}, PCP ${tag.pcp}${tag.dei ? ', DEI' : ''}`)
   }
   if (f.vdp) {
     lines.push(...tlvLines(f.vdp.tlvs, f.vdp.tlvLengths, indent, f.vdp.statusOctets))
     const end = f.vdp.endTlv ? 'End TLV' : 'no End TLV'
-    const padding = f.vdp.padding === 0 ? '' : `, ${f.vdp.padding} octets of ${f.vdp.paddingNonZero ? 'NON-ZERO ' : ''}padding`
+    const padding =
+      f.vdp.padding === 0 ? '' : `, ${f.vdp.padding} octets of ${f.vdp.paddingNonZero ? 'NON-ZERO ' : ''}padding`
     lines.push(`${indent}${end}, VDPDU ${f.vdp.length} octets${padding}`)
   }
   if (f.vdpError) {
@@ -165,7 +207,9 @@ export function formatEcpTree(f: DecodedEcpVdpFrame, indent = '  '): string {
     lines.push(`${indent}MALFORMED at offset ${f.vdpError.offset} [${f.vdpError.code}]: ${f.vdpError.message}`)
   }
   if (f.ulpdu && f.ulpdu.length > 0) {
-    lines.push(`${indent}${f.operation === 'ack' ? 'padding' : 'ULPDU'} ${f.ulpdu.length} octets${f.ulpdu.every((b) => b === 0) ? ' (zeros)' : ':'}`)
+    lines.push(
+      `${indent}${f.operation === 'ack' ? 'padding' : 'ULPDU'} ${f.ulpdu.length} octets${f.ulpdu.every((b) => b === 0) ? ' (zeros)' : ':'}`,
+    )
     if (f.ulpdu.some((b) => b !== 0)) lines.push(...hexDump(f.ulpdu.subarray(0, 256), `${indent}  `))
   }
   if (f.dropReason) lines.push(`${indent}dropped by a receiver without an ACK: ${f.dropReason}`)
@@ -182,7 +226,11 @@ function vdpTlvJson(tlv: VdpTlv): Record<string, unknown> {
       return {
         kind: tlv.kind,
         mode: tlv.mode,
-        status: {...tlv.status, octet: encodeStatus(tlv.status), ...(tlv.status.kind === 'response' ? {errorText: vdpErrorText(tlv.status.error)} : {})},
+        status: {
+          ...tlv.status,
+          octet: encodeStatus(tlv.status),
+          ...(tlv.status.kind === 'response' ? {errorText: vdpErrorText(tlv.status.error)} : {}),
+        },
         typeId: tlv.typeId,
         typeVersion: tlv.typeVersion,
         vsiid: tlv.vsiid,
@@ -203,10 +251,31 @@ export function ecpFrameJson(f: DecodedEcpVdpFrame, exchange?: EcpExchange): Rec
     src: f.src,
     dst: f.dst,
     ...(f.vlanTags.length ? {vlanTags: f.vlanTags} : {}),
-    ecp: {version: f.version, operation: f.operation, subtype: f.subtype, subtypeName: ecpSubtypeName(f.subtype), sequence: f.sequence, ulpduLength: f.ulpduLength},
+    ecp: {
+      version: f.version,
+      operation: f.operation,
+      subtype: f.subtype,
+      subtypeName: ecpSubtypeName(f.subtype),
+      sequence: f.sequence,
+      ulpduLength: f.ulpduLength,
+    },
   }
-  if (f.vdp) out.vdp = {tlvs: f.vdp.tlvs.map(vdpTlvJson), statusOctets: f.vdp.statusOctets, endTlv: f.vdp.endTlv, length: f.vdp.length, padding: f.vdp.padding, paddingNonZero: f.vdp.paddingNonZero}
-  if (f.vdpError) out.vdpError = {code: f.vdpError.code, message: f.vdpError.message, offset: f.vdpError.offset, tlvs: f.vdpError.tlvs.map(vdpTlvJson)}
+  if (f.vdp)
+    out.vdp = {
+      tlvs: f.vdp.tlvs.map(vdpTlvJson),
+      statusOctets: f.vdp.statusOctets,
+      endTlv: f.vdp.endTlv,
+      length: f.vdp.length,
+      padding: f.vdp.padding,
+      paddingNonZero: f.vdp.paddingNonZero,
+    }
+  if (f.vdpError)
+    out.vdpError = {
+      code: f.vdpError.code,
+      message: f.vdpError.message,
+      offset: f.vdpError.offset,
+      tlvs: f.vdpError.tlvs.map(vdpTlvJson),
+    }
   if (f.ulpdu && f.ulpdu.length > 0) out.ulpdu = hexOf(f.ulpdu)
   if (f.dropReason) out.dropReason = f.dropReason
   if (f.notes.length) out.notes = f.notes

@@ -83,15 +83,22 @@ export function decodeEcpVdpFrame(bytes: Uint8Array): DecodedEcpVdpFrame {
     untagged = Buffer.concat([frame.subarray(0, 12), frame.subarray(at)])
   } else if (at < 0 && frame.length >= 14) {
     const type = frame.readUInt16BE(12)
-    throw new EcpDecodeError('ECP_BAD_ETHERTYPE', `EtherType 0x${type.toString(16).padStart(4, '0')} is not ECP22 (0x8940)`, {ethertype: type})
+    throw new EcpDecodeError(
+      'ECP_BAD_ETHERTYPE',
+      `EtherType 0x${type.toString(16).padStart(4, '0')} is not ECP22 (0x8940)`,
+      {ethertype: type},
+    )
   }
   const ecp = decodeEcpFrame(untagged)
   const notes: string[] = []
   const dropReason =
-    ecp.version !== ECP_VERSION ? `ECP version ${ecp.version} is not 1`
-    : ecp.operation !== 'request' && ecp.operation !== 'ack' ? `ECP operation ${ecp.operation} is reserved`
-    : ecp.subtype !== ECP_SUBTYPE_VDP && ecp.subtype !== ECP_SUBTYPE_PECSP ? `ECP subtype ${ecp.subtype} is not assigned`
-    : undefined
+    ecp.version !== ECP_VERSION
+      ? `ECP version ${ecp.version} is not 1`
+      : ecp.operation !== 'request' && ecp.operation !== 'ack'
+        ? `ECP operation ${ecp.operation} is reserved`
+        : ecp.subtype !== ECP_SUBTYPE_VDP && ecp.subtype !== ECP_SUBTYPE_PECSP
+          ? `ECP subtype ${ecp.subtype} is not assigned`
+          : undefined
   const base = {
     dst: ecp.dst,
     src: ecp.src,
@@ -115,15 +122,36 @@ export function decodeEcpVdpFrame(bytes: Uint8Array): DecodedEcpVdpFrame {
       statusOctets.forEach((octet, i) => {
         if (octet & 0x80) notes.push(`VSI TLV ${i + 1}: reserved bit 7 of the status octet is set (ignored on receive)`)
       })
-      return {...base, vdp: {tlvs: pdu.tlvs, tlvLengths: lengths, endTlv: pdu.endTlv, length: pdu.length, padding: tail.length, paddingNonZero: tail.some((b) => b !== 0), statusOctets}}
+      return {
+        ...base,
+        vdp: {
+          tlvs: pdu.tlvs,
+          tlvLengths: lengths,
+          endTlv: pdu.endTlv,
+          length: pdu.length,
+          padding: tail.length,
+          paddingNonZero: tail.some((b) => b !== 0),
+          statusOctets,
+        },
+      }
     } catch (err) {
       if (!(err instanceof VdpDecodeError)) throw err
       const offset = Number(err.details.offset ?? 0)
       const tlvs = tlvsBefore(ecp.ulpdu, offset)
-      return {...base, vdpError: {code: err.code, message: err.message, offset, tlvs, tlvLengths: walkTlvs(ecp.ulpdu, offset).lengths.slice(0, tlvs.length)}}
+      return {
+        ...base,
+        vdpError: {
+          code: err.code,
+          message: err.message,
+          offset,
+          tlvs,
+          tlvLengths: walkTlvs(ecp.ulpdu, offset).lengths.slice(0, tlvs.length),
+        },
+      }
     }
   }
-  if (ecp.operation === 'ack' && ecp.ulpdu.some((b) => b !== 0)) notes.push(`the ACK carries ${ecp.ulpdu.length} octets that are not zero padding`)
+  if (ecp.operation === 'ack' && ecp.ulpdu.some((b) => b !== 0))
+    notes.push(`the ACK carries ${ecp.ulpdu.length} octets that are not zero padding`)
   return {...base, ulpdu: Buffer.from(ecp.ulpdu)}
 }
 
@@ -131,7 +159,7 @@ export function decodeEcpVdpFrame(bytes: Uint8Array): DecodedEcpVdpFrame {
 function walkTlvs(ulpdu: Buffer, end: number): {lengths: number[]; statusOctets: number[]} {
   const lengths: number[] = []
   const statusOctets: number[] = []
-  for (let off = 0; off + 2 <= end; ) {
+  for (let off = 0; off + 2 <= end;) {
     const type = ulpdu[off] >> 1
     if (type === 0) break
     const length = ulpdu.readUInt16BE(off) & 0x1ff
@@ -195,7 +223,11 @@ function entry<T, K>(table: BySender<T, K>, key: K): Map<string, T> {
 }
 
 /** The latest entry from a sender other than `src`. */
-function latestFromOthers<T extends object>(bySender: Map<string, T> | undefined, src: string, order: (t: T) => number): T | undefined {
+function latestFromOthers<T extends object>(
+  bySender: Map<string, T> | undefined,
+  src: string,
+  order: (t: T) => number,
+): T | undefined {
   let best: T | undefined
   for (const [sender, r] of bySender ?? []) if (sender !== src && (!best || order(r) > order(best))) best = r
   return best
@@ -226,7 +258,14 @@ export class EcpExchangeTracker {
   totals(): ExchangeTotals {
     let unacknowledged = 0
     for (const bySender of this.requests.values()) for (const r of bySender.values()) if (!r.acked) unacknowledged++
-    return {requests: this.requestCount, retransmissions: this.retransmissions, acks: this.acks, unmatchedAcks: this.unmatchedAcks, unacknowledged, answered: this.answered}
+    return {
+      requests: this.requestCount,
+      retransmissions: this.retransmissions,
+      acks: this.acks,
+      unmatchedAcks: this.unmatchedAcks,
+      unacknowledged,
+      answered: this.answered,
+    }
   }
 
   private request(number: number, timeNs: bigint, f: DecodedEcpVdpFrame): EcpExchange {

@@ -43,7 +43,11 @@ export interface PeerProfile {
   readonly endTlv: boolean
 }
 
-export const FAST_PEER: PeerProfile = Object.freeze({maxVsisPerPdu: Infinity, maxPdusAwaitingResponse: 64, endTlv: true})
+export const FAST_PEER: PeerProfile = Object.freeze({
+  maxVsisPerPdu: Infinity,
+  maxPdusAwaitingResponse: 64,
+  endTlv: true,
+})
 
 /**
  * lldpad parses a VDPDU on its event loop 2 ms after receiving it (`vdp22_from_ecp22`). A VDPDU ACKed this

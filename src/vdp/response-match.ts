@@ -14,9 +14,7 @@ import type {NormalizedRequest} from './vsi-request.js'
 import {vsiidKey} from './vsiid.js'
 
 export type MatchVerdict =
-  | {readonly kind: 'match'}
-  | {readonly kind: 'other-vsi'}
-  | {readonly kind: 'filter-mismatch'; readonly what: string}
+  {readonly kind: 'match'} | {readonly kind: 'other-vsi'} | {readonly kind: 'filter-mismatch'; readonly what: string}
 
 export function matchResponse(request: NormalizedRequest, got: VsiTlvGroup): MatchVerdict {
   const tlv = got.vsi

@@ -29,7 +29,15 @@ import {formatMs, VdpStationError} from './errors.js'
 import {managerIdText} from './manager-id.js'
 import {FAST_PEER, type PeerProfile} from './peer-profile.js'
 import {matchResponse} from './response-match.js'
-import {decodeVdpdu, encodeTlv, groupVsiTlvs, vsiTlvLength, type VsiMode, type VsiTlv, type VsiTlvGroup} from './vdp-codec.js'
+import {
+  decodeVdpdu,
+  encodeTlv,
+  groupVsiTlvs,
+  vsiTlvLength,
+  type VsiMode,
+  type VsiTlv,
+  type VsiTlvGroup,
+} from './vdp-codec.js'
 import {VdpduPacker, type PackableVsi} from './vdpdu-packer.js'
 import type {VsiFilter} from './vsi-filter.js'
 import {
@@ -234,7 +242,10 @@ class StationVsi implements PackableVsi {
 
   /** VSI TLV + org TLVs as they go on the wire now. */
   encoded(): Buffer {
-    this.encodedCache ??= Buffer.concat([encodeTlv(requestTlv(this.request, this.mode, this.filter)), this.request.orgBytes])
+    this.encodedCache ??= Buffer.concat([
+      encodeTlv(requestTlv(this.request, this.mode, this.filter)),
+      this.request.orgBytes,
+    ])
     return this.encodedCache
   }
 
@@ -333,7 +344,10 @@ export class VdpStation {
     const normalized = normalizeRequest(request)
     if (this.table.has(normalized.key)) return this.deassociate(request.vsiid)
     if (this.table.size >= this.maxVsis) {
-      throw new VdpStationError('VSI_TABLE_FULL', `the station already holds ${this.maxVsis} VSIs; ${normalized.key} refused`)
+      throw new VdpStationError(
+        'VSI_TABLE_FULL',
+        `the station already holds ${this.maxVsis} VSIs; ${normalized.key} refused`,
+      )
     }
     const rec = new StationVsi(normalized, 'assoc', this.clock.now())
     rec.op = 'deassoc'
@@ -478,7 +492,10 @@ export class VdpStation {
     }
     // Another non-zero VID than the bridge confirmed: lldpad's bridge ignores such a request too.
     const confirmedVids = rec.confirmed?.filter.entries
-    const vidChange = sameVsi && confirmedVids !== undefined && request.filter.entries.some((e, i) => e.vid !== 0 && e.vid !== confirmedVids[i]?.vid)
+    const vidChange =
+      sameVsi &&
+      confirmedVids !== undefined &&
+      request.filter.entries.some((e, i) => e.vid !== 0 && e.vid !== confirmedVids[i]?.vid)
     if ((!sameVsi || vidChange) && (rec.sent || rec.confirmed !== undefined)) {
       // Manager, type, filter (MACs, groups, VIDs) are fixed for a VSI's life at the bridge (lldpad's bridge
       // ignores a known VSI with another filter): end the old life first, then start the new one.
@@ -492,7 +509,10 @@ export class VdpStation {
 
   private create(op: EstablishedMode, request: NormalizedRequest): StationVsi {
     if (this.table.size >= this.maxVsis) {
-      throw new VdpStationError('VSI_TABLE_FULL', `the station already holds ${this.maxVsis} VSIs; ${request.key} refused`)
+      throw new VdpStationError(
+        'VSI_TABLE_FULL',
+        `the station already holds ${this.maxVsis} VSIs; ${request.key} refused`,
+      )
     }
     const rec = new StationVsi(request, op, this.clock.now())
     this.table.set(request.key, rec)
@@ -515,7 +535,9 @@ export class VdpStation {
       this.lingering.delete(request.key)
       return 0
     }
-    const same = sameFilterLayout(request.filter, old.filter) && request.filter.entries.every((e, i) => e.vid === old.filter.entries[i].vid)
+    const same =
+      sameFilterLayout(request.filter, old.filter) &&
+      request.filter.entries.every((e, i) => e.vid === old.filter.entries[i].vid)
     return same ? 0 : left
   }
 
@@ -523,7 +545,8 @@ export class VdpStation {
     const linger = this.peer.deassocLingerMs ?? 0
     if (linger <= 0) return
     const now = this.clock.now()
-    if (this.lingering.size >= this.maxVsis) for (const [key, l] of this.lingering) if (l.until <= now) this.lingering.delete(key)
+    if (this.lingering.size >= this.maxVsis)
+      for (const [key, l] of this.lingering) if (l.until <= now) this.lingering.delete(key)
     if (this.lingering.size < this.maxVsis) this.lingering.set(rec.key, {filter: rec.filter, until: now + linger})
   }
 
@@ -625,7 +648,9 @@ export class VdpStation {
   private pump(): void {
     const maxAwaiting = this.peer.maxVsisAwaitingResponse ?? Infinity
     while (!this.closed && !this.held && !this.pduOnWire && this.pdusAwaiting < this.peer.maxPdusAwaitingResponse) {
-      const packed = this.packer.take(Math.min(this.peer.maxVsisPerPdu, maxAwaiting - this.vsisAwaiting), (rec) => rec.encoded())
+      const packed = this.packer.take(Math.min(this.peer.maxVsisPerPdu, maxAwaiting - this.vsisAwaiting), (rec) =>
+        rec.encoded(),
+      )
       if (packed === undefined) return
       const pdu: PduOnWire = {unanswered: packed.items.length, parsed: false}
       const now = this.clock.now()
@@ -730,7 +755,8 @@ export class VdpStation {
       for (const rec of due) {
         if (rec.removed) continue
         if (rec.inFlight) this.onResponseTimeout(rec)
-        else if (!rec.queued && rec.confirmed !== undefined && isEstablished(rec.state)) this.enqueueKeepalive(rec, rec.confirmed)
+        else if (!rec.queued && rec.confirmed !== undefined && isEstablished(rec.state))
+          this.enqueueKeepalive(rec, rec.confirmed)
       }
     } finally {
       this.bulk = false
@@ -751,7 +777,10 @@ export class VdpStation {
     this.stats.timeouts++
     const wait = this.responseWait(op)
     const why = rec.ecpFailure ?? 'the bridge acknowledged the ECPDU but sent no VDP response'
-    const bound = op === 'keepalive' && wait < respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd) ? `(toutKeepAlive − T(RKA)) / 2 for R=${this.evb.retries}, RTE=${this.evb.rte}, RKA=${this.evb.rka}` : `respWaitDelay for R=${this.evb.retries}, RTE=${this.evb.rte}, RWD=${this.evb.rwd}`
+    const bound =
+      op === 'keepalive' && wait < respWaitDelay(this.evb.retries, this.evb.rte, this.evb.rwd)
+        ? `(toutKeepAlive − T(RKA)) / 2 for R=${this.evb.retries}, RTE=${this.evb.rte}, RKA=${this.evb.rka}`
+        : `respWaitDelay for R=${this.evb.retries}, RTE=${this.evb.rte}, RWD=${this.evb.rwd}`
     const text = `no VDP response within ${formatMs(wait)} (${bound}): ${why}`
     this.remove(rec)
     this.emitFailure(rec, op, 'timeout', text, {state: 'removed'})
@@ -897,7 +926,12 @@ export class VdpStation {
     this.stats.bridgeDeassociations++
     this.remove(rec)
     const why = reasonCode === 0 ? '' : ` (reason ${reasonCode}: ${vdpErrorText(reasonCode)})`
-    this.emit(rec, {type: 'deassociated', initiator: 'bridge', reasonCode, text: `the bridge de-associated the VSI${why}`})
+    this.emit(rec, {
+      type: 'deassociated',
+      initiator: 'bridge',
+      reasonCode,
+      text: `the bridge de-associated the VSI${why}`,
+    })
     this.applyDeferred(rec)
   }
 

@@ -15,7 +15,14 @@ import type {ErrorCode} from '../error-codes.js'
 import {CISCO_OUI, decodeCiscoBody, encodeCiscoBody, type CiscoTlv} from './cisco-oui.js'
 import {VdpDecodeError, VdpEncodeError} from './errors.js'
 import {MANAGER_ID_LENGTH} from './manager-id.js'
-import {checkFilterFormat, filterEntryLength, filterLength, readFilterEntries, writeFilter, type VsiFilter} from './vsi-filter.js'
+import {
+  checkFilterFormat,
+  filterEntryLength,
+  filterLength,
+  readFilterEntries,
+  writeFilter,
+  type VsiFilter,
+} from './vsi-filter.js'
 import {decodeStatus, encodeStatus, type VsiStatus} from './vsi-status.js'
 import {readVsiid, VSIID_LENGTH, vsiidFormatCode, writeVsiid, type Vsiid} from './vsiid.js'
 
@@ -123,7 +130,11 @@ export function decodeVdpdu(bytes: Uint8Array): DecodedVdpdu {
     if (type === TLV_TYPE.end) return {tlvs, endTlv: true, length: offset + HEADER}
     const start = offset + HEADER
     if (start + length > buf.length) {
-      fail('VDP_TLV_TRUNCATED', `TLV type ${type} at offset ${offset} claims ${length} octets, only ${buf.length - start} left`, offset)
+      fail(
+        'VDP_TLV_TRUNCATED',
+        `TLV type ${type} at offset ${offset} claims ${length} octets, only ${buf.length - start} left`,
+        offset,
+      )
     }
     const info = buf.subarray(start, start + length)
     if (!sawManager && type !== TLV_TYPE.managerId) {
@@ -174,7 +185,8 @@ function encodeVsiTlv(tlv: VsiTlv): Buffer {
   const type = VSI_MODE_TLV_TYPE[tlv.mode]
   if (type === undefined) invalid(`unknown VSI mode "${tlv.mode}"`)
   if (out.length - HEADER > MAX_INFO) invalid(`a VSI TLV of ${tlv.filter.entries.length} entries exceeds 511 octets`)
-  if (!Number.isInteger(tlv.typeId) || tlv.typeId < 0 || tlv.typeId > 0xffffff) invalid(`type ID must be 0–16777215, got ${tlv.typeId}`)
+  if (!Number.isInteger(tlv.typeId) || tlv.typeId < 0 || tlv.typeId > 0xffffff)
+    invalid(`type ID must be 0–16777215, got ${tlv.typeId}`)
   if (!Number.isInteger(tlv.typeVersion) || tlv.typeVersion < 0 || tlv.typeVersion > 0xff) {
     invalid(`type version must be 0–255, got ${tlv.typeVersion}`)
   }
@@ -198,7 +210,8 @@ function decodeTlv(type: number, info: Buffer, offset: number): VdpTlv {
   const mode = MODE_BY_TYPE[type]
   if (mode !== undefined) return decodeVsiTlv(mode, info, offset)
   if (type === TLV_TYPE.org) {
-    if (info.length < 3) fail('VDP_TLV_LENGTH', `an organisational TLV needs a 3-octet OUI, got ${info.length} octets`, offset)
+    if (info.length < 3)
+      fail('VDP_TLV_LENGTH', `an organisational TLV needs a 3-octet OUI, got ${info.length} octets`, offset)
     const oui = formatOui(info)
     const body = Buffer.from(info.subarray(3))
     const cisco = oui === CISCO_OUI ? decodeCiscoBody(body) : undefined
@@ -216,7 +229,11 @@ function decodeVsiTlv(mode: VsiMode, info: Buffer, offset: number): VsiTlv {
   if (count === 0) fail('VDP_BAD_FIELD', 'a VSI TLV must carry at least one filter entry', offset)
   const expected = VSI_FIXED + count * (filterEntryLength(format) as number)
   if (info.length !== expected) {
-    fail('VDP_TLV_LENGTH', `VSI TLV with ${count} format-${format} entries must be ${expected} octets, got ${info.length}`, offset)
+    fail(
+      'VDP_TLV_LENGTH',
+      `VSI TLV with ${count} format-${format} entries must be ${expected} octets, got ${info.length}`,
+      offset,
+    )
   }
   return {
     kind: 'vsi',

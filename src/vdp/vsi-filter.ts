@@ -53,7 +53,8 @@ export function filterLength(filter: VsiFilter): number {
 }
 
 function encodeVidField(entry: Pick<FilterEntry, 'ps' | 'pcp' | 'vid'>): number {
-  if (!Number.isInteger(entry.vid) || entry.vid < 0 || entry.vid > 0xfff) invalid(`VID must be 0–4095, got ${entry.vid}`)
+  if (!Number.isInteger(entry.vid) || entry.vid < 0 || entry.vid > 0xfff)
+    invalid(`VID must be 0–4095, got ${entry.vid}`)
   if (!Number.isInteger(entry.pcp) || entry.pcp < 0 || entry.pcp > 7) invalid(`PCP must be 0–7, got ${entry.pcp}`)
   return (entry.ps ? 0x8000 : 0) | (entry.pcp << 12) | entry.vid
 }
@@ -78,7 +79,8 @@ export function writeFilter(filter: VsiFilter, target: Buffer, offset: number): 
       invalid(`format ${format} (${FILTER_FORMAT_NAME[format]}) has no group ID`)
     }
     if (hasMac(format)) {
-      if (entry.mac === undefined || !isMacText(entry.mac)) invalid(`format ${format} entries need a MAC, got ${entry.mac}`)
+      if (entry.mac === undefined || !isMacText(entry.mac))
+        invalid(`format ${format} entries need a MAC, got ${entry.mac}`)
       parseMac(entry.mac).copy(target, o)
       o += 6
     } else if (entry.mac !== undefined) {
@@ -108,7 +110,11 @@ export function readFilterEntries(format: FilterFormat, count: number, source: B
     const field = source.readUInt16BE(o)
     o += 2
     // Built field by field, not spread: this loop runs for every entry of every VDPDU received.
-    const entry: {ps: boolean; pcp: number; vid: number; mac?: string; groupId?: number} = {ps: (field & 0x8000) !== 0, pcp: (field >> 12) & 0x7, vid: field & 0xfff}
+    const entry: {ps: boolean; pcp: number; vid: number; mac?: string; groupId?: number} = {
+      ps: (field & 0x8000) !== 0,
+      pcp: (field >> 12) & 0x7,
+      vid: field & 0xfff,
+    }
     if (mac !== undefined) entry.mac = mac
     if (groupId !== undefined) entry.groupId = groupId
     entries.push(entry)
@@ -118,7 +124,9 @@ export function readFilterEntries(format: FilterFormat, count: number, source: B
 
 export function checkFilterFormat(format: number): FilterFormat {
   if (!ENTRY_LENGTH[format as FilterFormat]) {
-    throw new VdpDecodeError('VDP_BAD_FORMAT', `unknown filter info format ${format} (expected 1–4)`, {filterFormat: format})
+    throw new VdpDecodeError('VDP_BAD_FORMAT', `unknown filter info format ${format} (expected 1–4)`, {
+      filterFormat: format,
+    })
   }
   return format as FilterFormat
 }

@@ -163,7 +163,11 @@ function checkEntry(format: VsiFilter['format'], e: FilterEntry): FilterEntry {
     reject(`VID must be 0 (bridge assigns) or 2–4094, got ${e.vid}`)
   }
   if (!Number.isInteger(e.pcp) || e.pcp < 0 || e.pcp > 7) reject(`PCP must be 0–7, got ${e.pcp}`)
-  const out: {ps: boolean; pcp: number; vid: number; mac?: string; groupId?: number} = {ps: e.ps, pcp: e.pcp, vid: e.vid}
+  const out: {ps: boolean; pcp: number; vid: number; mac?: string; groupId?: number} = {
+    ps: e.ps,
+    pcp: e.pcp,
+    vid: e.vid,
+  }
   if (hasGroup(format)) {
     const g = e.groupId
     if (g === undefined || !Number.isInteger(g) || g < 1 || g > 0xffffffff) {
@@ -172,7 +176,8 @@ function checkEntry(format: VsiFilter['format'], e: FilterEntry): FilterEntry {
     out.groupId = g
   } else if (e.groupId !== undefined) reject(`filter format ${format} has no group ID`)
   if (hasMac(format)) {
-    if (e.mac === undefined || !isUsableUnicastMac(e.mac)) reject(`filter format ${format} needs a unicast MAC, got ${e.mac}`)
+    if (e.mac === undefined || !isUsableUnicastMac(e.mac))
+      reject(`filter format ${format} needs a unicast MAC, got ${e.mac}`)
     out.mac = e.mac.toLowerCase()
   } else if (e.mac !== undefined) reject(`filter format ${format} has no MAC`)
   return out

@@ -154,7 +154,7 @@ function octetsToIpv6(octets: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) groups.push((octets[i] << 8) | octets[i + 1])
   let bestStart = -1
   let bestLength = 1
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++
       continue

@@ -66,7 +66,12 @@ describe('EventQueue ordering', () => {
   it('is bounded per priority with a typed error, and uplink events have their own room', () => {
     const q = new EventQueue<number>({capacity: {uplink: 2, vm: 3, bulk: 1}})
     for (let i = 0; i < 3; i++) q.push('vm', i, {ports: [`p${i}`]})
-    expect(() => q.push('vm', 3, {ports: ['p3']})).toThrow(expect.objectContaining({code: 'QUEUE_FULL', message: expect.stringContaining('vm event queue is full (3 events waiting)')}))
+    expect(() => q.push('vm', 3, {ports: ['p3']})).toThrow(
+      expect.objectContaining({
+        code: 'QUEUE_FULL',
+        message: expect.stringContaining('vm event queue is full (3 events waiting)'),
+      }),
+    )
     q.push('uplink', 9, {ports: ['uplink'], exclusive: true})
     const uplink = q.take()!
     expect(uplink.payload).toBe(9)
@@ -101,7 +106,9 @@ class ReferenceQueue {
   take(): number | undefined {
     if (this.running.some((r) => r.exclusive)) return undefined
     const unfinished = [...this.waiting, ...this.running]
-    const startable = this.waiting.filter((w) => !unfinished.some((o) => o.seq < w.seq && o.ports.some((p) => w.ports.includes(p))))
+    const startable = this.waiting.filter(
+      (w) => !unfinished.some((o) => o.seq < w.seq && o.ports.some((p) => w.ports.includes(p))),
+    )
     startable.sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority) || a.seq - b.seq)
     const pick = startable[0]
     if (!pick) return undefined
@@ -118,7 +125,11 @@ class ReferenceQueue {
 type Op = {op: 'push'; priority: Priority; ports: string[]} | {op: 'take'} | {op: 'done'; pick: number}
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({op: fc.constant('push' as const), priority: fc.constantFrom(...PRIORITIES), ports: fc.array(fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5'), {minLength: 1, maxLength: 3})}),
+  fc.record({
+    op: fc.constant('push' as const),
+    priority: fc.constantFrom(...PRIORITIES),
+    ports: fc.array(fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5'), {minLength: 1, maxLength: 3}),
+  }),
   fc.record({op: fc.constant('take' as const)}),
   fc.record({op: fc.constant('done' as const), pick: fc.nat(20)}),
 )

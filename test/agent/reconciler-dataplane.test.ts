@@ -59,15 +59,35 @@ function setup(config = defaultConfig()) {
   const queue = new EventQueue<AgentEvent>({capacity: {uplink: 16, vm: 16, bulk: 16}})
   // with a controller: results are reported through its outbox
   const results = new StoreResultSink(store, systemClock, new VmResultOutbox(store.outbox))
-  const vm = new VdpReconciler({vsis: store.vsis, uplinkRecord: () => store.uplink.get(), results, session, queue, log: pino({level: 'silent'}), clock: systemClock, config: () => config, macOf: () => '02:00:00:00:01:01', dataplane})
-  const item = (payload: AgentEvent): QueueItem<AgentEvent> => ({seq: 1, priority: 'vm', ports: [], exclusive: false, payload})
+  const vm = new VdpReconciler({
+    vsis: store.vsis,
+    uplinkRecord: () => store.uplink.get(),
+    results,
+    session,
+    queue,
+    log: pino({level: 'silent'}),
+    clock: systemClock,
+    config: () => config,
+    macOf: () => '02:00:00:00:01:01',
+    dataplane,
+  })
+  const item = (payload: AgentEvent): QueueItem<AgentEvent> => ({
+    seq: 1,
+    priority: 'vm',
+    ports: [],
+    exclusive: false,
+    payload,
+  })
   return {store, dataplane, vm, item}
 }
 
 describe('VdpReconciler with a dataplane', () => {
   it('commits and reports the association only after portUp, with its local VLAN', async () => {
     const {store, dataplane, vm, item} = setup()
-    const rec = store.vsis.requestUp({portUuid: PORT, mac: '52:54:00:12:34:01', netUuid: NET, segmentationId: 20000}, Date.now())
+    const rec = store.vsis.requestUp(
+      {portUuid: PORT, mac: '52:54:00:12:34:01', netUuid: NET, segmentationId: 20000},
+      Date.now(),
+    )
     const done = vm.handle(item({kind: 'vm-up', port: rec}))
     await new Promise((r) => setTimeout(r, 20))
     expect(dataplane.calls).toEqual([`port-up ${PORT} 3628`])
@@ -77,18 +97,27 @@ describe('VdpReconciler with a dataplane', () => {
     dataplane.pendingUp!({ok: true, localVlan: 5})
     await done
     expect(store.vsis.get(PORT)).toMatchObject({state: 'associated', vdpVlan: 3628, localVlan: 5})
-    expect(store.outbox.pending(10).map((m) => m.payload)).toEqual([expect.objectContaining({port_uuid: PORT, result: 'SUCCESS', vdp_vlan: 3628, local_vlan: 5})])
+    expect(store.outbox.pending(10).map((m) => m.payload)).toEqual([
+      expect.objectContaining({port_uuid: PORT, result: 'SUCCESS', vdp_vlan: 3628, local_vlan: 5}),
+    ])
   })
 
   it('a datapath failure fails the association with its reason (retried), and nothing is reported associated', async () => {
     const {store, dataplane, vm, item} = setup()
-    const rec = store.vsis.requestUp({portUuid: PORT, mac: '52:54:00:12:34:01', netUuid: NET, segmentationId: 20000}, Date.now())
+    const rec = store.vsis.requestUp(
+      {portUuid: PORT, mac: '52:54:00:12:34:01', netUuid: NET, segmentationId: 20000},
+      Date.now(),
+    )
     const done = vm.handle(item({kind: 'vm-up', port: rec}))
     await new Promise((r) => setTimeout(r, 20))
     dataplane.pendingUp!({ok: false, reason: 'no patch port pair between br-int and br-ethd'})
     await done
     vm.stop()
-    expect(store.vsis.get(PORT)).toMatchObject({state: 'pending', attempts: 1, failReason: 'no patch port pair between br-int and br-ethd'})
+    expect(store.vsis.get(PORT)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      failReason: 'no patch port pair between br-int and br-ethd',
+    })
     expect(store.outbox.pending(10).map((m) => (m.payload as {result: string}).result)).toEqual(['CREATE:FAIL'])
   })
 

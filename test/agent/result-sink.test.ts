@@ -23,7 +23,8 @@ function setup({controller = true} = {}) {
   stores.push(store)
   const clock = new ManualClock(1_700_000_000_000)
   const sink = new StoreResultSink(store, clock, controller ? new VmResultOutbox(store.outbox) : undefined)
-  const up = (portUuid: string) => store.vsis.requestUp({portUuid, mac: '52:54:00:12:34:01', netUuid: NET, segmentationId: 20000}, clock.now())
+  const up = (portUuid: string) =>
+    store.vsis.requestUp({portUuid, mac: '52:54:00:12:34:01', netUuid: NET, segmentationId: 20000}, clock.now())
   const reported = () => store.outbox.pending(100).map((m) => m.payload)
   return {store, clock, sink, up, reported}
 }
@@ -38,7 +39,14 @@ describe('StoreResultSink', () => {
       {port: a, uplink: 'eth0', vid: 3617, localVlan: 5},
       {port: b, uplink: 'eth0', vid: 3618, localVlan: 6},
     ])
-    expect(store.vsis.get(A)).toMatchObject({state: 'associated', vdpVlan: 3617, localVlan: 5, uplink: 'eth0', attempts: 0, failReason: null})
+    expect(store.vsis.get(A)).toMatchObject({
+      state: 'associated',
+      vdpVlan: 3617,
+      localVlan: 5,
+      uplink: 'eth0',
+      attempts: 0,
+      failReason: null,
+    })
     expect(store.vsis.get(B)).toMatchObject({desired: 'down', vdpVlan: null})
     expect(store.journal.list({limit: 10}).map((e) => [e.kind, e.subject])).toEqual([['vsi-associated', A]])
     expect(reported()).toEqual([{port_uuid: A, result: 'SUCCESS', fail_reason: null, vdp_vlan: 3617, local_vlan: 5}])
@@ -48,9 +56,29 @@ describe('StoreResultSink', () => {
     const {store, sink, up, reported} = setup()
     const a = up(A)
     const b = up(B)
-    sink.failed(a, {reason: 'no answer', attempts: 1, nextRetryAt: 123, retryInMs: 100, vdpVlan: 3617, kind: 'vsi-failed'})
-    sink.failed(b, {reason: 'refused; retry budget spent', attempts: 5, nextRetryAt: null, retryInMs: null, vdpVlan: null, kind: 'vsi-lost'})
-    expect(store.vsis.get(A)).toMatchObject({state: 'pending', attempts: 1, nextRetryAt: 123, vdpVlan: 3617, failReason: 'no answer'})
+    sink.failed(a, {
+      reason: 'no answer',
+      attempts: 1,
+      nextRetryAt: 123,
+      retryInMs: 100,
+      vdpVlan: 3617,
+      kind: 'vsi-failed',
+    })
+    sink.failed(b, {
+      reason: 'refused; retry budget spent',
+      attempts: 5,
+      nextRetryAt: null,
+      retryInMs: null,
+      vdpVlan: null,
+      kind: 'vsi-lost',
+    })
+    expect(store.vsis.get(A)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      nextRetryAt: 123,
+      vdpVlan: 3617,
+      failReason: 'no answer',
+    })
     expect(store.vsis.get(B)).toMatchObject({state: 'failed', attempts: 5, nextRetryAt: null})
     expect(reported().map((p) => (p as {result: string}).result)).toEqual(['CREATE:FAIL', 'CREATE:FAIL'])
   })
@@ -62,7 +90,13 @@ describe('StoreResultSink', () => {
     expect(store.vsis.list()).toEqual([])
     expect(reported()).toEqual([
       {port_uuid: A, result: 'SUCCESS', fail_reason: null, vdp_vlan: null, local_vlan: null},
-      {port_uuid: B, result: 'DELETE:FAIL', fail_reason: 'no answer; the switch drops it at its keep-alive timeout', vdp_vlan: null, local_vlan: null},
+      {
+        port_uuid: B,
+        result: 'DELETE:FAIL',
+        fail_reason: 'no answer; the switch drops it at its keep-alive timeout',
+        vdp_vlan: null,
+        local_vlan: null,
+      },
     ])
   })
 
@@ -75,9 +109,17 @@ describe('StoreResultSink', () => {
     sink.associated([{port: a, uplink: 'eth0', vid: 3617, localVlan: null}])
     sink.confirmed(store.vsis.get(A)!, 3617, null)
     sink.confirmed(store.vsis.get(A)!, 3700, null)
-    expect(results.map((r) => [r.outcome, r.vdpVlan])).toEqual([['associated', 3617], ['associated', 3700]])
+    expect(results.map((r) => [r.outcome, r.vdpVlan])).toEqual([
+      ['associated', 3617],
+      ['associated', 3700],
+    ])
     expect(store.vsis.get(A)?.vdpVlan).toBe(3700)
-    expect(store.journal.list({limit: 10}).map((e) => e.kind).sort()).toEqual(['vsi-associated', 'vsi-confirmed', 'vsi-confirmed'])
+    expect(
+      store.journal
+        .list({limit: 10})
+        .map((e) => e.kind)
+        .sort(),
+    ).toEqual(['vsi-associated', 'vsi-confirmed', 'vsi-confirmed'])
   })
 
   it('without a controller nothing is reported, and the results are still committed', () => {

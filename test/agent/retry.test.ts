@@ -7,7 +7,9 @@ const policy = {initialMs: 1000, maxMs: 300_000, limit: 12}
 describe('retry backoff', () => {
   it('doubles from the initial delay, jittered by at most ±25 %, and caps at the maximum', () => {
     const mid = () => 0.5
-    expect([1, 2, 3, 4, 10].map((a) => nextRetry(policy, a, false, mid))).toEqual([1000, 2000, 4000, 8000, 300_000].map((delayMs) => ({retry: true, delayMs})))
+    expect([1, 2, 3, 4, 10].map((a) => nextRetry(policy, a, false, mid))).toEqual(
+      [1000, 2000, 4000, 8000, 300_000].map((delayMs) => ({retry: true, delayMs})),
+    )
     expect(nextRetry(policy, 1, false, () => 0)).toEqual({retry: true, delayMs: 750})
     expect(nextRetry(policy, 1, false, () => 0.999999)).toEqual({retry: true, delayMs: 1250})
   })

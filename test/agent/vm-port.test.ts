@@ -2,7 +2,12 @@ import {describe, expect, it} from 'vitest'
 
 import {parsePortUuid, parseVmBulk, parseVmUp} from '../../src/agent/vm-port.js'
 
-const good = {portUuid: 'A7B5C4D2-1111-4222-8333-123456789ABC', mac: '52:54:00:AA:BB:01', netUuid: '00000000-1111-2222-3333-444455556666', segmentationId: 20000}
+const good = {
+  portUuid: 'A7B5C4D2-1111-4222-8333-123456789ABC',
+  mac: '52:54:00:AA:BB:01',
+  netUuid: '00000000-1111-2222-3333-444455556666',
+  segmentationId: 20000,
+}
 
 describe('VM port validation', () => {
   it('accepts a good port and normalises case', () => {
@@ -34,7 +39,9 @@ describe('VM port validation', () => {
   ]
   for (const [name, change, message] of bad) {
     it(`rejects ${name} with a typed error`, () => {
-      expect(() => parseVmUp({...good, ...change})).toThrow(expect.objectContaining({code: 'BAD_ARGUMENT', message: expect.stringMatching(message)}))
+      expect(() => parseVmUp({...good, ...change})).toThrow(
+        expect.objectContaining({code: 'BAD_ARGUMENT', message: expect.stringMatching(message)}),
+      )
     })
   }
 
@@ -48,7 +55,10 @@ describe('VM port validation', () => {
 
 describe('bulk VM list validation', () => {
   it('accepts up and down lists', () => {
-    expect(parseVmBulk({up: [good], down: ['00000000-1111-2222-3333-444455556667']})).toMatchObject({up: [{portUuid: 'a7b5c4d2-1111-4222-8333-123456789abc'}], down: ['00000000-1111-2222-3333-444455556667']})
+    expect(parseVmBulk({up: [good], down: ['00000000-1111-2222-3333-444455556667']})).toMatchObject({
+      up: [{portUuid: 'a7b5c4d2-1111-4222-8333-123456789abc'}],
+      down: ['00000000-1111-2222-3333-444455556667'],
+    })
   })
   it('names the bad item and rejects duplicates', () => {
     expect(() => parseVmBulk({up: [good, {...good, portUuid: 'x'}]})).toThrow(/up\[1\]/)
@@ -60,15 +70,25 @@ describe('bulk VM list validation', () => {
   const shapes: [string, unknown, RegExp][] = [
     ['{"ports": [...]}', {ports: [good]}, /key = "ports": expected only the keys up, down \(unknown key\)/],
     ['{"Up": [...]}', {Up: [good]}, /key = "Up": expected only the keys up, down/],
-    ['{}', {}, /the bulk list = an empty object \{\}: expected an object \{"up": \[ports\.\.\.\], "down": \[port UUIDs\.\.\.\]\}/],
+    [
+      '{}',
+      {},
+      /the bulk list = an empty object \{\}: expected an object \{"up": \[ports\.\.\.\], "down": \[port UUIDs\.\.\.\]\}/,
+    ],
     ['a JSON array', [good], /the bulk list = an array of 1 item: expected an object/],
     ['a string', 'up', /the bulk list = "up": expected an object/],
     ['down not a list', {down: {a: 1}}, /down = an object with key "a": expected an array of port UUIDs/],
-    ['an item with a misspelt key', {up: [{...good, vlanId: 100}]}, /up\[0\] = an object with keys .*: expected key = "vlanId": expected only the keys portUuid, mac/],
+    [
+      'an item with a misspelt key',
+      {up: [{...good, vlanId: 100}]},
+      /up\[0\] = an object with keys .*: expected key = "vlanId": expected only the keys portUuid, mac/,
+    ],
   ]
   for (const [name, input, message] of shapes) {
     it(`refuses ${name} with BAD_ARGUMENT`, () => {
-      expect(() => parseVmBulk(input)).toThrow(expect.objectContaining({code: 'BAD_ARGUMENT', message: expect.stringMatching(message)}))
+      expect(() => parseVmBulk(input)).toThrow(
+        expect.objectContaining({code: 'BAD_ARGUMENT', message: expect.stringMatching(message)}),
+      )
     })
   }
   it('still takes an explicitly empty list', () => {
@@ -88,6 +108,8 @@ describe('error messages about bad values (issue 10 item 11)', () => {
     }
     expect(err?.message).toBe('vmName = an object with key "a": expected a printable name of at most 100 characters')
     const long = 'z'.repeat(100_000)
-    expect(() => parseVmUp({...good, netUuid: long})).toThrow(/^netUuid = "z{60}"… \(100000 characters\): expected a UUID$/)
+    expect(() => parseVmUp({...good, netUuid: long})).toThrow(
+      /^netUuid = "z{60}"… \(100000 characters\): expected a UUID$/,
+    )
   })
 })

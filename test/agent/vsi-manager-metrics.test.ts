@@ -45,11 +45,22 @@ function setup() {
   const clock = new ManualClock()
   const latency = 2 // ms each way
   let deliver: ((frame: Buffer) => void) | undefined
-  const bridge = new VdpBridge({clock, localMac: '02:00:00:00:02:01', evb: LLDPAD_DEFAULT_EVB, send: (f) => clock.setTimer(latency, () => deliver?.(f))})
+  const bridge = new VdpBridge({
+    clock,
+    localMac: '02:00:00:00:02:01',
+    evb: LLDPAD_DEFAULT_EVB,
+    send: (f) => clock.setTimer(latency, () => deliver?.(f)),
+  })
   const frames: FrameIO = {
     open(ifname, ethertype, opts): FrameSocket {
       deliver = opts.onFrame as (frame: Buffer) => void
-      return {ifname, ethertype, send: (f) => (clock.setTimer(latency, () => bridge.receive(f)), f.length), close: () => undefined, stats: () => ({framesDelivered: 0, kernelDrops: 0})}
+      return {
+        ifname,
+        ethertype,
+        send: (f) => (clock.setTimer(latency, () => bridge.receive(f)), f.length),
+        close: () => undefined,
+        stats: () => ({framesDelivered: 0, kernelDrops: 0}),
+      }
     },
   }
   const answered: [string, number][] = []
@@ -60,7 +71,10 @@ function setup() {
     clock,
     log: silentLogger,
     config: () => config,
-    observer: {answered: (op, s) => answered.push([op, s]), failed: (op, reason, code) => failed.push([op, reason, code])},
+    observer: {
+      answered: (op, s) => answered.push([op, s]),
+      failed: (op, reason, code) => failed.push([op, reason, code]),
+    },
   })
   return {clock, bridge, manager, answered, failed}
 }

@@ -36,7 +36,25 @@ const ECHO_FIRST_EVB: EvbTlv = negotiateEvbBridge(BRIDGE_POLICY, negotiateEvb(ST
 const BRIDGE_EVB: EvbTlv = negotiateEvbBridge(BRIDGE_POLICY, negotiateEvb(STATION_POLICY, UNHEARD_EVB).station).bridge
 
 function bridgeNeighbor(evb: EvbTlv = BRIDGE_EVB): NeighborRecord {
-  return {ifname: 'eth0', destAddress: '01:80:c2:00:00:00', chassisId: TOR_MAC, portId: 'Ethernet1/1', chassisSubtype: 4, portSubtype: 5, srcMac: TOR_MAC, ttl: 120, expiresAt: 1e12, systemName: 'tor', systemDescription: null, portDescription: null, mgmtAddresses: [], capabilities: null, evb, firstSeen: 0, lastSeen: 0}
+  return {
+    ifname: 'eth0',
+    destAddress: '01:80:c2:00:00:00',
+    chassisId: TOR_MAC,
+    portId: 'Ethernet1/1',
+    chassisSubtype: 4,
+    portSubtype: 5,
+    srcMac: TOR_MAC,
+    ttl: 120,
+    expiresAt: 1e12,
+    systemName: 'tor',
+    systemDescription: null,
+    portDescription: null,
+    mgmtAddresses: [],
+    capabilities: null,
+    evb,
+    firstSeen: 0,
+    lastSeen: 0,
+  }
 }
 
 function row(n: number, extra: Partial<VsiRecord> = {}): VsiRecord {
@@ -70,8 +88,17 @@ function setup(neighbors: NeighborRecord[] = [bridgeNeighbor()]) {
   new VirtualWire().attach(host, 'eth0', {mac: HOST_MAC}).attach(tor, 't0', {mac: TOR_MAC})
   const bridgeRx: Buffer[] = []
   let bridge: VdpBridge
-  const torSocket = tor.open('t0', ETHERTYPE_ECP, {multicast: ['01:80:c2:00:00:00'], onFrame: (f) => (bridgeRx.push(f), bridge.receive(f))})
-  bridge = new VdpBridge({clock, send: (f) => torSocket.send(f), localMac: TOR_MAC, evb: LLDPAD_DEFAULT_EVB, strictFilter: true})
+  const torSocket = tor.open('t0', ETHERTYPE_ECP, {
+    multicast: ['01:80:c2:00:00:00'],
+    onFrame: (f) => (bridgeRx.push(f), bridge.receive(f)),
+  })
+  bridge = new VdpBridge({
+    clock,
+    send: (f) => torSocket.send(f),
+    localMac: TOR_MAC,
+    evb: LLDPAD_DEFAULT_EVB,
+    strictFilter: true,
+  })
   const notices: VsiNotice[] = []
   const announced: string[] = []
   const cfg = defaultConfig()
@@ -95,7 +122,11 @@ describe('VsiManager: VDP waits for EVB, takes ECP only from the switch, follows
     expect(t.manager.status()).toMatchObject({evb: 'waiting', held: expect.stringMatching(/EVB TLV/), acceptFrom: null})
     expect(t.announced).toEqual(['eth0'])
     // Held: the caller is not kept waiting (an uplink change waits for every event in flight).
-    expect(await t.manager.associate(row(1))).toMatchObject({ok: false, deferred: true, reason: expect.stringMatching(/held/)})
+    expect(await t.manager.associate(row(1))).toMatchObject({
+      ok: false,
+      deferred: true,
+      reason: expect.stringMatching(/held/),
+    })
     await flush()
     t.clock.advance(t.cfg.vdp.evb_wait * 1000 - 1)
     await flush()
@@ -146,7 +177,14 @@ describe('VsiManager: VDP waits for EVB, takes ECP only from the switch, follows
   }
 
   it('the bridge hearing us (its echo of our station status appearing, then following our TLV) is no restart: nothing re-sent', async () => {
-    expect(UNHEARD_EVB).toMatchObject({sgid: false, rrreq: false, rrstat: 0, rrctr: false, rolRwd: false, rolRka: false})
+    expect(UNHEARD_EVB).toMatchObject({
+      sgid: false,
+      rrreq: false,
+      rrstat: 0,
+      rrctr: false,
+      rolRwd: false,
+      rolRka: false,
+    })
     expect(ECHO_FIRST_EVB).toMatchObject({sgid: true, rrstat: 3})
     expect(BRIDGE_EVB).toMatchObject({sgid: true, rrstat: 0, rolRwd: true, rolRka: true})
     // an uplink that came up: the bridge's first TLV has not heard us yet
@@ -176,7 +214,12 @@ describe('VsiManager: VDP waits for EVB, takes ECP only from the switch, follows
     const before = t.bridge.counters.requests
     const announced = t.announced.length
     bridgeSends(t, UNHEARD_EVB)
-    expect(t.notices).toEqual([{type: 'bridge-restarted', reason: expect.stringMatching(/EVB TLV changed .*no longer echoes our station status/)}])
+    expect(t.notices).toEqual([
+      {
+        type: 'bridge-restarted',
+        reason: expect.stringMatching(/EVB TLV changed .*no longer echoes our station status/),
+      },
+    ])
     expect(t.announced.slice(announced)).toEqual(['eth0'])
     t.clock.advance(49)
     await flush()
@@ -205,7 +248,9 @@ describe('VsiManager: VDP waits for EVB, takes ECP only from the switch, follows
     const before = t.bridge.counters.requests
     bridgeSends(t, {...BRIDGE_EVB, bgid: true})
     await run(t, 100)
-    expect(t.notices.filter((n) => n.type === 'bridge-restarted')).toEqual([{type: 'bridge-restarted', reason: expect.stringMatching(/own EVB settings changed/)}])
+    expect(t.notices.filter((n) => n.type === 'bridge-restarted')).toEqual([
+      {type: 'bridge-restarted', reason: expect.stringMatching(/own EVB settings changed/)},
+    ])
     expect(t.bridge.counters.requests).toBe(before + 1)
   })
 

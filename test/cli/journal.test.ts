@@ -18,7 +18,9 @@ describe('journal --since', () => {
 
   it('refuses anything else with BAD_ARGUMENT naming what it expects', () => {
     for (const bad of ['', '10', '10y', '-5m', 'yesterday', '2026-13-45T99:00:00Z', '1e3s']) {
-      expect(() => parseSince(bad, NOW), bad).toThrow(expect.objectContaining({code: 'BAD_ARGUMENT', message: expect.stringContaining('expected a duration')}))
+      expect(() => parseSince(bad, NOW), bad).toThrow(
+        expect.objectContaining({code: 'BAD_ARGUMENT', message: expect.stringContaining('expected a duration')}),
+      )
     }
   })
 })
@@ -36,14 +38,28 @@ describe('journal control method', () => {
     const store = Store.open(':memory:')
     for (let i = 1; i <= 6; i++) store.journal.add(`k${i}`, i % 2 ? `port-${i}` : null, {i}, NOW + i * 1000)
     expect(store.journal.list({limit: 3}).map((e) => e.kind)).toEqual(['k4', 'k5', 'k6'])
-    expect(store.journal.list({since: NOW + 2000, limit: 100}).map((e) => e.kind)).toEqual(['k2', 'k3', 'k4', 'k5', 'k6'])
+    expect(store.journal.list({since: NOW + 2000, limit: 100}).map((e) => e.kind)).toEqual([
+      'k2',
+      'k3',
+      'k4',
+      'k5',
+      'k6',
+    ])
     expect(store.journal.list({since: NOW + 60_000, limit: 100})).toEqual([])
     store.close()
   })
 
   it('prints one line per entry: UTC time, kind, subject, details', () => {
-    const line = journalLine({id: 1, at: NOW + 123, kind: 'vsi-associated', subject: 'p1', detail: {vlan: 3617, uplink: 'eth1', why: 'two words', empty: ''}})
+    const line = journalLine({
+      id: 1,
+      at: NOW + 123,
+      kind: 'vsi-associated',
+      subject: 'p1',
+      detail: {vlan: 3617, uplink: 'eth1', why: 'two words', empty: ''},
+    })
     expect(line).toBe('2026-11-30 16:00:00.123  vsi-associated  p1  vlan=3617 uplink=eth1 why="two words" empty=""')
-    expect(journalLine({id: 2, at: NOW, kind: 'vm-bulk', subject: null, detail: {}})).toBe('2026-11-30 16:00:00.000  vm-bulk  -')
+    expect(journalLine({id: 2, at: NOW, kind: 'vm-bulk', subject: null, detail: {}})).toBe(
+      '2026-11-30 16:00:00.000  vm-bulk  -',
+    )
   })
 })

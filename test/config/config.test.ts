@@ -89,23 +89,67 @@ level = debug
 describe('config: each kind of invalid input', () => {
   const cases: [string, string, RegExp][] = [
     ['enum', '[uplink]\nmode = sttic\n', /agent\.ini:2: \[uplink\] mode = "sttic": expected one of auto, static/],
-    ['int not a number', '[lldp]\ntx_interval = fast\n', /agent\.ini:2: \[lldp\] tx_interval = "fast": expected an integer from 1 to 3600/],
+    [
+      'int not a number',
+      '[lldp]\ntx_interval = fast\n',
+      /agent\.ini:2: \[lldp\] tx_interval = "fast": expected an integer from 1 to 3600/,
+    ],
     ['int out of range', '[lldp]\nevb_rte = 32\n', /\[lldp\] evb_rte = "32": expected an integer from 0 to 31/],
-    ['seconds negative', '[uplink]\ndown_debounce = -1\n', /\[uplink\] down_debounce = "-1": expected a number of seconds from 0 to 3600/],
+    [
+      'seconds negative',
+      '[uplink]\ndown_debounce = -1\n',
+      /\[uplink\] down_debounce = "-1": expected a number of seconds from 0 to 3600/,
+    ],
     ['bool', '[lldp]\nevb_group_id = maybe\n', /\[lldp\] evb_group_id = "maybe": expected true or false/],
-    ['relative path', '[general]\nstate_dir = var/lib\n', /\[general\] state_dir = "var\/lib": expected an absolute path/],
-    ['interface name', '[uplink]\nstatic_interface = eth0/1\n', /\[uplink\] static_interface = "eth0\/1": expected a Linux interface name/],
+    [
+      'relative path',
+      '[general]\nstate_dir = var/lib\n',
+      /\[general\] state_dir = "var\/lib": expected an absolute path/,
+    ],
+    [
+      'interface name',
+      '[uplink]\nstatic_interface = eth0/1\n',
+      /\[uplink\] static_interface = "eth0\/1": expected a Linux interface name/,
+    ],
     ['interface name too long', '[dataplane]\nexternal_bridge = a-very-long-bridge-name\n', /longer than 15 bytes/],
     ['list item', '[uplink]\ninclude = eth*, $(reboot)\n', /\[uplink\] include = .*bad item "\$\(reboot\)"/],
-    ['pattern', '[rpc]\nurl = http://broker/\n', /\[rpc\] url = "http:\/\/broker\/": expected an amqp:\/\/, amqps:\/\/ or oslo rabbit:\/\/ transport URL/],
-    ['pattern, credentials hidden', '[rpc]\nurl = http://user:secret@broker/\n', /\[rpc\] url = "http:\/\/\*\*\*@broker\/"/],
-    ['static mode without interface', '[uplink]\nmode = static\n', /\[uplink\] static_interface = "": expected an interface name when \[uplink\] mode = static/],
-    ['duplicate key', '[log]\nlevel = info\nlevel = debug\n', /agent\.ini:3: \[log\] level = "debug": expected a single value \(already set on line 2\)/],
+    [
+      'pattern',
+      '[rpc]\nurl = http://broker/\n',
+      /\[rpc\] url = "http:\/\/broker\/": expected an amqp:\/\/, amqps:\/\/ or oslo rabbit:\/\/ transport URL/,
+    ],
+    [
+      'pattern, credentials hidden',
+      '[rpc]\nurl = http://user:secret@broker/\n',
+      /\[rpc\] url = "http:\/\/\*\*\*@broker\/"/,
+    ],
+    [
+      'static mode without interface',
+      '[uplink]\nmode = static\n',
+      /\[uplink\] static_interface = "": expected an interface name when \[uplink\] mode = static/,
+    ],
+    [
+      'duplicate key',
+      '[log]\nlevel = info\nlevel = debug\n',
+      /agent\.ini:3: \[log\] level = "debug": expected a single value \(already set on line 2\)/,
+    ],
     ['syntax', '[log]\nthis line is nonsense\n', /agent\.ini:2: "this line is nonsense": expected `key = value`/],
-    ['key before any section', 'level = info\n', /agent\.ini:1: "level = info": expected a \[section\] header before the first key/],
+    [
+      'key before any section',
+      'level = info\n',
+      /agent\.ini:1: "level = info": expected a \[section\] header before the first key/,
+    ],
     ['bad section header', '[log\n', /agent\.ini:1: "\[log": expected a section header/],
-    ['auto detection without LLDP', '[lldp]\nmode = off\n', /agent\.ini:2: \[lldp\] mode = "off": expected rx or rxtx when \[uplink\] mode = auto/],
-    ['retry_max below retry_initial', '[vdp]\nretry_initial = 10\nretry_max = 5\n', /\[vdp\] retry_max = "5": expected a value ≥ retry_initial \(10\)/],
+    [
+      'auto detection without LLDP',
+      '[lldp]\nmode = off\n',
+      /agent\.ini:2: \[lldp\] mode = "off": expected rx or rxtx when \[uplink\] mode = auto/,
+    ],
+    [
+      'retry_max below retry_initial',
+      '[vdp]\nretry_initial = 10\nretry_max = 5\n',
+      /\[vdp\] retry_max = "5": expected a value ≥ retry_initial \(10\)/,
+    ],
   ]
   for (const [name, text, message] of cases) {
     it(name, () => {
@@ -124,7 +168,9 @@ describe('config: each kind of invalid input', () => {
 
   it('a missing explicit file is an error; no file at all means the embedded defaults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vdp-cfg-'))
-    expect(() => loadConfig(join(dir, 'nope.ini'))).toThrow(/nope\.ini: expected a readable config file \(it does not exist\)/)
+    expect(() => loadConfig(join(dir, 'nope.ini'))).toThrow(
+      /nope\.ini: expected a readable config file \(it does not exist\)/,
+    )
     const file = join(dir, 'agent.ini')
     writeFileSync(file, '[log]\nlevel = error\n')
     const loaded = loadConfig(file)

@@ -24,7 +24,9 @@ function fifo(): string {
 describe('files that are not regular files', () => {
   it('a named pipe at the override path is refused at once (no writer needed)', () => {
     const path = fifo()
-    expect(() => readOverrideFile(path)).toThrow(`uplink override file ${path}: is a named pipe (FIFO), not a regular file: replace it with a regular file (or remove it)`)
+    expect(() => readOverrideFile(path)).toThrow(
+      `uplink override file ${path}: is a named pipe (FIFO), not a regular file: replace it with a regular file (or remove it)`,
+    )
   })
 
   it('a directory or a device at the override path is refused', () => {
@@ -37,7 +39,9 @@ describe('files that are not regular files', () => {
   it('a named pipe or device as the config file is a config error, not a hang', () => {
     const path = fifo()
     expect(() => loadConfig(path)).toThrow(ConfigError)
-    expect(() => loadConfig(path)).toThrow(`${path}: expected a regular config file of at most 1048576 bytes (it is a named pipe (FIFO), not a regular file: replace it with a regular file (or remove it))`)
+    expect(() => loadConfig(path)).toThrow(
+      `${path}: expected a regular config file of at most 1048576 bytes (it is a named pipe (FIFO), not a regular file: replace it with a regular file (or remove it))`,
+    )
     expect(() => loadConfig('/dev/zero')).toThrow(/it is a character device/)
   })
 
@@ -62,7 +66,12 @@ describe('directories the daemon must create', () => {
     const base = dir()
     writeFileSync(join(base, 'file'), 'x')
     expect(() => ensureDirectory(join(base, 'file', 'sub'), 0o750, '[general] state_dir')).toThrow(
-      expect.objectContaining({code: 'DIRECTORY_UNUSABLE', message: expect.stringMatching(/cannot create .*file\/sub \(\[general\] state_dir\): a part of the path is not a directory \(ENOTDIR\)/)}),
+      expect.objectContaining({
+        code: 'DIRECTORY_UNUSABLE',
+        message: expect.stringMatching(
+          /cannot create .*file\/sub \(\[general\] state_dir\): a part of the path is not a directory \(ENOTDIR\)/,
+        ),
+      }),
     )
     ensureDirectory(join(base, 'a', 'b'), 0o750, 'x') // and works when it can
   })

@@ -14,7 +14,12 @@ import {callDaemon} from '../../src/control/client.js'
 import {ControlServer, type ControlLimits} from '../../src/control/server.js'
 import {createLogger} from '../../src/log/logger.js'
 
-const BIG = Array.from({length: 2000}, (_, i) => ({portUuid: `port-${i}`, state: 'associated', vdpVlan: 100 + (i % 3000), failReason: null}))
+const BIG = Array.from({length: 2000}, (_, i) => ({
+  portUuid: `port-${i}`,
+  state: 'associated',
+  vdpVlan: 100 + (i % 3000),
+  failReason: null,
+}))
 
 let server: ControlServer | undefined
 const sockets: Socket[] = []
@@ -149,7 +154,9 @@ describe('control socket bounds', () => {
     expect(text).toContain('"code":"TOO_MANY_REQUESTS"')
     expect(text).toContain('more than 100 requests waiting on one connection; read the answers before sending more')
     expect(calls.status).toBeLessThanOrEqual(100)
-    expect(logs.some((l) => l.code === 'TOO_MANY_REQUESTS' && String(l.msg).startsWith('control client dropped'))).toBe(true)
+    expect(logs.some((l) => l.code === 'TOO_MANY_REQUESTS' && String(l.msg).startsWith('control client dropped'))).toBe(
+      true,
+    )
   })
 
   it('connections over maxConnections are refused and logged; the others still work', async () => {

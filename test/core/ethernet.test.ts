@@ -26,12 +26,17 @@ describe('MAC addresses', () => {
     expect(normalizeMac('02:AA:bb:CC:dd:EE')).toBe('02:aa:bb:cc:dd:ee')
   })
 
-  it.each(['', '01:80:c2:00:00', '01:80:c2:00:00:0e:ff', '0180c200000e', '01-80-c2-00-00-0e', '01:80:c2:00:00:0g', ' 01:80:c2:00:00:0e'])(
-    'rejects %j with INVALID_MAC',
-    (text) => {
-      expect(() => parseMac(text)).toThrow(expect.objectContaining({code: 'INVALID_MAC'}))
-    },
-  )
+  it.each([
+    '',
+    '01:80:c2:00:00',
+    '01:80:c2:00:00:0e:ff',
+    '0180c200000e',
+    '01-80-c2-00-00-0e',
+    '01:80:c2:00:00:0g',
+    ' 01:80:c2:00:00:0e',
+  ])('rejects %j with INVALID_MAC', (text) => {
+    expect(() => parseMac(text)).toThrow(expect.objectContaining({code: 'INVALID_MAC'}))
+  })
 
   it('formats six octets at an offset, and refuses fewer than six', () => {
     const frame = Buffer.from('ffff0180c200000302aabbccddee', 'hex')
@@ -96,14 +101,21 @@ describe('usable unicast MAC (lldpad is_valid_mac, VDP filters)', () => {
 
 describe('Ethernet header', () => {
   it('round-trips through encode and decode, padding to 60 bytes by default', () => {
-    const frame = encodeEthernetFrame({dst: NEAREST_BRIDGE, src: '02:00:00:00:02:01', ethertype: ETHERTYPE_LLDP}, Buffer.from([1, 2, 3]))
+    const frame = encodeEthernetFrame(
+      {dst: NEAREST_BRIDGE, src: '02:00:00:00:02:01', ethertype: ETHERTYPE_LLDP},
+      Buffer.from([1, 2, 3]),
+    )
     expect(frame.length).toBe(60)
     expect(frame.subarray(14, 17)).toEqual(Buffer.from([1, 2, 3]))
     expect(decodeEthernetHeader(frame)).toEqual({dst: NEAREST_BRIDGE, src: '02:00:00:00:02:01', ethertype: 0x88cc})
   })
 
   it('leaves frames unpadded when asked (lldpd does not pad on veth)', () => {
-    const frame = encodeEthernetFrame({dst: NEAREST_CUSTOMER_BRIDGE, src: '02:00:00:00:01:01', ethertype: ETHERTYPE_ECP}, Buffer.alloc(4), {pad: false})
+    const frame = encodeEthernetFrame(
+      {dst: NEAREST_CUSTOMER_BRIDGE, src: '02:00:00:00:01:01', ethertype: ETHERTYPE_ECP},
+      Buffer.alloc(4),
+      {pad: false},
+    )
     expect(frame.length).toBe(18)
     expect(decodeEthernetHeader(frame)?.ethertype).toBe(0x8940)
   })

@@ -16,7 +16,17 @@ describe('Scheduler', () => {
     expect(at).toEqual([])
     clock.advance(1 + 60_000)
     expect(at).toEqual([1_030_000, 1_060_000, 1_090_000])
-    expect(s.list()).toEqual([{name: 'reconcile', periodS: 30, lastRunAt: new Date(1_090_000).toISOString(), lastError: null, runs: 3, errors: 0, noAnswer: 0}])
+    expect(s.list()).toEqual([
+      {
+        name: 'reconcile',
+        periodS: 30,
+        lastRunAt: new Date(1_090_000).toISOString(),
+        lastError: null,
+        runs: 3,
+        errors: 0,
+        noAnswer: 0,
+      },
+    ])
   })
 
   it('keeps running a task that throws, counting and reporting each error', () => {
@@ -84,7 +94,7 @@ describe('Scheduler', () => {
     expect(maxActive).toBe(1)
   })
 
-  it("counts runs that found no answer apart from errors", async () => {
+  it('counts runs that found no answer apart from errors', async () => {
     const clock = new ManualClock()
     const s = new Scheduler({clock})
     const answers = ['no-answer', 'done', 'no-answer'] as const

@@ -127,9 +127,15 @@ export interface LogLine {
 const LOG_ERROR = 50
 
 /** A pino logger that keeps its lines in memory (silent on the console), stamped with `now()` (the manual clock). */
-function memoryLogger(level: NonNullable<FlowOptions['logLevel']> = 'warn', now: () => number = Date.now): {log: Logger; lines: LogLine[]} {
+function memoryLogger(
+  level: NonNullable<FlowOptions['logLevel']> = 'warn',
+  now: () => number = Date.now,
+): {log: Logger; lines: LogLine[]} {
   const lines: LogLine[] = []
-  const log = pino({level, timestamp: () => `,"time":${now()}`}, {write: (line: string) => void lines.push(JSON.parse(line) as LogLine)})
+  const log = pino(
+    {level, timestamp: () => `,"time":${now()}`},
+    {write: (line: string) => void lines.push(JSON.parse(line) as LogLine)},
+  )
   return {log, lines}
 }
 
@@ -151,7 +157,16 @@ export async function flowHarness(opts: FlowOptions = {}) {
   /** Everything the simulator reported, across its restarts. */
   const torEvents: TorEvent[] = []
   const newTor = () =>
-    new TorSimulator({frames: torIo, ifname: TOR_PORT, localMac: TOR_MAC, clock, log: log.child({side: 'tor'}), minTxGapMs: 0, onEvent: (e) => torEvents.push(e), ...opts.tor})
+    new TorSimulator({
+      frames: torIo,
+      ifname: TOR_PORT,
+      localMac: TOR_MAC,
+      clock,
+      log: log.child({side: 'tor'}),
+      minTxGapMs: 0,
+      onEvent: (e) => torEvents.push(e),
+      ...opts.tor,
+    })
   let tor = newTor()
   if (opts.torRunning ?? true) tor.start()
 

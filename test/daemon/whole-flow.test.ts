@@ -17,9 +17,27 @@ const POOL = {kind: 'pool', from: 700, to: 799} as const
 const NET_A = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
 const NET_B = '9d0e8c3a-5b7f-4e21-8c64-2a1b3c4d5e6f'
 /** Two ports on segment 5001, one on 5002. */
-const P1 = {portUuid: '7f1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e01', mac: '52:54:00:12:34:01', netUuid: NET_A, segmentationId: 5001, vmName: 'web-1'}
-const P2 = {portUuid: '7f1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e02', mac: '52:54:00:12:34:02', netUuid: NET_A, segmentationId: 5001, vmName: 'web-2'}
-const P3 = {portUuid: '7f1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e03', mac: '52:54:00:12:34:03', netUuid: NET_B, segmentationId: 5002, vmName: 'db-1'}
+const P1 = {
+  portUuid: '7f1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e01',
+  mac: '52:54:00:12:34:01',
+  netUuid: NET_A,
+  segmentationId: 5001,
+  vmName: 'web-1',
+}
+const P2 = {
+  portUuid: '7f1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e02',
+  mac: '52:54:00:12:34:02',
+  netUuid: NET_A,
+  segmentationId: 5001,
+  vmName: 'web-2',
+}
+const P3 = {
+  portUuid: '7f1c0a52-0e3b-4a8e-9a55-3c2f6b1d9e03',
+  mac: '52:54:00:12:34:03',
+  netUuid: NET_B,
+  segmentationId: 5002,
+  vmName: 'db-1',
+}
 const PORTS = [P1, P2, P3]
 
 let open: FlowHarness | undefined
@@ -35,7 +53,11 @@ afterEach(async () => {
 async function harness(opts: FlowOptions = {}): Promise<FlowHarness> {
   open = await flowHarness({...opts, tor: {vlanPolicy: POOL, ...opts.tor}})
   await open.start()
-  await open.until('the uplink is up', () => open!.daemon.status().uplink.state === 'up' && open!.daemon.status().vdp?.evb === 'negotiated', 5_000)
+  await open.until(
+    'the uplink is up',
+    () => open!.daemon.status().uplink.state === 'up' && open!.daemon.status().vdp?.evb === 'negotiated',
+    5_000,
+  )
   return open
 }
 
@@ -44,17 +66,25 @@ const vsi = (h: FlowHarness, port: {portUuid: string}): VsiRecord | undefined =>
 const switchVids = (h: FlowHarness, port: {portUuid: string}) => h.tor.vsi(uuidVsiid(port.portUuid))?.vids
 const allAssociated = (h: FlowHarness) => PORTS.every((p) => vsi(h, p)?.state === 'associated')
 /** How many times the switch took a port as a new association (a refresh or re-association is not one). */
-const firstAssociations = (h: FlowHarness, port: {portUuid: string}) => h.torOf('associated').filter((e) => e.vsiid === vsiidKey(uuidVsiid(port.portUuid)) && e.first).length
+const firstAssociations = (h: FlowHarness, port: {portUuid: string}) =>
+  h.torOf('associated').filter((e) => e.vsiid === vsiidKey(uuidVsiid(port.portUuid)) && e.first).length
 
 /** VSI requests the switch received (associations, keep-alives, De-Associates), since its start. */
 const switchRequests = (h: FlowHarness) => h.tor.status().counters.bridge.requests
 /** Times the daemon took the switch for restarted from its LLDPDUs and re-sent every VSI. */
-const restartResyncs = (h: FlowHarness) => h.logs.filter((l) => l.msg.includes('it restarted; re-associating everything')).length
+const restartResyncs = (h: FlowHarness) =>
+  h.logs.filter((l) => l.msg.includes('it restarted; re-associating everything')).length
 
 /** P1 by `vm up`, P2 and P3 in one bulk, all associated. */
 async function associateAll(h: FlowHarness): Promise<void> {
   expect(h.daemon.intake.up(P1)).toMatchObject({portUuid: P1.portUuid, desired: 'up', queued: true})
-  expect(h.daemon.intake.bulk({up: [P2, P3]})).toEqual({up: 2, alreadyAssociated: 0, down: 0, unknownDown: 0, queued: 2})
+  expect(h.daemon.intake.bulk({up: [P2, P3]})).toEqual({
+    up: 2,
+    alreadyAssociated: 0,
+    down: 0,
+    unknownDown: 0,
+    queued: 2,
+  })
   await h.until('every port is associated', () => allAssociated(h), 5_000)
 }
 
@@ -62,10 +92,22 @@ describe('the whole agent on the in-memory wire', () => {
   it('finds its uplink by LLDP: the EVB bridge neighbour on eth0, EVB negotiated, VDP running', async () => {
     const h = await harness()
     const status = h.daemon.status()
-    expect(status.uplink).toMatchObject({ifname: UPLINK, source: 'lldp', state: 'up', detectedOn: UPLINK, reason: expect.stringContaining('EVB bridge tor-sim')})
+    expect(status.uplink).toMatchObject({
+      ifname: UPLINK,
+      source: 'lldp',
+      state: 'up',
+      detectedOn: UPLINK,
+      reason: expect.stringContaining('EVB bridge tor-sim'),
+    })
     // the values both sides run with: each the larger of the station's and the bridge's proposal
     expect(status.uplink.evb).toMatchObject({retries: 3, rte: 8, rwd: 20, rka: 20})
-    expect(status.vdp).toMatchObject({uplink: UPLINK, evb: 'negotiated', held: null, acceptFrom: TOR_MAC, refusedFrames: 0})
+    expect(status.vdp).toMatchObject({
+      uplink: UPLINK,
+      evb: 'negotiated',
+      held: null,
+      acceptFrom: TOR_MAC,
+      refusedFrames: 0,
+    })
     expect(status.neighbors).toEqual({total: 1, evbBridges: 1})
     expect(await h.control('lldp.stats')).toMatchObject({listening: [UPLINK], transmitting: [UPLINK]})
     // the switch heard our EVB station TLV (it ignores ECP until then)
@@ -79,7 +121,11 @@ describe('the whole agent on the in-memory wire', () => {
     const h = (open = await flowHarness({torRunning: false, tor: {vlanPolicy: POOL}}))
     await h.start()
     await h.settle(5_000)
-    expect(h.daemon.status().uplink).toMatchObject({ifname: null, state: 'none', reason: expect.stringContaining('waiting for an LLDP neighbour')})
+    expect(h.daemon.status().uplink).toMatchObject({
+      ifname: null,
+      state: 'none',
+      reason: expect.stringContaining('waiting for an LLDP neighbour'),
+    })
     expect(await h.control('lldp.stats')).toMatchObject({listening: [UPLINK], transmitting: []})
     h.daemon.intake.up(P1)
     await h.settle(1_000)
@@ -106,7 +152,12 @@ describe('the whole agent on the in-memory wire', () => {
       expect(vsi(h, p)).toMatchObject({state: 'associated', uplink: UPLINK, attempts: 0, failReason: null})
       expect(h.tor.vsi(uuidVsiid(p.portUuid))?.vmName).toBe(p.vmName)
     }
-    expect(h.journal('vsi-associated').map((e) => [e.subject, e.detail.vlan, e.detail.uplink]).sort()).toEqual(PORTS.map((p, i) => [p.portUuid, vlans[i], UPLINK]).sort())
+    expect(
+      h
+        .journal('vsi-associated')
+        .map((e) => [e.subject, e.detail.vlan, e.detail.uplink])
+        .sort(),
+    ).toEqual(PORTS.map((p, i) => [p.portUuid, vlans[i], UPLINK]).sort())
     expect(h.journal('vm-bulk').at(-1)?.detail).toEqual({up: 2, down: 0})
     // each sent once: the switch's EVB TLV echoing our station status once it heard us is no restart
     await h.settle(1_000)
@@ -138,7 +189,9 @@ describe('the whole agent on the in-memory wire', () => {
     expect(h.clock.now() - changedAt).toBeGreaterThan(1_000)
     expect(h.clock.now() - changedAt).toBeLessThanOrEqual(10_486 + 20)
     expect(vsi(h, P1)).toMatchObject({state: 'associated', vdpVlan: 901})
-    expect(h.journal('vsi-vlan-changed')).toEqual([expect.objectContaining({subject: P1.portUuid, detail: {from: before, to: 901}})])
+    expect(h.journal('vsi-vlan-changed')).toEqual([
+      expect.objectContaining({subject: P1.portUuid, detail: {from: before, to: 901}}),
+    ])
     expect(vsi(h, P2)!.vdpVlan).toBe(before)
     expect(switchVids(h, P1)).toEqual([901])
     expect(switchVids(h, P2)).toEqual([before])
@@ -150,14 +203,25 @@ describe('the whole agent on the in-memory wire', () => {
     expect(h.tor.deassociate(uuidVsiid(P3.portUuid))).toBe(1)
     await h.until('P3 is lost', () => vsi(h, P3)?.state !== 'associated', 1_000)
     const [lost] = h.journal('vsi-lost')
-    expect(lost).toMatchObject({subject: P3.portUuid, detail: {attempts: 1, reason: expect.stringContaining('de-associated by the switch')}})
+    expect(lost).toMatchObject({
+      subject: P3.portUuid,
+      detail: {attempts: 1, reason: expect.stringContaining('de-associated by the switch')},
+    })
     // retry_initial = 1 s, with the retry policy's ±25 % jitter
     const retryInMs = lost!.detail.retryInMs as number
     expect(retryInMs).toBeGreaterThanOrEqual(750)
     expect(retryInMs).toBeLessThanOrEqual(1250)
-    expect(vsi(h, P3)).toMatchObject({state: 'pending', attempts: 1, vdpVlan: null, nextRetryAt: lost!.at + retryInMs, failReason: expect.stringContaining('de-associated by the switch')})
+    expect(vsi(h, P3)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      vdpVlan: null,
+      nextRetryAt: lost!.at + retryInMs,
+      failReason: expect.stringContaining('de-associated by the switch'),
+    })
     expect(h.tor.vsi(uuidVsiid(P3.portUuid))).toBeUndefined()
-    expect(h.torOf('deassociated')).toEqual([{type: 'deassociated', vsiid: vsiidKey(uuidVsiid(P3.portUuid)), initiator: 'bridge'}])
+    expect(h.torOf('deassociated')).toEqual([
+      {type: 'deassociated', vsiid: vsiidKey(uuidVsiid(P3.portUuid)), initiator: 'bridge'},
+    ])
     // nothing happens before the retry is due
     await h.settle(lost!.at + retryInMs - 5 - h.clock.now())
     expect(vsi(h, P3)?.state).toBe('pending')
@@ -178,7 +242,8 @@ describe('the whole agent on the in-memory wire', () => {
     const status = h.daemon.status()
     expect(status.uplink).toMatchObject({ifname: UPLINK, state: 'down', reason: `${UPLINK} lost carrier`})
     expect(status.vdp).toBeNull()
-    for (const p of PORTS) expect(vsi(h, p)).toMatchObject({state: 'pending', failReason: expect.stringContaining('waiting for the uplink')})
+    for (const p of PORTS)
+      expect(vsi(h, p)).toMatchObject({state: 'pending', failReason: expect.stringContaining('waiting for the uplink')})
     expect(h.journal('vdp-session-closed').at(-1)).toMatchObject({subject: UPLINK})
     expect(h.journal('uplink').at(-1)?.detail).toMatchObject({state: 'down'})
 
@@ -222,11 +287,19 @@ describe('the whole agent on the in-memory wire', () => {
   it('vm down de-associates the port at the switch and forgets it; the others stay', async () => {
     const h = await harness()
     await associateAll(h)
-    expect(h.daemon.intake.down({portUuid: P2.portUuid})).toMatchObject({portUuid: P2.portUuid, desired: 'down', queued: true})
+    expect(h.daemon.intake.down({portUuid: P2.portUuid})).toMatchObject({
+      portUuid: P2.portUuid,
+      desired: 'down',
+      queued: true,
+    })
     await h.until('P2 is gone', () => vsi(h, P2) === undefined, 5_000)
     expect(h.tor.vsi(uuidVsiid(P2.portUuid))).toBeUndefined()
-    expect(h.torOf('deassociated')).toEqual([{type: 'deassociated', vsiid: vsiidKey(uuidVsiid(P2.portUuid)), initiator: 'station'}])
-    expect(h.journal('vsi-deassociated')).toEqual([expect.objectContaining({subject: P2.portUuid, detail: {reason: null}})])
+    expect(h.torOf('deassociated')).toEqual([
+      {type: 'deassociated', vsiid: vsiidKey(uuidVsiid(P2.portUuid)), initiator: 'station'},
+    ])
+    expect(h.journal('vsi-deassociated')).toEqual([
+      expect.objectContaining({subject: P2.portUuid, detail: {reason: null}}),
+    ])
     // P1 shares P2's segment: its VLAN stays held for it
     expect(switchVids(h, P1)).toEqual([vsi(h, P1)!.vdpVlan])
     expect(h.daemon.status().vsis).toEqual({total: 2, byState: {associated: 2}})
@@ -242,7 +315,11 @@ describe('the whole agent on the in-memory wire', () => {
     const requests = switchRequests(h)
 
     await h.restartDaemon()
-    await h.until('every port is associated after the restart', () => allAssociated(h) && h.daemon.status().vsis.byState.associated === 3, 30_000)
+    await h.until(
+      'every port is associated after the restart',
+      () => allAssociated(h) && h.daemon.status().vsis.byState.associated === 3,
+      30_000,
+    )
     expect(h.daemon.status().uplink).toMatchObject({ifname: UPLINK, source: 'lldp', state: 'up'})
     expect(PORTS.map((p) => vsi(h, p)!.vdpVlan)).toEqual(vlans)
     expect(PORTS.map((p) => switchVids(h, p)?.[0])).toEqual(vlans)
@@ -255,8 +332,13 @@ describe('the whole agent on the in-memory wire', () => {
     expect(restartResyncs(h)).toBe(0)
     expect(switchRequests(h) - requests).toBe(PORTS.length)
     // the new daemon re-sent each port (it cannot know what the switch kept) and recorded the answers
-    const resumed = h.journal().slice(journaled).filter((e) => e.kind === 'vsi-associated')
-    expect(resumed.map((e) => [e.subject, e.detail.vlan]).sort()).toEqual(PORTS.map((p, i) => [p.portUuid, vlans[i]]).sort())
+    const resumed = h
+      .journal()
+      .slice(journaled)
+      .filter((e) => e.kind === 'vsi-associated')
+    expect(resumed.map((e) => [e.subject, e.detail.vlan]).sort()).toEqual(
+      PORTS.map((p, i) => [p.portUuid, vlans[i]]).sort(),
+    )
   })
 
   it('the switch killed and started again (no shutdown LLDPDU, every VSI forgotten): one re-send of each port, on its VLAN', async () => {
@@ -289,10 +371,16 @@ describe('the whole agent on the in-memory wire', () => {
     expect(h.tor.vsis()).toEqual([])
     const before = h.torEvents.length
     await h.restartDaemon()
-    await h.until('every port is associated after both restarts', () => allAssociated(h) && h.tor.vsis().length === 3, 60_000)
+    await h.until(
+      'every port is associated after both restarts',
+      () => allAssociated(h) && h.tor.vsis().length === 3,
+      60_000,
+    )
     expect(PORTS.map((p) => vsi(h, p)!.vdpVlan)).toEqual(vlans)
     expect(PORTS.map((p) => switchVids(h, p)?.[0])).toEqual(vlans)
     const fresh = h.torEvents.slice(before).filter((e) => e.type === 'associated' && e.first)
-    expect(fresh.map((e) => (e as {vsiid: string}).vsiid).sort()).toEqual(PORTS.map((p) => vsiidKey(uuidVsiid(p.portUuid))).sort())
+    expect(fresh.map((e) => (e as {vsiid: string}).vsiid).sort()).toEqual(
+      PORTS.map((p) => vsiidKey(uuidVsiid(p.portUuid))).sort(),
+    )
   })
 })

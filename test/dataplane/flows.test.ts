@@ -33,9 +33,21 @@ describe('cookies', () => {
 describe('translation flows (dfa-agent §4.4, with cookies)', () => {
   it('outbound on the external bridge, inbound on the integration bridge, as ovs-ofctl prints them', () => {
     const [out, inb] = translationFlows({lvid: 5, vdpVlan: 3628}, {integration: 7, external: 3})
-    expect(out).toEqual({bridge: 'external', cookie: 0x7664706101000005n, match: 'priority=4,in_port=3,dl_vlan=5', actions: 'mod_vlan_vid:3628,NORMAL'})
-    expect(inb).toEqual({bridge: 'integration', cookie: 0x7664706102000005n, match: 'priority=3,in_port=7,dl_vlan=3628', actions: 'mod_vlan_vid:5,NORMAL'})
-    expect(addLine(out)).toBe('add cookie=0x7664706101000005,table=0,priority=4,in_port=3,dl_vlan=5,actions=mod_vlan_vid:3628,NORMAL')
+    expect(out).toEqual({
+      bridge: 'external',
+      cookie: 0x7664706101000005n,
+      match: 'priority=4,in_port=3,dl_vlan=5',
+      actions: 'mod_vlan_vid:3628,NORMAL',
+    })
+    expect(inb).toEqual({
+      bridge: 'integration',
+      cookie: 0x7664706102000005n,
+      match: 'priority=3,in_port=7,dl_vlan=3628',
+      actions: 'mod_vlan_vid:5,NORMAL',
+    })
+    expect(addLine(out)).toBe(
+      'add cookie=0x7664706101000005,table=0,priority=4,in_port=3,dl_vlan=5,actions=mod_vlan_vid:3628,NORMAL',
+    )
     expect(deleteLine(inb)).toBe('delete_strict cookie=0x7664706102000005/-1,table=0,priority=3,in_port=7,dl_vlan=3628')
   })
 
@@ -49,7 +61,10 @@ describe('translation flows (dfa-agent §4.4, with cookies)', () => {
   })
 
   it('drops the switch LLDP and ECP frames from the uplink', () => {
-    expect(controlDropFlows(2).map((f) => `${f.match} ${f.actions}`)).toEqual(['priority=100,in_port=2,dl_type=0x88cc drop', 'priority=100,in_port=2,dl_type=0x8940 drop'])
+    expect(controlDropFlows(2).map((f) => `${f.match} ${f.actions}`)).toEqual([
+      'priority=100,in_port=2,dl_type=0x88cc drop',
+      'priority=100,in_port=2,dl_type=0x8940 drop',
+    ])
   })
 })
 
@@ -70,7 +85,14 @@ describe('desired state and the audit plan', () => {
   })
 
   it('adds what is missing or different, deletes stale flows of ours only, counts what is in place', () => {
-    const desired = desiredFlows({patch, uplinkOfport: 2, translations: [{network: 'a', lvid: 5, vdpVlan: 100}, {network: 'b', lvid: 6, vdpVlan: 200}]}).flows
+    const desired = desiredFlows({
+      patch,
+      uplinkOfport: 2,
+      translations: [
+        {network: 'a', lvid: 5, vdpVlan: 100},
+        {network: 'b', lvid: 6, vdpVlan: 200},
+      ],
+    }).flows
     const dump = [
       'NXST_FLOW reply (xid=0x4):',
       ' cookie=0x7664706103000000, priority=100,in_port=2,dl_type=0x88cc actions=drop',
@@ -81,7 +103,13 @@ describe('desired state and the audit plan', () => {
       ' cookie=0x7664706101000006, table=3, priority=4,in_port=1,dl_vlan=6 actions=NORMAL', // another table: not ours to judge
       ' priority=0 actions=NORMAL',
     ].join('\n')
-    const installed = [...parseDumpFlows('external', dump), ...parseDumpFlows('integration', ' cookie=0x7664706102000005, priority=3,in_port=1,dl_vlan=100 actions=mod_vlan_vid:5,NORMAL\n')]
+    const installed = [
+      ...parseDumpFlows('external', dump),
+      ...parseDumpFlows(
+        'integration',
+        ' cookie=0x7664706102000005, priority=3,in_port=1,dl_vlan=100 actions=mod_vlan_vid:5,NORMAL\n',
+      ),
+    ]
     const plan = planAudit(desired, installed)
     expect(plan.ok).toBe(3)
     expect(plan.add.map((f) => `${f.bridge} ${f.match} ${f.actions}`).sort()).toEqual([
@@ -113,14 +141,22 @@ describe('the OVS layout, from an OVSDB view', () => {
   }
   const bridges = {'br-int': ['i1', 'i2'], 'br-ethd': ['e3', 'e1', 'e2']}
   const view = {
-    bridgeByName: (name: string) => (name in bridges ? {uuid: name, name, ports: bridges[name as keyof typeof bridges]} : undefined),
+    bridgeByName: (name: string) =>
+      name in bridges ? {uuid: name, name, ports: bridges[name as keyof typeof bridges]} : undefined,
     interfacesOf: (b: {ports: string[]}) => b.ports.map((p) => ifaces[p as keyof typeof ifaces]),
-    portOfIfaceId: (id: string) => (id === 'p-uuid' ? {iface: ifaces.i2, port: {uuid: 'p2', name: 'tap0', tag: 5, interfaces: ['i2']}} : undefined),
-    bridgeOfPort: (name: string) => (name === 'tap0' ? {uuid: 'br-int', name: 'br-int', ports: bridges['br-int']} : undefined),
+    portOfIfaceId: (id: string) =>
+      id === 'p-uuid' ? {iface: ifaces.i2, port: {uuid: 'p2', name: 'tap0', tag: 5, interfaces: ['i2']}} : undefined,
+    bridgeOfPort: (name: string) =>
+      name === 'tap0' ? {uuid: 'br-int', name: 'br-int', ports: bridges['br-int']} : undefined,
   }
 
   it('finds the patch pair pointing both ways, the ofports, and the local VLAN', () => {
-    expect(findPatchPair(view, 'br-int', 'br-ethd')).toEqual({integration: 1, integrationName: 'int-br-ethd', external: 3, externalName: 'phy-br-ethd'})
+    expect(findPatchPair(view, 'br-int', 'br-ethd')).toEqual({
+      integration: 1,
+      integrationName: 'int-br-ethd',
+      external: 3,
+      externalName: 'phy-br-ethd',
+    })
     expect(findPatchPair(view, 'br-int', 'br-missing')).toBeUndefined()
     expect(ofportOf(view, 'br-ethd', 'eth0')).toBeUndefined() // not attached (ofport -1)
     expect(ofportOf(view, 'br-ethd', 'phy-br-ethd')).toBe(3)

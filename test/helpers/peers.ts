@@ -23,17 +23,30 @@ function spawnLogged(lab: Lab, ns: string, argv: string[], logPath: string): Lab
 }
 
 /** Fails fast with the daemon's log if it exits while we wait for it. */
-async function waitReady(lab: Lab, proc: LabProcess, what: string, check: () => Promise<boolean>, logPath: string): Promise<void> {
+async function waitReady(
+  lab: Lab,
+  proc: LabProcess,
+  what: string,
+  check: () => Promise<boolean>,
+  logPath: string,
+): Promise<void> {
   let exited = false
   void proc.exited.then(() => {
     exited = true
   })
-  await lab.waitFor(what, async () => {
-    if (exited) {
-      throw new LabError('LAB_PEER_EXITED', `${what}: the daemon exited; log:\n${await readFile(logPath, 'utf8').catch(() => '')}`)
-    }
-    return check()
-  }, {timeoutMs: READY_TIMEOUT_MS, intervalMs: 100})
+  await lab.waitFor(
+    what,
+    async () => {
+      if (exited) {
+        throw new LabError(
+          'LAB_PEER_EXITED',
+          `${what}: the daemon exited; log:\n${await readFile(logPath, 'utf8').catch(() => '')}`,
+        )
+      }
+      return check()
+    },
+    {timeoutMs: READY_TIMEOUT_MS, intervalMs: 100},
+  )
 }
 
 async function succeeds(run: Promise<unknown>): Promise<boolean> {
@@ -82,23 +95,32 @@ interface LldpcliJson0 {
 function checkConfigLine(line: string): string {
   // one line each: a newline would smuggle in another command
   if (typeof line !== 'string' || !/^configure [\x20-\x7e]+$/.test(line)) {
-    throw new LabError('LAB_BAD_CONFIG', `lldpd config lines must be printable one-line "configure ..." commands: ${JSON.stringify(line)}`)
+    throw new LabError(
+      'LAB_BAD_CONFIG',
+      `lldpd config lines must be printable one-line "configure ..." commands: ${JSON.stringify(line)}`,
+    )
   }
   return line
 }
 
 export async function startLldpd(lab: Lab, ns: string, opts: LldpdOptions): Promise<LldpdHandle> {
   const ifname = validateIfName(opts.ifname)
-  if (!HOSTNAME.test(opts.hostname)) throw new LabError('LAB_BAD_HOSTNAME', `bad hostname ${JSON.stringify(opts.hostname)}`)
+  if (!HOSTNAME.test(opts.hostname))
+    throw new LabError('LAB_BAD_HOSTNAME', `bad hostname ${JSON.stringify(opts.hostname)}`)
   const txInterval = opts.txInterval ?? 1
-  if (!Number.isInteger(txInterval) || txInterval < 1 || txInterval > 3600) throw new LabError('LAB_BAD_CONFIG', `txInterval ${txInterval}`)
+  if (!Number.isInteger(txInterval) || txInterval < 1 || txInterval > 3600)
+    throw new LabError('LAB_BAD_CONFIG', `txInterval ${txInterval}`)
   const dir = await lab.tempDir('lldpd')
   // lldpd's unprivileged half (user _lldpd) must reach the control socket: traverse, not list
   await chmod(dir, 0o711)
   const configPath = join(dir, 'lldpd.conf')
   const socketPath = join(dir, 'lldpd.sock')
   const logPath = join(dir, 'lldpd.log')
-  const lines = [`configure system hostname ${opts.hostname}`, `configure lldp tx-interval ${txInterval}`, ...(opts.config ?? [])]
+  const lines = [
+    `configure system hostname ${opts.hostname}`,
+    `configure lldp tx-interval ${txInterval}`,
+    ...(opts.config ?? []),
+  ]
   await writeFile(configPath, `${lines.map(checkConfigLine).join('\n')}\n`)
   // -d foreground, -k hide the kernel version, -u private control socket, -I this port only, -O config file
   const proc = spawnLogged(lab, ns, ['lldpd', '-d', '-k', '-u', socketPath, '-I', ifname, '-O', configPath], logPath)
@@ -109,7 +131,8 @@ export async function startLldpd(lab: Lab, ns: string, opts: LldpdOptions): Prom
     socketPath,
     logPath,
     lldpcli,
-    neighbors: async () => JSON.parse((await lldpcli(['-f', 'json0', 'show', 'neighbors', 'details'])).stdout) as LldpcliJson0,
+    neighbors: async () =>
+      JSON.parse((await lldpcli(['-f', 'json0', 'show', 'neighbors', 'details'])).stdout) as LldpcliJson0,
     stop: () => proc.stop(), // SIGTERM: lldpd sends a shutdown LLDPDU (TTL 0) first
   }
 }
@@ -149,7 +172,23 @@ export async function startLldpad(lab: Lab, ns: string, opts: LldpadOptions = {}
   const proc = spawnLogged(
     lab,
     ns,
-    ['unshare', '-m', '--propagation', 'private', '--', 'sh', '-c', PRIVATE_SHM_EXEC, 'sh', 'lldpad', '-p', '-t', '-V7', '-f', configPath],
+    [
+      'unshare',
+      '-m',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      PRIVATE_SHM_EXEC,
+      'sh',
+      'lldpad',
+      '-p',
+      '-t',
+      '-V7',
+      '-f',
+      configPath,
+    ],
     logPath,
   )
   const lldptool = (argv: string[]) => lab.exec(ns, ['lldptool', ...argv])
@@ -176,7 +215,8 @@ export interface EvbOptions {
 
 function rangeArg(name: string, value: number | undefined, max: number): string[] {
   if (value === undefined) return []
-  if (!Number.isInteger(value) || value < 0 || value > max) throw new LabError('LAB_BAD_CONFIG', `${name} must be 0..${max}: ${value}`)
+  if (!Number.isInteger(value) || value < 0 || value > max)
+    throw new LabError('LAB_BAD_CONFIG', `${name} must be 0..${max}: ${value}`)
   return ['-c', `${name}=${value}`]
 }
 
@@ -184,31 +224,52 @@ function rangeArg(name: string, value: number | undefined, max: number): string[
  * Enables the EVB22 TLV on the nearest-customer-bridge agent (`-g ncb` is mandatory: EVB22 lives only
  * there) in the given role, as in recipes §4.2. VDP22 needs no separate enable.
  */
-export async function configureEvb(handle: LldpadHandle, ifname: string, role: EvbRole, opts: EvbOptions = {}): Promise<void> {
+export async function configureEvb(
+  handle: LldpadHandle,
+  ifname: string,
+  role: EvbRole,
+  opts: EvbOptions = {},
+): Promise<void> {
   validateIfName(ifname)
   if (role !== 'bridge' && role !== 'station') throw new LabError('LAB_BAD_CONFIG', `EVB role ${String(role)}`)
   const relay = (opts.reflectiveRelay ?? true) ? 'yes' : 'no'
   await handle.lldptool(['-L', '-i', ifname, '-g', 'ncb', 'adminStatus=rxtx'])
   await handle.lldptool([
-    '-T', '-i', ifname, '-g', 'ncb', '-V', 'evb',
-    '-c', `evbmode=${role}`,
-    '-c', role === 'bridge' ? `evbrrcap=${relay}` : `evbrrreq=${relay}`,
+    '-T',
+    '-i',
+    ifname,
+    '-g',
+    'ncb',
+    '-V',
+    'evb',
+    '-c',
+    `evbmode=${role}`,
+    '-c',
+    role === 'bridge' ? `evbrrcap=${relay}` : `evbrrreq=${relay}`,
     ...rangeArg('ecpretries', opts.ecpRetries, 7),
     ...rangeArg('ecprte', opts.ecpRte, 31),
     ...rangeArg('vdprwd', opts.vdpRwd, 31),
     ...rangeArg('vdprka', opts.vdpRka, 31),
-    '-c', 'enableTx=yes',
+    '-c',
+    'enableTx=yes',
   ])
 }
 
 /** Waits until lldpad on `ifname` has received the peer's EVB TLV announcing `peerRole`. */
-export async function waitForEvbPeer(lab: Lab, handle: LldpadHandle, ifname: string, peerRole: EvbRole, timeoutMs = READY_TIMEOUT_MS): Promise<string> {
+export async function waitForEvbPeer(
+  lab: Lab,
+  handle: LldpadHandle,
+  ifname: string,
+  peerRole: EvbRole,
+  timeoutMs = READY_TIMEOUT_MS,
+): Promise<string> {
   validateIfName(ifname)
   let last = ''
   await lab.waitFor(
     `EVB ${peerRole} TLV from the peer of ${handle.ns}/${ifname}`,
     async () => {
-      last = (await handle.lldptool(['-t', '-i', ifname, '-g', 'ncb', '-n', '-V', 'evb']).catch(() => ({stdout: ''}))).stdout
+      last = (await handle.lldptool(['-t', '-i', ifname, '-g', 'ncb', '-n', '-V', 'evb']).catch(() => ({stdout: ''})))
+        .stdout
       return last.includes(`mode:${peerRole}`)
     },
     {timeoutMs, intervalMs: 100, details: () => ({last})},
@@ -221,11 +282,20 @@ export async function waitForEvbPeer(lab: Lab, handle: LldpadHandle, ifname: str
  * `vdptool -t` answers) before that: VDP needs the EVB result, which lldpad only reports in its -V7 log
  * ("data_from_evb:<if> ... evb:1"); a request sent earlier fails with "VDP protocol not supported".
  */
-export async function waitForVdpReady(lab: Lab, handle: LldpadHandle, ifname: string, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+export async function waitForVdpReady(
+  lab: Lab,
+  handle: LldpadHandle,
+  ifname: string,
+  timeoutMs = READY_TIMEOUT_MS,
+): Promise<void> {
   const escaped = validateIfName(ifname).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   const ready = new RegExp(`^data_from_evb:${escaped} .* evb:1$`, 'm')
-  await lab.waitFor(`VDP22 ready on ${handle.ns}/${ifname}`, async () => ready.test(await readFile(handle.logPath, 'utf8').catch(() => '')), {
-    timeoutMs,
-    intervalMs: 100,
-  })
+  await lab.waitFor(
+    `VDP22 ready on ${handle.ns}/${ifname}`,
+    async () => ready.test(await readFile(handle.logPath, 'utf8').catch(() => '')),
+    {
+      timeoutMs,
+      intervalMs: 100,
+    },
+  )
 }

@@ -57,7 +57,11 @@ export class ProbeClient {
     const seq = this.nextSeq++
     const from = this.mark()
     this.proc.child.stdin!.write(`${JSON.stringify({op, seq, ...args})}\n`)
-    const reply = await this.waitFor((m) => m.ev === 'reply' && m.seq === seq, {from, timeoutMs, what: `reply to ${op}`})
+    const reply = await this.waitFor((m) => m.ev === 'reply' && m.seq === seq, {
+      from,
+      timeoutMs,
+      what: `reply to ${op}`,
+    })
     if (reply.ok !== true) {
       const error = (reply.error ?? {}) as Record<string, unknown>
       const code = String(error.code ?? '')
@@ -82,7 +86,9 @@ export class ProbeClient {
           }
         }
         if (this.exitedFlag) {
-          reject(new ProbeError('PROBE_EXITED', `probe exited while waiting for ${what}; stderr: ${this.stderrText.trim()}`))
+          reject(
+            new ProbeError('PROBE_EXITED', `probe exited while waiting for ${what}; stderr: ${this.stderrText.trim()}`),
+          )
           return true
         }
         return false
@@ -90,7 +96,12 @@ export class ProbeClient {
       if (check()) return
       const timer = setTimeout(() => {
         this.waiters.delete(waiter)
-        reject(new ProbeError('PROBE_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${this.stderrText.trim()}`))
+        reject(
+          new ProbeError(
+            'PROBE_TIMEOUT',
+            `timed out after ${timeoutMs} ms waiting for ${what}; stderr: ${this.stderrText.trim()}`,
+          ),
+        )
       }, timeoutMs)
       const waiter = (): void => {
         if (check()) {
@@ -111,7 +122,10 @@ export class ProbeClient {
   async close(): Promise<void> {
     if (!this.exitedFlag) {
       this.proc.child.stdin?.end(`${JSON.stringify({op: 'exit', seq: 0})}\n`)
-      const exited = await Promise.race([this.proc.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref())])
+      const exited = await Promise.race([
+        this.proc.exited.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref()),
+      ])
       if (!exited) await this.proc.stop()
     }
   }
@@ -140,7 +154,8 @@ function importClosure(entry: string): string[] {
     const file = pending.pop()!
     if (seen.has(file) || !existsSync(file)) continue
     seen.add(file)
-    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) pending.push(join(dirname(file), `${spec}.ts`))
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)\.js'/g))
+      pending.push(join(dirname(file), `${spec}.ts`))
   }
   return [...seen]
 }
@@ -157,13 +172,25 @@ export function compiledTestProcess(name: string): string {
       return !existsSync(compiled) || statSync(compiled).mtimeMs < statSync(source).mtimeMs
     })
     .map((source) => relative(root, source))
-  if (stale.length) throw new ProbeError('DIST_STALE', `dist/ is missing or older than ${stale.join(', ')}: run "npx tsc -p tsconfig.json"`)
+  if (stale.length)
+    throw new ProbeError(
+      'DIST_STALE',
+      `dist/ is missing or older than ${stale.join(', ')}: run "npx tsc -p tsconfig.json"`,
+    )
   return join(root, 'dist', 'test', 'helpers', 'processes', `${name}.js`)
 }
 
 /** Starts a compiled probe inside a lab namespace and waits for its {ev:'ready'}. */
-export async function startProbe(lab: Lab, ns: string, name: string, args: string[] = [], nodeFlags: string[] = []): Promise<ProbeClient> {
-  const proc = lab.spawn(ns, [process.execPath, ...nodeFlags, compiledTestProcess(name), ...args], {stdio: ['pipe', 'pipe', 'pipe']})
+export async function startProbe(
+  lab: Lab,
+  ns: string,
+  name: string,
+  args: string[] = [],
+  nodeFlags: string[] = [],
+): Promise<ProbeClient> {
+  const proc = lab.spawn(ns, [process.execPath, ...nodeFlags, compiledTestProcess(name), ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   const client = new ProbeClient(proc)
   await client.waitFor((m) => m.ev === 'ready', {what: `${name} ready`})
   return client

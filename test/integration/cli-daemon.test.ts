@@ -31,10 +31,28 @@ describe('CLI against a real daemon process', () => {
     const r = await cli(['status', '--json', '--config', home.config])
     expect(r.code).toBe(0)
     const status = JSON.parse(r.stdout)
-    expect(status).toMatchObject({source: 'daemon', daemon: {running: true, pid: expect.any(Number)}, uplink: {state: 'none'}, vsis: {total: 0}, neighbors: {total: 0}})
+    expect(status).toMatchObject({
+      source: 'daemon',
+      daemon: {running: true, pid: expect.any(Number)},
+      uplink: {state: 'none'},
+      vsis: {total: 0},
+      neighbors: {total: 0},
+    })
     // The periodic tasks on the scheduler, at [uplink] detection_interval (default 30 s).
-    expect(status.tasks).toEqual(['reconcile', 'prune'].map((name) => ({name, periodS: 30, lastRunAt: null, lastError: null, runs: 0, errors: 0, noAnswer: 0})))
-    expect((await cli(['status', '--config', home.config])).stdout).toMatch(/^tasks: +reconcile every 30s; prune every 30s$/m)
+    expect(status.tasks).toEqual(
+      ['reconcile', 'prune'].map((name) => ({
+        name,
+        periodS: 30,
+        lastRunAt: null,
+        lastError: null,
+        runs: 0,
+        errors: 0,
+        noAnswer: 0,
+      })),
+    )
+    expect((await cli(['status', '--config', home.config])).stdout).toMatch(
+      /^tasks: +reconcile every 30s; prune every 30s$/m,
+    )
   })
 
   it('the control socket is mode 0660', async () => {
@@ -52,13 +70,19 @@ describe('CLI against a real daemon process', () => {
 
     const cleared = await cli(['uplink', 'clear', '--json', '--config', home.config])
     expect(JSON.parse(cleared.stdout)).toMatchObject({removed: true, applied: true})
-    expect(JSON.parse((await cli(['uplink', 'show', '--json', '--config', home.config])).stdout)).toMatchObject({ifname: null, state: 'none'})
+    expect(JSON.parse((await cli(['uplink', 'show', '--json', '--config', home.config])).stdout)).toMatchObject({
+      ifname: null,
+      state: 'none',
+    })
   })
 
   it('an override file edited by hand is picked up by the watcher', async () => {
     writeFileSync(home.override, 'lo\n')
     await agent.waitForLog('"why":"override file changed"')
-    expect(JSON.parse((await cli(['status', '--json', '--config', home.config])).stdout).uplink).toMatchObject({ifname: 'lo', source: 'override'})
+    expect(JSON.parse((await cli(['status', '--json', '--config', home.config])).stdout).uplink).toMatchObject({
+      ifname: 'lo',
+      source: 'override',
+    })
   })
 
   it('a garbage override file gives a clear error and the daemon keeps running with the last valid one', async () => {
@@ -82,15 +106,24 @@ describe('CLI against a real daemon process', () => {
   })
 
   it('neighbors and vsi list answer with --json and in text', async () => {
-    expect(JSON.parse((await cli(['neighbors', '--json', '--config', home.config])).stdout)).toEqual({source: 'daemon', neighbors: []})
-    expect(JSON.parse((await cli(['vsi', 'list', '--json', '--config', home.config])).stdout)).toEqual({source: 'daemon', vsis: []})
+    expect(JSON.parse((await cli(['neighbors', '--json', '--config', home.config])).stdout)).toEqual({
+      source: 'daemon',
+      neighbors: [],
+    })
+    expect(JSON.parse((await cli(['vsi', 'list', '--json', '--config', home.config])).stdout)).toEqual({
+      source: 'daemon',
+      vsis: [],
+    })
     expect((await cli(['vsi', 'list', '--config', home.config])).stdout).toContain('no VSIs')
   })
 
   it('journal shows what the daemon recorded (the uplink changes above), oldest first; a bad --since exits 2', async () => {
     const r = await cli(['journal', '--json', '--since', '1h', '--config', home.config])
     expect(r.code).toBe(0)
-    const {source, entries} = JSON.parse(r.stdout) as {source: string; entries: {kind: string; subject: string | null; at: number}[]}
+    const {source, entries} = JSON.parse(r.stdout) as {
+      source: string
+      entries: {kind: string; subject: string | null; at: number}[]
+    }
     expect(source).toBe('daemon')
     const uplink = entries.filter((e) => e.kind === 'uplink' && e.subject === 'lo')
     expect(uplink.length).toBeGreaterThanOrEqual(2)
@@ -98,7 +131,9 @@ describe('CLI against a real daemon process', () => {
     const text = await cli(['journal', '--limit', '1', '--config', home.config])
     expect(text.stdout.trim().split('\n')).toHaveLength(1)
     expect(text.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}  \S+  /)
-    const future = JSON.parse((await cli(['journal', '--json', '--since', '2999-01-01T00:00:00Z', '--config', home.config])).stdout)
+    const future = JSON.parse(
+      (await cli(['journal', '--json', '--since', '2999-01-01T00:00:00Z', '--config', home.config])).stdout,
+    )
     expect(future.entries).toEqual([])
     const bad = await cli(['journal', '--since', 'yesterday', '--config', home.config])
     expect(bad.code).toBe(2)
@@ -117,7 +152,14 @@ describe('CLI against a real daemon process', () => {
 
   it('SIGHUP applies a new detection_interval to the scheduled tasks, which then run at it', async () => {
     const original = readFileSync(home.config, 'utf8')
-    const tasks = async () => JSON.parse((await cli(['status', '--json', '--config', home.config])).stdout).tasks as {name: string; periodS: number; runs: number; errors: number; lastRunAt: string | null}[]
+    const tasks = async () =>
+      JSON.parse((await cli(['status', '--json', '--config', home.config])).stdout).tasks as {
+        name: string
+        periodS: number
+        runs: number
+        errors: number
+        lastRunAt: string | null
+      }[]
     try {
       writeFileSync(home.config, original + '[uplink]\ndetection_interval = 1\n')
       agent.signal('SIGHUP')
@@ -127,7 +169,13 @@ describe('CLI against a real daemon process', () => {
         seen = await tasks()
       }
       expect(seen.map((t) => t.name)).toEqual(['reconcile', 'prune'])
-      for (const t of seen) expect(t).toMatchObject({periodS: 1, runs: expect.toSatisfy((n: number) => n >= 2), errors: 0, lastRunAt: expect.any(String)})
+      for (const t of seen)
+        expect(t).toMatchObject({
+          periodS: 1,
+          runs: expect.toSatisfy((n: number) => n >= 2),
+          errors: 0,
+          lastRunAt: expect.any(String),
+        })
     } finally {
       writeFileSync(home.config, original)
       agent.signal('SIGHUP')
@@ -147,7 +195,11 @@ describe('CLI against a real daemon process', () => {
     expect(existsSync(home.socket)).toBe(false)
     const r = await cli(['status', '--json', '--config', home.config])
     expect(r.code).toBe(0)
-    expect(JSON.parse(r.stdout)).toMatchObject({source: 'database', daemon: {running: false}, uplink: {ifname: 'lo', source: 'override'}})
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      source: 'database',
+      daemon: {running: false},
+      uplink: {ifname: 'lo', source: 'override'},
+    })
     const text = await cli(['uplink', 'show', '--config', home.config])
     expect(text.stdout).toContain('daemon not running')
   })
@@ -155,7 +207,10 @@ describe('CLI against a real daemon process', () => {
   it('journal answers from the database when the daemon is down', async () => {
     const r = await cli(['journal', '--json', '--config', home.config])
     expect(r.code).toBe(0)
-    const {source, entries} = JSON.parse(r.stdout) as {source: string; entries: {kind: string; subject: string | null}[]}
+    const {source, entries} = JSON.parse(r.stdout) as {
+      source: string
+      entries: {kind: string; subject: string | null}[]
+    }
     expect(source).toBe('database')
     expect(entries.some((e) => e.kind === 'uplink' && e.subject === 'lo')).toBe(true)
   })
@@ -177,11 +232,16 @@ describe('broken configuration', () => {
     const bad = makeAgentHome('[uplink]\nmode = static\n[vdp]\ntype_id = -1\n')
     const r = await cli(['config', 'check', '--config', bad.config])
     expect(r.code).toBe(78)
-    expect(r.stderr).toMatch(/\[uplink\] static_interface = "": expected an interface name when \[uplink\] mode = static/)
+    expect(r.stderr).toMatch(
+      /\[uplink\] static_interface = "": expected an interface name when \[uplink\] mode = static/,
+    )
     expect(r.stderr).toMatch(/:11: \[vdp\] type_id = "-1": expected an integer from 0 to 16777215/)
     const j = await cli(['config', 'check', '--json', '--config', bad.config])
     expect(j.code).toBe(78)
-    expect(JSON.parse(j.stdout)).toMatchObject({ok: false, problems: [{key: 'type_id', line: 11}, {key: 'static_interface'}]})
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      ok: false,
+      problems: [{key: 'type_id', line: 11}, {key: 'static_interface'}],
+    })
   })
 
   it('a missing --config file is a config error (78), not a silent default', async () => {

@@ -21,14 +21,18 @@ import {execFile} from 'node:child_process'
 
 const SCHEMAS = fileURLToPath(new URL('../../docs/json/', import.meta.url))
 const ajv = new Ajv2020({allErrors: true, strict: true, validateFormats: false})
-for (const f of readdirSync(SCHEMAS).filter((n) => n.endsWith('.schema.json'))) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, f), 'utf8')), f.replace('.schema.json', ''))
+for (const f of readdirSync(SCHEMAS).filter((n) => n.endsWith('.schema.json')))
+  ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, f), 'utf8')), f.replace('.schema.json', ''))
 /** Names of the schemas a test validated against (each must be used at least once). */
 const used = new Set<string>()
 
 function expectSchema(schema: string, value: unknown): void {
   used.add(schema)
   const validate = ajv.getSchema(schema)!
-  expect(validate(value), `${schema}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 2000)}`).toBe(true)
+  expect(
+    validate(value),
+    `${schema}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 2000)}`,
+  ).toBe(true)
 }
 
 const NET_A = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
@@ -42,10 +46,15 @@ const VMS = [
 /** The compiled CLI with extra environment (COLUMNS, the fast-path switch). */
 function cliEnv(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], {env: {...CHILD_ENV, ...env}, timeout: 30_000, maxBuffer: 16 * 1024 * 1024}, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as {code?: unknown}).code === 'number' ? (err as {code: number}).code : 1) : 0
-      resolve({code, stdout, stderr})
-    })
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      {env: {...CHILD_ENV, ...env}, timeout: 30_000, maxBuffer: 16 * 1024 * 1024},
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as {code?: unknown}).code === 'number' ? (err as {code: number}).code : 1) : 0
+        resolve({code, stdout, stderr})
+      },
+    )
   })
 }
 
@@ -63,14 +72,44 @@ const json = async (args: string[]) => {
 beforeAll(async () => {
   const host = await lab.addNamespace('host')
   const tor = await lab.addNamespace('tor')
-  await lab.addVethPair({ns: host, ifname: 'eth0', mac: '02:00:00:00:01:00'}, {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:00'})
+  await lab.addVethPair(
+    {ns: host, ifname: 'eth0', mac: '02:00:00:00:01:00'},
+    {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:00'},
+  )
   await lab.waitForOperstate(host, 'eth0', 'up')
-  sim = await startTorSimulator(lab, tor, {ifname: 'sw0', args: ['--vlan-from-segment', '--bgid', '--system-name', 'leaf-101', '--port-id', 'Ethernet1/7', '--min-tx-gap-ms', '0']})
-  home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n', {dir: await lab.tempDir('cliout'), logLevel: 'info'})
+  sim = await startTorSimulator(lab, tor, {
+    ifname: 'sw0',
+    args: [
+      '--vlan-from-segment',
+      '--bgid',
+      '--system-name',
+      'leaf-101',
+      '--port-id',
+      'Ethernet1/7',
+      '--min-tx-gap-ms',
+      '0',
+    ],
+  })
+  home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n', {
+    dir: await lab.tempDir('cliout'),
+    logLevel: 'info',
+  })
   agent = await AgentProcess.start(lab, host, home)
   await agent.waitForLine((l) => l.msg === 'uplink changed' && l.state === 'up', {timeoutMs: 30_000})
   for (const vm of VMS) {
-    const up = await json(['vm', 'up', '--port', vm.port, '--mac', vm.mac, '--net', vm.net, '--segment', String(vm.segment), '--wait'])
+    const up = await json([
+      'vm',
+      'up',
+      '--port',
+      vm.port,
+      '--mac',
+      vm.mac,
+      '--net',
+      vm.net,
+      '--segment',
+      String(vm.segment),
+      '--wait',
+    ])
     expectSchema('vm-up', up)
     expect(up).toMatchObject({state: 'associated', vdpVlan: expect.any(Number)})
   }
@@ -109,7 +148,20 @@ describe('--json output matches docs/json schemas', () => {
 
   it('commands that change state, config check and lldp decode', async () => {
     const bulkFile = join(home.dir, 'bulk.json')
-    writeFileSync(bulkFile, JSON.stringify({up: [{portUuid: '3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b', mac: '52:54:00:12:34:09', netUuid: NET_B, segmentationId: 30001}], down: []}))
+    writeFileSync(
+      bulkFile,
+      JSON.stringify({
+        up: [
+          {
+            portUuid: '3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b',
+            mac: '52:54:00:12:34:09',
+            netUuid: NET_B,
+            segmentationId: 30001,
+          },
+        ],
+        down: [],
+      }),
+    )
     expectSchema('vm-bulk', await json(['vm', 'bulk', bulkFile]))
     expectSchema('vm-down', await json(['vm', 'down', '--port', '3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b']))
     expectSchema('config-check', await json(['config', 'check', '--show']))
@@ -118,11 +170,19 @@ describe('--json output matches docs/json schemas', () => {
     const invalid = await cliEnv(['config', 'check', '--json', '--config', bad])
     expect(invalid.code).toBe(78)
     expectSchema('config-check', JSON.parse(invalid.stdout))
-    const lines = (await cliEnv(['lldp', 'decode', corpusPath('generated', 'lldpd-tor-to-host.pcap'), '--json'])).stdout.trim().split('\n')
+    const lines = (await cliEnv(['lldp', 'decode', corpusPath('generated', 'lldpd-tor-to-host.pcap'), '--json'])).stdout
+      .trim()
+      .split('\n')
     expect(lines.length).toBeGreaterThan(1)
     for (const line of lines) expectSchema('lldp-decode', JSON.parse(line))
-    const vdpLines = (await cliEnv(['vdp', 'decode', corpusPath('generated', 'lldpad-vdp22-assoc-deassoc.pcap'), '--json'])).stdout.trim().split('\n')
-    const vdpFrames = vdpLines.map((l) => JSON.parse(l) as {vdp?: unknown; exchange?: {acknowledges?: number}; summary?: unknown})
+    const vdpLines = (
+      await cliEnv(['vdp', 'decode', corpusPath('generated', 'lldpad-vdp22-assoc-deassoc.pcap'), '--json'])
+    ).stdout
+      .trim()
+      .split('\n')
+    const vdpFrames = vdpLines.map(
+      (l) => JSON.parse(l) as {vdp?: unknown; exchange?: {acknowledges?: number}; summary?: unknown},
+    )
     // Requests with VDPDUs, ACKs matched to them, and the summary: every kind of line this capture has.
     expect(vdpFrames.filter((f) => f.vdp).length).toBe(4)
     expect(vdpFrames.filter((f) => f.exchange?.acknowledges).length).toBe(4)
@@ -154,7 +214,20 @@ describe('the read-only fast path prints what the oclif commands print', () => {
       .replace(/"lastRunAt": ("[^"]*"|null)/g, '"lastRunAt": T')
       // an age that gains a digit ("9s ago" → "10s ago") widens its table column
       .replace(/ {2,}/g, '  ')
-  const commands = [['status'], ['status', '--json'], ['uplink', 'show'], ['uplink', 'show', '--json'], ['neighbors'], ['neighbors', '--json'], ['neighbors', '-v'], ['neighbors', '-v', '--json'], ['vsi', 'list'], ['vsi', 'list', '--json'], ['vsi', 'list', '--state', 'associated', '--network', NET_A], ['vsi', 'list', '--port=8a2d1b63', '--json']]
+  const commands = [
+    ['status'],
+    ['status', '--json'],
+    ['uplink', 'show'],
+    ['uplink', 'show', '--json'],
+    ['neighbors'],
+    ['neighbors', '--json'],
+    ['neighbors', '-v'],
+    ['neighbors', '-v', '--json'],
+    ['vsi', 'list'],
+    ['vsi', 'list', '--json'],
+    ['vsi', 'list', '--state', 'associated', '--network', NET_A],
+    ['vsi', 'list', '--port=8a2d1b63', '--json'],
+  ]
   for (const c of commands) {
     it(`vdp-agent ${c.join(' ')}`, async () => {
       const fast = await run(c, {COLUMNS: '80'})
@@ -217,6 +290,11 @@ describe('human output', () => {
   })
 
   it('every schema under docs/json is exercised by a real command above', () => {
-    expect([...used].sort()).toEqual(readdirSync(SCHEMAS).filter((n) => n.endsWith('.schema.json')).map((f) => f.replace('.schema.json', '')).sort())
+    expect([...used].sort()).toEqual(
+      readdirSync(SCHEMAS)
+        .filter((n) => n.endsWith('.schema.json'))
+        .map((f) => f.replace('.schema.json', ''))
+        .sort(),
+    )
   })
 })

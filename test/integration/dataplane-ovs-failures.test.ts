@@ -24,18 +24,36 @@ interface VsiView {
   failReason: string | null
   localVlan: number | null
 }
-const vsi = async () => (await cliJson<{vsis: VsiView[]}>(['vsi', 'list'], home.config)).vsis.find((v) => v.portUuid === PORT)
+const vsi = async () =>
+  (await cliJson<{vsis: VsiView[]}>(['vsi', 'list'], home.config)).vsis.find((v) => v.portUuid === PORT)
 
 beforeAll(async () => {
   const host = await lab.addNamespace('host')
   const tor = await lab.addNamespace('tor')
-  await lab.addVethPair({ns: host, ifname: 'eth0', mac: '02:00:00:00:01:01'}, {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:01'})
+  await lab.addVethPair(
+    {ns: host, ifname: 'eth0', mac: '02:00:00:00:01:01'},
+    {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:01'},
+  )
   ovs = await startOvs(lab, host, 'failovs')
   await ovs.addBridge('br-int')
   await ovs.addBridge('br-ethd')
-  await ovs.vsctl(['add-port', 'br-int', 'vm0', 'tag=9', '--', 'set', 'interface', 'vm0', 'type=patch', 'options:peer=none', `external_ids:iface-id=${PORT}`])
+  await ovs.vsctl([
+    'add-port',
+    'br-int',
+    'vm0',
+    'tag=9',
+    '--',
+    'set',
+    'interface',
+    'vm0',
+    'type=patch',
+    'options:peer=none',
+    `external_ids:iface-id=${PORT}`,
+  ])
   await startTorSimulator(lab, tor, {ifname: 'sw0', args: ['--vlan-from-segment', '--bgid', '--min-tx-gap-ms', '0']})
-  home = makeAgentHome(`[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 1\n[vdp]\nretry_initial = 1\nretry_max = 2\n[dataplane]\ndriver = ovs\novs_rundir = ${ovs.rundir}\naudit_interval = 1\n`)
+  home = makeAgentHome(
+    `[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 1\n[vdp]\nretry_initial = 1\nretry_max = 2\n[dataplane]\ndriver = ovs\novs_rundir = ${ovs.rundir}\naudit_interval = 1\n`,
+  )
   await AgentProcess.start(lab, host, home)
 }, 60_000)
 
@@ -46,14 +64,35 @@ afterAll(async () => {
 describe('driver = ovs without the patch pair', () => {
   it('says why it is not ready', async () => {
     const view = await eventually('dataplane failed', flows, (v) => v.state === 'failed', 30_000, 200)
-    expect(view.failReason).toBe('no patch port pair between br-int and br-ethd (Neutron creates int-br-ethd and phy-br-ethd)')
+    expect(view.failReason).toBe(
+      'no patch port pair between br-int and br-ethd (Neutron creates int-br-ethd and phy-br-ethd)',
+    )
     expect(view.installed).toEqual([])
   })
 
   it("a VM port's result carries the reason and is retried", async () => {
-    const r = await cli(['vm', 'up', '--port', PORT, '--mac', '52:54:00:12:34:01', '--net', NET, '--segment', '20000', '--config', home.config])
+    const r = await cli([
+      'vm',
+      'up',
+      '--port',
+      PORT,
+      '--mac',
+      '52:54:00:12:34:01',
+      '--net',
+      NET,
+      '--segment',
+      '20000',
+      '--config',
+      home.config,
+    ])
     expect(r.code, r.stdout + r.stderr).toBe(0)
-    const v = await eventually('failed with the reason', vsi, (v) => v?.failReason?.includes('no patch port pair') === true, 15_000, 200)
+    const v = await eventually(
+      'failed with the reason',
+      vsi,
+      (v) => v?.failReason?.includes('no patch port pair') === true,
+      15_000,
+      200,
+    )
     expect(v!.state).not.toBe('associated')
   })
 

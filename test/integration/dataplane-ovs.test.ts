@@ -36,7 +36,9 @@ const LVID = 5
 
 /** docs/json/flows.schema.json with driver = ovs (test/integration/cli-output.test.ts covers driver = none). */
 const ajv = new Ajv2020({allErrors: true, strict: true, validateFormats: false})
-const flowsSchema = ajv.compile(JSON.parse(readFileSync(new URL('../../docs/json/flows.schema.json', import.meta.url), 'utf8')) as object)
+const flowsSchema = ajv.compile(
+  JSON.parse(readFileSync(new URL('../../docs/json/flows.schema.json', import.meta.url), 'utf8')) as object,
+)
 function expectFlowsSchema(view: unknown): void {
   expect(flowsSchema(view), `${ajv.errorsText(flowsSchema.errors)}\n${JSON.stringify(view).slice(0, 2000)}`).toBe(true)
 }
@@ -71,7 +73,11 @@ async function torAccessVlan(vid: number): Promise<void> {
 
 /** An operator's flow without our cookie: audits and uplink down must leave it alone. */
 async function plantOperatorFlow(): Promise<void> {
-  await hostOvs.ofctl(['add-flow', hostOvs.mgmt('br-ethd'), 'cookie=0x1234,priority=1,in_port=1,dl_vlan=999,actions=drop'])
+  await hostOvs.ofctl([
+    'add-flow',
+    hostOvs.mgmt('br-ethd'),
+    'cookie=0x1234,priority=1,in_port=1,dl_vlan=999,actions=drop',
+  ])
 }
 
 async function assignedVlan(): Promise<number> {
@@ -85,9 +91,18 @@ beforeAll(async () => {
   const tor = await lab.addNamespace('tor')
   vm = await lab.addNamespace('vm')
   remote = await lab.addNamespace('remote')
-  await lab.addVethPair({ns: host, ifname: 'eth0', mac: '02:00:00:00:01:01'}, {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:01'})
-  await lab.addVethPair({ns: host, ifname: 'tap0', mac: '02:00:00:00:03:01'}, {ns: vm, ifname: 'vnic0', mac: '52:54:00:12:34:01'})
-  await lab.addVethPair({ns: tor, ifname: 'rsw0', mac: '02:00:00:00:02:02'}, {ns: remote, ifname: 'rh0', mac: '02:00:00:00:04:01'})
+  await lab.addVethPair(
+    {ns: host, ifname: 'eth0', mac: '02:00:00:00:01:01'},
+    {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:01'},
+  )
+  await lab.addVethPair(
+    {ns: host, ifname: 'tap0', mac: '02:00:00:00:03:01'},
+    {ns: vm, ifname: 'vnic0', mac: '52:54:00:12:34:01'},
+  )
+  await lab.addVethPair(
+    {ns: tor, ifname: 'rsw0', mac: '02:00:00:00:02:02'},
+    {ns: remote, ifname: 'rh0', mac: '02:00:00:00:04:01'},
+  )
   await lab.addAddress(vm, 'vnic0', '198.51.100.1/24')
   await lab.addAddress(remote, 'rh0', '198.51.100.2/24')
 
@@ -96,15 +111,30 @@ beforeAll(async () => {
   await hostOvs.addBridge('br-int')
   await hostOvs.addBridge('br-ethd')
   await hostOvs.addPatchPair('br-int', 'int-br-ethd', 'br-ethd', 'phy-br-ethd')
-  await hostOvs.vsctl(['add-port', 'br-int', 'tap0', `tag=${LVID}`, '--', 'set', 'interface', 'tap0', `external_ids:iface-id=${PORT}`])
+  await hostOvs.vsctl([
+    'add-port',
+    'br-int',
+    'tap0',
+    `tag=${LVID}`,
+    '--',
+    'set',
+    'interface',
+    'tap0',
+    `external_ids:iface-id=${PORT}`,
+  ])
 
   // The switch: the simulator on sw0, and a VLAN-aware datapath behind it towards the remote host.
   torOvs = await startOvs(lab, tor, 'torovs')
   await torOvs.addBridge('br-tor')
   await torOvs.vsctl(['add-port', 'br-tor', 'sw0', '--', 'add-port', 'br-tor', 'rsw0', 'tag=4000'])
-  sim = await startTorSimulator(lab, tor, {ifname: 'sw0', args: ['--vlan-from-segment', '--bgid', '--system-name', 'leaf-12', '--min-tx-gap-ms', '0']})
+  sim = await startTorSimulator(lab, tor, {
+    ifname: 'sw0',
+    args: ['--vlan-from-segment', '--bgid', '--system-name', 'leaf-12', '--min-tx-gap-ms', '0'],
+  })
 
-  home = makeAgentHome(`[uplink]\nmode = auto\ncandidate_kinds = veth\ninclude = eth*\n[lldp]\ntx_interval = 1\n[dataplane]\ndriver = ovs\novs_rundir = ${hostOvs.rundir}\nport_tag_timeout = 5\naudit_interval = 3600\n[metrics]\nlisten = on\n`)
+  home = makeAgentHome(
+    `[uplink]\nmode = auto\ncandidate_kinds = veth\ninclude = eth*\n[lldp]\ntx_interval = 1\n[dataplane]\ndriver = ovs\novs_rundir = ${hostOvs.rundir}\nport_tag_timeout = 5\naudit_interval = 3600\n[metrics]\nlisten = on\n`,
+  )
   await AgentProcess.start(lab, host, home)
 }, 90_000)
 
@@ -114,7 +144,13 @@ afterAll(async () => {
 
 describe('[dataplane] driver = ovs against Open vSwitch', () => {
   it('on uplink up: the uplink joins br-ethd, the patch pair is found, the LLDP/ECP drop flows are in', async () => {
-    const view = await eventually('dataplane ready, first audit done', flows, (v) => v.state === 'ready' && v.lastAudit !== null, 30_000, 200)
+    const view = await eventually(
+      'dataplane ready, first audit done',
+      flows,
+      (v) => v.state === 'ready' && v.lastAudit !== null,
+      30_000,
+      200,
+    )
     expect(view.uplink).toBe('eth0')
     expect(view.patch).toMatchObject({integration: 'int-br-ethd', external: 'phy-br-ethd'})
     expect((await hostOvs.vsctl(['port-to-br', 'eth0'])).trim()).toBe('br-ethd')
@@ -128,19 +164,48 @@ describe('[dataplane] driver = ovs against Open vSwitch', () => {
   })
 
   it('associates: the flows are in before the result, with local_vlan = the tag; the VM reaches the remote host', async () => {
-    const r = await cli(['vm', 'up', '--port', PORT, '--mac', '52:54:00:12:34:01', '--net', NET, '--segment', String(SEGMENT), '--wait', '--json', '--config', home.config])
+    const r = await cli([
+      'vm',
+      'up',
+      '--port',
+      PORT,
+      '--mac',
+      '52:54:00:12:34:01',
+      '--net',
+      NET,
+      '--segment',
+      String(SEGMENT),
+      '--wait',
+      '--json',
+      '--config',
+      home.config,
+    ])
     expect(r.code, r.stdout + r.stderr).toBe(0)
     const vsi = JSON.parse(r.stdout) as {state: string; vdpVlan: number; localVlan: number}
     const vid = await assignedVlan()
     expect(vsi).toMatchObject({state: 'associated', vdpVlan: vid, localVlan: LVID})
     const view = await flows()
-    expect(view.installed).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`dl_vlan=${LVID} actions=mod_vlan_vid:${vid},NORMAL`)), expect.stringMatching(new RegExp(`dl_vlan=${vid} actions=mod_vlan_vid:${LVID},NORMAL`))]))
+    expect(view.installed).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`dl_vlan=${LVID} actions=mod_vlan_vid:${vid},NORMAL`)),
+        expect.stringMatching(new RegExp(`dl_vlan=${vid} actions=mod_vlan_vid:${LVID},NORMAL`)),
+      ]),
+    )
     // the switch's LLDPDUs and ECPDUs reached br-ethd and went nowhere: our drop flows took them
-    const drops = await hostOvs.ofctl(['dump-flows', hostOvs.mgmt('br-ethd'), 'cookie=0x7664706103000000/0xffffffffff000000'])
+    const drops = await hostOvs.ofctl([
+      'dump-flows',
+      hostOvs.mgmt('br-ethd'),
+      'cookie=0x7664706103000000/0xffffffffff000000',
+    ])
     expect(drops.match(/n_packets=[1-9]\d*.*dl_type=0x(88cc|8940) actions=drop/g)).toHaveLength(2)
     await torAccessVlan(vid)
     await eventually('ping across the switch', pings, (ok) => ok, 10_000, 100).catch(async (err) => {
-      for (const [o, b] of [[hostOvs, 'br-ethd'], [hostOvs, 'br-int'], [torOvs, 'br-tor']] as const) console.log(b, await o.ofctl(['dump-flows', o.mgmt(b)]), await o.ofctl(['dump-ports-desc', o.mgmt(b)]))
+      for (const [o, b] of [
+        [hostOvs, 'br-ethd'],
+        [hostOvs, 'br-int'],
+        [torOvs, 'br-tor'],
+      ] as const)
+        console.log(b, await o.ofctl(['dump-flows', o.mgmt(b)]), await o.ofctl(['dump-ports-desc', o.mgmt(b)]))
       console.log(await torOvs.vsctl(['show']), await hostOvs.vsctl(['show']))
       throw err
     })
@@ -150,7 +215,13 @@ describe('[dataplane] driver = ovs against Open vSwitch', () => {
     const before = await assignedVlan()
     const next = before === 3001 ? 3002 : 3001
     await sim.call('change-vlan', {groupId: SEGMENT, vid: next})
-    const view = await eventually('flows on the new VLAN', flows, (v) => v.installed.some((f) => f.includes(`mod_vlan_vid:${next},NORMAL`)), 10_000, 100)
+    const view = await eventually(
+      'flows on the new VLAN',
+      flows,
+      (v) => v.installed.some((f) => f.includes(`mod_vlan_vid:${next},NORMAL`)),
+      10_000,
+      100,
+    )
     expect(view.installed.some((f) => f.includes(`mod_vlan_vid:${before},`))).toBe(false)
     expect(view.networks).toEqual([expect.objectContaining({lvid: LVID, vdpVlan: next, ports: 1})])
     await torAccessVlan(next)
@@ -158,8 +229,16 @@ describe('[dataplane] driver = ovs against Open vSwitch', () => {
   })
 
   it('the audit removes stale flows planted by hand and counts them', async () => {
-    await hostOvs.ofctl(['add-flow', hostOvs.mgmt('br-ethd'), 'cookie=0x7664706101000777,priority=4,in_port=1,dl_vlan=777,actions=mod_vlan_vid:778,NORMAL'])
-    await hostOvs.ofctl(['add-flow', hostOvs.mgmt('br-int'), 'cookie=0x7664706102000778,priority=3,in_port=1,dl_vlan=778,actions=mod_vlan_vid:777,NORMAL'])
+    await hostOvs.ofctl([
+      'add-flow',
+      hostOvs.mgmt('br-ethd'),
+      'cookie=0x7664706101000777,priority=4,in_port=1,dl_vlan=777,actions=mod_vlan_vid:778,NORMAL',
+    ])
+    await hostOvs.ofctl([
+      'add-flow',
+      hostOvs.mgmt('br-int'),
+      'cookie=0x7664706102000778,priority=3,in_port=1,dl_vlan=778,actions=mod_vlan_vid:777,NORMAL',
+    ])
     await plantOperatorFlow()
     const r = await cli(['flows', '--audit', '--json', '--config', home.config])
     expect(r.code, r.stdout + r.stderr).toBe(0)
@@ -168,11 +247,13 @@ describe('[dataplane] driver = ovs against Open vSwitch', () => {
     expect(view.lastAudit).toMatchObject({removed: 2, added: 0, errors: []})
     expect(view.installed.sort()).toEqual(view.desired.sort())
     expect(await hostOvs.ofctl(['dump-flows', hostOvs.mgmt('br-ethd'), 'cookie=0x1234/-1'])).toContain('dl_vlan=999')
-     // the metrics tell the same: our flows per bridge as `flows` lists them, the audit and what it removed
+    // the metrics tell the same: our flows per bridge as `flows` lists them, the audit and what it removed
     const m = await scrape()
     const installed = (await flows()).installed.length
     expect(installed).toBeGreaterThan(0)
-    expect(m.get('vdp_agent_dataplane_flows{bridge="br-ethd"}')! + m.get('vdp_agent_dataplane_flows{bridge="br-int"}')!).toBe(installed)
+    expect(
+      m.get('vdp_agent_dataplane_flows{bridge="br-ethd"}')! + m.get('vdp_agent_dataplane_flows{bridge="br-int"}')!,
+    ).toBe(installed)
     expect(m.get('vdp_agent_dataplane_ready')).toBe(1)
     expect(m.get('vdp_agent_dataplane_audits_total')).toBeGreaterThanOrEqual(1)
     expect(m.get('vdp_agent_dataplane_audit_flows_removed_total')).toBeGreaterThanOrEqual(2)
@@ -180,7 +261,13 @@ describe('[dataplane] driver = ovs against Open vSwitch', () => {
 
   it('heals an OVS restart (every flow lost): the flows are back and the ping works', async () => {
     await hostOvs.restartVswitchd()
-    const view = await eventually('flows re-installed', flows, (v) => v.installed.length > 0 && v.installed.length === v.desired.length, 20_000, 200)
+    const view = await eventually(
+      'flows re-installed',
+      flows,
+      (v) => v.installed.length > 0 && v.installed.length === v.desired.length,
+      20_000,
+      200,
+    )
     expect(view.lastAudit?.reason).toMatch(/restart|reconnect|renumbered/)
     expect(view.lastAudit?.added).toBe(view.desired.length)
     await eventually('ping after the restart', pings, (ok) => ok, 15_000, 200)
@@ -189,7 +276,13 @@ describe('[dataplane] driver = ovs against Open vSwitch', () => {
   it('de-association removes the network flows (last port) and the ping stops', async () => {
     const r = await cli(['vm', 'down', '--port', PORT, '--wait', '--config', home.config])
     expect(r.code, r.stdout + r.stderr).toBe(0)
-    const view = await eventually('translation flows gone', flows, (v) => v.installed.every((f) => f.includes('actions=drop')), 10_000, 100)
+    const view = await eventually(
+      'translation flows gone',
+      flows,
+      (v) => v.installed.every((f) => f.includes('actions=drop')),
+      10_000,
+      100,
+    )
     expect(view.networks).toEqual([])
     expect(await pings()).toBe(false)
   })
@@ -199,6 +292,8 @@ describe('[dataplane] driver = ovs against Open vSwitch', () => {
     await lab.setLink(host, 'eth0', {down: true})
     await eventually('no flows of ours', flows, (v) => v.state === 'idle' && v.installed.length === 0, 15_000, 200)
     expect(await hostOvs.ofctl(['dump-flows', hostOvs.mgmt('br-ethd'), 'cookie=0x1234/-1'])).toContain('dl_vlan=999')
-    expect((await hostOvs.vsctl(['list-ports', 'br-int'])).split('\n')).toEqual(expect.arrayContaining(['int-br-ethd', 'tap0']))
+    expect((await hostOvs.vsctl(['list-ports', 'br-int'])).split('\n')).toEqual(
+      expect.arrayContaining(['int-br-ethd', 'tap0']),
+    )
   })
 })

@@ -40,12 +40,27 @@ async function chownTree(dir: string): Promise<void> {
 beforeAll(async () => {
   const host = await lab.addNamespace('host')
   const tor = await lab.addNamespace('tor')
-  await lab.addVethPair({ns: host, ifname: 'eth0', mac: '02:00:00:00:01:01'}, {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:01'})
+  await lab.addVethPair(
+    {ns: host, ifname: 'eth0', mac: '02:00:00:00:01:01'},
+    {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:01'},
+  )
   ovs = await startOvs(lab, host, 'unitovs')
   await ovs.addBridge('br-int')
   await ovs.addBridge('br-ethd')
   await ovs.addPatchPair('br-int', 'int-br-ethd', 'br-ethd', 'phy-br-ethd')
-  await ovs.vsctl(['add-port', 'br-int', 'vm0', 'tag=7', '--', 'set', 'interface', 'vm0', 'type=patch', 'options:peer=none', `external_ids:iface-id=${PORT}`])
+  await ovs.vsctl([
+    'add-port',
+    'br-int',
+    'vm0',
+    'tag=7',
+    '--',
+    'set',
+    'interface',
+    'vm0',
+    'type=patch',
+    'options:peer=none',
+    `external_ids:iface-id=${PORT}`,
+  ])
   // what `--ovs-user=…:openvswitch` gives: the run directory and the sockets reachable by the group
   await chown(ovs.rundir, 0, GID)
   await chmod(ovs.rundir, 0o750)
@@ -54,9 +69,20 @@ beforeAll(async () => {
     await chmod(join(ovs.rundir, socket), 0o770)
   }
   await startTorSimulator(lab, tor, {ifname: 'sw0', args: ['--vlan-from-segment', '--bgid', '--min-tx-gap-ms', '0']})
-  home = makeAgentHome(`[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 1\n[dataplane]\ndriver = ovs\novs_rundir = ${ovs.rundir}\n`)
+  home = makeAgentHome(
+    `[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 1\n[dataplane]\ndriver = ovs\novs_rundir = ${ovs.rundir}\n`,
+  )
   await chownTree(home.dir)
-  const setpriv = ['setpriv', `--reuid=${UID}`, `--regid=${GID}`, '--clear-groups', `--inh-caps=${CAPS}`, `--ambient-caps=${CAPS}`, `--bounding-set=${CAPS}`, '--no-new-privs']
+  const setpriv = [
+    'setpriv',
+    `--reuid=${UID}`,
+    `--regid=${GID}`,
+    '--clear-groups',
+    `--inh-caps=${CAPS}`,
+    `--ambient-caps=${CAPS}`,
+    `--bounding-set=${CAPS}`,
+    '--no-new-privs',
+  ]
   // a uid with no passwd entry and no SHELL or HOME in the environment: nothing may look the user up
   setpriv.push('env', '-u', 'SHELL', '-u', 'HOME')
   agent = await AgentProcess.start(lab, host, home, 15_000, setpriv)
@@ -77,9 +103,30 @@ describe('driver = ovs as the unit user', () => {
   })
 
   it('adds the uplink to br-ethd and programs the flows of an associated port', async () => {
-    await eventually('dataplane ready', () => cliJson<FlowsView>(['flows'], home.config), (v) => v.state === 'ready' && v.lastAudit !== null, 30_000, 200)
+    await eventually(
+      'dataplane ready',
+      () => cliJson<FlowsView>(['flows'], home.config),
+      (v) => v.state === 'ready' && v.lastAudit !== null,
+      30_000,
+      200,
+    )
     expect((await ovs.vsctl(['port-to-br', 'eth0'])).trim()).toBe('br-ethd')
-    const r = await cli(['vm', 'up', '--port', PORT, '--mac', '52:54:00:12:34:01', '--net', NET, '--segment', '20000', '--wait', '--json', '--config', home.config])
+    const r = await cli([
+      'vm',
+      'up',
+      '--port',
+      PORT,
+      '--mac',
+      '52:54:00:12:34:01',
+      '--net',
+      NET,
+      '--segment',
+      '20000',
+      '--wait',
+      '--json',
+      '--config',
+      home.config,
+    ])
     expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({state: 'associated', localVlan: 7})
     const view = await cliJson<FlowsView>(['flows'], home.config)

@@ -19,7 +19,16 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 const DEB = join(ROOT, 'build', 'deb', `vdp-agent_${VERSION}_amd64.deb`)
 const UNIT = '/lib/systemd/system/vdp-agent.service'
 /** Everything the package or its daemon creates; all of it must be gone after a purge. */
-const LEFTOVERS = ['/usr/lib/vdp-agent', '/usr/bin/vdp-agent', '/etc/vdp-agent', '/var/lib/vdp-agent', '/run/vdp-agent', UNIT, '/usr/share/man/man8/vdp-agent.8.gz', '/usr/share/bash-completion/completions/vdp-agent']
+const LEFTOVERS = [
+  '/usr/lib/vdp-agent',
+  '/usr/bin/vdp-agent',
+  '/etc/vdp-agent',
+  '/var/lib/vdp-agent',
+  '/run/vdp-agent',
+  UNIT,
+  '/usr/share/man/man8/vdp-agent.8.gz',
+  '/usr/share/bash-completion/completions/vdp-agent',
+]
 
 interface Run {
   code: number
@@ -27,12 +36,20 @@ interface Run {
   stderr: string
 }
 
-function run(argv: string[], {timeoutMs = 120_000, env = process.env}: {timeoutMs?: number; env?: NodeJS.ProcessEnv} = {}): Promise<Run> {
+function run(
+  argv: string[],
+  {timeoutMs = 120_000, env = process.env}: {timeoutMs?: number; env?: NodeJS.ProcessEnv} = {},
+): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(argv[0], argv.slice(1), {cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env}, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as {code?: unknown}).code === 'number' ? (err as {code: number}).code : 1) : 0
-      resolve({code, stdout, stderr})
-    })
+    execFile(
+      argv[0],
+      argv.slice(1),
+      {cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env},
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as {code?: unknown}).code === 'number' ? (err as {code: number}).code : 1) : 0
+        resolve({code, stdout, stderr})
+      },
+    )
   })
 }
 
@@ -55,7 +72,8 @@ beforeAll(async () => {
   // `make deb` without its `make setup` step: `make test` has just built the tree, and rebuilding dist/ here
   // could race the other test files that run the compiled CLI.
   const built = await run(['scripts/build-deb.sh'], {timeoutMs: 900_000})
-  if (built.code !== 0) throw new Error(`scripts/build-deb.sh failed:\n${built.stdout.slice(-4000)}\n${built.stderr.slice(-4000)}`)
+  if (built.code !== 0)
+    throw new Error(`scripts/build-deb.sh failed:\n${built.stdout.slice(-4000)}\n${built.stderr.slice(-4000)}`)
 }, 900_000)
 
 afterAll(async () => {
@@ -66,7 +84,10 @@ afterAll(async () => {
 describe('the Debian package', () => {
   it('holds the program, unit, sysusers and tmpfiles entries, conffile, man pages and completion, and no test files', async () => {
     const list = (await run(['dpkg-deb', '-c', DEB])).stdout
-    const paths = list.split('\n').map((l) => l.split(/\s+/)[5]?.replace(/^\./, '')).filter(Boolean)
+    const paths = list
+      .split('\n')
+      .map((l) => l.split(/\s+/)[5]?.replace(/^\./, ''))
+      .filter(Boolean)
     for (const p of [
       '/usr/lib/vdp-agent/bin/run.js',
       '/usr/lib/vdp-agent/dist/commands/daemon.js',
@@ -107,7 +128,10 @@ describe('the Debian package', () => {
     // policy-rc.d (honoured by deb-systemd-invoke) forbids that for the time of the install.
     const policy = '/usr/sbin/policy-rc.d'
     const holdStarts = existsSync('/run/systemd/system') && !existsSync(policy)
-    if (holdStarts) writeFileSync(policy, '#!/bin/sh\n# vdp-agent package test: no service starts during its dpkg -i\nexit 101\n', {mode: 0o755})
+    if (holdStarts)
+      writeFileSync(policy, '#!/bin/sh\n# vdp-agent package test: no service starts during its dpkg -i\nexit 101\n', {
+        mode: 0o755,
+      })
     let r: Run
     try {
       r = await dpkg(['-i', DEB])
@@ -115,7 +139,9 @@ describe('the Debian package', () => {
       if (holdStarts) rmSync(policy, {force: true})
     }
     expect(r.code, r.stderr).toBe(0)
-    expect((await run(['getent', 'passwd', 'vdp-agent'])).stdout).toMatch(/^vdp-agent:x:\d+:\d+:vdp-agent daemon:\/var\/lib\/vdp-agent:/)
+    expect((await run(['getent', 'passwd', 'vdp-agent'])).stdout).toMatch(
+      /^vdp-agent:x:\d+:\d+:vdp-agent daemon:\/var\/lib\/vdp-agent:/,
+    )
     expect(statSync('/var/lib/vdp-agent').mode & 0o777).toBe(0o750)
 
     const version = await installed(['--version'])
@@ -127,11 +153,18 @@ describe('the Debian package', () => {
     expect(readFileSync('/etc/vdp-agent/agent.ini', 'utf8')).toBe(readFileSync(join(ROOT, 'agent.ini'), 'utf8'))
     // Every shipped command module loads (nothing the package left out is imported).
     const load = await run(
-      ['/usr/bin/node', '--input-type=module', '-e', "import {readdirSync} from 'node:fs'; const d='/usr/lib/vdp-agent/dist/commands/'; for (const f of readdirSync(d, {recursive: true})) if (f.endsWith('.js')) await import(d + f); console.log('ok')"],
+      [
+        '/usr/bin/node',
+        '--input-type=module',
+        '-e',
+        "import {readdirSync} from 'node:fs'; const d='/usr/lib/vdp-agent/dist/commands/'; for (const f of readdirSync(d, {recursive: true})) if (f.endsWith('.js')) await import(d + f); console.log('ok')",
+      ],
       {env: ENV},
     )
     expect(load.stdout.trim(), load.stderr).toBe('ok')
-    const man = await run(['man', '--warnings', '-l', '/usr/share/man/man8/vdp-agent.8.gz'], {env: {...ENV, MANWIDTH: '80'}})
+    const man = await run(['man', '--warnings', '-l', '/usr/share/man/man8/vdp-agent.8.gz'], {
+      env: {...ENV, MANWIDTH: '80'},
+    })
     expect(man.stdout).toMatch(/vsi list/)
   })
 
@@ -140,7 +173,17 @@ describe('the Debian package', () => {
     const caps = '+net_raw,+net_admin'
     const daemon = lab.spawn(
       ns,
-      ['setpriv', '--reuid=vdp-agent', '--regid=vdp-agent', '--init-groups', `--inh-caps=-all,${caps}`, `--ambient-caps=-all,${caps}`, `--bounding-set=-all,${caps}`, '/usr/bin/vdp-agent', 'daemon'],
+      [
+        'setpriv',
+        '--reuid=vdp-agent',
+        '--regid=vdp-agent',
+        '--init-groups',
+        `--inh-caps=-all,${caps}`,
+        `--ambient-caps=-all,${caps}`,
+        `--bounding-set=-all,${caps}`,
+        '/usr/bin/vdp-agent',
+        'daemon',
+      ],
       {env: ENV, stdio: ['ignore', 'pipe', 'pipe']},
     )
     let output = ''
@@ -148,13 +191,17 @@ describe('the Debian package', () => {
     daemon.child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
     const deadline = Date.now() + 20_000
     while (!output.includes('vdp-agent daemon started')) {
-      if (Date.now() > deadline || daemon.child.exitCode !== null) throw new Error(`the installed daemon did not start:\n${output}`)
+      if (Date.now() > deadline || daemon.child.exitCode !== null)
+        throw new Error(`the installed daemon did not start:\n${output}`)
       await new Promise((res) => setTimeout(res, 50))
     }
     expect(statSync('/run/vdp-agent/control.sock').mode & 0o777).toBe(0o660)
     const status = await run(['ip', 'netns', 'exec', ns, '/usr/bin/vdp-agent', 'status', '--json'], {env: ENV})
     expect(status.code, status.stderr).toBe(0)
-    expect(JSON.parse(status.stdout)).toMatchObject({source: 'daemon', daemon: {running: true, pid: expect.any(Number), configFile: '/etc/vdp-agent/agent.ini'}})
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      source: 'daemon',
+      daemon: {running: true, pid: expect.any(Number), configFile: '/etc/vdp-agent/agent.ini'},
+    })
     expect(existsSync('/var/lib/vdp-agent/vdp-agent.db')).toBe(true)
     const exit = new Promise<number | null>((res) => daemon.child.once('exit', (code) => res(code)))
     daemon.child.kill('SIGTERM')
@@ -182,4 +229,3 @@ describe('the Debian package', () => {
     expect((await run(['dpkg-query', '-W', 'vdp-agent'])).code).not.toBe(0)
   })
 })
-

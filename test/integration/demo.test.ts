@@ -9,7 +9,9 @@ describe('the README main job: vdp-agent lab demo', () => {
   it('finds the uplink, associates the VM ports with the VLANs of their segments, and leaves nothing behind', async () => {
     const before = await listNamespaces()
     const {code, stdout} = await new Promise<{code: number; stdout: string}>((resolve) =>
-      execFile(process.execPath, [CLI, 'lab', 'demo'], {env: CHILD_ENV, timeout: 120_000}, (err, stdout) => resolve({code: err ? 1 : 0, stdout})),
+      execFile(process.execPath, [CLI, 'lab', 'demo'], {env: CHILD_ENV, timeout: 120_000}, (err, stdout) =>
+        resolve({code: err ? 1 : 0, stdout}),
+      ),
     )
     expect(code, stdout).toBe(0)
     expect(stdout).toMatch(/uplink found: eth1 \(EVB bridge leaf-101 Ethernet1\/7 on eth1\)/)
@@ -18,7 +20,9 @@ describe('the README main job: vdp-agent lab demo', () => {
     expect(stdout).toMatch(/9e03: de-associated/)
     // issue 12: the VM namespace reaches the remote host across the simulated switch on the VLAN it assigned
     expect(stdout).toMatch(/web-1 pings 198\.51\.100\.99 before any association: no answer/)
-    expect(stdout).toMatch(/web-1 -> 198\.51\.100\.99: answered across the switch on VLAN 3628 \(local VLAN 1 on br-int\)/)
+    expect(stdout).toMatch(
+      /web-1 -> 198\.51\.100\.99: answered across the switch on VLAN 3628 \(local VLAN 1 on br-int\)/,
+    )
     expect(stdout).toMatch(/installed \(6\):/)
     expect(stdout).toMatch(/Done: no namespace, link or process of the demo is left\./)
     expect(await listNamespaces()).toEqual(before)

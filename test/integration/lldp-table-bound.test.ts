@@ -26,12 +26,21 @@ let lldpad: LldpadHandle
 let probe: ProbeClient
 
 const fake = (i: number) =>
-  buildLldpFrame({dst: '01:80:c2:00:00:0e', src: `02:99:00:00:00:${i.toString(16).padStart(2, '0')}`, chassisId: {subtype: 7, value: `fake-chassis-${i}`}, portId: {subtype: 7, value: `fake${i}`}, ttl: 65535}).toString('hex')
+  buildLldpFrame({
+    dst: '01:80:c2:00:00:0e',
+    src: `02:99:00:00:00:${i.toString(16).padStart(2, '0')}`,
+    chassisId: {subtype: 7, value: `fake-chassis-${i}`},
+    portId: {subtype: 7, value: `fake${i}`},
+    ttl: 65535,
+  }).toString('hex')
 
 beforeAll(async () => {
   host = await lab.addNamespace('host')
   tor = await lab.addNamespace('tor')
-  await lab.addVethPair({ns: host, ifname: 'hu', mac: '02:00:00:00:01:0e'}, {ns: tor, ifname: 'tu', mac: '02:00:00:00:02:0e'})
+  await lab.addVethPair(
+    {ns: host, ifname: 'hu', mac: '02:00:00:00:01:0e'},
+    {ns: tor, ifname: 'tu', mac: '02:00:00:00:02:0e'},
+  )
   await lab.waitForOperstate(host, 'hu', 'up')
   await lab.waitForOperstate(tor, 'tu', 'up')
   lldpad = await startLldpad(lab, tor)
@@ -56,18 +65,33 @@ describe('the neighbour table bound never locks the switch out', () => {
     await eventually('16 neighbours', neighbors, (n) => n.neighbors.length === 16)
 
     await lldpad.stop() // SIGTERM: lldpad says goodbye with a shutdown LLDPDU
-    await eventually('the EVB bridge gone', neighbors, (n) => !n.neighbors.some((x) => x.evb?.mode === 'bridge'), 10_000)
+    await eventually(
+      'the EVB bridge gone',
+      neighbors,
+      (n) => !n.neighbors.some((x) => x.evb?.mode === 'bridge'),
+      10_000,
+    )
     await probe.request('send', {id: 'f', hex: fake(15)})
     await eventually('16 fakes', neighbors, (n) => n.neighbors.length === 16)
     lldpad = await startLldpad(lab, tor)
     await configureEvb(lldpad, 'tu', 'bridge')
-    const back = await eventually('lldpad heard again', neighbors, (n) => n.neighbors.some((x) => x.evb?.mode === 'bridge'), 20_000)
+    const back = await eventually(
+      'lldpad heard again',
+      neighbors,
+      (n) => n.neighbors.some((x) => x.evb?.mode === 'bridge'),
+      20_000,
+    )
     expect(back.neighbors).toHaveLength(16)
     await eventually('uplink up again', uplink, (u) => u.ifname === 'hu' && u.state === 'up', 10_000)
 
     // the daemon restarts while a 16th fake again fills the table (lldpad restarted once more)
     await lldpad.stop()
-    await eventually('the EVB bridge gone', neighbors, (n) => !n.neighbors.some((x) => x.evb?.mode === 'bridge'), 10_000)
+    await eventually(
+      'the EVB bridge gone',
+      neighbors,
+      (n) => !n.neighbors.some((x) => x.evb?.mode === 'bridge'),
+      10_000,
+    )
     await probe.request('send', {id: 'f', hex: fake(16)})
     await eventually('16 fakes again', neighbors, (n) => n.neighbors.length === 16)
     expect(await agent.stop()).toBe(0)
@@ -76,7 +100,12 @@ describe('the neighbour table bound never locks the switch out', () => {
     agent = await AgentProcess.start(lab, host, home)
     await eventually('uplink up after the daemon restart', uplink, (u) => u.ifname === 'hu' && u.state === 'up', 20_000)
     // The uplink resumes from the database at once; lldpad is heard when it answers the daemon's greeting.
-    const after = await eventually('lldpad heard after the daemon restart', neighbors, (n) => n.neighbors.some((x) => x.evb?.mode === 'bridge'), 20_000)
+    const after = await eventually(
+      'lldpad heard after the daemon restart',
+      neighbors,
+      (n) => n.neighbors.some((x) => x.evb?.mode === 'bridge'),
+      20_000,
+    )
     expect(after.neighbors).toHaveLength(16)
     expect(after.neighbors.filter((n) => n.evb?.mode === 'bridge')).toHaveLength(1)
     expect(await agent.stop()).toBe(0)

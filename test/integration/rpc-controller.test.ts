@@ -31,8 +31,10 @@ let standin: DfaStandin
 let hostNs = ''
 let sim: Awaited<ReturnType<typeof startTorSimulator>>
 
-const portId = (block: number, i: number) => `9e2d0b61-7c4a-4f1e-${String(8000 + block).padStart(4, '0')}-${String(i).padStart(12, '0')}`
-const macOf = (block: number, i: number) => `52:54:${block.toString(16).padStart(2, '0')}:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
+const portId = (block: number, i: number) =>
+  `9e2d0b61-7c4a-4f1e-${String(8000 + block).padStart(4, '0')}-${String(i).padStart(12, '0')}`
+const macOf = (block: number, i: number) =>
+  `52:54:${block.toString(16).padStart(2, '0')}:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
 const vm = (block: number, i: number, status: 'up' | 'down' = 'up'): VmInfo => ({
   status,
   vm_mac: macOf(block, i),
@@ -40,7 +42,13 @@ const vm = (block: number, i: number, status: 'up' | 'down' = 'up'): VmInfo => (
   host: HOST,
   port_uuid: portId(block, i),
   net_uuid: NET,
-  oui: {ip_addr: '0.0.0.0', vm_name: `vm-${block}-${i}`, vm_uuid: `a1b2c3d4e5f60718293a${String(block).padStart(4, '0')}${String(i).padStart(8, '0')}`, fwd_mod: 'anycast-gateway', oui_id: 'cisco'},
+  oui: {
+    ip_addr: '0.0.0.0',
+    vm_name: `vm-${block}-${i}`,
+    vm_uuid: `a1b2c3d4e5f60718293a${String(block).padStart(4, '0')}${String(i).padStart(8, '0')}`,
+    fwd_mod: 'anycast-gateway',
+    oui_id: 'cisco',
+  },
 })
 
 /** The newest result the server recorded per port. */
@@ -50,7 +58,9 @@ function resultsByPort(records: StandinRecord[]): Map<string, Record<string, unk
   return out
 }
 const successCount = (prefix: number) =>
-  [...resultsByPort(standin.records('update_vm_result')).entries()].filter(([p, r]) => p.includes(`-${8000 + prefix}-`) && r.result === 'SUCCESS').length
+  [...resultsByPort(standin.records('update_vm_result')).entries()].filter(
+    ([p, r]) => p.includes(`-${8000 + prefix}-`) && r.result === 'SUCCESS',
+  ).length
 
 async function journal(): Promise<JournalEntry[]> {
   const {Store, databasePath} = await import('../../src/store/store.js')
@@ -69,14 +79,39 @@ async function startAgent(): Promise<void> {
 beforeAll(async () => {
   hostNs = await lab.addNamespace('host')
   const torNs = await lab.addNamespace('tor')
-  await lab.addVethPair({ns: hostNs, ifname: 'eth1', mac: '02:00:00:00:01:01'}, {ns: torNs, ifname: 'tor1', mac: '02:00:00:00:02:01'})
+  await lab.addVethPair(
+    {ns: hostNs, ifname: 'eth1', mac: '02:00:00:00:01:01'},
+    {ns: torNs, ifname: 'tor1', mac: '02:00:00:00:02:01'},
+  )
   // the helper reads the simulator's output: an unread pipe would fill and stop it
-  sim = await startTorSimulator(lab, torNs, {ifname: 'tor1', args: ['--vlan-from-segment', '--bgid', '--rte', '8', '--rwd', '14', '--rka', '20', '--min-tx-gap-ms', '0', '--log-level', 'warn']})
+  sim = await startTorSimulator(lab, torNs, {
+    ifname: 'tor1',
+    args: [
+      '--vlan-from-segment',
+      '--bgid',
+      '--rte',
+      '8',
+      '--rwd',
+      '14',
+      '--rka',
+      '20',
+      '--min-tx-gap-ms',
+      '0',
+      '--log-level',
+      'warn',
+    ],
+  })
   const port = brokerPortFor(2)
   broker = new PrivateBroker({port, netns: hostNs})
   await broker.start()
   const url = `rabbit://guest:guest@127.0.0.1:${port}/`
-  standin = new DfaStandin({url, record: join(await lab.tempDir('standin'), 'record.jsonl'), react: true, timeoutS: 30, spawnArgv: (argv) => ['ip', 'netns', 'exec', hostNs, ...argv]})
+  standin = new DfaStandin({
+    url,
+    record: join(await lab.tempDir('standin'), 'record.jsonl'),
+    react: true,
+    timeoutS: 30,
+    spawnArgv: (argv) => ['ip', 'netns', 'exec', hostNs, ...argv],
+  })
   await standin.started()
   await standin.setVms(HOST, [vm(1, 1), vm(1, 2), vm(1, 3)])
   home = makeAgentHome(
@@ -98,30 +133,58 @@ afterAll(async () => {
 describe('start-up sequence as upstream', () => {
   it('heartbeat (host id, ctime), request_uplink_info, uplink back, save_uplink, bulk VM list, results', async () => {
     const hb = await standin.waitFor('heartbeat', () => standin.records('heartbeat').find((r) => r.parsed), 30_000)
-    expect(hb.parsed).toMatchObject({agent: HOST, seq: expect.any(Number), version: expect.any(String), uplink: expect.any(Object)})
+    expect(hb.parsed).toMatchObject({
+      agent: HOST,
+      seq: expect.any(Number),
+      version: expect.any(String),
+      uplink: expect.any(Object),
+    })
     expect(String(hb.parsed!.when)).toMatch(/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$/)
     expect(standin.records('heartbeat').every((r) => !r.error)).toBe(true) // upstream's strptime accepted every one
     await standin.waitFor('request_uplink_info', () => standin.records('request_uplink_info')[0], 30_000)
-    const saved = await standin.waitFor('save_uplink eth1', () => standin.records('save_uplink').find((r) => r.parsed?.uplink === 'eth1' && r.result === true), 60_000)
+    const saved = await standin.waitFor(
+      'save_uplink eth1',
+      () => standin.records('save_uplink').find((r) => r.parsed?.uplink === 'eth1' && r.result === true),
+      60_000,
+    )
     expect(saved.parsed).toMatchObject({agent: HOST, uplink: 'eth1', memb_port_list: null})
     await standin.waitFor('3 results', () => successCount(1) === 3 || undefined, 60_000)
     const r = resultsByPort(standin.records('update_vm_result')).get(portId(1, 1))!
     expect(r).toMatchObject({result: 'SUCCESS', vdp_vlan: expect.any(Number), fail_reason: null})
     expect(standin.records('update_vm_result')[0].ctxt).toMatchObject({agent: HOST})
     // the server's uplink memory came back as send_msg_to_agent 1002 and was answered
-    await standin.waitFor('send_msg_to_agent', () => standin.records('->send_msg_to_agent').find((x) => x.outcome && !x.outcome.error), 30_000)
+    await standin.waitFor(
+      'send_msg_to_agent',
+      () => standin.records('->send_msg_to_agent').find((x) => x.outcome && !x.outcome.error),
+      30_000,
+    )
   })
 
   it('save_topo_disc_params reports the EVB bridge on eth1', async () => {
-    const topo = await standin.waitFor('topology', () => standin.records('save_topo_disc_params').find((r) => r.result === true), 30_000)
-    expect(topo.parsed).toMatchObject({host: HOST, protocol_interface: 'eth1', remote_evb_cfgd: true, remote_evb_mode: 'bridge'})
+    const topo = await standin.waitFor(
+      'topology',
+      () => standin.records('save_topo_disc_params').find((r) => r.result === true),
+      30_000,
+    )
+    expect(topo.parsed).toMatchObject({
+      host: HOST,
+      protocol_interface: 'eth1',
+      remote_evb_cfgd: true,
+      remote_evb_mode: 'bridge',
+    })
   })
 
   it('rpc status and status show the link without credentials; outbox list works', async () => {
     const s = await cliJson<RpcStatus & {source: string}>(['rpc', 'status'], home.config)
-    expect(s).toMatchObject({connected: true, agentTopic: `dfa_agent_${HOST}`, broker: expect.stringMatching(/^amqp:\/\/127\.0\.0\.1:\d+\/$/)})
+    expect(s).toMatchObject({
+      connected: true,
+      agentTopic: `dfa_agent_${HOST}`,
+      broker: expect.stringMatching(/^amqp:\/\/127\.0\.0\.1:\d+\/$/),
+    })
     expect(s.lastHeartbeat).not.toBeNull()
-    const validate = new Ajv2020({strict: true, validateFormats: false}).compile(JSON.parse(readFileSync(new URL('../../docs/json/rpc-status.schema.json', import.meta.url), 'utf8')) as object)
+    const validate = new Ajv2020({strict: true, validateFormats: false}).compile(
+      JSON.parse(readFileSync(new URL('../../docs/json/rpc-status.schema.json', import.meta.url), 'utf8')) as object,
+    )
     expect(validate(s), JSON.stringify(validate.errors)).toBe(true)
     const text = await cli(['status', '--config', home.config])
     expect(text.stdout).toMatch(/rpc: +amqp:\/\/127\.0\.0\.1:\d+\/ connected/)
@@ -129,7 +192,7 @@ describe('start-up sequence as upstream', () => {
     expect(agent.output).not.toContain('guest:guest')
     const out = await cliJson<{pending: number}>(['outbox', 'list'], home.config)
     expect(out.pending).toBeGreaterThanOrEqual(0)
-     // the metrics endpoint (loopback in the host namespace) tells the same
+    // the metrics endpoint (loopback in the host namespace) tells the same
     const script = `fetch('http://127.0.0.1:9477/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`
     const m = samples((await lab.exec(hostNs, [process.execPath, '-e', script])).stdout)
     expect(m.get('vdp_agent_rpc_connected')).toBe(1)
@@ -142,12 +205,30 @@ describe('VM events from the server', () => {
   it('one VM up then down reaches the switch and comes back as results', async () => {
     const up = await standin.call(HOST, 'send_vm_info', pyStr(vm(2, 1)))
     expect(up).toMatchObject({result: null})
-    await eventually('associated', () => callDaemon(home.socket, 'vsi.get', {portUuid: portId(2, 1)}), (v) => (v as {state?: string} | null)?.state === 'associated', 30_000)
+    await eventually(
+      'associated',
+      () => callDaemon(home.socket, 'vsi.get', {portUuid: portId(2, 1)}),
+      (v) => (v as {state?: string} | null)?.state === 'associated',
+      30_000,
+    )
     await standin.waitFor('up result', () => successCount(2) === 1 || undefined, 30_000)
     const before = standin.records('update_vm_result').length
     expect(await standin.call(HOST, 'send_vm_info', pyStr(vm(2, 1, 'down')))).toMatchObject({result: null})
-    await eventually('gone', () => callDaemon(home.socket, 'vsi.get', {portUuid: portId(2, 1)}), (v) => v === null, 30_000)
-    await standin.waitFor('down result', () => standin.records('update_vm_result').slice(before).find((r) => r.parsed?.port_uuid === portId(2, 1) && r.parsed.result === 'SUCCESS'), 30_000)
+    await eventually(
+      'gone',
+      () => callDaemon(home.socket, 'vsi.get', {portUuid: portId(2, 1)}),
+      (v) => v === null,
+      30_000,
+    )
+    await standin.waitFor(
+      'down result',
+      () =>
+        standin
+          .records('update_vm_result')
+          .slice(before)
+          .find((r) => r.parsed?.port_uuid === portId(2, 1) && r.parsed.result === 'SUCCESS'),
+      30_000,
+    )
   })
 
   it('hostile and malformed payloads get a clear remote error, a journal entry, and the daemon carries on', async () => {
@@ -158,7 +239,11 @@ describe('VM events from the server', () => {
     expect(existsSync(marker)).toBe(false)
     const bad = await standin.call(HOST, 'send_vm_info', pyStr({...vm(2, 2), vm_mac: 'ff:ff:ff:ff:ff:ff'}))
     expect(bad.error_class).toBe('ValueError')
-    const ip = await standin.call(HOST, 'update_ip_rule', pyStr({ip: '10.0.0.5', mac: 'fa:16:3e:00:00:01', port: portId(2, 2), status: 'up'}))
+    const ip = await standin.call(
+      HOST,
+      'update_ip_rule',
+      pyStr({ip: '10.0.0.5', mac: 'fa:16:3e:00:00:01', port: portId(2, 2), status: 'up'}),
+    )
     expect(ip.error_class).toBe('NotImplementedError')
     const kinds = (await journal()).map((j) => j.kind)
     expect(kinds).toContain('rpc-bad-message')
@@ -170,15 +255,37 @@ describe('VM events from the server', () => {
     await standin.fault('save_uplink', 'nobulk', {count: 1})
     const before = standin.records('save_uplink').length
     const bulksBefore = standin.records('->send_vm_info').length
-    expect(await standin.call(HOST, 'send_msg_to_agent', JSON.stringify({uplink: 'eth9', veth_intf: ''}), {type: 1002})).toMatchObject({result: null})
+    expect(
+      await standin.call(HOST, 'send_msg_to_agent', JSON.stringify({uplink: 'eth9', veth_intf: ''}), {type: 1002}),
+    ).toMatchObject({result: null})
     const s = await cliJson<RpcStatus>(['rpc', 'status'], home.config)
     expect(s.serverUplink).toMatchObject({uplink: 'eth9', agrees: false})
     expect((await cliJson<{ifname: string}>(['uplink', 'show'], home.config)).ifname).toBe('eth1')
     // ours goes back to the server at once; it stores it but "forgets" the bulk list
-    await standin.waitFor('save_uplink eth1 again', () => standin.records('save_uplink').slice(before).find((r) => r.parsed?.uplink === 'eth1'), 30_000)
+    await standin.waitFor(
+      'save_uplink eth1 again',
+      () =>
+        standin
+          .records('save_uplink')
+          .slice(before)
+          .find((r) => r.parsed?.uplink === 'eth1'),
+      30_000,
+    )
     // the watchdog asks again (about 20 s later) and the list comes
-    await standin.waitFor('a second save_uplink', () => standin.records('save_uplink').slice(before).filter((r) => r.parsed?.uplink === 'eth1').length >= 2 || undefined, 60_000)
-    await standin.waitFor('a bulk list', () => standin.records('->send_vm_info').length > bulksBefore || undefined, 30_000)
+    await standin.waitFor(
+      'a second save_uplink',
+      () =>
+        standin
+          .records('save_uplink')
+          .slice(before)
+          .filter((r) => r.parsed?.uplink === 'eth1').length >= 2 || undefined,
+      60_000,
+    )
+    await standin.waitFor(
+      'a bulk list',
+      () => standin.records('->send_vm_info').length > bulksBefore || undefined,
+      30_000,
+    )
     expect((await journal()).map((j) => j.kind)).toContain('rpc-uplink-disagreement')
   }, 120_000)
 
@@ -187,7 +294,12 @@ describe('VM events from the server', () => {
     await standin.fault('save_uplink', 'sleep', {seconds: 7, count: 1})
     await standin.call(HOST, 'send_vm_info', pyStr([vm(3, 1), vm(3, 2)]))
     // VDP goes on while the server refuses results
-    await eventually('associated meanwhile', () => callDaemon(home.socket, 'vsi.get', {portUuid: portId(3, 2)}), (v) => (v as {state?: string} | null)?.state === 'associated', 30_000)
+    await eventually(
+      'associated meanwhile',
+      () => callDaemon(home.socket, 'vsi.get', {portUuid: portId(3, 2)}),
+      (v) => (v as {state?: string} | null)?.state === 'associated',
+      30_000,
+    )
     await standin.waitFor('both results after retries', () => successCount(3) === 2 || undefined, 60_000)
   })
 })
@@ -206,7 +318,13 @@ describe('never losing a result', () => {
 
   it('kill -9 of the agent in the middle of a 1,000-VM bulk list: all results delivered after the restart', async () => {
     const vms = Array.from({length: 1000}, (_, i) => vm(5, i))
-    await standin.setVms(HOST, [vm(1, 1), vm(1, 2), vm(1, 3), ...Array.from({length: 1000}, (_, i) => vm(4, i)), ...vms])
+    await standin.setVms(HOST, [
+      vm(1, 1),
+      vm(1, 2),
+      vm(1, 3),
+      ...Array.from({length: 1000}, (_, i) => vm(4, i)),
+      ...vms,
+    ])
     expect(await standin.call(HOST, 'send_vm_info', pyStr(vms), {}, 60)).toMatchObject({result: null})
     await standin.waitFor('first results', () => successCount(5) >= 50 || undefined, 120_000)
     agent.signal('SIGKILL')
@@ -219,9 +337,30 @@ describe('never losing a result', () => {
   it('the switch goes away: the no-neighbour topology and the uplink loss reach the server', async () => {
     const before = standin.records('save_topo_disc_params').length
     await sim.stop() // a shutdown LLDPDU (TTL 0): the neighbour goes at once
-    const gone = await standin.waitFor('no-neighbour topology', () => standin.records('save_topo_disc_params').slice(before).find((r) => r.parsed?.remote_evb_cfgd === false), 60_000)
-    expect(gone.parsed).toMatchObject({host: HOST, protocol_interface: 'eth1', remote_system_name: null, remote_chassis_id_mac: null})
-    const lost = await standin.waitFor('uplink lost', () => standin.records('save_uplink').reverse().find((r) => r.parsed?.uplink === ''), 60_000)
+    const gone = await standin.waitFor(
+      'no-neighbour topology',
+      () =>
+        standin
+          .records('save_topo_disc_params')
+          .slice(before)
+          .find((r) => r.parsed?.remote_evb_cfgd === false),
+      60_000,
+    )
+    expect(gone.parsed).toMatchObject({
+      host: HOST,
+      protocol_interface: 'eth1',
+      remote_system_name: null,
+      remote_chassis_id_mac: null,
+    })
+    const lost = await standin.waitFor(
+      'uplink lost',
+      () =>
+        standin
+          .records('save_uplink')
+          .reverse()
+          .find((r) => r.parsed?.uplink === ''),
+      60_000,
+    )
     expect(String(lost.parsed!.fail_reason)).not.toBe('')
   }, 120_000)
 })

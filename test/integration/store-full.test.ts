@@ -29,42 +29,104 @@ let state = ''
 
 const PORTS = 300
 const require = createRequire(import.meta.url)
-const CHECKPOINT = "const D = require(process.argv[1]); const db = new D(process.argv[2]); db.pragma('busy_timeout = 5000'); db.pragma('wal_checkpoint(TRUNCATE)'); db.close()"
+const CHECKPOINT =
+  "const D = require(process.argv[1]); const db = new D(process.argv[2]); db.pragma('busy_timeout = 5000'); db.pragma('wal_checkpoint(TRUNCATE)'); db.close()"
 const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
 const port = (i: number) => `7e2d0b61-7c4a-4f1e-8b3d-${String(i).padStart(12, '0')}`
-const mac = (i: number) => `52:54:00:02:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
+const mac = (i: number) =>
+  `52:54:00:02:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
 const tor = (method: string, params?: unknown) => callControl(torSocket, method, params)
 const status = () => cliJson<StatusView>(['status'], home.config)
 const inHolder = (argv: string[]) => run(['nsenter', '-t', String(holder.pid), '-m', '--', ...argv])
-const keepalives = async () => ((await tor('status')) as {counters: {bridge: {keepalives: number}}}).counters.bridge.keepalives
+const keepalives = async () =>
+  ((await tor('status')) as {counters: {bridge: {keepalives: number}}}).counters.bridge.keepalives
 
 beforeAll(async () => {
   const host = await lab.addNamespace('host')
   const torNs = await lab.addNamespace('tor')
-  await lab.addVethPair({ns: host, ifname: 'eth1', mac: '02:00:00:00:01:01'}, {ns: torNs, ifname: 'tor1', mac: '02:00:00:00:02:01'})
+  await lab.addVethPair(
+    {ns: host, ifname: 'eth1', mac: '02:00:00:00:01:01'},
+    {ns: torNs, ifname: 'tor1', mac: '02:00:00:00:02:01'},
+  )
   await lab.waitForOperstate(host, 'eth1', 'up')
   torSocket = join(await lab.tempDir('tor'), 'tor.sock')
-  sim = lab.spawn(torNs, [process.execPath, CLI, 'lab', 'tor', '-i', 'tor1', '--control', torSocket, '--vlan-from-segment', '--bgid', '--rte', '12', '--rwd', '18', '--rka', '16', '--min-tx-gap-ms', '0', '--tx-interval', '1', '--log-format', 'json'], {env: CHILD_ENV})
+  sim = lab.spawn(
+    torNs,
+    [
+      process.execPath,
+      CLI,
+      'lab',
+      'tor',
+      '-i',
+      'tor1',
+      '--control',
+      torSocket,
+      '--vlan-from-segment',
+      '--bgid',
+      '--rte',
+      '12',
+      '--rwd',
+      '18',
+      '--rka',
+      '16',
+      '--min-tx-gap-ms',
+      '0',
+      '--tx-interval',
+      '1',
+      '--log-format',
+      'json',
+    ],
+    {env: CHILD_ENV},
+  )
   sim.child.stdout?.on('data', (d: Buffer) => (simOutput += d.toString()))
   sim.child.stderr?.on('data', (d: Buffer) => (simOutput += d.toString()))
-  await eventually('simulator up', () => tor('status').then(() => true, () => false), (ok) => ok, 20_000)
+  await eventually(
+    'simulator up',
+    () =>
+      tor('status').then(
+        () => true,
+        () => false,
+      ),
+    (ok) => ok,
+    20_000,
+  )
 
-  home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\nevb_rte = 12\nevb_rwd = 18\nevb_rka = 16\n[vdp]\nretry_initial = 1\nretry_max = 4\nretry_limit = 1000\n', {logLevel: 'info'})
+  home = makeAgentHome(
+    '[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\nevb_rte = 12\nevb_rwd = 18\nevb_rka = 16\n[vdp]\nretry_initial = 1\nretry_max = 4\nretry_limit = 1000\n',
+    {logLevel: 'info'},
+  )
   state = join(home.dir, 'state')
   mkdirSync(state)
   // A process holding a private mount namespace; the tmpfs exists only there and goes with it.
   holder = lab.spawn(host, ['unshare', '--mount', '--propagation', 'private', 'sleep', '3600'])
-  await lab.waitFor('the mount namespace holder', () => readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() === 'sleep')
+  await lab.waitFor(
+    'the mount namespace holder',
+    () => readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() === 'sleep',
+  )
   await inHolder(['mount', '-t', 'tmpfs', '-o', 'size=8m,mode=0750', 'vdpt-state', state])
   agent = await AgentProcess.start(lab, host, home, 20_000, ['nsenter', '-t', String(holder.pid), '-m', '--'])
-  await eventually('uplink up', () => cliJson<{state: string}>(['uplink', 'show'], home.config), (u) => u.state === 'up', 30_000)
-  const up = Array.from({length: PORTS}, (_, i) => ({portUuid: port(i), mac: mac(i), netUuid: NET, segmentationId: 30000 + i}))
+  await eventually(
+    'uplink up',
+    () => cliJson<{state: string}>(['uplink', 'show'], home.config),
+    (u) => u.state === 'up',
+    30_000,
+  )
+  const up = Array.from({length: PORTS}, (_, i) => ({
+    portUuid: port(i),
+    mac: mac(i),
+    netUuid: NET,
+    segmentationId: 30000 + i,
+  }))
   await callDaemon(home.socket, 'vm.bulk', {up})
   await eventually('all associated', status, (s) => s.vsis.byState.associated === PORTS, 30_000)
 }, 90_000)
 
 afterAll(async () => {
-  if (process.env.VDPT_DEBUG_LOG && agent) (await import('node:fs')).writeFileSync(process.env.VDPT_DEBUG_LOG, agent.output + '\n=== simulator ===\n' + simOutput)
+  if (process.env.VDPT_DEBUG_LOG && agent)
+    (await import('node:fs')).writeFileSync(
+      process.env.VDPT_DEBUG_LOG,
+      agent.output + '\n=== simulator ===\n' + simOutput,
+    )
   await lab.destroy()
 })
 
@@ -79,26 +141,55 @@ describe('a full disk under a running daemon', () => {
     await inHolder([process.execPath, '-e', CHECKPOINT, require.resolve('better-sqlite3'), join(state, 'vdp-agent.db')])
     await inHolder(['dd', 'if=/dev/zero', `of=${join(state, 'fill')}`, 'bs=64k']).catch(() => undefined) // ENOSPC ends it
     const failing = await eventually('writes failing', status, (s) => s.store?.writable === false, 20_000)
-    expect(failing.store).toMatchObject({writable: false, lastError: 'database or disk is full', failingSince: expect.stringMatching(/^\d{4}-\d\d-\d\dT/)})
+    expect(failing.store).toMatchObject({
+      writable: false,
+      lastError: 'database or disk is full',
+      failingSince: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    })
     expect(failing.daemon.running).toBe(true)
     const line = agent.lines.find((l) => l.msg.startsWith('database writes are failing'))
     expect(line?.msg).toContain(`free space on the file system holding ${state}`)
     expect(line).toMatchObject({level: expect.anything(), sqliteCode: 'SQLITE_FULL'})
     const human = await cli(['status', '--config', home.config])
-    expect(human.stdout).toMatch(/store:\s+WRITES FAILING since \S+ \(database or disk is full\), \d+ pending; database /)
+    expect(human.stdout).toMatch(
+      /store:\s+WRITES FAILING since \S+ \(database or disk is full\), \d+ pending; database /,
+    )
   })
 
   it('a client cannot record new desired state: a typed error saying why and what to do', async () => {
-    const r = await cli(['vm', 'up', '--port', port(999), '--mac', mac(999), '--net', NET, '--segment', '31999', '--json', '--config', home.config])
+    const r = await cli([
+      'vm',
+      'up',
+      '--port',
+      port(999),
+      '--mac',
+      mac(999),
+      '--net',
+      NET,
+      '--segment',
+      '31999',
+      '--json',
+      '--config',
+      home.config,
+    ])
     expect(r.code).toBe(1)
     const {error} = JSON.parse(r.stdout) as {error: {code: string; message: string}}
     expect(error.code).toBe('STORE_WRITE_FAILED')
-    expect(error.message).toMatch(/^cannot record VM port 7e2d0b61-7c4a-4f1e-8b3d-000000000999 up: writes to the database .*vdp-agent\.db are failing \(database or disk is full\); free space on the file system holding .*, then try again$/)
+    expect(error.message).toMatch(
+      /^cannot record VM port 7e2d0b61-7c4a-4f1e-8b3d-000000000999 up: writes to the database .*vdp-agent\.db are failing \(database or disk is full\); free space on the file system holding .*, then try again$/,
+    )
   })
 
   it('the switch drops every port: VDP re-associates them and keeps them alive while the results wait in memory', async () => {
-    expect(await tor('deassociate', {vsiid: Array.from({length: PORTS}, (_, i) => port(i))})).toEqual({deassociated: PORTS})
-    await eventually('re-associated on the switch', () => tor('status') as Promise<{vsis: number}>, (s) => s.vsis === PORTS, 30_000)
+    expect(await tor('deassociate', {vsiid: Array.from({length: PORTS}, (_, i) => port(i))})).toEqual({
+      deassociated: PORTS,
+    })
+    await eventually(
+      're-associated on the switch',
+      () => tor('status') as Promise<{vsis: number}>,
+      (s) => s.vsis === PORTS,
+      30_000,
+    )
     const before = await keepalives()
     await eventually('keep-alives continue', keepalives, (n) => n > before + PORTS, 30_000)
     const s = await status()
@@ -112,10 +203,28 @@ describe('a full disk under a running daemon', () => {
     const s = await eventually('writes work again', status, (v) => v.store?.writable === true, 30_000)
     expect(s.store).toMatchObject({writable: true, pending: 0, failingSince: null})
     await agent.waitForLog('database writes work again')
-    const list = await eventually('all associated in the database', () => callDaemon(home.socket, 'vsi.list'), (l) => l.filter((v) => v.state === 'associated').length === PORTS, 20_000)
+    const list = await eventually(
+      'all associated in the database',
+      () => callDaemon(home.socket, 'vsi.list'),
+      (l) => l.filter((v) => v.state === 'associated').length === PORTS,
+      20_000,
+    )
     expect(list.filter((v) => v.vdpVlan !== null)).toHaveLength(PORTS)
     // And a client can record again.
-    const r = await cli(['vm', 'up', '--port', port(999), '--mac', mac(999), '--net', NET, '--segment', '31999', '--config', home.config])
+    const r = await cli([
+      'vm',
+      'up',
+      '--port',
+      port(999),
+      '--mac',
+      mac(999),
+      '--net',
+      NET,
+      '--segment',
+      '31999',
+      '--config',
+      home.config,
+    ])
     expect(r.code).toBe(0)
     expect(agent.output).not.toMatch(/Uncaught|SqliteError: database or disk is full\n\s+at /)
   })

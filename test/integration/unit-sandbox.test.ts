@@ -62,18 +62,39 @@ describe('the daemon under the unit’s sandbox', () => {
     expect(settings('SystemCallFilter')).toEqual(['@system-service', '~@privileged @resources'])
     expect(settings('SystemCallErrorNumber')).toEqual(['EPERM'])
     const allowed = allowedSyscalls()
-    for (const name of ['socket', 'bind', 'setsockopt', 'recvmsg', 'sendto', 'epoll_wait', 'execve', 'mmap', 'mprotect']) expect(allowed).toContain(name)
-    for (const name of ['setuid', 'setrlimit', 'sched_setaffinity', 'init_module', 'mount', 'reboot', 'ptrace']) expect(allowed).not.toContain(name)
+    for (const name of [
+      'socket',
+      'bind',
+      'setsockopt',
+      'recvmsg',
+      'sendto',
+      'epoll_wait',
+      'execve',
+      'mmap',
+      'mprotect',
+    ])
+      expect(allowed).toContain(name)
+    for (const name of ['setuid', 'setrlimit', 'sched_setaffinity', 'init_module', 'mount', 'reboot', 'ptrace'])
+      expect(allowed).not.toContain(name)
   })
 
   it('starts, finds the uplink by LLDP, associates a VM port over VDP and stops cleanly', async () => {
-    const caps = settings('CapabilityBoundingSet')[0].split(/\s+/).map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`).join(',')
+    const caps = settings('CapabilityBoundingSet')[0]
+      .split(/\s+/)
+      .map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`)
+      .join(',')
     expect(caps).toBe('+net_raw,+net_admin')
     const host = await lab.addNamespace('host')
     const tor = await lab.addNamespace('tor')
-    await lab.addVethPair({ns: host, ifname: 'eth0', mac: '02:00:00:00:01:00'}, {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:00'})
+    await lab.addVethPair(
+      {ns: host, ifname: 'eth0', mac: '02:00:00:00:01:00'},
+      {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:00'},
+    )
     await lab.waitForOperstate(host, 'eth0', 'up')
-    const sim = await startTorSimulator(lab, tor, {ifname: 'sw0', args: ['--vlan-from-segment', '--bgid', '--min-tx-gap-ms', '0']})
+    const sim = await startTorSimulator(lab, tor, {
+      ifname: 'sw0',
+      args: ['--vlan-from-segment', '--bgid', '--min-tx-gap-ms', '0'],
+    })
     const dir = await lab.tempDir('sandbox')
     const home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n', {dir, logLevel: 'info'})
     const list = join(dir, 'syscalls.txt')
@@ -81,7 +102,19 @@ describe('the daemon under the unit’s sandbox', () => {
 
     const daemon = lab.spawn(
       host,
-      ['setpriv', `--bounding-set=-all,${caps}`, '--no-new-privs', '/usr/bin/python3', join(ROOT, 'test/helpers/seccomp-exec.py'), list, process.execPath, CLI, 'daemon', '--config', home.config],
+      [
+        'setpriv',
+        `--bounding-set=-all,${caps}`,
+        '--no-new-privs',
+        '/usr/bin/python3',
+        join(ROOT, 'test/helpers/seccomp-exec.py'),
+        list,
+        process.execPath,
+        CLI,
+        'daemon',
+        '--config',
+        home.config,
+      ],
       {env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe']},
     )
     let output = ''
@@ -97,7 +130,19 @@ describe('the daemon under the unit’s sandbox', () => {
     await waitFor(/vdp-agent daemon started/, 'the daemon did not start under the filter')
     await waitFor(/"state":"up".*"msg":"uplink changed"/, 'no uplink under the filter')
     const vsi = await cliJson<{state: string; vdpVlan: number | null}>(
-      ['vm', 'up', '--port', '6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', '--mac', '52:54:00:aa:bb:01', '--net', '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a', '--segment', '20000', '--wait'],
+      [
+        'vm',
+        'up',
+        '--port',
+        '6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+        '--mac',
+        '52:54:00:aa:bb:01',
+        '--net',
+        '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a',
+        '--segment',
+        '20000',
+        '--wait',
+      ],
       home.config,
     )
     expect(vsi).toMatchObject({state: 'associated', vdpVlan: expect.any(Number)})

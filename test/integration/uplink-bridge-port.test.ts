@@ -23,18 +23,27 @@ const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
 beforeAll(async () => {
   host = await lab.addNamespace('host')
   const tor = await lab.addNamespace('tor')
-  await lab.addVethPair({ns: host, ifname: 'eth0', mac: '02:00:00:00:01:01'}, {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:01'})
+  await lab.addVethPair(
+    {ns: host, ifname: 'eth0', mac: '02:00:00:00:01:01'},
+    {ns: tor, ifname: 'sw0', mac: '02:00:00:00:02:01'},
+  )
   // The operator's bridge with STP off (the kernel default) and a VM port on it.
   await lab.addBridge(host, 'br0')
   await lab.setLink(host, 'eth0', {master: 'br0'})
   const vm = await lab.addNamespace('vm')
-  await lab.addVethPair({ns: host, ifname: 'tap0', mac: '02:00:00:00:03:01'}, {ns: vm, ifname: 'vnic0', mac: '52:54:00:12:34:01'})
+  await lab.addVethPair(
+    {ns: host, ifname: 'tap0', mac: '02:00:00:00:03:01'},
+    {ns: vm, ifname: 'vnic0', mac: '52:54:00:12:34:01'},
+  )
   await lab.setLink(host, 'tap0', {master: 'br0'})
   vmProbe = await startProbe(lab, vm, 'frame-probe')
   await vmProbe.request('open', {id: 'lldp', ifname: 'vnic0', ethertype: 0x88cc, multicast: ['01:80:c2:00:00:00']})
   await lab.setLink(host, 'br0', {up: true})
   await lab.waitForOperstate(host, 'eth0', 'up')
-  sim = await startTorSimulator(lab, tor, {ifname: 'sw0', args: ['--vlan-from-segment', '--bgid', '--system-name', 'leaf-7', '--min-tx-gap-ms', '0', '--tx-interval', '1']})
+  sim = await startTorSimulator(lab, tor, {
+    ifname: 'sw0',
+    args: ['--vlan-from-segment', '--bgid', '--system-name', 'leaf-7', '--min-tx-gap-ms', '0', '--tx-interval', '1'],
+  })
   home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\n[lldp]\ntx_interval = 1\n')
   await AgentProcess.start(lab, host, home)
 }, 60_000)
@@ -47,13 +56,32 @@ describe('an uplink that is a Linux bridge port', () => {
   it('is found by LLDP: the bridge port is a candidate and the EVB TLV is heard', async () => {
     const links = await lab.links(host)
     expect(links.find((l) => l.ifname === 'eth0')?.master).toBe('br0')
-    const u = await eventually('uplink up', () => cliJson<{ifname: string; state: string; reason: string}>(['uplink', 'show'], home.config), (u) => u.state === 'up')
+    const u = await eventually(
+      'uplink up',
+      () => cliJson<{ifname: string; state: string; reason: string}>(['uplink', 'show'], home.config),
+      (u) => u.state === 'up',
+    )
     expect(u).toMatchObject({ifname: 'eth0', state: 'up'})
     expect(u.reason).toMatch(/EVB bridge leaf-7 .*on eth0/)
   })
 
   it('associates a VM port: the ECP ACKs and the VDP response are heard through the bridge', async () => {
-    const r = await cli(['vm', 'up', '--port', PORT, '--mac', '52:54:00:12:34:01', '--net', NET, '--segment', '20000', '--wait', '--json', '--config', home.config])
+    const r = await cli([
+      'vm',
+      'up',
+      '--port',
+      PORT,
+      '--mac',
+      '52:54:00:12:34:01',
+      '--net',
+      NET,
+      '--segment',
+      '20000',
+      '--wait',
+      '--json',
+      '--config',
+      home.config,
+    ])
     expect(r.code, r.stdout + r.stderr).toBe(0)
     const vsi = JSON.parse(r.stdout) as {state: string; vdpVlan: number; uplink: string}
     expect(vsi).toMatchObject({state: 'associated', uplink: 'eth0'})
@@ -65,12 +93,20 @@ describe('an uplink that is a Linux bridge port', () => {
   it('de-associates it again', async () => {
     const r = await cli(['vm', 'down', '--port', PORT, '--wait', '--json', '--config', home.config])
     expect(r.code, r.stdout + r.stderr).toBe(0)
-    await eventually('switch forgot the VSI', async () => (await sim.call('vsis')) as unknown[], (v) => v.length === 0)
+    await eventually(
+      'switch forgot the VSI',
+      async () => (await sim.call('vsis')) as unknown[],
+      (v) => v.length === 0,
+    )
   })
 
   it("with STP off (the default) the bridge floods the switch's EVB LLDPDUs to the VM port: what docs/net.md tells the operator to stop", async () => {
     const from = vmProbe.mark()
-    const frame = await vmProbe.waitFor((m) => m.ev === 'frame' && m.src === '02:00:00:00:02:01', {from, timeoutMs: 5000, what: 'the switch LLDPDU on the VM port'})
+    const frame = await vmProbe.waitFor((m) => m.ev === 'frame' && m.src === '02:00:00:00:02:01', {
+      from,
+      timeoutMs: 5000,
+      what: 'the switch LLDPDU on the VM port',
+    })
     expect(frame.dst).toBe('01:80:c2:00:00:00')
   })
 

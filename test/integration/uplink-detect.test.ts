@@ -5,7 +5,14 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {Lab} from '../../src/lab/netns.js'
-import {type LldpadHandle, type LldpdHandle, configureEvb, startLldpad, startLldpd, waitForEvbPeer} from '../helpers/peers.js'
+import {
+  type LldpadHandle,
+  type LldpdHandle,
+  configureEvb,
+  startLldpad,
+  startLldpd,
+  waitForEvbPeer,
+} from '../helpers/peers.js'
 import {type ProbeClient, startProbe} from '../helpers/probe-client.js'
 import {AgentProcess, cli, cliJson, eventually, makeAgentHome} from './helpers/agent-process.js'
 
@@ -52,14 +59,33 @@ const neighbors = () => cliJson<NeighborsJson>(['neighbors'], home.config)
 beforeAll(async () => {
   host = await lab.addNamespace('host')
   tor = await lab.addNamespace('tor')
-  await lab.addVethPair({ns: host, ifname: 'ha', mac: '02:00:00:00:01:0a'}, {ns: tor, ifname: 'ta', mac: '02:00:00:00:02:0a'})
-  await lab.addVethPair({ns: host, ifname: 'hb', mac: '02:00:00:00:01:0b'}, {ns: tor, ifname: 'tb', mac: '02:00:00:00:02:0b'})
-  await lab.addVethPair({ns: host, ifname: 'hc', mac: '02:00:00:00:01:0c'}, {ns: tor, ifname: 'tc', mac: '02:00:00:00:02:0c'})
-  for (const [ns, ifname] of [[host, 'ha'], [host, 'hb'], [host, 'hc'], [tor, 'ta'], [tor, 'tb'], [tor, 'tc']]) await lab.waitForOperstate(ns, ifname, 'up')
+  await lab.addVethPair(
+    {ns: host, ifname: 'ha', mac: '02:00:00:00:01:0a'},
+    {ns: tor, ifname: 'ta', mac: '02:00:00:00:02:0a'},
+  )
+  await lab.addVethPair(
+    {ns: host, ifname: 'hb', mac: '02:00:00:00:01:0b'},
+    {ns: tor, ifname: 'tb', mac: '02:00:00:00:02:0b'},
+  )
+  await lab.addVethPair(
+    {ns: host, ifname: 'hc', mac: '02:00:00:00:01:0c'},
+    {ns: tor, ifname: 'tc', mac: '02:00:00:00:02:0c'},
+  )
+  for (const [ns, ifname] of [
+    [host, 'ha'],
+    [host, 'hb'],
+    [host, 'hc'],
+    [tor, 'ta'],
+    [tor, 'tb'],
+    [tor, 'tc'],
+  ])
+    await lab.waitForOperstate(ns, ifname, 'up')
   lldpd = await startLldpd(lab, tor, LLDPD)
   lldpad = await startLldpad(lab, tor)
   await configureEvb(lldpad, 'tb', 'bridge', {ecpRetries: 3, ecpRte: 14, vdpRwd: 22, vdpRka: 24})
-  home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\ndown_debounce = 2\ndetection_interval = 5\n[lldp]\ntx_interval = 2\n')
+  home = makeAgentHome(
+    '[uplink]\nmode = auto\ncandidate_kinds = veth\ndown_debounce = 2\ndetection_interval = 5\n[lldp]\ntx_interval = 2\n',
+  )
   agent = await AgentProcess.start(lab, host, home)
 }, 60_000)
 
@@ -109,14 +135,23 @@ describe('uplink detection against lldpd and lldpad', () => {
     ]
     for (const hex of garbage) await probe.request('send', {id: 'g', hex})
     await probe.close()
-    const counted = await eventually('garbage counted on hc', lldpStatsOf, (s) => (s.hc?.rxDiscarded ?? 0) >= garbage.length)
+    const counted = await eventually(
+      'garbage counted on hc',
+      lldpStatsOf,
+      (s) => (s.hc?.rxDiscarded ?? 0) >= garbage.length,
+    )
     expect(counted.hc.rxFrames).toBeGreaterThanOrEqual(garbage.length)
     // every discard under the rule it broke, in the CLI (lldp stats, status)
-    const stats = await cliJson<{interfaces: Record<string, {rxDiscardedByRule: Record<string, number>}>}>(['lldp', 'stats'], home.config)
+    const stats = await cliJson<{interfaces: Record<string, {rxDiscardedByRule: Record<string, number>}>}>(
+      ['lldp', 'stats'],
+      home.config,
+    )
     expect(stats.interfaces.hc.rxDiscardedByRule).toMatchObject({'tlv-overrun': 2, 'mandatory-tlv-order': 3})
     expect(Object.keys(stats.interfaces.hc.rxDiscardedByRule)).not.toContain('not-an-lldpdu')
     expect((await cli(['lldp', 'stats', '--config', home.config])).stdout).toMatch(/hc\s+mandatory-tlv-order\s+3/)
-    expect((await cli(['status', '--config', home.config])).stdout).toMatch(/lldp: +\d+ LLDPDUs discarded \(.*mandatory-tlv-order 3/)
+    expect((await cli(['status', '--config', home.config])).stdout).toMatch(
+      /lldp: +\d+ LLDPDUs discarded \(.*mandatory-tlv-order 3/,
+    )
     expect(JSON.parse((await cli(['status', '--json', '--config', home.config])).stdout).daemon.running).toBe(true)
     expect((await uplink()).state).toBe('up')
   })
@@ -164,7 +199,11 @@ describe('uplink detection against lldpd and lldpad', () => {
     await lab.setLink(host, 'ha', {down: true})
     await lab.setLink(host, 'ha', {name: 'hz'})
     await lab.setLink(host, 'hz', {up: true})
-    await eventually('renamed port listened to', uplink, (u) => (u.lldp?.listening ?? []).includes('hz') && !(u.lldp?.listening ?? []).includes('ha'))
+    await eventually(
+      'renamed port listened to',
+      uplink,
+      (u) => (u.lldp?.listening ?? []).includes('hz') && !(u.lldp?.listening ?? []).includes('ha'),
+    )
     await lab.deleteLink(host, 'hc')
     await eventually('deleted port dropped', uplink, (u) => !(u.lldp?.listening ?? []).includes('hc'))
     expect((await uplink()).state).toBe('up')

@@ -35,10 +35,15 @@ let home: ReturnType<typeof makeAgentHome>
 
 const NET = '4b4c7a1e-2d1f-4c83-a1b6-1f0e9d8c7b6a'
 const port = (i: number) => `6b2e8d4f-0c3a-4f7b-9d2e-${String(i).padStart(12, '0')}`
-const mac = (i: number) => `52:54:00:0a:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
+const mac = (i: number) =>
+  `52:54:00:0a:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-const startSim = async () => startTorSimulator(lab, torNs, {ifname: 'tor1', args: ['--vlan-pool', '3000-3999', '--state-file', stateFile, '--min-tx-gap-ms', '0']})
+const startSim = async () =>
+  startTorSimulator(lab, torNs, {
+    ifname: 'tor1',
+    args: ['--vlan-pool', '3000-3999', '--state-file', stateFile, '--min-tx-gap-ms', '0'],
+  })
 const startAgent = async () => AgentProcess.start(lab, hostNs, home)
 
 type SimVsi = {key: string; vids: number[]; wedged?: boolean}
@@ -47,14 +52,20 @@ type SimVsi = {key: string; vids: number[]; wedged?: boolean}
 async function look(): Promise<{rows: VsiRecord[]; held: Map<string, SimVsi>} | undefined> {
   if (!sim || !agent) return undefined
   try {
-    const [rows, held] = await Promise.all([callDaemon(home.socket, 'vsi.list') as Promise<VsiRecord[]>, sim.call('vsis') as Promise<SimVsi[]>])
+    const [rows, held] = await Promise.all([
+      callDaemon(home.socket, 'vsi.list') as Promise<VsiRecord[]>,
+      sim.call('vsis') as Promise<SimVsi[]>,
+    ])
     return {rows, held: new Map(held.map((v) => [v.key, v]))}
   } catch {
     return undefined
   }
 }
 
-function violations(view: {rows: VsiRecord[]; held: Map<string, SimVsi>}, desired: Map<number, 'up' | 'down'>): string[] {
+function violations(
+  view: {rows: VsiRecord[]; held: Map<string, SimVsi>},
+  desired: Map<number, 'up' | 'down'>,
+): string[] {
   const out: string[] = []
   for (const [i, want] of desired) {
     const row = view.rows.find((r) => r.portUuid === port(i))
@@ -62,8 +73,12 @@ function violations(view: {rows: VsiRecord[]; held: Map<string, SimVsi>}, desire
     if (want === 'up') {
       if (row?.state !== 'associated') out.push(`${i}: ${row?.state ?? 'no row'} (${row?.failReason ?? ''})`)
       else if (!at) out.push(`${i}: associated with ${row.vdpVlan} but the switch does not hold it`)
-      else if (at.wedged || row.vdpVlan !== at.vids[0]) out.push(`${i}: VLAN ${row.vdpVlan} here, ${at.vids[0]}${at.wedged ? ' (wedged)' : ''} at the switch`)
-    } else if (row || at) out.push(`${i}: taken down but ${row ? `still a row (${row.state})` : ''}${at ? ' still held by the switch' : ''}`)
+      else if (at.wedged || row.vdpVlan !== at.vids[0])
+        out.push(`${i}: VLAN ${row.vdpVlan} here, ${at.vids[0]}${at.wedged ? ' (wedged)' : ''} at the switch`)
+    } else if (row || at)
+      out.push(
+        `${i}: taken down but ${row ? `still a row (${row.state})` : ''}${at ? ' still held by the switch' : ''}`,
+      )
   }
   return out
 }
@@ -71,13 +86,24 @@ function violations(view: {rows: VsiRecord[]; held: Map<string, SimVsi>}, desire
 beforeAll(async () => {
   hostNs = await lab.addNamespace('host')
   torNs = await lab.addNamespace('tor')
-  await lab.addVethPair({ns: hostNs, ifname: 'eth1', mac: '02:00:00:00:0a:01'}, {ns: torNs, ifname: 'tor1', mac: '02:00:00:00:0a:02'})
+  await lab.addVethPair(
+    {ns: hostNs, ifname: 'eth1', mac: '02:00:00:00:0a:01'},
+    {ns: torNs, ifname: 'tor1', mac: '02:00:00:00:0a:02'},
+  )
   await lab.waitForOperstate(hostNs, 'eth1', 'up')
   stateFile = join(await lab.tempDir('tor-state'), 'vsis.json')
   sim = await startSim()
-  home = makeAgentHome('[uplink]\nmode = auto\ncandidate_kinds = veth\ndown_debounce = 5\n[vdp]\nretry_initial = 0.2\nretry_max = 1\nretry_limit = 1000\n', {logLevel: 'info'})
+  home = makeAgentHome(
+    '[uplink]\nmode = auto\ncandidate_kinds = veth\ndown_debounce = 5\n[vdp]\nretry_initial = 0.2\nretry_max = 1\nretry_limit = 1000\n',
+    {logLevel: 'info'},
+  )
   agent = await startAgent()
-  await eventually('uplink up', () => callDaemon(home.socket, 'status') as Promise<{uplink: {state: string}}>, (s) => s.uplink.state === 'up', 30_000)
+  await eventually(
+    'uplink up',
+    () => callDaemon(home.socket, 'status') as Promise<{uplink: {state: string}}>,
+    (s) => s.uplink.state === 'up',
+    30_000,
+  )
 }, 60_000)
 
 afterAll(async () => {
@@ -124,7 +150,14 @@ describe('random restarts of agent and switch during bulk association', () => {
       for (const i of ups) desired.set(i, 'up')
       for (const i of downs) desired.set(i, 'down')
       await sleep(Math.floor(rnd() * 800))
-      const action = pick(['agent-term', 'agent-kill', 'switch-term', 'switch-kill', 'switch-kill-forget', 'none'] as const)
+      const action = pick([
+        'agent-term',
+        'agent-kill',
+        'switch-term',
+        'switch-kill',
+        'switch-kill-forget',
+        'none',
+      ] as const)
       actions.push(`${round}:+${ups.length}-${downs.length}:${action}`)
       if (action === 'agent-term' || action === 'agent-kill') {
         if (action === 'agent-kill') agent!.signal('SIGKILL')
@@ -163,14 +196,26 @@ describe('random restarts of agent and switch during bulk association', () => {
         100,
       )
     } catch (err) {
-      throw new Error(`seed ${SEED}, actions ${actions.join(' ')}: not converged: ${last.slice(0, 10).join('; ')}\n${(err as Error).message}`)
+      throw new Error(
+        `seed ${SEED}, actions ${actions.join(' ')}: not converged: ${last.slice(0, 10).join('; ')}\n${(err as Error).message}`,
+      )
     }
     const convergedMs = Date.now() - t0
     sampling = false
     await sampler
     const ignored = sim!.events.filter((e) => e.type === 'ignored')
-    console.log(`vdp-restart-random: seed ${SEED} actions ${actions.join(' ')}: converged ${convergedMs} ms after the last disruption; worst over-claim ${worstOverClaim} ms; requests the switch ignored since its last start: ${ignored.length}`)
-    if (process.env.VDP_RESTART_DEBUG) console.log(JSON.stringify(ignored), agent!.lines.filter((l) => /failed|lost|timeout/i.test(JSON.stringify(l))).slice(-20).map((l) => JSON.stringify(l)).join('\n'))
+    console.log(
+      `vdp-restart-random: seed ${SEED} actions ${actions.join(' ')}: converged ${convergedMs} ms after the last disruption; worst over-claim ${worstOverClaim} ms; requests the switch ignored since its last start: ${ignored.length}`,
+    )
+    if (process.env.VDP_RESTART_DEBUG)
+      console.log(
+        JSON.stringify(ignored),
+        agent!.lines
+          .filter((l) => /failed|lost|timeout/i.test(JSON.stringify(l)))
+          .slice(-20)
+          .map((l) => JSON.stringify(l))
+          .join('\n'),
+      )
     expect(worstOverClaim, `seed ${SEED}`).toBeLessThan(TOUT)
     const ups = [...desired.values()].filter((d) => d === 'up').length
     const held = (await sim!.call('vsis')) as SimVsi[]

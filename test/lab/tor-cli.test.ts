@@ -9,15 +9,20 @@ const built = existsSync(`${ROOT}dist/commands/lab/tor.js`)
 
 function cli(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [`${ROOT}bin/run.js`, 'lab', ...args], {env: {...process.env, NODE_ENV: 'production'}, timeout: 30_000}, (err, stdout, stderr) => {
-      resolve({code: err ? Number((err as {code?: unknown}).code ?? 1) : 0, stdout, stderr})
-    })
+    execFile(
+      process.execPath,
+      [`${ROOT}bin/run.js`, 'lab', ...args],
+      {env: {...process.env, NODE_ENV: 'production'}, timeout: 30_000},
+      (err, stdout, stderr) => {
+        resolve({code: err ? Number((err as {code?: unknown}).code ?? 1) : 0, stdout, stderr})
+      },
+    )
   })
 }
 
 describe.skipIf(!built)('vdp-agent lab tor: flag validation (built CLI)', () => {
   it.each([
-    [['-i', 'a/b'], "invalid interface name \"a/b\": contains '/'"],
+    [['-i', 'a/b'], 'invalid interface name "a/b": contains \'/\''],
     [['-i', '-x'], 'interface'], // oclif takes -x for a flag; either way no socket is opened
     [['-i', 'nosuch0'], 'no interface nosuch0 in this network namespace'],
     [['-i', 'lo', '--vlan-pool', '300-200'], 'a VLAN pool is FROM-TO'],
@@ -39,7 +44,18 @@ describe.skipIf(!built)('vdp-agent lab tor: flag validation (built CLI)', () => 
   it('--help documents every flag group', async () => {
     const {code, stdout} = await cli('tor', '--help')
     expect(code).toBe(0)
-    for (const text of ['--interface', '--vlan-pool', '--vlan-from-segment', 'EVB FLAGS', 'FAULTS FLAGS', 'LLDP FLAGS', '--reject=<value>', '--control', '--json-events', '--seed']) {
+    for (const text of [
+      '--interface',
+      '--vlan-pool',
+      '--vlan-from-segment',
+      'EVB FLAGS',
+      'FAULTS FLAGS',
+      'LLDP FLAGS',
+      '--reject=<value>',
+      '--control',
+      '--json-events',
+      '--seed',
+    ]) {
       expect(stdout).toContain(text)
     }
   })
@@ -49,6 +65,8 @@ describe.skipIf(!built)('vdp-agent lab tor: flag validation (built CLI)', () => 
     const empty = await cli('tor-ctl', 'set-faults', '--control', '/tmp/x.sock')
     expect(empty.code).toBe(2)
     expect(empty.stderr).toContain('set-faults needs FAULTS flags, or --clear alone')
-    expect((await cli('tor-ctl', 'set-faults', '--control', '/tmp/x.sock', '--clear', '--drop-acks', '0.1')).code).toBe(2)
+    expect((await cli('tor-ctl', 'set-faults', '--control', '/tmp/x.sock', '--clear', '--drop-acks', '0.1')).code).toBe(
+      2,
+    )
   })
 })

@@ -31,7 +31,9 @@ describe('ToR simulator control methods', () => {
     // a bare UUID (as vdptool writes it) and a key of a VSI the bridge does not hold
     const bare = '00000000-0000-4000-8000-000000000001'
     expect(vsiidKey(vsiidFor(1))).toBe(`uuid:${bare}`)
-    expect(await t.control.deassociate({vsiid: [bare, 'uuid:00000000-0000-4000-8000-00000000ffff']})).toEqual({deassociated: 1})
+    expect(await t.control.deassociate({vsiid: [bare, 'uuid:00000000-0000-4000-8000-00000000ffff']})).toEqual({
+      deassociated: 1,
+    })
     await t.settle(10)
     expect(t.stationOf('deassociated')).toMatchObject([{key: vsiidKey(vsiidFor(1)), initiator: 'bridge'}])
     expect(t.of('deassociated')).toEqual([{type: 'deassociated', vsiid: vsiidKey(vsiidFor(1)), initiator: 'bridge'}])
@@ -57,12 +59,16 @@ describe('ToR simulator control methods', () => {
 
   it('set-faults replaces the fault set: a reject reaches the station, {} clears it', async () => {
     const t = await associated([100])
-    const reply = (await t.control['set-faults']({reject: {code: 2, hard: true, match: {groupId: 300}}})) as {faults: unknown}
+    const reply = (await t.control['set-faults']({reject: {code: 2, hard: true, match: {groupId: 300}}})) as {
+      faults: unknown
+    }
     expect(reply).toEqual({faults: {reject: {code: 2, hard: true, match: {groupId: 300}}}})
     expect(t.sim.status().faults).toEqual(reply.faults)
     t.station.associateMany([dfaRequest(5, 300), dfaRequest(6, 301)])
     await t.settle(20)
-    expect(t.stationOf('failed')).toMatchObject([{key: vsiidKey(vsiidFor(5)), reason: 'rejected', code: 2, hard: true, keep: false}])
+    expect(t.stationOf('failed')).toMatchObject([
+      {key: vsiidKey(vsiidFor(5)), reason: 'rejected', code: 2, hard: true, keep: false},
+    ])
     expect(t.stationOf('associated').map((e) => e.key)).toContain(vsiidKey(vsiidFor(6)))
     expect(await t.control['set-faults']({})).toEqual({faults: {}})
     t.station.associate(dfaRequest(7, 300))
@@ -88,7 +94,10 @@ describe('ToR simulator control methods', () => {
       ['set-faults', 'all'],
     ]
     for (const [method, params] of bad) {
-      await expect(Promise.resolve().then(() => t.control[method as keyof typeof t.control](params)), `${method} ${JSON.stringify(params)}`).rejects.toMatchObject({
+      await expect(
+        Promise.resolve().then(() => t.control[method as keyof typeof t.control](params)),
+        `${method} ${JSON.stringify(params)}`,
+      ).rejects.toMatchObject({
         code: 'BAD_ARGUMENT',
       })
     }

@@ -24,23 +24,49 @@ export function torHarness(options: Partial<TorSimulatorOptions> = {}) {
   const hostIo = new MemoryFrameIO('host')
   wire.attach(torIo, 't0', {mac: TOR}).attach(hostIo, 'h0', {mac: HOST})
   const events: TorEvent[] = []
-  const sim = new TorSimulator({frames: torIo, ifname: 't0', localMac: TOR, clock, firstSequence: 1, onEvent: (e) => events.push(e), ...options})
+  const sim = new TorSimulator({
+    frames: torIo,
+    ifname: 't0',
+    localMac: TOR,
+    clock,
+    firstSequence: 1,
+    onEvent: (e) => events.push(e),
+    ...options,
+  })
 
   const heard: LldpFrame[] = []
-  const hostLldp = hostIo.open('h0', ETHERTYPE_LLDP, {multicast: [NEAREST_CUSTOMER_BRIDGE], onFrame: (f) => heard.push(decodeLldpFrame(f))})
+  const hostLldp = hostIo.open('h0', ETHERTYPE_LLDP, {
+    multicast: [NEAREST_CUSTOMER_BRIDGE],
+    onFrame: (f) => heard.push(decodeLldpFrame(f)),
+  })
   const stationEvents: VsiEvent[] = []
   let receiveEcp: (frame: Buffer) => void = () => {}
-  const hostEcp = hostIo.open('h0', ETHERTYPE_ECP, {multicast: [NEAREST_CUSTOMER_BRIDGE], onFrame: (f) => receiveEcp(f)})
+  const hostEcp = hostIo.open('h0', ETHERTYPE_ECP, {
+    multicast: [NEAREST_CUSTOMER_BRIDGE],
+    onFrame: (f) => receiveEcp(f),
+  })
 
   /** A station (ECP + VDP) on the host; a second call is a restarted station, its ECP numbering from `firstSequence`. */
   const newStation = (firstSequence = 1) => {
-    const transport = new EcpTransport({clock, send: (f) => hostEcp.send(f), localMac: HOST, params: LLDPAD_DEFAULT_EVB, firstSequence})
+    const transport = new EcpTransport({
+      clock,
+      send: (f) => hostEcp.send(f),
+      localMac: HOST,
+      params: LLDPAD_DEFAULT_EVB,
+      firstSequence,
+    })
     receiveEcp = (f) => transport.receive(f)
-    return {transport, station: new VdpStation({clock, transport, evb: LLDPAD_DEFAULT_EVB, onEvent: (e) => stationEvents.push(e)})}
+    return {
+      transport,
+      station: new VdpStation({clock, transport, evb: LLDPAD_DEFAULT_EVB, onEvent: (e) => stationEvents.push(e)}),
+    }
   }
 
   /** An LLDPDU from the station, as lldpad's ncb agent sends it (ttl 0: its shutdown). */
-  const announce = ({evb = negotiateEvb(STATION_POLICY).station, ttl = 121}: {evb?: EvbTlv | null; ttl?: number} = {}) =>
+  const announce = ({
+    evb = negotiateEvb(STATION_POLICY).station,
+    ttl = 121,
+  }: {evb?: EvbTlv | null; ttl?: number} = {}) =>
     hostLldp.send(
       buildLldpFrame({
         dst: NEAREST_CUSTOMER_BRIDGE,
@@ -70,6 +96,22 @@ export function torHarness(options: Partial<TorSimulatorOptions> = {}) {
   }
 
   const of = <T extends TorEvent['type']>(type: T) => events.filter((e): e is TorEvent & {type: T} => e.type === type)
-  const stationOf = <T extends VsiEvent['type']>(type: T) => stationEvents.filter((e): e is VsiEvent & {type: T} => e.type === type)
-  return {clock, wire, torIo, hostIo, sim, events, heard, stationEvents, newStation, announce, sendRaw, settle, of, stationOf}
+  const stationOf = <T extends VsiEvent['type']>(type: T) =>
+    stationEvents.filter((e): e is VsiEvent & {type: T} => e.type === type)
+  return {
+    clock,
+    wire,
+    torIo,
+    hostIo,
+    sim,
+    events,
+    heard,
+    stationEvents,
+    newStation,
+    announce,
+    sendRaw,
+    settle,
+    of,
+    stationOf,
+  }
 }

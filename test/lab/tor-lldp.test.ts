@@ -12,7 +12,11 @@ const NCB = '01:80:c2:00:00:00'
 const STATION_POLICY: EvbPolicy = {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: true, groupId: true}
 
 /** An LLDPDU from a station as lldpad sends it on its ncb agent. */
-function stationFrame({evb = negotiateEvb(STATION_POLICY).station, ttl = 121, mac = HOST}: {evb?: EvbTlv | null; ttl?: number; mac?: string} = {}): Buffer {
+function stationFrame({
+  evb = negotiateEvb(STATION_POLICY).station,
+  ttl = 121,
+  mac = HOST,
+}: {evb?: EvbTlv | null; ttl?: number; mac?: string} = {}): Buffer {
   return buildLldpFrame({
     dst: NCB,
     src: mac,
@@ -54,8 +58,19 @@ describe('TorLldp: the bridge side of LLDP/EVB', () => {
     expect(frame.ttl).toBe(21) // 5 s × hold 4 + 1
     expect(frame.capabilities).toMatchObject({supported: 0x14, enabled: 0x14}) // Bridge + Router
     expect(frame.evb).toEqual({
-      bgid: true, rrcap: true, rrctr: false, sgid: false, rrreq: false, rrstat: 0,
-      retries: 3, rte: 8, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: false, rka: 20,
+      bgid: true,
+      rrcap: true,
+      rrctr: false,
+      sgid: false,
+      rrreq: false,
+      rrstat: 0,
+      retries: 3,
+      rte: 8,
+      mode: 'bridge',
+      rolRwd: false,
+      rwd: 20,
+      rolRka: false,
+      rka: 20,
     })
   })
 
@@ -80,8 +95,19 @@ describe('TorLldp: the bridge side of LLDP/EVB', () => {
     clock.advance(0)
     expect(sent.length).toBe(before + 1) // the change goes out now, not at the next slot
     expect(last().evb).toEqual({
-      bgid: true, rrcap: true, rrctr: true, sgid: true, rrreq: true, rrstat: 3,
-      retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: true, rka: 22,
+      bgid: true,
+      rrcap: true,
+      rrctr: true,
+      sgid: true,
+      rrreq: true,
+      rrstat: 3,
+      retries: 3,
+      rte: 14,
+      mode: 'bridge',
+      rolRwd: false,
+      rwd: 20,
+      rolRka: true,
+      rka: 22,
     })
     expect(changes).toEqual([
       {
@@ -127,7 +153,12 @@ describe('TorLldp: the bridge side of LLDP/EVB', () => {
     lldp.receive(stationFrame())
     lldp.receive(stationFrame({evb: null}))
     expect(changes.map((c) => (c.change === 'gone' ? `gone:${c.reason}` : c.change))).toEqual([
-      'appeared', 'gone:shutdown', 'appeared', 'gone:expired', 'appeared', 'gone:evb-withdrawn',
+      'appeared',
+      'gone:shutdown',
+      'appeared',
+      'gone:expired',
+      'appeared',
+      'gone:evb-withdrawn',
     ])
     clock.advance(0)
     expect(last().evb).toMatchObject({rrctr: false, sgid: false, rrreq: false, rka: 20}) // back to our own policy
@@ -212,8 +243,19 @@ describe('TorLldp: the bridge side of LLDP/EVB', () => {
 /** The TLV a bridge with our default policy sends to a station with STATION_POLICY. */
 function negotiateEvbBridgeTlv(): EvbTlv {
   return {
-    bgid: true, rrcap: true, rrctr: true, sgid: true, rrreq: true, rrstat: 3,
-    retries: 3, rte: 8, mode: 'bridge', rolRwd: true, rwd: 20, rolRka: true, rka: 20,
+    bgid: true,
+    rrcap: true,
+    rrctr: true,
+    sgid: true,
+    rrreq: true,
+    rrstat: 3,
+    retries: 3,
+    rte: 8,
+    mode: 'bridge',
+    rolRwd: true,
+    rwd: 20,
+    rolRka: true,
+    rka: 20,
   }
 }
 

@@ -48,9 +48,11 @@ describe('ToR simulator settings', () => {
     expect(parseShare('x', '0.25')).toBe(0.25)
     expect(parseShare('x', 1)).toBe(1)
     expect(parseShare('x', '.5')).toBe(0.5)
-    for (const bad of ['1.5', '-0.1', 'NaN', '', 'half', Number.POSITIVE_INFINITY, null]) expect(problem(() => parseShare('--drop-acks', bad))).toContain('--drop-acks')
+    for (const bad of ['1.5', '-0.1', 'NaN', '', 'half', Number.POSITIVE_INFINITY, null])
+      expect(problem(() => parseShare('--drop-acks', bad))).toContain('--drop-acks')
     expect(parseInteger('n', ' 42 ', 0, 50)).toBe(42)
-    for (const bad of ['4.5', 51, -1, '1e3', true]) expect(problem(() => parseInteger('n', bad, 0, 50))).toContain('n must be an integer from 0 to 50')
+    for (const bad of ['4.5', 51, -1, '1e3', true])
+      expect(problem(() => parseInteger('n', bad, 0, 50))).toContain('n must be an integer from 0 to 50')
   })
 
   it('reads a VSIID as a bare UUID or as a key', () => {
@@ -76,9 +78,19 @@ describe('ToR simulator settings', () => {
       dropAckRate: 0.1,
       dropResponseRate: 0,
       responseDelayMs: 250,
-      reject: {code: 2, hard: true, rate: 0.5, match: {vsiids: [{format: 'uuid', uuid: UUID}], groupId: 20000, typeId: 7, modes: ['assoc']}},
+      reject: {
+        code: 2,
+        hard: true,
+        rate: 0.5,
+        match: {vsiids: [{format: 'uuid', uuid: UUID}], groupId: 20000, typeId: 7, modes: ['assoc']},
+      },
     })
-    expect(faultsToJson(faults).reject?.match).toEqual({groupId: 20000, typeId: 7, modes: ['assoc'], vsiids: [`uuid:${UUID}`]})
+    expect(faultsToJson(faults).reject?.match).toEqual({
+      groupId: 20000,
+      typeId: 7,
+      modes: ['assoc'],
+      vsiids: [`uuid:${UUID}`],
+    })
     expect(parseFaults({})).toEqual({})
     expect(parseFaults({reject: null})).toEqual({})
     expect(problem(() => parseFaults({dropAcks: 0.1}))).toContain('unknown keys dropAcks')
@@ -94,11 +106,24 @@ describe('ToR simulator settings', () => {
   it('turns the FAULTS flags into the same fault set', () => {
     expect(faultsFromFlags({})).toEqual({})
     expect(
-      faultsFromFlags({'drop-acks': '0.1', 'delay-ms': '30', reject: '2,keep', 'reject-vsiid': [UUID], 'reject-group': '20000', 'reject-rate': '0.5'}),
+      faultsFromFlags({
+        'drop-acks': '0.1',
+        'delay-ms': '30',
+        reject: '2,keep',
+        'reject-vsiid': [UUID],
+        'reject-group': '20000',
+        'reject-rate': '0.5',
+      }),
     ).toEqual({
       dropAckRate: 0.1,
       responseDelayMs: 30,
-      reject: {code: 2, hard: false, keep: true, rate: 0.5, match: {vsiids: [{format: 'uuid', uuid: UUID}], groupId: 20000}},
+      reject: {
+        code: 2,
+        hard: false,
+        keep: true,
+        rate: 0.5,
+        match: {vsiids: [{format: 'uuid', uuid: UUID}], groupId: 20000},
+      },
     })
     expect(problem(() => faultsFromFlags({'drop-responses': '2'}))).toContain('--drop-responses')
     expect(problem(() => faultsFromFlags({reject: '2', 'reject-type-id': '16777216'}))).toContain('--reject-type-id')

@@ -1,7 +1,13 @@
 import {describe, expect, it} from 'vitest'
 import {segmentVid, seededRandom} from '../../src/lab/vdp-bridge.js'
 import {negotiateEvb} from '../../src/lldp-agent/evb-negotiation.js'
-import {ETHERTYPE_ECP, ETHERTYPE_LLDP, NEAREST_BRIDGE, NEAREST_CUSTOMER_BRIDGE, NEAREST_NON_TPMR_BRIDGE} from '../../src/core/ethernet.js'
+import {
+  ETHERTYPE_ECP,
+  ETHERTYPE_LLDP,
+  NEAREST_BRIDGE,
+  NEAREST_CUSTOMER_BRIDGE,
+  NEAREST_NON_TPMR_BRIDGE,
+} from '../../src/core/ethernet.js'
 import {FrameIoError, MemoryFrameIO} from '../../src/net/frames.js'
 import {encodeEcpFrame} from '../../src/vdp/ecp-codec.js'
 import {toutKeepAlive} from '../../src/vdp/timers.js'
@@ -17,7 +23,12 @@ describe('TorSimulator on an in-memory wire', () => {
     await t.settle()
     expect(t.torIo.memberships('t0')).toEqual([NEAREST_CUSTOMER_BRIDGE, NEAREST_NON_TPMR_BRIDGE, NEAREST_BRIDGE].sort())
     expect(t.heard).toHaveLength(1)
-    expect(t.heard[0]).toMatchObject({src: TOR, dst: NEAREST_CUSTOMER_BRIDGE, systemName: 'tor-sim', evb: {mode: 'bridge', bgid: true, rrcap: true}})
+    expect(t.heard[0]).toMatchObject({
+      src: TOR,
+      dst: NEAREST_CUSTOMER_BRIDGE,
+      systemName: 'tor-sim',
+      evb: {mode: 'bridge', bgid: true, rrcap: true},
+    })
     expect(t.sim.status()).toMatchObject({state: 'running', vsis: 0, requireStationEvb: true})
     expect(t.sim.status().station).toBeUndefined()
   })
@@ -34,12 +45,21 @@ describe('TorSimulator on an in-memory wire', () => {
 
     t.announce()
     await t.settle()
-    expect(t.of('station')).toMatchObject([{change: 'appeared', stationMac: HOST, negotiated: {groupIds: true, reflectiveRelay: true}}])
+    expect(t.of('station')).toMatchObject([
+      {change: 'appeared', stationMac: HOST, negotiated: {groupIds: true, reflectiveRelay: true}},
+    ])
     station.associate(dfaRequest(2, 3003))
     await t.settle(10)
     expect(t.stationOf('associated')).toMatchObject([{key: vsiidKey(vsiidFor(2)), vids: [3003], requestedVids: [0]}])
     expect(t.of('associated')).toEqual([
-      {type: 'associated', vsiid: vsiidKey(vsiidFor(2)), vids: [3003], macs: [macFor(2)], groupIds: [3003], first: true},
+      {
+        type: 'associated',
+        vsiid: vsiidKey(vsiidFor(2)),
+        vids: [3003],
+        macs: [macFor(2)],
+        groupIds: [3003],
+        first: true,
+      },
     ])
     expect(t.sim.vsis().map((v) => [v.key, v.vids])).toEqual([[vsiidKey(vsiidFor(2)), [3003]]])
     expect(segmentVid(20000)).toBe(3628) // what VSI 1 would have got
@@ -54,7 +74,15 @@ describe('TorSimulator on an in-memory wire', () => {
     await t.settle()
     expect(t.sim.status().params).toEqual({retries: 3, rte: 10, rwd: 20, rka: 22})
     expect(t.heard).toHaveLength(2) // the change did not wait for the next 1 s slot
-    expect(t.heard[1].evb).toMatchObject({mode: 'bridge', rte: 10, rka: 22, rolRka: true, rrctr: true, sgid: true, rrstat: 3})
+    expect(t.heard[1].evb).toMatchObject({
+      mode: 'bridge',
+      rte: 10,
+      rka: 22,
+      rolRka: true,
+      rrctr: true,
+      sgid: true,
+      rrstat: 3,
+    })
     const {station} = t.newStation()
     station.setParams({retries: 3, rte: 10, rwd: 20, rka: 22})
     station.associate(dfaRequest(1, 100))
@@ -125,14 +153,26 @@ describe('TorSimulator on an in-memory wire', () => {
     await t.settle()
     const random = seededRandom(7)
     const bytes = (n: number) => Buffer.from(Array.from({length: n}, () => Math.floor(random() * 256)))
-    const header = (ethertype: number) => Buffer.from(`0180c2000000${HOST.replaceAll(':', '')}${ethertype.toString(16)}`, 'hex')
+    const header = (ethertype: number) =>
+      Buffer.from(`0180c2000000${HOST.replaceAll(':', '')}${ethertype.toString(16)}`, 'hex')
     for (let i = 0; i < 200; i++) {
       for (const ethertype of [ETHERTYPE_LLDP, ETHERTYPE_ECP]) {
         t.sendRaw(ethertype, Buffer.concat([header(ethertype), bytes(Math.floor(random() * 80))]))
       }
     }
     // a well-formed ECPDU whose VDPDU is cut short inside its Manager ID TLV
-    t.sendRaw(ETHERTYPE_ECP, encodeEcpFrame({dst: NEAREST_CUSTOMER_BRIDGE, src: HOST, operation: 'request', subtype: 1, sequence: 999, ulpdu: Buffer.from('0a1000', 'hex'), padTo: 0}))
+    t.sendRaw(
+      ETHERTYPE_ECP,
+      encodeEcpFrame({
+        dst: NEAREST_CUSTOMER_BRIDGE,
+        src: HOST,
+        operation: 'request',
+        subtype: 1,
+        sequence: 999,
+        ulpdu: Buffer.from('0a1000', 'hex'),
+        padTo: 0,
+      }),
+    )
     await t.settle()
     const c = t.sim.status().counters
     expect(c.lldp.rxDiscarded).toBeGreaterThan(150)
@@ -169,7 +209,11 @@ describe('TorSimulator on an in-memory wire', () => {
 
   it('refuses a bad interface name or MAC at construction', () => {
     const io = new MemoryFrameIO()
-    expect(() => new TorSimulator({frames: io, ifname: 'a/b', localMac: TOR})).toThrow(expect.objectContaining({code: 'INVALID_IFNAME'}))
-    expect(() => new TorSimulator({frames: io, ifname: 't0', localMac: 'nope'})).toThrow(expect.objectContaining({code: 'INVALID_MAC'}))
+    expect(() => new TorSimulator({frames: io, ifname: 'a/b', localMac: TOR})).toThrow(
+      expect.objectContaining({code: 'INVALID_IFNAME'}),
+    )
+    expect(() => new TorSimulator({frames: io, ifname: 't0', localMac: 'nope'})).toThrow(
+      expect.objectContaining({code: 'INVALID_MAC'}),
+    )
   })
 })

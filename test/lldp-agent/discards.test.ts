@@ -12,10 +12,20 @@ import {type FrameIO, MemoryFrameIO} from '../../src/net/frames.js'
 import {ManualClock} from '../../src/core/clock.js'
 
 /** The issue's frame: System Name where the TTL TLV should be (the TTL comes fourth). */
-const TTL_NOT_THIRD = '0180c200000002000000020088cc020704020000000200040c0745746865726e6574312f370a0c746f72312e6578616d706c65060200780e0400140014fe090080c20d00006854140000'
+const TTL_NOT_THIRD =
+  '0180c200000002000000020088cc020704020000000200040c0745746865726e6574312f370a0c746f72312e6578616d706c65060200780e0400140014fe090080c20d00006854140000'
 const HOST_MAC = '02:00:00:00:01:01'
 
-const settings: LldpAgentSettings = {mode: 'rx', txIntervalSeconds: 30, txHold: 4, txFastCount: 4, txFastIntervalSeconds: 1, systemName: 'h', systemDescription: 'd', evb: {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: false, groupId: true}}
+const settings: LldpAgentSettings = {
+  mode: 'rx',
+  txIntervalSeconds: 30,
+  txHold: 4,
+  txFastCount: 4,
+  txFastIntervalSeconds: 1,
+  systemName: 'h',
+  systemDescription: 'd',
+  evb: {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: false, groupId: true},
+}
 
 function setup() {
   const clock = new ManualClock(0)
@@ -27,7 +37,13 @@ function setup() {
 }
 
 const neighbour = (i: number, dst = '01:80:c2:00:00:0e') =>
-  buildLldpFrame({dst, src: `02:99:00:00:00:${i.toString(16).padStart(2, '0')}`, chassisId: {subtype: 7, value: `c${i}`}, portId: {subtype: 7, value: `p${i}`}, ttl: 120})
+  buildLldpFrame({
+    dst,
+    src: `02:99:00:00:00:${i.toString(16).padStart(2, '0')}`,
+    chassisId: {subtype: 7, value: `c${i}`},
+    portId: {subtype: 7, value: `p${i}`},
+    ttl: 120,
+  })
 
 describe('LLDPDU discards: counted by rule, visible, logged', () => {
   it('the issue frame (TTL TLV not third) counts as mandatory-tlv-order, the rule lldp decode --strict names', () => {
@@ -40,7 +56,11 @@ describe('LLDPDU discards: counted by rule, visible, logged', () => {
     expect(strictRule).toBe('mandatory-tlv-order')
     const {agent, drops} = setup()
     agent.receive('eth1', Buffer.from(TTL_NOT_THIRD, 'hex'))
-    expect(agent.interfaceStats().eth1).toMatchObject({rxFrames: 1, rxDiscarded: 1, rxDiscardedByRule: {'mandatory-tlv-order': 1}})
+    expect(agent.interfaceStats().eth1).toMatchObject({
+      rxFrames: 1,
+      rxDiscarded: 1,
+      rxDiscardedByRule: {'mandatory-tlv-order': 1},
+    })
     expect(drops()).toMatchObject([{level: 40, ifname: 'eth1', rule: 'mandatory-tlv-order', src: '02:00:00:00:02:00'}])
   })
 
@@ -58,11 +78,25 @@ describe('LLDPDU discards: counted by rule, visible, logged', () => {
     const good = neighbour(1)
     agent.receive('eth1', Buffer.from(good.subarray(0, 20))) // cut inside the Port ID
     agent.receive('eth1', neighbour(2, '02:00:00:00:01:01')) // unicast: no 802.1AB agent receives it
-    agent.receive('eth1', buildLldpFrame({dst: '01:80:c2:00:00:0e', src: HOST_MAC, chassisId: {subtype: 4, value: HOST_MAC}, portId: {subtype: 5, value: 'eth1'}, ttl: 121}))
+    agent.receive(
+      'eth1',
+      buildLldpFrame({
+        dst: '01:80:c2:00:00:0e',
+        src: HOST_MAC,
+        chassisId: {subtype: 4, value: HOST_MAC},
+        portId: {subtype: 5, value: 'eth1'},
+        ttl: 121,
+      }),
+    )
     const ipv4 = Buffer.from(good)
     ipv4.writeUInt16BE(0x0800, 12)
     agent.receive('eth1', ipv4)
-    expect(agent.interfaceStats().eth1.rxDiscardedByRule).toEqual({'tlv-overrun': 1, 'unknown-destination': 1, 'own-frame': 1, 'not-lldp': 1})
+    expect(agent.interfaceStats().eth1.rxDiscardedByRule).toEqual({
+      'tlv-overrun': 1,
+      'unknown-destination': 1,
+      'own-frame': 1,
+      'not-lldp': 1,
+    })
     expect(agent.table.list()).toEqual([])
   })
 
@@ -78,15 +112,27 @@ describe('LLDPDU discards: counted by rule, visible, logged', () => {
     expect(agent.interfaceStats().eth1.rxDiscardedByRule['mandatory-tlv-order']).toBe(1001)
   })
 
-  it('drops before the frame reached us count too: the kernel\'s full receive queue, oversize frames; also after the socket closed', () => {
+  it("drops before the frame reached us count too: the kernel's full receive queue, oversize frames; also after the socket closed", () => {
     let drops = 0
     const frames: FrameIO = {
-      open: () => ({send: () => 0, close: () => {}, stats: () => ({framesDelivered: 0, kernelDrops: drops, framesOversize: 1})}),
+      open: () => ({
+        send: () => 0,
+        close: () => {},
+        stats: () => ({framesDelivered: 0, kernelDrops: drops, framesOversize: 1}),
+      }),
     } as unknown as FrameIO
-    const agent = new LldpAgent(settings, {frames, clock: new ManualClock(0), log: pino({level: 'silent'}), macOf: () => HOST_MAC})
+    const agent = new LldpAgent(settings, {
+      frames,
+      clock: new ManualClock(0),
+      log: pino({level: 'silent'}),
+      macOf: () => HOST_MAC,
+    })
     agent.setListenPorts(['eth1'])
     drops = 5
-    expect(agent.interfaceStats().eth1).toMatchObject({rxDiscarded: 6, rxDiscardedByRule: {'receive-queue-full': 5, 'frame-too-large': 1}})
+    expect(agent.interfaceStats().eth1).toMatchObject({
+      rxDiscarded: 6,
+      rxDiscardedByRule: {'receive-queue-full': 5, 'frame-too-large': 1},
+    })
     agent.setListenPorts([])
     drops = 0
     expect(agent.interfaceStats().eth1.rxDiscardedByRule).toEqual({'receive-queue-full': 5, 'frame-too-large': 1})

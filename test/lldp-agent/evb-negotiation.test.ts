@@ -2,7 +2,12 @@ import {readFileSync} from 'node:fs'
 
 import {describe, expect, it} from 'vitest'
 
-import {bridgeRestartSign, echoesStation, negotiateEvb, negotiateEvbBridge} from '../../src/lldp-agent/evb-negotiation.js'
+import {
+  bridgeRestartSign,
+  echoesStation,
+  negotiateEvb,
+  negotiateEvbBridge,
+} from '../../src/lldp-agent/evb-negotiation.js'
 import {decodeEvbTlv, encodeEvbTlv} from '../../src/lldp/index.js'
 import {describeWithThirdParty, HAVE_THIRD_PARTY, thirdPartyPath} from '../helpers/corpus.js'
 
@@ -14,12 +19,14 @@ interface EvbVectorTest {
   frames: {payload_hex: string; expected_reply_tlvs_hex: string[]}[]
 }
 
-const vectors = (HAVE_THIRD_PARTY ? JSON.parse(readFileSync(thirdPartyPath('openlldp-qbg22/evb22.json'), 'utf8')) : {tests: []}) as {tests: EvbVectorTest[]} // read at load: the suites below filter it
+const vectors = (
+  HAVE_THIRD_PARTY ? JSON.parse(readFileSync(thirdPartyPath('openlldp-qbg22/evb22.json'), 'utf8')) : {tests: []}
+) as {tests: EvbVectorTest[]} // read at load: the suites below filter it
 
 /** The info string of the first EVB TLV (OUI 00-80-C2, subtype 0x0D) in a TLV stream. */
 function evbInfo(hex: string): Buffer | undefined {
   const b = Buffer.from(hex, 'hex')
-  for (let off = 0; off + 2 <= b.length; ) {
+  for (let off = 0; off + 2 <= b.length;) {
     const h = b.readUInt16BE(off)
     const type = h >> 9
     const len = h & 0x1ff
@@ -35,7 +42,10 @@ function evbInfo(hex: string): Buffer | undefined {
 // Left out: tests with a mid-run reconfiguration step (the policy changes half-way) and tests with EVB
 // transmission disabled (no station TLV to compare; our equivalent is [lldp] mode = rx).
 const stationTests = vectors.tests.filter(
-  (t) => t.lldpad_conf?.tlvid0080c20d?.evbmode === 'station' && t.lldpad_conf.tlvid0080c20d.enableTx !== 'false' && !t.has_remote_shell_step,
+  (t) =>
+    t.lldpad_conf?.tlvid0080c20d?.evbmode === 'station' &&
+    t.lldpad_conf.tlvid0080c20d.enableTx !== 'false' &&
+    !t.has_remote_shell_step,
 )
 
 describeWithThirdParty('EVB negotiation agrees with lldpad (openlldp test/qbg22/evb22 vectors)', () => {
@@ -69,7 +79,9 @@ describeWithThirdParty('EVB negotiation agrees with lldpad (openlldp test/qbg22/
   }
 })
 
-const bridgeTests = vectors.tests.filter((t) => t.lldpad_conf?.tlvid0080c20d?.evbmode === 'bridge' && !t.has_remote_shell_step)
+const bridgeTests = vectors.tests.filter(
+  (t) => t.lldpad_conf?.tlvid0080c20d?.evbmode === 'bridge' && !t.has_remote_shell_step,
+)
 
 describeWithThirdParty('bridge-side EVB negotiation agrees with lldpad as a bridge (tests 30-33)', () => {
   it('has bridge vectors to check', () => {
@@ -78,13 +90,22 @@ describeWithThirdParty('bridge-side EVB negotiation agrees with lldpad as a brid
   for (const t of bridgeTests) {
     it(`test ${t.test}: ${t.description_from_README.slice(0, 70)}`, () => {
       const c = t.lldpad_conf!.tlvid0080c20d!
-      const policy = {retries: Number(c.ecpretries), rte: Number(c.ecprte), rwd: Number(c.vdprwd), rka: Number(c.vdprka), rrCapable: c.evbrrcap === 'true', groupId: c.evbgpid === 'true'}
+      const policy = {
+        retries: Number(c.ecpretries),
+        rte: Number(c.ecprte),
+        rwd: Number(c.vdprwd),
+        rka: Number(c.vdprka),
+        rrCapable: c.evbrrcap === 'true',
+        groupId: c.evbgpid === 'true',
+      }
       let checked = 0
       for (const frame of t.frames) {
         const stationInfo = evbInfo(frame.payload_hex)
         const expected = frame.expected_reply_tlvs_hex.map(evbInfo).find((v) => v !== undefined)
         if (!stationInfo || !expected) continue
-        expect(encodeEvbTlv(negotiateEvbBridge(policy, decodeEvbTlv(stationInfo)).bridge).toString('hex')).toBe(expected.toString('hex'))
+        expect(encodeEvbTlv(negotiateEvbBridge(policy, decodeEvbTlv(stationInfo)).bridge).toString('hex')).toBe(
+          expected.toString('hex'),
+        )
         checked++
       }
       expect(checked).toBeGreaterThan(0)
@@ -98,7 +119,18 @@ describe('EVB negotiation rules', () => {
   it('before any bridge TLV: our own values, RRSTAT 3, nothing negotiated', () => {
     const n = negotiateEvb(policy)
     expect(n.negotiated).toBeUndefined()
-    expect(n.station).toMatchObject({rrstat: 3, retries: 3, rte: 8, rwd: 20, rka: 20, rolRwd: false, rolRka: false, mode: 'station', sgid: true, rrreq: true})
+    expect(n.station).toMatchObject({
+      rrstat: 3,
+      retries: 3,
+      rte: 8,
+      rwd: 20,
+      rka: 20,
+      rolRwd: false,
+      rolRka: false,
+      mode: 'station',
+      sgid: true,
+      rrreq: true,
+    })
   })
 
   it('a Cisco-like bridge (R7 RTE20 RWD31 RKA31) wins every value; group IDs need BGID and SGID', () => {
@@ -123,7 +155,9 @@ describe('a bridge restart told from the bridge hearing us (bridgeRestartSign)',
     expect(echoesStation(lldpadHeard)).toBe(true)
     expect(echoesStation(evb('0200004000'))).toBe(false) // RRCAP, mode bridge, values 0
     expect(echoesStation(evb('0304004000'))).toBe(true) // ... having heard a station's RRREQ: RRCTR, RRREQ echoed
-    expect(echoesStation(negotiateEvbBridge({retries: 3, rte: 8, rwd: 20, rka: 20, rrCapable: true, groupId: true}).bridge)).toBe(false)
+    expect(
+      echoesStation(negotiateEvbBridge({retries: 3, rte: 8, rwd: 20, rka: 20, rrCapable: true, groupId: true}).bridge),
+    ).toBe(false)
   })
 
   it('the echo appearing or following the station is no restart', () => {
@@ -137,11 +171,13 @@ describe('a bridge restart told from the bridge hearing us (bridgeRestartSign)',
     expect(bridgeRestartSign(evb('0200f45f1f'), evb('0200f45f1f'))).toBeUndefined()
   })
 
-  it('the echo going, or the bridge\'s own settings changing, is a restart', () => {
+  it("the echo going, or the bridge's own settings changing, is a restart", () => {
     expect(bridgeRestartSign(lldpadHeard, lldpadUnheard)).toMatch(/no longer echoes our station status/)
     expect(bridgeRestartSign(evb('0304004000'), evb('0200004000'))).toMatch(/no longer echoes/)
     expect(bridgeRestartSign(lldpadHeard, {...lldpadHeard, bgid: true})).toMatch(/own EVB settings changed/)
-    expect(bridgeRestartSign(lldpadHeard, {...lldpadHeard, rrcap: false, rrctr: false})).toMatch(/own EVB settings changed/)
+    expect(bridgeRestartSign(lldpadHeard, {...lldpadHeard, rrcap: false, rrctr: false})).toMatch(
+      /own EVB settings changed/,
+    )
     expect(bridgeRestartSign(lldpadUnheard, {...lldpadUnheard, rka: 22})).toMatch(/own R, RTE, RWD or RKA changed/)
   })
 })

@@ -9,7 +9,21 @@ import {ManualClock} from '../../src/core/clock.js'
 
 const HOST_MAC = '02:00:00:00:01:01'
 const TOR_MAC = '02:00:00:00:02:01'
-const bridgeEvb: EvbTlv = {bgid: true, rrcap: true, rrctr: false, sgid: false, rrreq: false, rrstat: 0, retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 25, rolRka: false, rka: 27}
+const bridgeEvb: EvbTlv = {
+  bgid: true,
+  rrcap: true,
+  rrctr: false,
+  sgid: false,
+  rrreq: false,
+  rrstat: 0,
+  retries: 3,
+  rte: 14,
+  mode: 'bridge',
+  rolRwd: false,
+  rwd: 25,
+  rolRka: false,
+  rka: 27,
+}
 
 const settings: LldpAgentSettings = {
   mode: 'rxtx',
@@ -25,7 +39,15 @@ const settings: LldpAgentSettings = {
 const tick = () => new Promise<void>((r) => process.nextTick(r))
 
 function torFrame(opts: {ttl?: number; evb?: EvbTlv} = {}): Buffer {
-  return buildLldpFrame({dst: '01:80:c2:00:00:00', src: TOR_MAC, chassisId: {subtype: 4, value: TOR_MAC}, portId: {subtype: 5, value: 'Ethernet1/7'}, ttl: opts.ttl ?? 120, systemName: 'tor1', ...(opts.evb ? {evb: opts.evb} : {})})
+  return buildLldpFrame({
+    dst: '01:80:c2:00:00:00',
+    src: TOR_MAC,
+    chassisId: {subtype: 4, value: TOR_MAC},
+    portId: {subtype: 5, value: 'Ethernet1/7'},
+    ttl: opts.ttl ?? 120,
+    systemName: 'tor1',
+    ...(opts.evb ? {evb: opts.evb} : {}),
+  })
 }
 
 function setup(s = settings) {
@@ -35,7 +57,12 @@ function setup(s = settings) {
   const torIo = new MemoryFrameIO('tor')
   wire.attach(hostIo, 'eth1', {mac: HOST_MAC}).attach(torIo, 'tor0', {mac: TOR_MAC})
   const events: NeighborEvent[] = []
-  const agent = new LldpAgent(s, {frames: hostIo, clock, log: silentLogger, macOf: (i) => (i === 'eth1' ? HOST_MAC : undefined)})
+  const agent = new LldpAgent(s, {
+    frames: hostIo,
+    clock,
+    log: silentLogger,
+    macOf: (i) => (i === 'eth1' ? HOST_MAC : undefined),
+  })
   agent.on('neighbors', (e) => events.push(...e))
   const heard: Buffer[] = []
   const tor = torIo.open('tor0', 0x88cc, {multicast: ['01:80:c2:00:00:00'], onFrame: (f) => heard.push(f)})
@@ -48,7 +75,18 @@ describe('LldpAgent', () => {
     agent.setListenPorts(['eth1'])
     tor.send(torFrame({evb: bridgeEvb}))
     await tick()
-    expect(events).toMatchObject([{type: 'added', neighbor: {ifname: 'eth1', chassisId: TOR_MAC, portId: 'Ethernet1/7', systemName: 'tor1', evb: {mode: 'bridge', rte: 14}}}])
+    expect(events).toMatchObject([
+      {
+        type: 'added',
+        neighbor: {
+          ifname: 'eth1',
+          chassisId: TOR_MAC,
+          portId: 'Ethernet1/7',
+          systemName: 'tor1',
+          evb: {mode: 'bridge', rte: 14},
+        },
+      },
+    ])
     tor.send(torFrame({ttl: 0}))
     await tick()
     expect(events.at(-1)).toMatchObject({type: 'removed', reason: 'shutdown'})
@@ -82,7 +120,10 @@ describe('LldpAgent', () => {
     expect(stats.rxFrames).toBe(4)
     expect(stats.rxDiscarded).toBe(2)
     expect(Object.keys(stats.rxDiscardedByRule).length).toBeGreaterThan(0)
-    expect(events.map((e) => (e.type === 'updated' ? `updated:${e.changed}` : e.type))).toEqual(['added', 'updated:false'])
+    expect(events.map((e) => (e.type === 'updated' ? `updated:${e.changed}` : e.type))).toEqual([
+      'added',
+      'updated:false',
+    ])
   })
 
   it('transmits on the uplink: fast start, EVB station TLV negotiated against the bridge, shutdown on stop', async () => {
@@ -92,16 +133,38 @@ describe('LldpAgent', () => {
     clock.advance(0)
     await tick()
     const first = decodeLldpFrame(heard[0])
-    expect(first).toMatchObject({src: HOST_MAC, dst: '01:80:c2:00:00:00', ttl: 121, systemName: 'host1.example', portId: {value: 'eth1'}})
+    expect(first).toMatchObject({
+      src: HOST_MAC,
+      dst: '01:80:c2:00:00:00',
+      ttl: 121,
+      systemName: 'host1.example',
+      portId: {value: 'eth1'},
+    })
     expect(first.evb).toMatchObject({mode: 'station', rrstat: 3, rte: 8, rwd: 20, rka: 20, sgid: true})
     expect(agent.negotiation('eth1')?.negotiated).toBeUndefined()
 
     tor.send(torFrame({evb: bridgeEvb}))
     await tick()
-    expect(agent.negotiation('eth1')?.negotiated).toEqual({retries: 3, rte: 14, rwd: 25, rka: 27, groupIds: true, reflectiveRelay: false})
+    expect(agent.negotiation('eth1')?.negotiated).toEqual({
+      retries: 3,
+      rte: 14,
+      rwd: 25,
+      rka: 27,
+      groupIds: true,
+      reflectiveRelay: false,
+    })
     clock.advance(0) // the change is announced at once
     await tick()
-    expect(decodeLldpFrame(heard.at(-1)!).evb).toMatchObject({mode: 'station', rrstat: 0, rte: 14, rwd: 25, rka: 27, rolRwd: true, rolRka: true, bgid: true})
+    expect(decodeLldpFrame(heard.at(-1)!).evb).toMatchObject({
+      mode: 'station',
+      rrstat: 0,
+      rte: 14,
+      rwd: 25,
+      rka: 27,
+      rolRwd: true,
+      rolRka: true,
+      bgid: true,
+    })
 
     const before = heard.length
     clock.advance(10_000)
@@ -118,7 +181,13 @@ describe('LldpAgent', () => {
 
   it('ignores its own LLDPDUs looped back to it', () => {
     const {agent, events} = setup()
-    const own = buildLldpFrame({dst: '01:80:c2:00:00:00', src: HOST_MAC, chassisId: {subtype: 4, value: HOST_MAC}, portId: {subtype: 5, value: 'eth1'}, ttl: 121})
+    const own = buildLldpFrame({
+      dst: '01:80:c2:00:00:00',
+      src: HOST_MAC,
+      chassisId: {subtype: 4, value: HOST_MAC},
+      portId: {subtype: 5, value: 'eth1'},
+      ttl: 121,
+    })
     agent.receive('eth1', own)
     expect(events).toEqual([])
     expect(agent.interfaceStats().eth1.rxDiscardedByRule).toEqual({'own-frame': 1})

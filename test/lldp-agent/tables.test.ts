@@ -16,7 +16,23 @@ function pdu(opts: {ttl?: number; port?: string; name?: string; evb?: boolean} =
     ttl: opts.ttl ?? 120,
     systemName: opts.name ?? 'tor1',
     ...(opts.evb
-      ? {evb: {bgid: false, rrcap: true, rrctr: false, sgid: false, rrreq: false, rrstat: 0, retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: false, rka: 20} as const}
+      ? {
+          evb: {
+            bgid: false,
+            rrcap: true,
+            rrctr: false,
+            sgid: false,
+            rrreq: false,
+            rrstat: 0,
+            retries: 3,
+            rte: 14,
+            mode: 'bridge',
+            rolRwd: false,
+            rwd: 20,
+            rolRka: false,
+            rka: 20,
+          } as const,
+        }
       : {}),
   })
   return decodeLldpFrame(frame)
@@ -25,9 +41,15 @@ function pdu(opts: {ttl?: number; port?: string; name?: string; evb?: boolean} =
 describe('NeighborTable', () => {
   it('adds, refreshes, notices changes, and ages out by TTL', () => {
     const t = new NeighborTable()
-    expect(t.receive('eth1', TOR, pdu(), 0)).toMatchObject([{type: 'added', neighbor: {chassisId: TOR, portId: 'Ethernet1/7', systemName: 'tor1', expiresAt: 120_000}}])
-    expect(t.receive('eth1', TOR, pdu(), 30_000)).toMatchObject([{type: 'updated', changed: false, neighbor: {expiresAt: 150_000, firstSeen: 0}}])
-    expect(t.receive('eth1', TOR, pdu({evb: true}), 31_000)).toMatchObject([{type: 'updated', changed: true, neighbor: {evb: {mode: 'bridge', rte: 14}}}])
+    expect(t.receive('eth1', TOR, pdu(), 0)).toMatchObject([
+      {type: 'added', neighbor: {chassisId: TOR, portId: 'Ethernet1/7', systemName: 'tor1', expiresAt: 120_000}},
+    ])
+    expect(t.receive('eth1', TOR, pdu(), 30_000)).toMatchObject([
+      {type: 'updated', changed: false, neighbor: {expiresAt: 150_000, firstSeen: 0}},
+    ])
+    expect(t.receive('eth1', TOR, pdu({evb: true}), 31_000)).toMatchObject([
+      {type: 'updated', changed: true, neighbor: {evb: {mode: 'bridge', rte: 14}}},
+    ])
     expect(t.nextExpiry()).toBe(151_000)
     expect(t.expire(150_999)).toEqual([])
     expect(t.expire(151_000)).toMatchObject([{type: 'removed', reason: 'aged'}])
@@ -79,7 +101,26 @@ describe('NeighborTable', () => {
     const t = new NeighborTable()
     for (let i = 0; i < MAX_NEIGHBORS_PER_INTERFACE; i++) t.receive('eth9', TOR, pdu({port: `q${i}`}), i)
     const full = t.list()
-    const bridge: NeighborRecord = {...full[0], portId: 'bridge', evb: {bgid: false, rrcap: true, rrctr: true, sgid: false, rrreq: false, rrstat: 1, retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: false, rka: 20}, lastSeen: 0}
+    const bridge: NeighborRecord = {
+      ...full[0],
+      portId: 'bridge',
+      evb: {
+        bgid: false,
+        rrcap: true,
+        rrctr: true,
+        sgid: false,
+        rrreq: false,
+        rrstat: 1,
+        retries: 3,
+        rte: 14,
+        mode: 'bridge',
+        rolRwd: false,
+        rwd: 20,
+        rolRka: false,
+        rka: 20,
+      },
+      lastSeen: 0,
+    }
     const t2 = new NeighborTable()
     const skipped = t2.restore([...full, bridge, {...full[1], portId: 'extra', lastSeen: -1}], 0)
     expect(t2.onInterface('eth9')).toHaveLength(MAX_NEIGHBORS_PER_INTERFACE)
@@ -93,7 +134,13 @@ describe('NeighborTable', () => {
     const key = neighborKey(added.neighbor)
     expect(t.refresh(key, 10_000)).toMatchObject([{changed: false, neighbor: {expiresAt: 130_000, lastSeen: 10_000}}])
     const t2 = new NeighborTable()
-    t2.restore([{...added.neighbor, expiresAt: 5}, {...added.neighbor, ifname: 'eth9', expiresAt: 500}], 100)
+    t2.restore(
+      [
+        {...added.neighbor, expiresAt: 5},
+        {...added.neighbor, ifname: 'eth9', expiresAt: 500},
+      ],
+      100,
+    )
     expect(t2.list().map((n) => n.ifname)).toEqual(['eth9'])
   })
 })

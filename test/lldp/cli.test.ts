@@ -15,7 +15,10 @@ const built = existsSync(`${ROOT}dist/commands/lldp/decode.js`)
 
 async function cli(...args: string[]): Promise<{stdout: string; stderr: string; code: number}> {
   try {
-    const {stdout, stderr} = await run(process.execPath, [BIN, 'lldp', 'decode', ...args], {env: {...process.env, NODE_ENV: 'production'}, maxBuffer: 1 << 26})
+    const {stdout, stderr} = await run(process.execPath, [BIN, 'lldp', 'decode', ...args], {
+      env: {...process.env, NODE_ENV: 'production'},
+      maxBuffer: 1 << 26,
+    })
     return {stdout, stderr, code: 0}
   } catch (err) {
     const e = err as {stdout: string; stderr: string; code: number}
@@ -32,7 +35,9 @@ describe.skipIf(!built)('vdp-agent lldp decode (built CLI)', () => {
     const lines = stdout.trim().split('\n')
     expect(lines.at(-1)).toBe('12 frames: 4 LLDP (4 decoded, 0 with warnings, 0 rejected), 8 other frames skipped')
     expect(lines.slice(0, -1)).toHaveLength(4)
-    expect(lines[0]).toMatch(/^#1 2026-11-20T21:41:09\.945925000Z LLDP 02:00:00:00:01:01 > 01:80:c2:00:00:00, chassis MAC address 02:00:00:00:01:01, .*evb station/)
+    expect(lines[0]).toMatch(
+      /^#1 2026-11-20T21:41:09\.945925000Z LLDP 02:00:00:00:01:01 > 01:80:c2:00:00:00, chassis MAC address 02:00:00:00:01:01, .*evb station/,
+    )
   })
 
   it.skipIf(!HAVE_THIRD_PARTY)('-v prints every TLV under its frame', async () => {
@@ -46,17 +51,24 @@ describe.skipIf(!built)('vdp-agent lldp decode (built CLI)', () => {
   it.skipIf(!HAVE_THIRD_PARTY)('--json writes JSON Lines equal to the library decode, then a summary', async () => {
     const pcap = `${THIRD_PARTY_DIR}lldpd/sg200.pcap`
     const {stdout} = await cli('--json', pcap)
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l))
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     const [frame] = await readFrames(pcap)
     expect(lines[0].lldp).toEqual(toJsonValue(decodeLldpFrame(frame.data)))
     expect(lines[0].frame).toBe(1)
-    expect(lines.at(-1)).toEqual({summary: {frames: 1, lldp: 1, decoded: 1, rejected: 0, skipped: 0, withWarnings: 0, rejectedByRule: {}}})
+    expect(lines.at(-1)).toEqual({
+      summary: {frames: 1, lldp: 1, decoded: 1, rejected: 0, skipped: 0, withWarnings: 0, rejectedByRule: {}},
+    })
   })
 
   it.skipIf(!HAVE_THIRD_PARTY)('--strict names the rule a frame breaks', async () => {
     const {stdout} = await cli('--strict', `${THIRD_PARTY_DIR}wireshark-samplecaptures/lldp.minimal.pcap`)
     expect(stdout).toContain('LLDP REJECTED: second Time to Live TLV [duplicate-mandatory-tlv at offset')
-    expect(stdout.trim().split('\n').at(-1)).toBe('1 frames: 1 LLDP (0 decoded, 0 with warnings, 1 rejected: duplicate-mandatory-tlv 1), 0 other frames skipped')
+    expect(stdout.trim().split('\n').at(-1)).toBe(
+      '1 frames: 1 LLDP (0 decoded, 0 with warnings, 1 rejected: duplicate-mandatory-tlv 1), 0 other frames skipped',
+    )
   })
 
   it('fails cleanly (exit 2) on a missing file or a file that is not a capture', async () => {
@@ -70,6 +82,8 @@ describe.skipIf(!built)('vdp-agent lldp decode (built CLI)', () => {
   it('with --json a failure still writes the error object on stdout (docs/json/error.schema.json)', async () => {
     const missing = await cli('--json', `${OWN_CORPUS_DIR}no-such.pcap`)
     expect(missing.code).toBe(2)
-    expect(JSON.parse(missing.stdout)).toEqual({error: {message: expect.stringContaining('no-such.pcap: no such file')}})
+    expect(JSON.parse(missing.stdout)).toEqual({
+      error: {message: expect.stringContaining('no-such.pcap: no such file')},
+    })
   })
 })

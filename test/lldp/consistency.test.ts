@@ -52,7 +52,9 @@ describe('network addresses must fit their address family', () => {
 
   it('Management Address whose address string does not fit the family: warning, error under strict', () => {
     // address string length 5: family IPv6 + 4 octets; ifIndex 2; no OID
-    const hex = frame(CHASSIS, PORT, TTL, tlv(8, '05' + '02' + 'c0000201' + '02' + '00000002' + '00'), END).toString('hex')
+    const hex = frame(CHASSIS, PORT, TTL, tlv(8, '05' + '02' + 'c0000201' + '02' + '00000002' + '00'), END).toString(
+      'hex',
+    )
     const f = decodeLldpFrame(bytes(hex))
     expect(f.warnings.map((w) => w.rule)).toEqual(['network-address-length'])
     expect(f.managementAddresses).toHaveLength(1)
@@ -60,7 +62,13 @@ describe('network addresses must fit their address family', () => {
   })
 
   it('well-formed addresses raise nothing', () => {
-    const hex = frame(tlv(1, '05' + '01' + 'c0000201'), tlv(2, '04' + '02' + 'fe800000000000000000000000000001'), TTL, tlv(8, '05' + '01' + 'c0000201' + '02' + '00000002' + '00'), END).toString('hex')
+    const hex = frame(
+      tlv(1, '05' + '01' + 'c0000201'),
+      tlv(2, '04' + '02' + 'fe800000000000000000000000000001'),
+      TTL,
+      tlv(8, '05' + '01' + 'c0000201' + '02' + '00000002' + '00'),
+      END,
+    ).toString('hex')
     expect(decodeLldpFrame(bytes(hex), {strict: true}).warnings).toEqual([])
   })
 

@@ -36,7 +36,9 @@ export interface OracleCapture {
 }
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, {withFileTypes: true}).flatMap((e) => (e.isDirectory() ? walk(`${dir}${e.name}/`) : [`${dir}${e.name}`]))
+  return readdirSync(dir, {withFileTypes: true}).flatMap((e) =>
+    e.isDirectory() ? walk(`${dir}${e.name}/`) : [`${dir}${e.name}`],
+  )
 }
 
 const TCPDUMP_FIXTURE_ORACLES: Record<string, string> = {
@@ -60,7 +62,9 @@ export function oracleCaptures(): OracleCapture[] {
   const out: OracleCapture[] = []
   const sources = HAVE_THIRD_PARTY ? [OWN_CORPUS_DIR, THIRD_PARTY_DIR] : [OWN_CORPUS_DIR]
   const walked = sources.flatMap((dir) => walk(dir).map((pcap) => ({dir, pcap})))
-  for (const {dir, pcap} of walked.filter((w) => w.pcap.endsWith('.pcap') && !w.pcap.startsWith(TCPDUMP_CAPTURES_DIR))) {
+  for (const {dir, pcap} of walked.filter(
+    (w) => w.pcap.endsWith('.pcap') && !w.pcap.startsWith(TCPDUMP_CAPTURES_DIR),
+  )) {
     const tcpdump = `${pcap}.tcpdump-4.99.3.txt`
     const tshark = `${pcap}.tshark.txt`
     if (!existsSync(tcpdump) && !existsSync(tshark)) continue
@@ -72,18 +76,31 @@ export function oracleCaptures(): OracleCapture[] {
     })
   }
   const constructed = `${FIXTURES_DIR}constructed/lldp-constructed.pcap`
-  out.push({name: 'fixtures/constructed/lldp-constructed.pcap', pcap: constructed, tcpdump: `${constructed}.tcpdump-4.99.3.txt`, tshark: `${constructed}.tshark.txt`})
+  out.push({
+    name: 'fixtures/constructed/lldp-constructed.pcap',
+    pcap: constructed,
+    tcpdump: `${constructed}.tcpdump-4.99.3.txt`,
+    tshark: `${constructed}.tshark.txt`,
+  })
   if (!HAVE_THIRD_PARTY) return out
   for (const [pcap, oracle] of Object.entries(TCPDUMP_FIXTURE_ORACLES)) {
     const path = `${TCPDUMP_CAPTURES_DIR}${pcap}`
-    out.push({name: `third-party/tcpdump/${pcap}`, pcap: path, tcpdump: `${TCPDUMP_CAPTURES_DIR}${oracle}`, tshark: existsSync(`${path}.tshark.txt`) ? `${path}.tshark.txt` : undefined})
+    out.push({
+      name: `third-party/tcpdump/${pcap}`,
+      pcap: path,
+      tcpdump: `${TCPDUMP_CAPTURES_DIR}${oracle}`,
+      tshark: existsSync(`${path}.tshark.txt`) ? `${path}.tshark.txt` : undefined,
+    })
   }
   return out
 }
 
 /** Every pcap in the corpus folders and fixtures, oracle or not. */
 export function allCaptures(): string[] {
-  return captureDirs().flatMap(walk).filter((p) => p.endsWith('.pcap')).sort()
+  return captureDirs()
+    .flatMap(walk)
+    .filter((p) => p.endsWith('.pcap'))
+    .sort()
 }
 
 export async function readFrames(pcap: string): Promise<CapturedFrame[]> {

@@ -5,7 +5,14 @@
  */
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {applyMutations, checkDecoderInvariants, loadSeedFrames, mutationArbitrary, newOutcome, randomFrameArbitrary} from '../../bench/lldp-fuzz-harness.js'
+import {
+  applyMutations,
+  checkDecoderInvariants,
+  loadSeedFrames,
+  mutationArbitrary,
+  newOutcome,
+  randomFrameArbitrary,
+} from '../../bench/lldp-fuzz-harness.js'
 import {captureDirs, HAVE_THIRD_PARTY} from './corpus.js'
 
 const seeds = loadSeedFrames(captureDirs())
@@ -30,7 +37,10 @@ describe('LLDP decoder under fuzzing', () => {
 
   it('frames assembled from random TLVs', () => {
     const outcome = newOutcome()
-    fc.assert(fc.property(randomFrameArbitrary, (frame) => checkDecoderInvariants(frame, outcome)), {numRuns: 2000})
+    fc.assert(
+      fc.property(randomFrameArbitrary, (frame) => checkDecoderInvariants(frame, outcome)),
+      {numRuns: 2000},
+    )
     expect(outcome.decoded).toBeGreaterThan(200)
   })
 

@@ -29,7 +29,15 @@ function line(td: TcpdumpTlv, re: RegExp): RegExpExecArray {
 
 /** 'Value    : 0  0  1 ...' rows of the DCB tables, in order. */
 function valueRows(td: TcpdumpTlv): number[][] {
-  return td.lines.filter((l) => /^Value\s*:/.test(l)).map((l) => l.replace(/^Value\s*:/, '').trim().split(/\s+/).map(Number))
+  return td.lines
+    .filter((l) => /^Value\s*:/.test(l))
+    .map((l) =>
+      l
+        .replace(/^Value\s*:/, '')
+        .trim()
+        .split(/\s+/)
+        .map(Number),
+    )
 }
 
 function bitsOf(row: number[]): number {
@@ -158,27 +166,47 @@ function checkFields(tlv: LldpTlv, td: TcpdumpTlv): void {
     }
     case 'pfcConfiguration': {
       const kv = keyValues([line(td, /^Willing:.*$/)[0]])
-      expect(kv).toMatchObject({Willing: Number(tlv.willing), MBC: Number(tlv.mbc), RES: tlv.reserved, 'PFC cap': tlv.pfcCapability})
+      expect(kv).toMatchObject({
+        Willing: Number(tlv.willing),
+        MBC: Number(tlv.mbc),
+        RES: tlv.reserved,
+        'PFC cap': tlv.pfcCapability,
+      })
       expect(bitsOf(valueRows(td)[0])).toBe(tlv.pfcEnable)
       return
     }
     case 'applicationPriority': {
       expect(Number(line(td, /^RES: (\d+)$/)[1])).toBe(tlv.reserved)
       const rows = td.lines.filter((l) => l.startsWith('Priority:')).map((l) => keyValues([l]))
-      expect(rows).toEqual(tlv.entries.map((e) => ({Priority: e.priority, RES: e.reserved, Sel: e.selector, 'Protocol ID': e.protocolId})))
+      expect(rows).toEqual(
+        tlv.entries.map((e) => ({Priority: e.priority, RES: e.reserved, Sel: e.selector, 'Protocol ID': e.protocolId})),
+      )
       return
     }
     case 'evb': {
       const kv = keyValues(td.lines)
       const e = tlv.evb
       expect(kv).toMatchObject({
-        BGID: Number(e.bgid), RRCAP: Number(e.rrcap), RRCTR: Number(e.rrctr),
-        SGID: Number(e.sgid), RRREQ: Number(e.rrreq), RRSTAT: e.rrstat,
-        R: e.retries, RTE: e.rte, ROL: Number(e.rolRwd), RWD: e.rwd, 'ROL#2': Number(e.rolRka), RKA: e.rka,
+        BGID: Number(e.bgid),
+        RRCAP: Number(e.rrcap),
+        RRCTR: Number(e.rrctr),
+        SGID: Number(e.sgid),
+        RRREQ: Number(e.rrreq),
+        RRSTAT: e.rrstat,
+        R: e.retries,
+        RTE: e.rte,
+        ROL: Number(e.rolRwd),
+        RWD: e.rwd,
+        'ROL#2': Number(e.rolRka),
+        RKA: e.rka,
         // The reserved bits: bridge status, station status, RKA octet.
-        RES: e.reserved?.bridgeStatus ?? 0, 'RES#2': e.reserved?.stationStatus ?? 0, 'RES#3': e.reserved?.rka ?? 0,
+        RES: e.reserved?.bridgeStatus ?? 0,
+        'RES#2': e.reserved?.stationStatus ?? 0,
+        'RES#3': e.reserved?.rka ?? 0,
       })
-      expect(Number(line(td, /EVB Mode: .*\[(\d)\]/)[1])).toBe(['none', 'bridge', 'station', 'reserved'].indexOf(e.mode))
+      expect(Number(line(td, /EVB Mode: .*\[(\d)\]/)[1])).toBe(
+        ['none', 'bridge', 'station', 'reserved'].indexOf(e.mode),
+      )
       return
     }
     case 'cdcp': {
@@ -230,13 +258,25 @@ function checkFields(tlv: LldpTlv, td: TcpdumpTlv): void {
         const h = line(td, /^LCI length (\d+), LCI what .* \(0x([0-9a-f]+)\), Country-code (.*)$/)
         expect(hexNumber(h, 2)).toBe(loc.what)
         expect(h[3]).toBe(loc.countryCode)
-        const elements = td.lines.filter((l) => l.startsWith('CA type')).map((l) => /\((\d+)\), length (\d+): (.*)$/.exec(l)!)
-        expect(elements.map((m) => [Number(m[1]), m[3]])).toEqual(loc.elements.map((e) => [e.caType, tcpdumpEscape(textBytes(e.value, e.encoding))]))
+        const elements = td.lines
+          .filter((l) => l.startsWith('CA type'))
+          .map((l) => /\((\d+)\), length (\d+): (.*)$/.exec(l)!)
+        expect(elements.map((m) => [Number(m[1]), m[3]])).toEqual(
+          loc.elements.map((e) => [e.caType, tcpdumpEscape(textBytes(e.value, e.encoding))]),
+        )
       }
       if (loc.format === 'coordinate') {
         // tcpdump prints the RFC 3825 fields as sent (34-bit two's complement values).
-        expect(line(td, /^Latitude resolution (\d+), latitude value (\d+)$/).slice(1).map(Number)).toEqual([loc.latitudeResolution, loc.latitudeRaw])
-        expect(line(td, /^Longitude resolution (\d+), longitude value (\d+)$/).slice(1).map(Number)).toEqual([loc.longitudeResolution, loc.longitudeRaw])
+        expect(
+          line(td, /^Latitude resolution (\d+), latitude value (\d+)$/)
+            .slice(1)
+            .map(Number),
+        ).toEqual([loc.latitudeResolution, loc.latitudeRaw])
+        expect(
+          line(td, /^Longitude resolution (\d+), longitude value (\d+)$/)
+            .slice(1)
+            .map(Number),
+        ).toEqual([loc.longitudeResolution, loc.longitudeRaw])
         expect(Number(line(td, /^Altitude type .* \((\d+)\)$/)[1])).toBe(loc.altitudeType)
         const alt = line(td, /^Altitude resolution (\d+), altitude value 0x([0-9a-f]+)$/)
         expect([Number(alt[1]), hexNumber(alt, 2)]).toEqual([loc.altitudeResolution, loc.altitudeRaw])
@@ -286,7 +326,10 @@ describe('decode agrees with tcpdump', () => {
           const [, src, dst] = /^([0-9a-f:]{17}) > ([0-9a-f:]{17}),/.exec(td.headerLine)!
           expect([frame.src, frame.dst], where).toEqual([src, dst])
         }
-        expect(tlvs.map((t) => t.type), `${where}: TLV types`).toEqual(td.tlvs.map((t) => t.type))
+        expect(
+          tlvs.map((t) => t.type),
+          `${where}: TLV types`,
+        ).toEqual(td.tlvs.map((t) => t.type))
         tlvs.forEach((tlv, i) => {
           const t = td.tlvs[i]
           const here = `${where} TLV ${i + 1} (${t.name})`
@@ -305,15 +348,49 @@ describe('decode agrees with tcpdump', () => {
     })
   }
 
-  it.skipIf(!HAVE_THIRD_PARTY)('compared every TLV kind the captures carry (fields, or octets where tcpdump prints only hex)', () => {
-    expect([...kindsCompared].sort()).toEqual(
-      [
-        'applicationPriority', 'cdcp', 'chassisId', 'congestionNotification', 'dot3LinkAggregation', 'end',
-        'etsConfiguration', 'etsRecommendation', 'evb', 'linkAggregation', 'macPhy', 'malformed', 'managementAddress',
-        'managementVid', 'maxFrameSize', 'medCapabilities', 'medExtendedPower', 'medInventory', 'medLocation', 'medNetworkPolicy',
-        'mudUrl', 'orgSpecific', 'pfcConfiguration', 'portDescription', 'portId', 'portProtocolVlanId', 'portVlanId',
-        'powerViaMdi', 'protocolIdentity', 'systemCapabilities', 'systemDescription', 'systemName', 'ttl', 'unrecognized', 'vidUsageDigest', 'vlanName',
-      ].sort(),
-    )
-  })
+  it.skipIf(!HAVE_THIRD_PARTY)(
+    'compared every TLV kind the captures carry (fields, or octets where tcpdump prints only hex)',
+    () => {
+      expect([...kindsCompared].sort()).toEqual(
+        [
+          'applicationPriority',
+          'cdcp',
+          'chassisId',
+          'congestionNotification',
+          'dot3LinkAggregation',
+          'end',
+          'etsConfiguration',
+          'etsRecommendation',
+          'evb',
+          'linkAggregation',
+          'macPhy',
+          'malformed',
+          'managementAddress',
+          'managementVid',
+          'maxFrameSize',
+          'medCapabilities',
+          'medExtendedPower',
+          'medInventory',
+          'medLocation',
+          'medNetworkPolicy',
+          'mudUrl',
+          'orgSpecific',
+          'pfcConfiguration',
+          'portDescription',
+          'portId',
+          'portProtocolVlanId',
+          'portVlanId',
+          'powerViaMdi',
+          'protocolIdentity',
+          'systemCapabilities',
+          'systemDescription',
+          'systemName',
+          'ttl',
+          'unrecognized',
+          'vidUsageDigest',
+          'vlanName',
+        ].sort(),
+      )
+    },
+  )
 })

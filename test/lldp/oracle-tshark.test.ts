@@ -14,7 +14,16 @@ function tsharkText(value: string): string {
   const nul = value.indexOf('\0')
   const shown = nul < 0 ? value : value.slice(0, nul)
   return shown.replace(/[\x00-\x1f\\]/g, (c) => {
-    const named: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\v': '\\v'}
+    const named: Record<string, string> = {
+      '\n': '\\n',
+      '\r': '\\r',
+      '\t': '\\t',
+      '\\': '\\\\',
+      '\x07': '\\a',
+      '\b': '\\b',
+      '\f': '\\f',
+      '\v': '\\v',
+    }
     return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`
   })
 }
@@ -33,7 +42,10 @@ function num(value: string | undefined): number {
 
 function must(tlv: TsharkTlv, name: string): string {
   const v = fieldValue(tlv, name)
-  if (v === undefined) throw new Error(`tshark printed no "${name}" in "${tlv.title}"; fields: ${tlv.fields.map((f) => f.name).join(', ')}`)
+  if (v === undefined)
+    throw new Error(
+      `tshark printed no "${name}" in "${tlv.title}"; fields: ${tlv.fields.map((f) => f.name).join(', ')}`,
+    )
   return v
 }
 
@@ -66,10 +78,15 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
     case 'portDescription':
     case 'systemName':
     case 'systemDescription': {
-      const name = {portDescription: 'Port Description', systemName: 'System Name', systemDescription: 'System Description'}[tlv.kind]
+      const name = {
+        portDescription: 'Port Description',
+        systemName: 'System Name',
+        systemDescription: 'System Description',
+      }[tlv.kind]
       const truncated = fieldValue(ts, `${name} [truncated]`)
       const expected = tsharkText(tlv.value)
-      if (truncated !== undefined) expect(expected.startsWith(truncated), `${truncated} is a prefix of ${expected}`).toBe(true)
+      if (truncated !== undefined)
+        expect(expected.startsWith(truncated), `${truncated} is a prefix of ${expected}`).toBe(true)
       else expect(must(ts, name)).toBe(expected)
       return
     }
@@ -85,7 +102,9 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
       expect(shown).toBe(address.family === 6 ? address.address.replace(/:/g, '') : address.address)
       expect(paren(must(ts, 'Interface Subtype'))).toBe(tlv.interfaceSubtype)
       expect(num(must(ts, 'Interface Number'))).toBe(tlv.interfaceNumber)
-      expect(num(must(ts, 'OID String Length'))).toBe(tlv.oidEncoding === 'hex' ? tlv.oid.length / 2 : encodeOid(tlv.oid).length)
+      expect(num(must(ts, 'OID String Length'))).toBe(
+        tlv.oidEncoding === 'hex' ? tlv.oid.length / 2 : encodeOid(tlv.oid).length,
+      )
       if (tlv.oid !== '') expect(must(ts, 'Object Identifier').split(' ')[0]).toBe(tlv.oid)
       return
     }
@@ -95,7 +114,10 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
     case 'portProtocolVlanId':
       expect(num(must(ts, 'Flags'))).toBe(tlv.flags)
       expect(num(must(ts, 'Port and Protocol VLAN Identifier'))).toBe(tlv.ppvid)
-      expect(fieldValues(ts, 'Port and Protocol VLAN')).toEqual([tlv.supported ? 'Supported' : 'Not supported', tlv.enabled ? 'Enabled' : 'Disabled'])
+      expect(fieldValues(ts, 'Port and Protocol VLAN')).toEqual([
+        tlv.supported ? 'Supported' : 'Not supported',
+        tlv.enabled ? 'Enabled' : 'Disabled',
+      ])
       return
     case 'vlanName':
       expect(num(must(ts, 'VLAN Identifier'))).toBe(tlv.vid)
@@ -141,7 +163,8 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
       expect(must(ts, 'Willing')).toBe(tlv.willing ? 'Yes' : 'No')
       expect(must(ts, 'MACsec Bypass Capability')).toBe(tlv.mbc ? 'Capable' : 'Not capable')
       expect(num(must(ts, 'Max PFC Enabled Traffic Classes'))).toBe(tlv.pfcCapability)
-      for (let p = 0; p < 8; p++) expect(must(ts, `PFC for Priority ${p}`)).toBe((tlv.pfcEnable >> p) & 1 ? 'Enabled' : 'Disabled')
+      for (let p = 0; p < 8; p++)
+        expect(must(ts, `PFC for Priority ${p}`)).toBe((tlv.pfcEnable >> p) & 1 ? 'Enabled' : 'Disabled')
       return
     case 'applicationPriority':
       expect(num(must(ts, 'Reserved'))).toBe(tlv.reserved)
@@ -219,7 +242,9 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
         expect(paren(must(ts, 'Longitude'))).toBe(loc.longitudeRaw)
         expect(num(must(ts, 'Altitude'))).toBe(loc.altitudeRaw)
         expect(num(must(ts, 'Datum'))).toBe(loc.datum)
-        expect(must(ts, 'Latitude')).toMatch(new RegExp(`^${Math.trunc(Math.abs(loc.latitude))}\\.0000 degrees ${loc.latitude >= 0 ? 'North' : 'South'}`))
+        expect(must(ts, 'Latitude')).toMatch(
+          new RegExp(`^${Math.trunc(Math.abs(loc.latitude))}\\.0000 degrees ${loc.latitude >= 0 ? 'North' : 'South'}`),
+        )
       }
       if (loc.format === 'elin') expect(must(ts, 'ELIN')).toBe(loc.elin)
       return
@@ -232,8 +257,13 @@ function checkFields(tlv: LldpTlv, ts: TsharkTlv): void {
       return
     case 'medInventory': {
       const name = {
-        hardwareRevision: 'Hardware Revision', firmwareRevision: 'Firmware Revision', softwareRevision: 'Software Revision',
-        serialNumber: 'Serial Number', manufacturerName: 'Manufacturer Name', modelName: 'Model Name', assetId: 'Asset ID',
+        hardwareRevision: 'Hardware Revision',
+        firmwareRevision: 'Firmware Revision',
+        softwareRevision: 'Software Revision',
+        serialNumber: 'Serial Number',
+        manufacturerName: 'Manufacturer Name',
+        modelName: 'Model Name',
+        assetId: 'Asset ID',
       }[tlv.field]
       // tshark trims trailing blanks when it displays: lldpd's firmware revision '080012 ' shows as '080012'.
       expect(must(ts, name)).toBe(tsharkText(tlv.value).trimEnd())
@@ -294,7 +324,10 @@ describe('decode agrees with tshark', () => {
           // Cut by the snaplen (procurve.lldp.pcap): tshark shows no node for the truncated TLV.
           mine = mine.slice(0, -1)
         }
-        expect(mine.map((t) => t.type), `${where}: TLV types`).toEqual(ts.tlvs.map((t) => t.type))
+        expect(
+          mine.map((t) => t.type),
+          `${where}: TLV types`,
+        ).toEqual(ts.tlvs.map((t) => t.type))
         mine.forEach((tlv, i) => {
           try {
             checkFields(tlv, ts.tlvs[i])
@@ -317,10 +350,42 @@ describe('decode agrees with tshark', () => {
   it.skipIf(!HAVE_THIRD_PARTY)('compared every TLV kind tshark decodes', () => {
     expect([...kindsCompared].sort()).toEqual(
       [
-        'chassisId', 'dot3LinkAggregation', 'end', 'evb', 'linkAggregation', 'macPhy', 'malformed', 'managementAddress',
-        'applicationPriority', 'cdcp', 'congestionNotification', 'etsConfiguration', 'etsRecommendation', 'managementVid', 'maxFrameSize', 'pfcConfiguration', 'unrecognized', 'medCapabilities', 'medExtendedPower', 'medInventory', 'medLocation',
-        'medNetworkPolicy', 'mudUrl', 'orgSpecific', 'portDescription', 'portId', 'portProtocolVlanId', 'portVlanId',
-        'powerViaMdi', 'protocolIdentity', 'systemCapabilities', 'systemDescription', 'systemName', 'ttl', 'vidUsageDigest', 'vlanName',
+        'chassisId',
+        'dot3LinkAggregation',
+        'end',
+        'evb',
+        'linkAggregation',
+        'macPhy',
+        'malformed',
+        'managementAddress',
+        'applicationPriority',
+        'cdcp',
+        'congestionNotification',
+        'etsConfiguration',
+        'etsRecommendation',
+        'managementVid',
+        'maxFrameSize',
+        'pfcConfiguration',
+        'unrecognized',
+        'medCapabilities',
+        'medExtendedPower',
+        'medInventory',
+        'medLocation',
+        'medNetworkPolicy',
+        'mudUrl',
+        'orgSpecific',
+        'portDescription',
+        'portId',
+        'portProtocolVlanId',
+        'portVlanId',
+        'powerViaMdi',
+        'protocolIdentity',
+        'systemCapabilities',
+        'systemDescription',
+        'systemName',
+        'ttl',
+        'vidUsageDigest',
+        'vlanName',
       ].sort(),
     )
   })

@@ -23,7 +23,9 @@ describe('byte-exact round trip', () => {
         decoded++
         for (const t of frame.tlvs) kinds.add(t.kind)
         expect(encodeLldpFrame(frame).toString('hex'), `${pcap} frame ${f.number}`).toBe(f.data.toString('hex'))
-        expect(encodeLldpdu(frame).toString('hex')).toBe(f.data.subarray(14 + 4 * frame.vlanTags.length).toString('hex'))
+        expect(encodeLldpdu(frame).toString('hex')).toBe(
+          f.data.subarray(14 + 4 * frame.vlanTags.length).toString('hex'),
+        )
       }
     }
     // The six rejected frames and most TLV kinds are in the shared corpus; our own captures are LLDP/EVB only.

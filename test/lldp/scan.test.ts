@@ -56,7 +56,11 @@ describe('scanLldpHeader', () => {
     const scan = scanLldpHeader(frame(CHASSIS, PORT, TTL, badEvb, goodEvb, END))!
     expect(scan.evb).toMatchObject({rrstat: 1, mode: 'bridge'})
     expect(scan.msapKey).toBe('04525400502440/0565746830')
-    expect(JSON.parse(JSON.stringify(scan))).toMatchObject({ttl: 120, evbOffset: scan.evbOffset, tlvChainComplete: true})
+    expect(JSON.parse(JSON.stringify(scan))).toMatchObject({
+      ttl: 120,
+      evbOffset: scan.evbOffset,
+      tlvChainComplete: true,
+    })
   })
 
   it('never throws, whatever the octets', () => {
@@ -66,7 +70,15 @@ describe('scanLldpHeader', () => {
         if (lldp && data.length >= 14) data.writeUInt16BE(0x88cc, 12)
         const scan = scanLldpHeader(data)
         if (scan) {
-          expect(() => [scan.dst, scan.src, scan.chassisId, scan.portId, scan.evb, scan.vlanTags, scan.msapKey]).not.toThrow()
+          expect(() => [
+            scan.dst,
+            scan.src,
+            scan.chassisId,
+            scan.portId,
+            scan.evb,
+            scan.vlanTags,
+            scan.msapKey,
+          ]).not.toThrow()
         }
       }),
       {numRuns: 2000},

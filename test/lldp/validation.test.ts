@@ -27,7 +27,10 @@ describe('not LLDP at all: rejected in both modes', () => {
     ['shorter than an Ethernet header', '0180c200000e525400'],
     ['IPv4', '0180c200000e5254005024400800' + '4500'],
     ['a VLAN tag around IPv4', '0180c200000e525400502440' + '81000064' + '0800'],
-    ['three VLAN tags', '0180c200000e525400502440' + '88a80001' + '81000002' + '81000003' + '88cc' + CHASSIS + PORT + TTL + END],
+    [
+      'three VLAN tags',
+      '0180c200000e525400502440' + '88a80001' + '81000002' + '81000003' + '88cc' + CHASSIS + PORT + TTL + END,
+    ],
   ])('%s', (_name, hex) => {
     for (const strict of [false, true]) {
       const err = thrown(() => decodeLldpFrame(Buffer.from(hex, 'hex'), {strict}))
@@ -41,7 +44,10 @@ describe('not LLDP at all: rejected in both modes', () => {
 describe('Ethernet framing', () => {
   it('decodes 802.1Q and 802.1ad tags and keeps the padding as the trailer', () => {
     const body = CHASSIS + PORT + TTL + END
-    const tagged = Buffer.from('0180c200000e525400502440' + '88a8' + '3064' + '8100' + 'a0c8' + '88cc' + body + '000000', 'hex')
+    const tagged = Buffer.from(
+      '0180c200000e525400502440' + '88a8' + '3064' + '8100' + 'a0c8' + '88cc' + body + '000000',
+      'hex',
+    )
     const f = decodeLldpFrame(tagged, {strict: true})
     expect(f.vlanTags).toEqual([
       {tpid: 0x88a8, pcp: 1, dei: true, vid: 100},
@@ -105,29 +111,35 @@ describe('mandatory TLVs (802.1AB 9.2.7.7: discard the LLDPDU)', () => {
     expect(decodeLldpFrame(b).chassisId.value).toBe('A'.repeat(256))
   })
 
-  it.skipIf(!HAVE_THIRD_PARTY)('lldp.minimal.pcap: four TTL TLVs; strict rejects, lenient keeps the first (120 s)', async () => {
-    const [{data}] = await readFrames(`${THIRD_PARTY_DIR}wireshark-samplecaptures/lldp.minimal.pcap`)
-    expect(thrown(() => decodeLldpFrame(data, {strict: true})).rule).toBe('duplicate-mandatory-tlv')
-    const f = decodeLldpFrame(data)
-    expect(f.ttl).toBe(120)
-    expect(rules(f)).toEqual(['duplicate-mandatory-tlv', 'duplicate-mandatory-tlv', 'duplicate-mandatory-tlv'])
-    expect(f.trailer.toString('hex')).toBe('ff'.repeat(15) + 'aabb')
-  })
+  it.skipIf(!HAVE_THIRD_PARTY)(
+    'lldp.minimal.pcap: four TTL TLVs; strict rejects, lenient keeps the first (120 s)',
+    async () => {
+      const [{data}] = await readFrames(`${THIRD_PARTY_DIR}wireshark-samplecaptures/lldp.minimal.pcap`)
+      expect(thrown(() => decodeLldpFrame(data, {strict: true})).rule).toBe('duplicate-mandatory-tlv')
+      const f = decodeLldpFrame(data)
+      expect(f.ttl).toBe(120)
+      expect(rules(f)).toEqual(['duplicate-mandatory-tlv', 'duplicate-mandatory-tlv', 'duplicate-mandatory-tlv'])
+      expect(f.trailer.toString('hex')).toBe('ff'.repeat(15) + 'aabb')
+    },
+  )
 })
 
 describe('TLV overrun (discard the LLDPDU)', () => {
-  it.skipIf(!HAVE_THIRD_PARTY)('procurve.lldp.pcap, cut by the snaplen: strict throws tlv-overrun; lenient keeps the cut TLV as malformed', async () => {
-    const [{data, originalLength}] = await readFrames(`${THIRD_PARTY_DIR}wireshark-samplecaptures/procurve.lldp.pcap`)
-    expect(originalLength).toBeGreaterThan(data.length)
-    const err = thrown(() => decodeLldpFrame(data, {strict: true}))
-    expect(err.rule).toBe('tlv-overrun')
-    expect(err.offset).toBe(14 + 9 + 5 + 4 + 4 + 22) // the System Description TLV header
-    const f = decodeLldpFrame(data)
-    expect(f.discardRequired).toBe(true)
-    expect(f.systemName).toBe('ProCurve Switch 2824')
-    expect(f.systemDescription).toBeUndefined()
-    expect(f.tlvs.at(-1)).toMatchObject({kind: 'malformed', type: 6, declaredLength: 89, rule: 'tlv-overrun'})
-  })
+  it.skipIf(!HAVE_THIRD_PARTY)(
+    'procurve.lldp.pcap, cut by the snaplen: strict throws tlv-overrun; lenient keeps the cut TLV as malformed',
+    async () => {
+      const [{data, originalLength}] = await readFrames(`${THIRD_PARTY_DIR}wireshark-samplecaptures/procurve.lldp.pcap`)
+      expect(originalLength).toBeGreaterThan(data.length)
+      const err = thrown(() => decodeLldpFrame(data, {strict: true}))
+      expect(err.rule).toBe('tlv-overrun')
+      expect(err.offset).toBe(14 + 9 + 5 + 4 + 4 + 22) // the System Description TLV header
+      const f = decodeLldpFrame(data)
+      expect(f.discardRequired).toBe(true)
+      expect(f.systemName).toBe('ProCurve Switch 2824')
+      expect(f.systemDescription).toBeUndefined()
+      expect(f.tlvs.at(-1)).toMatchObject({kind: 'malformed', type: 6, declaredLength: 89, rule: 'tlv-overrun'})
+    },
+  )
 
   it('one stray octet after the last TLV', () => {
     const b = frame(CHASSIS, PORT, TTL, 'fe')
@@ -165,7 +177,10 @@ describe('optional TLVs (discard the TLV)', () => {
 
   it('Management Address with an OID', () => {
     // OID 1.3.6.1.4.1.9 (BER 2b 06 01 04 01 09)
-    const f = decodeLldpFrame(frame(CHASSIS, PORT, TTL, tlv(8, '05' + '01' + 'c000020a' + '02' + '00000002' + '06' + '2b0601040109'), END), {strict: true})
+    const f = decodeLldpFrame(
+      frame(CHASSIS, PORT, TTL, tlv(8, '05' + '01' + 'c000020a' + '02' + '00000002' + '06' + '2b0601040109'), END),
+      {strict: true},
+    )
     expect(f.managementAddresses[0]).toMatchObject({oid: '1.3.6.1.4.1.9', oidEncoding: 'oid'})
   })
 
@@ -201,7 +216,10 @@ describe('optional TLVs (discard the TLV)', () => {
 
   it('reserved TLV types 9..126 are kept as unrecognized, not an error', () => {
     const f = decodeLldpFrame(frame(CHASSIS, PORT, TTL, tlv(9, 'abcd'), tlv(126, ''), END), {strict: true})
-    expect(f.tlvs.slice(3, 5)).toMatchObject([{kind: 'unrecognized', type: 9}, {kind: 'unrecognized', type: 126}])
+    expect(f.tlvs.slice(3, 5)).toMatchObject([
+      {kind: 'unrecognized', type: 9},
+      {kind: 'unrecognized', type: 126},
+    ])
     expect(f.warnings).toEqual([])
   })
 
@@ -241,7 +259,9 @@ describe('typed values', () => {
     const f = decodeLldpFrame(frame(tlv(1, '01' + '0ac0de9d0a74'), tlv(2, '06' + '6369726375697431'), TTL, END))
     expect(f.chassisId).toEqual({subtype: 1, subtypeName: 'chassis component', encoding: 'hex', value: '0ac0de9d0a74'})
     expect(f.portId).toEqual({subtype: 6, subtypeName: 'agent circuit ID', encoding: 'hex', value: '6369726375697431'})
-    const g = decodeLldpFrame(frame(tlv(1, '05' + '06' + '020000000201'), tlv(2, '04' + '02' + 'fe800000000000000000000000000001'), TTL, END))
+    const g = decodeLldpFrame(
+      frame(tlv(1, '05' + '06' + '020000000201'), tlv(2, '04' + '02' + 'fe800000000000000000000000000001'), TTL, END),
+    )
     expect(g.chassisId.value).toEqual({family: 6, familyName: 'IEEE 802', address: '02:00:00:00:02:01'})
     expect(g.portId.value).toEqual({family: 2, familyName: 'IPv6', address: 'fe80::1'})
   })

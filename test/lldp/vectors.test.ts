@@ -4,7 +4,14 @@
  * generated captures, and lldpad's EVB test vectors.
  */
 import {describe, expect, it} from 'vitest'
-import {decodeEvbTlv, decodeLldpFrame, encodeTlv, LldpDecodeError, type LldpFrame, type LldpTlv} from '../../src/lldp/index.js'
+import {
+  decodeEvbTlv,
+  decodeLldpFrame,
+  encodeTlv,
+  LldpDecodeError,
+  type LldpFrame,
+  type LldpTlv,
+} from '../../src/lldp/index.js'
 import {networkAddressOctets} from '../../src/lldp/basic.js'
 import {mauTypeName} from '../../src/lldp/names.js'
 import {displayText} from '../../src/lldp/octets.js'
@@ -45,7 +52,9 @@ describeWithThirdParty('lldpd tests/check_lldp.c', () => {
       med?: Record<string, unknown>
     }
   }
-  const vectors = readJson<{check_lldp_c_vectors: Vector[]}>('third-party/lldpd/lldpd-vectors-and-expectations.json').check_lldp_c_vectors
+  const vectors = readJson<{check_lldp_c_vectors: Vector[]}>(
+    'third-party/lldpd/lldpd-vectors-and-expectations.json',
+  ).check_lldp_c_vectors
 
   for (const v of vectors) {
     it(v.name, () => {
@@ -116,13 +125,20 @@ describeWithThirdParty('lldpd tests/integration (lldpcli keyvalue on the upstrea
     expected_if_lldpmed?: Record<string, string>
     expected?: {system_name: null}
   }
-  const expectations = readJson<{integration_pcap_expectations: Expectation[]}>('third-party/lldpd/lldpd-vectors-and-expectations.json').integration_pcap_expectations
+  const expectations = readJson<{integration_pcap_expectations: Expectation[]}>(
+    'third-party/lldpd/lldpd-vectors-and-expectations.json',
+  ).integration_pcap_expectations
   const byPcap = Object.fromEntries(expectations.map((e) => [e.pcap, e]))
-  const firstFrame = async (pcap: string): Promise<LldpFrame> => decodeLldpFrame((await readFrames(`${THIRD_PARTY_DIR}lldpd/${pcap}`))[0].data)
+  const firstFrame = async (pcap: string): Promise<LldpFrame> =>
+    decodeLldpFrame((await readFrames(`${THIRD_PARTY_DIR}lldpd/${pcap}`))[0].data)
 
   it('sg200.pcap', async () => {
     const f = await firstFrame('sg200.pcap')
-    const kv = {...byPcap['sg200.pcap'].expected_keyvalue, ...byPcap['sg200.pcap'].expected_if_dot3, ...byPcap['sg200.pcap'].expected_if_lldpmed}
+    const kv = {
+      ...byPcap['sg200.pcap'].expected_keyvalue,
+      ...byPcap['sg200.pcap'].expected_if_dot3,
+      ...byPcap['sg200.pcap'].expected_if_lldpmed,
+    }
     expect(f.chassisId.value).toBe(kv['lldp.eth0.chassis.mac'])
     expect(String(f.ttl)).toBe(kv['lldp.eth0.port.ttl'])
     expect(f.portId.subtypeName).toBe('interface name')
@@ -135,7 +151,13 @@ describeWithThirdParty('lldpd tests/integration (lldpcli keyvalue on the upstrea
     expect(phy.mauType).toBe(0) // lldpcli: current 'unknown'
     const caps = find(f, 'medCapabilities')
     expect(caps.deviceType).toBe(4) // 'Network Connectivity Device'
-    expect(caps.capabilityNames).toEqual(['LLDP-MED capabilities', 'network policy', 'location identification', 'extended power via MDI-PSE', 'inventory'])
+    expect(caps.capabilityNames).toEqual([
+      'LLDP-MED capabilities',
+      'network policy',
+      'location identification',
+      'extended power via MDI-PSE',
+      'inventory',
+    ])
     const loc = find(f, 'medLocation').location
     expect(loc.format).toBe('civic')
     if (loc.format !== 'civic') return
@@ -243,7 +265,9 @@ describeWithThirdParty('NetworkManager src/core/devices/tests/test-lldp.c', () =
       expect(f.chassisId.subtype).toBe(nm['chassis-id-type'])
       expect(f.chassisId.value).toBe(String(nm['chassis-id']).toLowerCase())
       expect(f.portId.subtype).toBe(nm['port-id-type'])
-      expect(f.portId.value).toBe(String(nm['port-id']).toLowerCase() === nm['port-id'] ? nm['port-id'] : String(nm['port-id']).toLowerCase())
+      expect(f.portId.value).toBe(
+        String(nm['port-id']).toLowerCase() === nm['port-id'] ? nm['port-id'] : String(nm['port-id']).toLowerCase(),
+      )
       expect(DESTINATIONS[f.dst]).toBe(nm.destination)
       expect(f.portDescription).toBe(nm['port-description'])
       expect(f.systemName).toBe(nm['system-name'])
@@ -264,19 +288,37 @@ describeWithThirdParty('NetworkManager src/core/devices/tests/test-lldp.c', () =
       }
       if ('mdi-power-support' in nm) {
         const p = find(f, 'powerViaMdi')
-        expect([p.mdiPowerSupport, p.psePowerPair, p.powerClass]).toEqual([nm['mdi-power-support'], nm['pse-power-pair'], nm['power-class']])
+        expect([p.mdiPowerSupport, p.psePowerPair, p.powerClass]).toEqual([
+          nm['mdi-power-support'],
+          nm['pse-power-pair'],
+          nm['power-class'],
+        ])
       }
-      if ('ieee-802-3-max-frame-size' in nm) expect(find(f, 'maxFrameSize').maxFrameSize).toBe(nm['ieee-802-3-max-frame-size'])
+      if ('ieee-802-3-max-frame-size' in nm)
+        expect(find(f, 'maxFrameSize').maxFrameSize).toBe(nm['ieee-802-3-max-frame-size'])
       if ('mud-url' in nm) expect(find(f, 'mudUrl').url).toBe(nm['mud-url'])
       // Management addresses: subtype, address octets, interface numbering.
-      const nmAddresses = [...v.networkmanager_as_variant.matchAll(/\{'address-subtype': <uint32 (\d+)>, 'address': <\[byte ([^\]]*)\]>, 'interface-number-subtype': <uint32 (\d+)>, 'interface-number': <uint32 (\d+)>\}/g)]
-        .map((m) => ({family: Number(m[1]), octets: m[2].split(', ').map((b) => b.replace('0x', '')).join(''), subtype: Number(m[3]), number: Number(m[4])}))
-      expect(f.managementAddresses.map((a) => ({
-        family: a.address.family,
-        octets: networkAddressOctets(a.address).toString('hex'),
-        subtype: a.interfaceSubtype,
-        number: a.interfaceNumber,
-      }))).toEqual(nmAddresses)
+      const nmAddresses = [
+        ...v.networkmanager_as_variant.matchAll(
+          /\{'address-subtype': <uint32 (\d+)>, 'address': <\[byte ([^\]]*)\]>, 'interface-number-subtype': <uint32 (\d+)>, 'interface-number': <uint32 (\d+)>\}/g,
+        ),
+      ].map((m) => ({
+        family: Number(m[1]),
+        octets: m[2]
+          .split(', ')
+          .map((b) => b.replace('0x', ''))
+          .join(''),
+        subtype: Number(m[3]),
+        number: Number(m[4]),
+      }))
+      expect(
+        f.managementAddresses.map((a) => ({
+          family: a.address.family,
+          octets: networkAddressOctets(a.address).toString('hex'),
+          subtype: a.interfaceSubtype,
+          number: a.interfaceNumber,
+        })),
+      ).toEqual(nmAddresses)
     })
   }
 
@@ -299,9 +341,14 @@ describeWithThirdParty('systemd src/libsystemd-network/test-lldp-rx.c', () => {
     const v = vector('test_receive_basic_packet')
     const f = decodeHex(v.frame_hex)
     expect({
-      chassis_id_subtype: f.chassisId.subtype, chassis_id: f.chassisId.value, port_id_subtype: f.portId.subtype,
-      port_id: f.portId.value, port_description: f.portDescription, system_name: f.systemName,
-      system_description: f.systemDescription, ttl: f.ttl,
+      chassis_id_subtype: f.chassisId.subtype,
+      chassis_id: f.chassisId.value,
+      port_id_subtype: f.portId.subtype,
+      port_id: f.portId.value,
+      port_description: f.portDescription,
+      system_name: f.systemName,
+      system_description: f.systemDescription,
+      ttl: f.ttl,
     }).toEqual({...v.expected, accepted: undefined})
   })
 
@@ -315,14 +362,22 @@ describeWithThirdParty('systemd src/libsystemd-network/test-lldp-rx.c', () => {
     const v = vector('test_receive_oui_packet')
     const f = decodeHex(v.frame_hex)
     const names: Record<string, string> = {chassisId: 'chassis_id', portId: 'port_id', ttl: 'ttl', end: 'end'}
-    expect(f.tlvs.map((t) => names[t.kind] ?? ('oui' in t ? `oui ${t.oui.replace(/-/g, '')}/${t.subtype}` : t.kind))).toEqual(v.expected.tlv_sequence)
+    expect(
+      f.tlvs.map((t) => names[t.kind] ?? ('oui' in t ? `oui ${t.oui.replace(/-/g, '')}/${t.subtype}` : t.kind)),
+    ).toEqual(v.expected.tlv_sequence)
     // The values spelled out in the vector's description.
     expect(find(f, 'portVlanId').pvid).toBe(0x1234)
     expect(find(f, 'portProtocolVlanId')).toMatchObject({flags: 0x01, ppvid: 0x7788})
     expect(find(f, 'vlanName')).toMatchObject({vid: 0x1234, name: 'Vlan51'})
     expect(find(f, 'managementVid').vid).toBe(0x0102)
     expect(find(f, 'linkAggregation')).toMatchObject({status: 0x01, capable: true, enabled: false, portId: 0x00140012})
-    expect(find(f, 'powerViaMdi')).toMatchObject({portClass: 'pse', mdiPowerSupported: true, mdiPowerEnabled: true, psePowerPair: 1, powerClass: 0})
+    expect(find(f, 'powerViaMdi')).toMatchObject({
+      portClass: 'pse',
+      mdiPowerSupported: true,
+      mdiPowerEnabled: true,
+      psePowerPair: 1,
+      powerClass: 0,
+    })
   })
 
   it('multiple neighbours: six distinct MSAPs from chassis component / port component IDs', () => {
@@ -337,13 +392,18 @@ describeWithThirdParty('systemd src/libsystemd-network/test-lldp-rx.c', () => {
 })
 
 describeWithThirdParty('scapy test/contrib/lldp.uts', () => {
-  const vectors = readJson<{vectors: Array<{name: string; frame_hex: string; expected: Record<string, string | number>}>}>('third-party/scapy/lldp-uts-vectors.json').vectors
+  const vectors = readJson<{
+    vectors: Array<{name: string; frame_hex: string; expected: Record<string, string | number>}>
+  }>('third-party/scapy/lldp-uts-vectors.json').vectors
   const byName = (name: string): (typeof vectors)[number] => vectors.find((v) => v.name === name)!
 
   it('cisco_c3560_chassis_subtype5_network_address', () => {
     const v = byName('cisco_c3560_chassis_subtype5_network_address')
     const f = decodeHex(v.frame_hex)
-    expect(f.chassisId).toMatchObject({subtype: v.expected.chassis_id_subtype, value: {family: v.expected.chassis_id_address_family, address: v.expected.chassis_id}})
+    expect(f.chassisId).toMatchObject({
+      subtype: v.expected.chassis_id_subtype,
+      value: {family: v.expected.chassis_id_address_family, address: v.expected.chassis_id},
+    })
     expect(f.portId).toMatchObject({subtypeName: 'interface alias', value: 'Uplink to S1'})
     expect(f.systemName).toBe('S2.cisco.com')
     expect(f.systemDescription?.split('\n')).toHaveLength(3)
@@ -352,12 +412,18 @@ describeWithThirdParty('scapy test/contrib/lldp.uts', () => {
   it('ipv4 and ipv6 network-address chassis and port IDs, sent to the broadcast address without padding', () => {
     const v4 = byName('ipv4_chassis_and_port_ids')
     const f4 = decodeHex(v4.frame_hex)
-    expect([(f4.chassisId.value as {address: string}).address, (f4.portId.value as {address: string}).address, f4.ttl]).toEqual([v4.expected.chassis_id, v4.expected.port_id, v4.expected.ttl])
+    expect([
+      (f4.chassisId.value as {address: string}).address,
+      (f4.portId.value as {address: string}).address,
+      f4.ttl,
+    ]).toEqual([v4.expected.chassis_id, v4.expected.port_id, v4.expected.ttl])
     expect(f4.dst).toBe('ff:ff:ff:ff:ff:ff')
     expect(f4.trailer).toHaveLength(0)
     const v6 = byName('ipv6_chassis_and_port_ids')
     const f6 = decodeHex(v6.frame_hex)
-    expect([(f6.chassisId.value as {address: string}).address, (f6.portId.value as {address: string}).address]).toEqual([v6.expected.chassis_id, v6.expected.port_id])
+    expect([(f6.chassisId.value as {address: string}).address, (f6.portId.value as {address: string}).address]).toEqual(
+      [v6.expected.chassis_id, v6.expected.port_id],
+    )
   })
 
   it('network address of an unknown family: the octets after the family octet', () => {
@@ -386,9 +452,12 @@ describe('lldpcli (lldpd 1.0.16) on the generated captures', () => {
     return (Array.isArray(iface) ? iface : [iface]).map((i: Json) => i['veth-h0'])
   }
   const frames = async (pcap: string): Promise<LldpFrame[]> =>
-    (await readFrames(`${OWN_CORPUS_DIR}generated/${pcap}`)).filter((f) => f.data.readUInt16BE(12) === 0x88cc).map((f) => decodeLldpFrame(f.data))
+    (await readFrames(`${OWN_CORPUS_DIR}generated/${pcap}`))
+      .filter((f) => f.data.readUInt16BE(12) === 0x88cc)
+      .map((f) => decodeLldpFrame(f.data))
 
-  const unknownTlvBytes = (n: Json): string => String(n['unknown-tlvs']['unknown-tlv'].value).split(',').join('').toLowerCase()
+  const unknownTlvBytes = (n: Json): string =>
+    String(n['unknown-tlvs']['unknown-tlv'].value).split(',').join('').toLowerCase()
 
   it('lldpd-tor-to-host.pcap ↔ lldpcli-host-neighbors.json', async () => {
     const [n] = neighbours('lldpcli-host-neighbors.json')
@@ -400,25 +469,33 @@ describe('lldpcli (lldpd 1.0.16) on the generated captures', () => {
     expect(f.managementAddresses[0].address.address).toBe(chassis['mgmt-ip'])
     expect(String(f.managementAddresses[0].interfaceNumber)).toBe(chassis['mgmt-iface'])
     const caps = (chassis.capability as Json[]).map((c) => [c.type, c.enabled])
-    const lldpdName: Record<string, string> = {Bridge: 'Bridge', Router: 'Router', 'WLAN AP': 'Wlan', 'Station Only': 'Station'}
+    const lldpdName: Record<string, string> = {
+      Bridge: 'Bridge',
+      Router: 'Router',
+      'WLAN AP': 'Wlan',
+      'Station Only': 'Station',
+    }
     const mine = f.capabilities!.supportedNames.map((s) => [lldpdName[s], f.capabilities!.enabledNames.includes(s)])
     expect(mine.sort()).toEqual(caps.sort())
     expect(f.portId).toMatchObject({subtypeName: 'interface name', value: n.port.id.value})
     expect(f.portDescription).toBe(n.port.descr)
     expect(String(f.ttl)).toBe(n.port.ttl)
     const phy = find(f, 'macPhy')
-    expect([phy.autonegSupported, phy.autonegEnabled]).toEqual([n.port['auto-negotiation'].supported, n.port['auto-negotiation'].enabled])
+    expect([phy.autonegSupported, phy.autonegEnabled]).toEqual([
+      n.port['auto-negotiation'].supported,
+      n.port['auto-negotiation'].enabled,
+    ])
     expect(String(n.port['auto-negotiation'].current).startsWith(`${mauTypeName(phy.mauType)} -`)).toBe(true)
   })
 
-  it('the last frame of lldpd-tor-to-host.pcap is lldpd\'s shutdown LLDPDU', async () => {
+  it("the last frame of lldpd-tor-to-host.pcap is lldpd's shutdown LLDPDU", async () => {
     const all = await frames('lldpd-tor-to-host.pcap')
     const last = all[all.length - 1]
     expect(last.isShutdown).toBe(true)
     expect(last.tlvs.map((t) => t.kind)).toEqual(['chassisId', 'portId', 'ttl', 'end'])
   })
 
-  it('lldpd-tor-custom-tlvs.pcap ↔ lldpcli-host-neighbors-custom-tlvs.json (VLAN, EVB as lldpd\'s unknown TLV)', async () => {
+  it("lldpd-tor-custom-tlvs.pcap ↔ lldpcli-host-neighbors-custom-tlvs.json (VLAN, EVB as lldpd's unknown TLV)", async () => {
     const [n] = neighbours('lldpcli-host-neighbors-custom-tlvs.json')
     const f = (await frames('lldpd-tor-custom-tlvs.pcap'))[0]
     expect(f.portId).toMatchObject({subtypeName: 'local', value: n.port.id.value})
@@ -443,21 +520,48 @@ describe('lldpcli (lldpd 1.0.16) on the generated captures', () => {
     const customer = all.filter((f) => f.dst === '01:80:c2:00:00:00').at(-1)!
     expect(nearest.portId.value).toBe(nb.port.id.value)
     expect(String(nearest.ttl)).toBe(nb.port.ttl)
-    expect(encodeTlv(nearest.tlvs.find((t) => t.kind === 'evb')!).subarray(6).toString('hex')).toBe(unknownTlvBytes(nb))
+    expect(
+      encodeTlv(nearest.tlvs.find((t) => t.kind === 'evb')!)
+        .subarray(6)
+        .toString('hex'),
+    ).toBe(unknownTlvBytes(nb))
     expect(customer.portId).toMatchObject({subtypeName: 'MAC address', value: ncb.port.id.value})
     expect(String(customer.ttl)).toBe(ncb.port.ttl)
-    expect(encodeTlv(customer.tlvs.find((t) => t.kind === 'evb')!).subarray(6).toString('hex')).toBe(unknownTlvBytes(ncb))
+    expect(
+      encodeTlv(customer.tlvs.find((t) => t.kind === 'evb')!)
+        .subarray(6)
+        .toString('hex'),
+    ).toBe(unknownTlvBytes(ncb))
     // 03 05 68 74 34: lldpad's bridge after negotiation (docs/wire-notes.md §EVB worked examples).
     expect(customer.evb).toEqual({
-      bgid: false, rrcap: true, rrctr: true, sgid: false, rrreq: true, rrstat: 1, retries: 3, rte: 8,
-      mode: 'bridge', rolRwd: true, rwd: 20, rolRka: true, rka: 20,
+      bgid: false,
+      rrcap: true,
+      rrctr: true,
+      sgid: false,
+      rrreq: true,
+      rrstat: 1,
+      retries: 3,
+      rte: 8,
+      mode: 'bridge',
+      rolRwd: true,
+      rwd: 20,
+      rolRka: true,
+      rka: 20,
     })
   })
 })
 
 describeWithThirdParty('lldpad test/qbg22 EVB vectors: replies decode to the negotiated values', () => {
-  interface Frame {payload_hex: string; expected_reply_tlvs_hex: string[]}
-  interface Test {test: string; has_remote_shell_step: boolean; lldpad_conf: {tlvid0080c20d?: Record<string, string>} | null; frames: Frame[]}
+  interface Frame {
+    payload_hex: string
+    expected_reply_tlvs_hex: string[]
+  }
+  interface Test {
+    test: string
+    has_remote_shell_step: boolean
+    lldpad_conf: {tlvid0080c20d?: Record<string, string>} | null
+    frames: Frame[]
+  }
   const tests = readJson<{tests: Test[]}>('third-party/openlldp-qbg22/evb22.json').tests
 
   const evbIn = (hexTlvs: string): string | undefined => /fe090080c20d([0-9a-f]{10})/.exec(hexTlvs)?.[1]
@@ -471,7 +575,9 @@ describeWithThirdParty('lldpad test/qbg22 EVB vectors: replies decode to the neg
           if (!body) continue
           const info = Buffer.from(`0080c20d${body}`, 'hex')
           const decoded = decodeEvbTlv(info)
-          expect(encodeTlv({kind: 'evb', type: 127, oui: '00-80-c2', subtype: 13, evb: decoded}).subarray(2)).toEqual(info)
+          expect(encodeTlv({kind: 'evb', type: 127, oui: '00-80-c2', subtype: 13, evb: decoded}).subarray(2)).toEqual(
+            info,
+          )
           n++
         }
       }
@@ -482,12 +588,20 @@ describeWithThirdParty('lldpad test/qbg22 EVB vectors: replies decode to the neg
   // lldpad advertises max(local policy, last received) for R, RTE, RWD, RKA, sets ROL when the peer's value was
   // used, copies the peer's status octet and sends its own mode (docs/wire-notes.md §EVB negotiation). Checking
   // that the expected replies decode that way pins every field position against lldpad's own test expectations.
-  const exchanges = (t: Test): Frame[] => t.frames.filter((fr) => evbIn(fr.payload_hex) && fr.expected_reply_tlvs_hex.some(evbIn))
-  const stable = tests.filter((t) => !t.has_remote_shell_step && t.lldpad_conf?.tlvid0080c20d?.evbmode && exchanges(t).length > 0)
+  const exchanges = (t: Test): Frame[] =>
+    t.frames.filter((fr) => evbIn(fr.payload_hex) && fr.expected_reply_tlvs_hex.some(evbIn))
+  const stable = tests.filter(
+    (t) => !t.has_remote_shell_step && t.lldpad_conf?.tlvid0080c20d?.evbmode && exchanges(t).length > 0,
+  )
   for (const t of stable) {
     it(`test ${t.test} (${t.lldpad_conf!.tlvid0080c20d!.evbmode})`, () => {
       const conf = t.lldpad_conf!.tlvid0080c20d!
-      const local = {retries: Number(conf.ecpretries), rte: Number(conf.ecprte), rwd: Number(conf.vdprwd), rka: Number(conf.vdprka)}
+      const local = {
+        retries: Number(conf.ecpretries),
+        rte: Number(conf.ecprte),
+        rwd: Number(conf.vdprwd),
+        rka: Number(conf.vdprka),
+      }
       let checked = 0
       for (const fr of t.frames) {
         const peerBody = evbIn(fr.payload_hex)
@@ -496,7 +610,8 @@ describeWithThirdParty('lldpad test/qbg22 EVB vectors: replies decode to the neg
         const peer = decodeEvbTlv(Buffer.from(`0080c20d${peerBody}`, 'hex'))
         const reply = decodeEvbTlv(Buffer.from(`0080c20d${replyBody}`, 'hex'))
         expect(reply.mode).toBe(conf.evbmode)
-        for (const k of ['retries', 'rte', 'rwd', 'rka'] as const) expect(reply[k], `${k}`).toBe(Math.max(local[k], peer[k]))
+        for (const k of ['retries', 'rte', 'rwd', 'rka'] as const)
+          expect(reply[k], `${k}`).toBe(Math.max(local[k], peer[k]))
         expect(reply.rolRwd).toBe(peer.rwd >= local.rwd)
         expect(reply.rolRka).toBe(peer.rka >= local.rka)
         const peerStatus = Buffer.from(peerBody, 'hex')[conf.evbmode === 'station' ? 0 : 1]

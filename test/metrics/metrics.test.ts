@@ -53,7 +53,11 @@ describe('daemon metrics', () => {
     m.countVdpError('assoc', 'rejected', 2)
     m.countVdpError('keepalive', 'timeout')
     m.runTask('reconcile', () => undefined)
-    expect(() => m.runTask('reconcile', () => { throw new Error('boom') })).toThrow('boom')
+    expect(() =>
+      m.runTask('reconcile', () => {
+        throw new Error('boom')
+      }),
+    ).toThrow('boom')
     const s = samples(await m.scrape())
     expect(s.get('vdp_agent_vsi_association_duration_seconds_bucket{le="0.005",operation="assoc"}')).toBe(1)
     expect(s.get('vdp_agent_vsi_association_duration_seconds_count{operation="assoc"}')).toBe(2)
@@ -75,7 +79,13 @@ describe('daemon metrics', () => {
       rpc: () => rpc,
       dataplane: async () => {
         dumps++
-        return {ready: true, flowsByBridge: {'br-ex': 3, 'br-int': 2}, audits: 4, auditFlowsAdded: 5, auditFlowsRemoved: 1}
+        return {
+          ready: true,
+          flowsByBridge: {'br-ex': 3, 'br-int': 2},
+          audits: 4,
+          auditFlowsAdded: 5,
+          auditFlowsRemoved: 1,
+        }
       },
     })
     const m = new DaemonMetrics(src, {processMetrics: false})
@@ -105,7 +115,8 @@ describe('daemon metrics', () => {
     for (const metric of metrics) {
       expect(metric.name).toMatch(/^vdp_agent_[a-z_]+$/)
       if (String(metric.type) === 'counter') expect(metric.name).toMatch(/_total$/)
-      if (/duration|_age|timestamp/.test(metric.name.slice('vdp_agent_'.length))) expect(metric.name).toMatch(/_seconds(_total|_bucket)?$/)
+      if (/duration|_age|timestamp/.test(metric.name.slice('vdp_agent_'.length)))
+        expect(metric.name).toMatch(/_seconds(_total|_bucket)?$/)
     }
   })
 })
@@ -127,7 +138,9 @@ describe('[metrics] listen', () => {
 
   it('rejects a bad value at config time, naming the forms it accepts', () => {
     for (const bad of ['65536', 'host:0', 'maybe', '[::1]']) {
-      expect(() => parseConfigText(`[metrics]\nlisten = ${bad}\n`, 'agent.ini')).toThrow(/\[metrics\][\s\S]*listen[\s\S]*HOST:PORT/)
+      expect(() => parseConfigText(`[metrics]\nlisten = ${bad}\n`, 'agent.ini')).toThrow(
+        /\[metrics\][\s\S]*listen[\s\S]*HOST:PORT/,
+      )
     }
   })
 

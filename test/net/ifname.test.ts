@@ -3,13 +3,22 @@ import {VdpAgentError} from '../../src/errors.js'
 import {InvalidInterfaceNameError, ifNameProblem, isValidIfName, validateIfName} from '../../src/net/ifname.js'
 
 describe('validateIfName', () => {
-  it.each(['eth0', 'ens1f0np0', 'bond0', 'br-int', 'veth-h0', 'a', 'x'.repeat(15), 'vdpt-3fa9c1-h0', 'eth0.100', 'tap_1@x', 'é1'])(
-    'accepts %j',
-    (name) => {
-      expect(validateIfName(name)).toBe(name)
-      expect(isValidIfName(name)).toBe(true)
-    },
-  )
+  it.each([
+    'eth0',
+    'ens1f0np0',
+    'bond0',
+    'br-int',
+    'veth-h0',
+    'a',
+    'x'.repeat(15),
+    'vdpt-3fa9c1-h0',
+    'eth0.100',
+    'tap_1@x',
+    'é1',
+  ])('accepts %j', (name) => {
+    expect(validateIfName(name)).toBe(name)
+    expect(isValidIfName(name)).toBe(true)
+  })
 
   it.each([
     ['', 'empty'],

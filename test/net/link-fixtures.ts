@@ -19,7 +19,8 @@ export interface LinkSpec extends Partial<RtLinkMessage> {
 /** A family-0 RTM_NEWLINK snapshot. */
 export function newlink({state = 'up', ...spec}: LinkSpec): RtLinkMessage {
   const base = IFF_BROADCAST | IFF_MULTICAST
-  const flags = state === 'up' ? base | IFF_UP | IFF_RUNNING | IFF_LOWER_UP : state === 'no-carrier' ? base | IFF_UP : base
+  const flags =
+    state === 'up' ? base | IFF_UP | IFF_RUNNING | IFF_LOWER_UP : state === 'no-carrier' ? base | IFF_UP : base
   return {
     type: 'newlink',
     family: 0,
@@ -43,13 +44,28 @@ export function nic(index: number, name: string, extra: Partial<LinkSpec> = {}):
 }
 
 /** A NIC enslaved to a bond; `backup` marks it the standby of an active-backup bond. */
-export function bondSlave(index: number, name: string, bondIndex: number, extra: Partial<LinkSpec> & {backup?: boolean; mii?: number} = {}): RtLinkMessage {
+export function bondSlave(
+  index: number,
+  name: string,
+  bondIndex: number,
+  extra: Partial<LinkSpec> & {backup?: boolean; mii?: number} = {},
+): RtLinkMessage {
   const {backup = false, mii = 0, ...rest} = extra
-  const slave = nic(index, name, {master: bondIndex, slaveKind: 'bond', bondSlave: {state: backup ? 1 : 0, miiStatus: mii}, ...rest})
+  const slave = nic(index, name, {
+    master: bondIndex,
+    slaveKind: 'bond',
+    bondSlave: {state: backup ? 1 : 0, miiStatus: mii},
+    ...rest,
+  })
   return {...slave, flags: slave.flags | IFF_SLAVE}
 }
 
-export function bond(index: number, name: string, activeSlaveIndex?: number, extra: Partial<LinkSpec> = {}): RtLinkMessage {
+export function bond(
+  index: number,
+  name: string,
+  activeSlaveIndex?: number,
+  extra: Partial<LinkSpec> = {},
+): RtLinkMessage {
   const b = newlink({index, name, kind: 'bond', bond: {mode: 1, activeSlaveIndex}, ...extra})
   return {...b, flags: b.flags | IFF_MASTER}
 }

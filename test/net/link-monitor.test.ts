@@ -41,7 +41,9 @@ class FakeSource implements LinkMessageSource {
 
 function record(monitor: LinkMonitor): string[] {
   const seen: string[] = []
-  monitor.on('link', (e: LinkEvent) => seen.push(`${e.source} ${e.type} ${e.link.name}${e.changes.length ? ` ${e.changes.join(',')}` : ''}`))
+  monitor.on('link', (e: LinkEvent) =>
+    seen.push(`${e.source} ${e.type} ${e.link.name}${e.changes.length ? ` ${e.changes.join(',')}` : ''}`),
+  )
   monitor.on('resync', ({reason, events}) => seen.push(`resync ${reason} ${events}`))
   return seen
 }
@@ -87,7 +89,10 @@ describe('LinkMonitor', () => {
 
   it('dumps again when notifications raced the dump, so no stale notification is replayed', async () => {
     const source = new FakeSource()
-    source.dumpResults = [[loopback, nic(2, 'eth0', {state: 'no-carrier'})], [loopback, nic(2, 'eth0')]]
+    source.dumpResults = [
+      [loopback, nic(2, 'eth0', {state: 'no-carrier'})],
+      [loopback, nic(2, 'eth0')],
+    ]
     // during the first dump, an old carrier-down notification and the carrier-up one arrive
     source.duringDump = (n) => {
       if (n === 1) source.notify(nic(2, 'eth0', {state: 'no-carrier'}), nic(2, 'eth0'))
@@ -115,7 +120,12 @@ describe('LinkMonitor', () => {
     source.dumpResults = [
       [loopback, bondSlave(2, 'eth0', 9), bondSlave(3, 'eth1', 9, {backup: true}), bond(9, 'bond0', 2)],
       // what happened while notifications were being dropped: eth0 lost carrier, eth1 took over
-      [loopback, bondSlave(2, 'eth0', 9, {state: 'no-carrier', mii: 2, backup: true}), bondSlave(3, 'eth1', 9), bond(9, 'bond0', 3)],
+      [
+        loopback,
+        bondSlave(2, 'eth0', 9, {state: 'no-carrier', mii: 2, backup: true}),
+        bondSlave(3, 'eth1', 9),
+        bond(9, 'bond0', 3),
+      ],
     ]
     const monitor = new LinkMonitor({source})
     const seen = record(monitor)
@@ -211,10 +221,23 @@ describe('LinkMonitor', () => {
     source.dumpResults = [[loopback, bondSlave(2, 'eth1', 9), nic(3, 'eth10'), bond(9, 'bond0', 2), bond(10, 'bond1')]]
     const monitor = new LinkMonitor({source, procBondingDir: dir})
     await monitor.start()
-    await writeFile(join(dir, 'bond0'), 'Bonding Mode: fault-tolerance (active-backup)\nSlave Interface: eth1\nMII Status: up\n')
+    await writeFile(
+      join(dir, 'bond0'),
+      'Bonding Mode: fault-tolerance (active-backup)\nSlave Interface: eth1\nMII Status: up\n',
+    )
     await writeFile(join(dir, 'bond1'), 'Bonding Mode: fault-tolerance (active-backup)\nSlave Interface: eth10\n')
-    expect(await monitor.checkBondMembers('bond0')).toEqual({bond: 'bond0', netlink: ['eth1'], procfs: ['eth1'], agree: true})
-    expect(await monitor.checkBondMembers('bond1')).toEqual({bond: 'bond1', netlink: [], procfs: ['eth10'], agree: false})
+    expect(await monitor.checkBondMembers('bond0')).toEqual({
+      bond: 'bond0',
+      netlink: ['eth1'],
+      procfs: ['eth1'],
+      agree: true,
+    })
+    expect(await monitor.checkBondMembers('bond1')).toEqual({
+      bond: 'bond1',
+      netlink: [],
+      procfs: ['eth10'],
+      agree: false,
+    })
     await expect(monitor.checkBondMembers('eth10')).rejects.toMatchObject({code: 'NOT_A_BOND'})
     await rm(join(dir, 'bond0'))
     expect(await monitor.checkBondMembers('bond0')).toEqual({bond: 'bond0', netlink: ['eth1']})

@@ -10,7 +10,13 @@ import {
   type LinkInfo,
   type LinkTable,
 } from '../../src/net/link-table.js'
-import {decodeLinkMessage, parseNetlinkMessages, RTM_DELLINK, RTM_NEWLINK, type RtLinkMessage} from '../../src/net/rtnetlink.js'
+import {
+  decodeLinkMessage,
+  parseNetlinkMessages,
+  RTM_DELLINK,
+  RTM_NEWLINK,
+  type RtLinkMessage,
+} from '../../src/net/rtnetlink.js'
 import {bond, bondSlave, dellink, loopback, newlink, nic} from './link-fixtures.js'
 
 /** Applies messages in order; returns the final table and every event as [type, name, changes]. */
@@ -21,13 +27,19 @@ function run(table: LinkTable, messages: RtLinkMessage[]): {table: LinkTable; ev
     table = update.table
     events.push(...update.events)
   }
-  return {table, events, brief: events.map((e) => `${e.type} ${e.link.name}${e.changes.length ? ` ${e.changes.join(',')}` : ''}`)}
+  return {
+    table,
+    events,
+    brief: events.map((e) => `${e.type} ${e.link.name}${e.changes.length ? ` ${e.changes.join(',')}` : ''}`),
+  }
 }
 
 const byName = (table: LinkTable, name: string): LinkInfo => [...table.links.values()].find((l) => l.name === name)!
 
 describe('replaying netlink datagrams recorded from the kernel', () => {
-  const recording = JSON.parse(readFileSync(new URL('./fixtures/rtnl-link-recording.json', import.meta.url), 'utf8')) as {
+  const recording = JSON.parse(
+    readFileSync(new URL('./fixtures/rtnl-link-recording.json', import.meta.url), 'utf8'),
+  ) as {
     steps: {label: string; raw: string[]}[]
     finalLinks: LinkInfo[]
   }
@@ -51,7 +63,9 @@ describe('replaying netlink datagrams recorded from the kernel', () => {
     expect(perStep['h0 enslaved to br0']).toContain('changed br0 members')
     expect(perStep['p0 down (carrier lost on h0)']).toEqual(expect.arrayContaining(['changed h0 operstate,carrier']))
     // the AF_BRIDGE DELLINK of a released port is not a removal
-    expect(perStep['h0 released from br0']).toEqual(expect.arrayContaining(['changed h0 master', 'changed br0 members']))
+    expect(perStep['h0 released from br0']).toEqual(
+      expect.arrayContaining(['changed h0 master', 'changed br0 members']),
+    )
     expect(perStep['h0 released from br0']!.some((e) => e.startsWith('removed'))).toBe(false)
     // renaming a lower device re-derives the macvlan on top of it
     expect(perStep['h0 down and renamed to h0x']).toEqual([
@@ -69,7 +83,13 @@ describe('replaying netlink datagrams recorded from the kernel', () => {
 
 describe('a bond with two slaves (synthesized: this kernel cannot create bonds)', () => {
   // ifindex order puts the slaves before the bond, as after a reboot: the dump must not depend on order
-  const dump = [loopback, bondSlave(2, 'eth0', 9), bondSlave(3, 'eth1', 9, {backup: true}), nic(4, 'eth10'), bond(9, 'bond0', 2)]
+  const dump = [
+    loopback,
+    bondSlave(2, 'eth0', 9),
+    bondSlave(3, 'eth1', 9, {backup: true}),
+    nic(4, 'eth10'),
+    bond(9, 'bond0', 2),
+  ]
 
   it('resolves members, master, active slave and physical-ness from a dump in any order', () => {
     for (const order of [dump, [...dump].reverse()]) {
@@ -81,7 +101,11 @@ describe('a bond with two slaves (synthesized: this kernel cannot create bonds)'
         bondMembers: ['eth0', 'eth1'],
         bond: {mode: 'active-backup', activeSlave: 'eth0'},
       })
-      expect(byName(table, 'eth0')).toMatchObject({kind: 'physical', physical: true, master: {index: 9, name: 'bond0', kind: 'bond'}})
+      expect(byName(table, 'eth0')).toMatchObject({
+        kind: 'physical',
+        physical: true,
+        master: {index: 9, name: 'bond0', kind: 'bond'},
+      })
       expect(byName(table, 'eth0').bondSlave).toEqual({state: 'active', miiStatus: 'up'})
       expect(byName(table, 'eth1').bondSlave).toEqual({state: 'backup', miiStatus: 'up'})
       expect(byName(table, 'eth10').master).toBeUndefined() // a name containing "eth1" is not eth1

@@ -1,5 +1,11 @@
 import {afterEach, describe, expect, it, vi} from 'vitest'
-import {encodeEthernetFrame, ETHERTYPE_ECP, ETHERTYPE_LLDP, NEAREST_BRIDGE, NEAREST_CUSTOMER_BRIDGE} from '../../src/core/ethernet.js'
+import {
+  encodeEthernetFrame,
+  ETHERTYPE_ECP,
+  ETHERTYPE_LLDP,
+  NEAREST_BRIDGE,
+  NEAREST_CUSTOMER_BRIDGE,
+} from '../../src/core/ethernet.js'
 import {FrameIoError, MemoryFrameIO, VirtualWire, type FrameSocket} from '../../src/net/frames.js'
 
 const HOST_MAC = '02:00:00:00:01:01'
@@ -13,7 +19,9 @@ function frame(dst: string, ethertype: number, payload = 'hello'): Buffer {
 function vethPair(opts: {promiscuousHost?: boolean} = {}) {
   const host = new MemoryFrameIO('host')
   const tor = new MemoryFrameIO('tor')
-  const wire = new VirtualWire().attach(host, 'eth0', {mac: HOST_MAC, promiscuous: opts.promiscuousHost}).attach(tor, 't0', {mac: TOR_MAC})
+  const wire = new VirtualWire()
+    .attach(host, 'eth0', {mac: HOST_MAC, promiscuous: opts.promiscuousHost})
+    .attach(tor, 't0', {mac: TOR_MAC})
   return {host, tor, wire}
 }
 
@@ -52,7 +60,10 @@ describe('MemoryFrameIO over a VirtualWire', () => {
     const {host, tor} = vethPair()
     const lldp: Buffer[] = []
     const ecp: Buffer[] = []
-    host.open('eth0', ETHERTYPE_LLDP, {multicast: [NEAREST_BRIDGE, NEAREST_CUSTOMER_BRIDGE], onFrame: (f) => lldp.push(f)})
+    host.open('eth0', ETHERTYPE_LLDP, {
+      multicast: [NEAREST_BRIDGE, NEAREST_CUSTOMER_BRIDGE],
+      onFrame: (f) => lldp.push(f),
+    })
     host.open('eth0', ETHERTYPE_ECP, {multicast: [NEAREST_CUSTOMER_BRIDGE], onFrame: (f) => ecp.push(f)})
     const tx = tor.open('t0', ETHERTYPE_ECP, {onFrame: () => undefined})
     tx.send(frame(NEAREST_CUSTOMER_BRIDGE, ETHERTYPE_ECP))
@@ -65,7 +76,10 @@ describe('MemoryFrameIO over a VirtualWire', () => {
   it('filters like a NIC: group addresses nobody joined are dropped, unicast only to the own MAC', async () => {
     const {host, tor} = vethPair()
     const heard: string[] = []
-    host.open('eth0', ETHERTYPE_LLDP, {multicast: [NEAREST_BRIDGE], onFrame: (f) => heard.push(f.subarray(0, 6).toString('hex'))})
+    host.open('eth0', ETHERTYPE_LLDP, {
+      multicast: [NEAREST_BRIDGE],
+      onFrame: (f) => heard.push(f.subarray(0, 6).toString('hex')),
+    })
     const tx = tor.open('t0', ETHERTYPE_LLDP, {onFrame: () => undefined})
     tx.send(frame(NEAREST_CUSTOMER_BRIDGE, ETHERTYPE_LLDP)) // not joined
     tx.send(frame('02:00:00:00:09:09', ETHERTYPE_LLDP)) // someone else's unicast
@@ -87,8 +101,14 @@ describe('MemoryFrameIO over a VirtualWire', () => {
 
   it('reports memberships like ip maddr, for as long as a socket holding them is open', () => {
     const {host} = vethPair()
-    const a = host.open('eth0', ETHERTYPE_LLDP, {multicast: [NEAREST_BRIDGE, '01:80:C2:00:00:03'], onFrame: () => undefined})
-    const b = host.open('eth0', ETHERTYPE_ECP, {multicast: [NEAREST_CUSTOMER_BRIDGE, NEAREST_BRIDGE], onFrame: () => undefined})
+    const a = host.open('eth0', ETHERTYPE_LLDP, {
+      multicast: [NEAREST_BRIDGE, '01:80:C2:00:00:03'],
+      onFrame: () => undefined,
+    })
+    const b = host.open('eth0', ETHERTYPE_ECP, {
+      multicast: [NEAREST_CUSTOMER_BRIDGE, NEAREST_BRIDGE],
+      onFrame: () => undefined,
+    })
     expect(host.memberships('eth0')).toEqual(['01:80:c2:00:00:00', '01:80:c2:00:00:03', '01:80:c2:00:00:0e'])
     a.close()
     expect(host.memberships('eth0')).toEqual(['01:80:c2:00:00:00', '01:80:c2:00:00:0e'])
@@ -102,11 +122,17 @@ describe('MemoryFrameIO over a VirtualWire', () => {
     const c = new MemoryFrameIO('c')
     const wire = new VirtualWire().attach(a, 'e0').attach(b, 'e0').attach(c, 'e0')
     const heard: string[] = []
-    for (const [io, name] of [[a, 'a'], [b, 'b'], [c, 'c']] as const) {
+    for (const [io, name] of [
+      [a, 'a'],
+      [b, 'b'],
+      [c, 'c'],
+    ] as const) {
       io.open('e0', ETHERTYPE_LLDP, {multicast: [NEAREST_BRIDGE], onFrame: () => heard.push(name)})
     }
     const sender = b.open('e0', ETHERTYPE_ECP, {onFrame: () => undefined})
-    sender.send(encodeEthernetFrame({dst: NEAREST_BRIDGE, src: '02:00:00:00:00:02', ethertype: ETHERTYPE_LLDP}, Buffer.alloc(0)))
+    sender.send(
+      encodeEthernetFrame({dst: NEAREST_BRIDGE, src: '02:00:00:00:00:02', ethertype: ETHERTYPE_LLDP}, Buffer.alloc(0)),
+    )
     await flush()
     expect(heard.sort()).toEqual(['a', 'c'])
     expect(wire.log.map((w) => w.from)).toEqual(['b/e0'])
@@ -130,7 +156,10 @@ describe('MemoryFrameIO over a VirtualWire', () => {
   it('drops frames while the carrier is down, and delivers none queued for a socket closed before the tick', async () => {
     const {host, tor, wire} = vethPair()
     const heard: Buffer[] = []
-    const rx: FrameSocket = host.open('eth0', ETHERTYPE_LLDP, {multicast: [NEAREST_BRIDGE], onFrame: (f) => heard.push(f)})
+    const rx: FrameSocket = host.open('eth0', ETHERTYPE_LLDP, {
+      multicast: [NEAREST_BRIDGE],
+      onFrame: (f) => heard.push(f),
+    })
     const tx = tor.open('t0', ETHERTYPE_LLDP, {onFrame: () => undefined})
     wire.carrier = false
     tx.send(frame(NEAREST_BRIDGE, ETHERTYPE_LLDP))
@@ -184,12 +213,16 @@ describe('MemoryFrameIO over a VirtualWire', () => {
   it('validates arguments the same way as the AF_PACKET implementation', () => {
     const {host} = vethPair()
     const onFrame = () => undefined
-    expect(() => host.open('bad/if', ETHERTYPE_LLDP, {onFrame})).toThrow(expect.objectContaining({code: 'INVALID_IFNAME'}))
+    expect(() => host.open('bad/if', ETHERTYPE_LLDP, {onFrame})).toThrow(
+      expect.objectContaining({code: 'INVALID_IFNAME'}),
+    )
     expect(() => host.open('eth0', 0x05dc, {onFrame})).toThrow(expect.objectContaining({code: 'INVALID_ETHERTYPE'}))
     expect(() => host.open('eth0', ETHERTYPE_LLDP, {multicast: ['02:00:00:00:00:01'], onFrame})).toThrow(
       expect.objectContaining({code: 'INVALID_MAC'}),
     )
-    expect(() => host.open('eth0', ETHERTYPE_LLDP, {multicast: ['nonsense'], onFrame})).toThrow(expect.objectContaining({code: 'INVALID_MAC'}))
+    expect(() => host.open('eth0', ETHERTYPE_LLDP, {multicast: ['nonsense'], onFrame})).toThrow(
+      expect.objectContaining({code: 'INVALID_MAC'}),
+    )
   })
 
   it('refuses to attach the same interface twice', () => {

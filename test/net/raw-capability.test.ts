@@ -13,12 +13,19 @@ const deniedIo = (sysCode: string): FrameIO => ({
 describe('raw-socket probe at start-up (issue 10 item 9)', () => {
   it('EPERM becomes NO_RAW_SOCKETS, saying what is missing and how to run the daemon', () => {
     expect(() => assertRawSocketsAllowed(deniedIo('EPERM'))).toThrow(
-      expect.objectContaining({code: 'NO_RAW_SOCKETS', message: expect.stringMatching(/^cannot open raw \(AF_PACKET\) sockets \(EPERM: socket lo: operation not permitted\)\. The daemon needs CAP_NET_RAW/)}),
+      expect.objectContaining({
+        code: 'NO_RAW_SOCKETS',
+        message: expect.stringMatching(
+          /^cannot open raw \(AF_PACKET\) sockets \(EPERM: socket lo: operation not permitted\)\. The daemon needs CAP_NET_RAW/,
+        ),
+      }),
     )
   })
 
   it('other failures are passed on as they are', () => {
-    expect(() => assertRawSocketsAllowed(deniedIo('ENODEV'))).toThrow(expect.objectContaining({code: 'FRAME_IO', sysCode: 'ENODEV'}))
+    expect(() => assertRawSocketsAllowed(deniedIo('ENODEV'))).toThrow(
+      expect.objectContaining({code: 'FRAME_IO', sysCode: 'ENODEV'}),
+    )
   })
 
   it('a FrameIO that opens is left with nothing open', () => {

@@ -93,12 +93,29 @@ describe('link messages', () => {
       bondSlave: {state: 1, miiStatus: 0, permanentMac: '3c:fd:fe:00:00:02'},
     }
     expect(decodeLinkMessage(RTM_NEWLINK, encodeLinkMessagePayload(slave))).toEqual(slave)
-    const bond: RtLinkMessage = {type: 'dellink', family: 0, index: 7, linkType: 1, flags: 0x1403, name: 'bond0', kind: 'bond', bond: {mode: 1, activeSlaveIndex: 2}}
+    const bond: RtLinkMessage = {
+      type: 'dellink',
+      family: 0,
+      index: 7,
+      linkType: 1,
+      flags: 0x1403,
+      name: 'bond0',
+      kind: 'bond',
+      bond: {mode: 1, activeSlaveIndex: 2},
+    }
     expect(decodeLinkMessage(RTM_DELLINK, encodeLinkMessagePayload(bond))).toEqual(bond)
   })
 
   it('ignores attributes it does not know and kind data of other kinds', () => {
-    const payload = encodeLinkMessagePayload({type: 'newlink', family: 0, index: 2, linkType: 1, flags: 0, name: 'x', kind: 'bridge'})
+    const payload = encodeLinkMessagePayload({
+      type: 'newlink',
+      family: 0,
+      index: 2,
+      linkType: 1,
+      flags: 0,
+      name: 'x',
+      kind: 'bridge',
+    })
     const unknown = Buffer.from([8, 0, 0x7f, 0x00, 1, 2, 3, 4]) // attribute type 127, 4 bytes
     expect(decodeLinkMessage(RTM_NEWLINK, Buffer.concat([payload, unknown]))).toMatchObject({name: 'x', kind: 'bridge'})
   })
@@ -111,7 +128,10 @@ describe('link messages', () => {
   it('throws only NetlinkDecodeError on arbitrary bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({maxLength: 300}), (bytes) => {
-        for (const decode of [() => parseNetlinkMessages(Buffer.from(bytes)), () => decodeLinkMessage(RTM_NEWLINK, Buffer.from(bytes))]) {
+        for (const decode of [
+          () => parseNetlinkMessages(Buffer.from(bytes)),
+          () => decodeLinkMessage(RTM_NEWLINK, Buffer.from(bytes)),
+        ]) {
           try {
             decode()
           } catch (err) {

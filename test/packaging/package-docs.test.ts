@@ -14,7 +14,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {configSchema, sectionNames} from '../../src/config/schema.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {id: string; flags: Record<string, {char?: string}>}>}
+const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+  commands: Record<string, {id: string; flags: Record<string, {char?: string}>}>
+}
 let out: string
 
 beforeAll(() => {
@@ -24,7 +26,11 @@ beforeAll(() => {
 afterAll(() => rmSync(out, {recursive: true, force: true}))
 
 /** The page as man renders it for an 80-column terminal (hyphenation and justification off). */
-const render = (page: string) => execFileSync('man', ['-l', join(out, 'man', page)], {env: {...process.env, MANWIDTH: '200', MAN_KEEP_FORMATTING: '', LANG: 'C.UTF-8'}, encoding: 'utf8'}).replace(/‐\n\s*/g, '')
+const render = (page: string) =>
+  execFileSync('man', ['-l', join(out, 'man', page)], {
+    env: {...process.env, MANWIDTH: '200', MAN_KEEP_FORMATTING: '', LANG: 'C.UTF-8'},
+    encoding: 'utf8',
+  }).replace(/‐\n\s*/g, '')
 
 describe('man pages', () => {
   it('vdp-agent(8) has every command and each of its flags', () => {
@@ -67,7 +73,9 @@ _vdp_agent; printf '%s\\n' "\${COMPREPLY[@]}"`
     expect(complete('vsi list --s')).toEqual(['--state'])
     expect(complete('vsi list --state a')).toEqual(['associated', 'associating'])
     expect(complete('daemon --log-level w')).toEqual(['warn'])
-    expect(complete('neighbors -')).toEqual(expect.arrayContaining(['-v', '--verbose', '--json', '--config', '-c', '--help']))
+    expect(complete('neighbors -')).toEqual(
+      expect.arrayContaining(['-v', '--verbose', '--json', '--config', '-c', '--help']),
+    )
     expect(complete('--config /etc/x.ini vsi list --po')).toEqual(['--port'])
   })
 })

@@ -7,7 +7,13 @@ import {Readable} from 'node:stream'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {
-  PcapFormatError, PcapngWriter, PcapStreamParser, PcapWriter, readPcapBatches, readPcapRecords, type PcapRecord,
+  PcapFormatError,
+  PcapngWriter,
+  PcapStreamParser,
+  PcapWriter,
+  readPcapBatches,
+  readPcapRecords,
+  type PcapRecord,
 } from '../../src/pcap/index.js'
 import {checkPcapParser} from '../../bench/lldp-fuzz-harness.js'
 import {allCaptures, oracleCaptures, readText} from '../lldp/corpus.js'
@@ -37,16 +43,21 @@ function tcpdumpTime(ns: bigint): string {
 describe('reading the corpus', () => {
   const withTcpdump = oracleCaptures().filter((c) => c.tcpdump && !c.name.startsWith('third-party/tcpdump/'))
 
-  it.each(withTcpdump.map((c) => [c.name, c] as const))('%s: count, timestamps and lengths match tcpdump', async (_name, cap) => {
-    const records = await collect(cap.pcap)
-    const listed = [...readText(cap.tcpdump!).matchAll(/^\s+(\d+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) .*?, length (\d+)/gm)]
-    expect(records.length).toBe(listed.length)
-    listed.forEach((m, i) => {
-      expect(tcpdumpTime(records[i].timestampNs)).toBe(m[2])
-      expect(records[i].originalLength).toBe(Number(m[3]))
-      expect(records[i].linkType).toBe(1)
-    })
-  })
+  it.each(withTcpdump.map((c) => [c.name, c] as const))(
+    '%s: count, timestamps and lengths match tcpdump',
+    async (_name, cap) => {
+      const records = await collect(cap.pcap)
+      const listed = [
+        ...readText(cap.tcpdump!).matchAll(/^\s+(\d+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) .*?, length (\d+)/gm),
+      ]
+      expect(records.length).toBe(listed.length)
+      listed.forEach((m, i) => {
+        expect(tcpdumpTime(records[i].timestampNs)).toBe(m[2])
+        expect(records[i].originalLength).toBe(Number(m[3]))
+        expect(records[i].linkType).toBe(1)
+      })
+    },
+  )
 
   it('reads every capture, whole and in 7-octet chunks, with the same result', async () => {
     for (const path of allCaptures()) {
@@ -62,7 +73,9 @@ describe('reading the corpus', () => {
     const [path] = allCaptures()
     const {readFileSync} = await import('node:fs')
     const fromStream = await collect(Readable.from([readFileSync(path)]))
-    expect(fromStream.map((r) => r.data.toString('hex'))).toEqual((await collect(path)).map((r) => r.data.toString('hex')))
+    expect(fromStream.map((r) => r.data.toString('hex'))).toEqual(
+      (await collect(path)).map((r) => r.data.toString('hex')),
+    )
   })
 })
 
@@ -91,8 +104,14 @@ describe('classic pcap, hand-assembled', () => {
   it.each([
     ['not a capture', hex('0102030405060708')],
     ['a truncated file header', hex('d4c3b2a10200040000')],
-    ['a record cut short', hex(`d4c3b2a1 0200 0400 00000000 00000000 ffff0000 01000000 01000000 00000000 24000000 24000000 ffff`)],
-    ['a record larger than allowed', hex(`d4c3b2a1 0200 0400 00000000 00000000 ffff0000 01000000 01000000 00000000 ffffff7f ffffff7f`)],
+    [
+      'a record cut short',
+      hex(`d4c3b2a1 0200 0400 00000000 00000000 ffff0000 01000000 01000000 00000000 24000000 24000000 ffff`),
+    ],
+    [
+      'a record larger than allowed',
+      hex(`d4c3b2a1 0200 0400 00000000 00000000 ffff0000 01000000 01000000 00000000 ffffff7f ffffff7f`),
+    ],
     ['an empty input', Buffer.alloc(0)],
   ])('%s: PcapFormatError', (_what, file) => {
     const p = new PcapStreamParser()
@@ -129,7 +148,13 @@ describe('pcapng, hand-assembled', () => {
   it.each([
     ['a block length not a multiple of 4', hex('0a0d0d0a 1d000000 4d3c2b1a 0100 0000 ffffffffffffffff 1d000000')],
     ['a trailing length that disagrees', hex('0a0d0d0a 1c000000 4d3c2b1a 0100 0000 ffffffffffffffff 20000000')],
-    ['a packet on an undefined interface', Buffer.concat([le.subarray(0, 28), hex('06000000 20000000 05000000 00000000 00000000 00000000 00000000 20000000')])],
+    [
+      'a packet on an undefined interface',
+      Buffer.concat([
+        le.subarray(0, 28),
+        hex('06000000 20000000 05000000 00000000 00000000 00000000 00000000 20000000'),
+      ]),
+    ],
     ['a bad byte-order magic', hex('0a0d0d0a 1c000000 01020304 0100 0000 ffffffffffffffff 1c000000')],
   ])('%s: PcapFormatError', (_what, file) => {
     expect(() => parseAll(file)).toThrow(PcapFormatError)
@@ -137,7 +162,10 @@ describe('pcapng, hand-assembled', () => {
 })
 
 describe('writers', () => {
-  const data = [hex('0180c200000e020000000101 88cc 0207040200000001010405056574683006020078 0000'), hex('00112233445566778899aabbccdd')]
+  const data = [
+    hex('0180c200000e020000000101 88cc 0207040200000001010405056574683006020078 0000'),
+    hex('00112233445566778899aabbccdd'),
+  ]
 
   it.each([
     ['pcap µs little-endian', new PcapWriter()],
@@ -145,7 +173,10 @@ describe('writers', () => {
     ['pcapng', new PcapngWriter()],
   ])('%s round-trips records', (_name, writer) => {
     const ts = [1_700_000_000_123_456_000n, 1_700_000_001_000_001_000n]
-    const file = Buffer.concat([writer.fileHeader(), ...data.map((d, i) => writer.record(d, ts[i], i === 1 ? 100 : d.length))])
+    const file = Buffer.concat([
+      writer.fileHeader(),
+      ...data.map((d, i) => writer.record(d, ts[i], i === 1 ? 100 : d.length)),
+    ])
     const records = parseAll(file)
     expect(records.map((r) => r.data.toString('hex'))).toEqual(data.map((d) => d.toString('hex')))
     expect(records.map((r) => r.timestampNs)).toEqual(ts)
@@ -164,7 +195,9 @@ describe('writers', () => {
 describe('robustness', () => {
   it('any chunking of any prefix/garbage gives the same records or a PcapFormatError, nothing else', async () => {
     const {readFileSync} = await import('node:fs')
-    const files = allCaptures().slice(0, 12).map((p) => readFileSync(p))
+    const files = allCaptures()
+      .slice(0, 12)
+      .map((p) => readFileSync(p))
     fc.assert(
       fc.property(
         fc.nat(),

@@ -39,7 +39,12 @@ describe('outbox', () => {
     store.outbox.add('save_uplink', {uplink: 'eth2'}, 5)
     store.outbox.add('save_topo_disc_params', {protocol_interface: 'eth1'}, 6)
     const pending = store.outbox.pending()
-    expect(pending.map((m) => [m.subject, (m.payload as {result?: string; uplink?: string}).result ?? (m.payload as {uplink?: string}).uplink ?? null])).toEqual([
+    expect(
+      pending.map((m) => [
+        m.subject,
+        (m.payload as {result?: string; uplink?: string}).result ?? (m.payload as {uplink?: string}).uplink ?? null,
+      ]),
+    ).toEqual([
       ['port:b', 'SUCCESS'],
       ['port:a', 'SUCCESS'],
       ['uplink', 'eth2'],
@@ -63,7 +68,11 @@ describe('outbox', () => {
         sent.push(`${m.method}:${JSON.stringify(m.payload)}`)
         await new Promise((r) => setTimeout(r, 2))
         if (m.method === 'save_uplink' && failUplink > 0) return failUplink-- === 2 ? false : null
-        if ((m.payload as {port_uuid?: string}).port_uuid === 'boom' && sent.filter((s) => s.includes('boom')).length < 2) throw new Error('RPC_TIMEOUT')
+        if (
+          (m.payload as {port_uuid?: string}).port_uuid === 'boom' &&
+          sent.filter((s) => s.includes('boom')).length < 2
+        )
+          throw new Error('RPC_TIMEOUT')
         return 0
       },
     })

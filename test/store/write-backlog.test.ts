@@ -15,7 +15,12 @@ import {WriteBacklog, type WriteHealthChange, storageFailureCode} from '../../sr
 import {ManualClock} from '../../src/core/clock.js'
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'vdp-store-')), 'vdp-agent.db')
-const port = (i: number) => ({portUuid: `00000000-1111-2222-3333-${String(i).padStart(12, '0')}`, mac: '52:54:00:aa:bb:01', netUuid: 'net-1', segmentationId: 20000 + i})
+const port = (i: number) => ({
+  portUuid: `00000000-1111-2222-3333-${String(i).padStart(12, '0')}`,
+  mac: '52:54:00:aa:bb:01',
+  netUuid: 'net-1',
+  segmentationId: 20000 + i,
+})
 const bigDetail = {pad: 'x'.repeat(20_000)}
 
 /** Freeze the file at its current size: any write that needs a new page fails with SQLITE_FULL. */
@@ -46,12 +51,19 @@ describe('refused database writes (full disk)', () => {
     // Before the fix this threw "database or disk is full" out of the LLDP/result paths and killed the daemon.
     expect(store.persist('journal a', () => store.journal.add('a', null, bigDetail, 2))).toBe(false)
     expect(store.persist('journal b', () => store.journal.add('b', null, {}, 3))).toBe(false)
-    expect(store.persist('vsi update', () => store.vsis.update(port(1).portUuid, {state: 'associated', vdpVlan: 100}, 4))).toBe(false)
+    expect(
+      store.persist('vsi update', () => store.vsis.update(port(1).portUuid, {state: 'associated', vdpVlan: 100}, 4)),
+    ).toBe(false)
     expect(changes.map((c) => c.type)).toEqual(['failing'])
     expect(changes[0]).toMatchObject({sqliteCode: 'SQLITE_FULL', error: 'database or disk is full', what: 'journal a'})
     expect((changes[0] as {advice: string}).advice).toMatch(/free space on the file system holding /)
     const h = store.health()
-    expect(h).toMatchObject({writable: false, pending: 3, sqliteCode: 'SQLITE_FULL', lastError: 'database or disk is full'})
+    expect(h).toMatchObject({
+      writable: false,
+      pending: 3,
+      sqliteCode: 'SQLITE_FULL',
+      lastError: 'database or disk is full',
+    })
     expect(h.failingSince).toEqual(expect.any(Number))
     // The last good state is what the database still holds.
     expect(store.vsis.get(port(1).portUuid)).toMatchObject({state: 'pending', vdpVlan: null})
@@ -85,7 +97,8 @@ describe('refused database writes (full disk)', () => {
     const {store, clock} = openWatched()
     fillUp(store)
     store.persist('journal big', () => store.journal.add('big', null, bigDetail, 1))
-    for (let i = 0; i < 1000; i++) store.persist('uplink', () => store.journal.add(`uplink-${i}`, null, {}, 2 + i), 'uplink')
+    for (let i = 0; i < 1000; i++)
+      store.persist('uplink', () => store.journal.add(`uplink-${i}`, null, {}, 2 + i), 'uplink')
     expect(store.health().pending).toBe(2)
     freeUp(store)
     clock.advance(5000)
@@ -105,12 +118,18 @@ describe('refused database writes (full disk)', () => {
     }
     expect(err).toBeInstanceOf(VdpAgentError)
     expect((err as VdpAgentError).code).toBe('STORE_WRITE_FAILED')
-    expect((err as VdpAgentError).message).toMatch(new RegExp(`cannot record VM port x up: writes to the database ${store.path} are failing \\(database or disk is full\\); free space on`))
+    expect((err as VdpAgentError).message).toMatch(
+      new RegExp(
+        `cannot record VM port x up: writes to the database ${store.path} are failing \\(database or disk is full\\); free space on`,
+      ),
+    )
     expect((err as VdpAgentError).details).toMatchObject({path: store.path, sqliteCode: 'SQLITE_FULL', pending: 1})
     expect(store.vsis.get(port(2).portUuid)).toBeUndefined()
     freeUp(store)
     // Once the disk has room, the strict write commits the backlog first, then itself.
-    expect(store.record('VM port x up', () => store.vsis.requestUp(port(2), 2))).toMatchObject({portUuid: port(2).portUuid})
+    expect(store.record('VM port x up', () => store.vsis.requestUp(port(2), 2))).toMatchObject({
+      portUuid: port(2).portUuid,
+    })
     expect(store.health()).toMatchObject({writable: true, pending: 0})
     expect(store.journal.recent(10).map((e) => e.kind)).toEqual(['big'])
     clock.advance(60_000) // no retry timer left behind doing anything
@@ -131,7 +150,9 @@ describe('refused database writes (full disk)', () => {
 
   it('a programming error is not mistaken for a storage failure', () => {
     const {store} = openWatched()
-    expect(() => store.persist('bad', () => store.db.prepare('INSERT INTO no_such_table VALUES (1)').run())).toThrow(/no such table/)
+    expect(() => store.persist('bad', () => store.db.prepare('INSERT INTO no_such_table VALUES (1)').run())).toThrow(
+      /no such table/,
+    )
     expect(store.health().writable).toBe(true)
     expect(storageFailureCode(new Error('x'))).toBeUndefined()
     store.close()
@@ -154,8 +175,12 @@ describe('an injected failing store (EIO underneath)', () => {
     expect(backlog.persist('a', () => committed.push('a'))).toBe(false)
     expect(backlog.persist('b', () => committed.push('b'))).toBe(false)
     expect(changes[0]).toMatchObject({type: 'failing', sqliteCode: 'SQLITE_IOERR_WRITE', error: 'disk I/O error'})
-    expect((changes[0] as {advice: string}).advice).toMatch(/kernel log \(dmesg\) for I\/O errors on the device holding \/var\/lib\/vdp-agent/)
-    expect(() => backlog.strict('VM port up', () => 1)).toThrow(/cannot record VM port up: writes to the database \/var\/lib\/vdp-agent\/vdp-agent\.db are failing \(disk I\/O error\)/)
+    expect((changes[0] as {advice: string}).advice).toMatch(
+      /kernel log \(dmesg\) for I\/O errors on the device holding \/var\/lib\/vdp-agent/,
+    )
+    expect(() => backlog.strict('VM port up', () => 1)).toThrow(
+      /cannot record VM port up: writes to the database \/var\/lib\/vdp-agent\/vdp-agent\.db are failing \(disk I\/O error\)/,
+    )
     clock.advance(10_000)
     expect(committed).toEqual([])
     failing = false

@@ -18,12 +18,20 @@ import {buildLldpFrame, decodeLldpFrame} from '../../src/lldp/index.js'
 import {silentLogger} from '../../src/log/logger.js'
 import {MemoryFrameIO, VirtualWire} from '../../src/net/frames.js'
 import {Store} from '../../src/store/store.js'
-import {type LinkChange, type LinkWatch, UplinkService, type UplinkTransition, type WatchedLink} from '../../src/uplink/service.js'
+import {
+  type LinkChange,
+  type LinkWatch,
+  UplinkService,
+  type UplinkTransition,
+  type WatchedLink,
+} from '../../src/uplink/service.js'
 import {ManualClock} from '../../src/core/clock.js'
 
 /** The issue's two frames, verbatim: the EVB TLV to the nearest customer bridge, plain LLDP to the nearest bridge. */
-const EVB_TO_NCB = '0180c200000002000000020088cc020704020000000200040c0745746865726e6574312f37060200780a0c746f72312e6578616d706c650e0400140014fe090080c20d00006854140000'
-const PLAIN_TO_NB = '0180c200000e02000000020088cc020704020000000200040c0745746865726e6574312f37060200780a0c746f72312e6578616d706c650e04001400140000'
+const EVB_TO_NCB =
+  '0180c200000002000000020088cc020704020000000200040c0745746865726e6574312f37060200780a0c746f72312e6578616d706c650e0400140014fe090080c20d00006854140000'
+const PLAIN_TO_NB =
+  '0180c200000e02000000020088cc020704020000000200040c0745746865726e6574312f37060200780a0c746f72312e6578616d706c650e04001400140000'
 const TOR_MAC = '02:00:00:00:02:00'
 const tick = () => new Promise<void>((r) => process.nextTick(r))
 
@@ -38,7 +46,15 @@ class FakeLinks implements LinkWatch {
     return () => (this.listeners = this.listeners.filter((l) => l !== fn))
   }
   add(name: string, mac: string) {
-    const link: WatchedLink = {name, index: this.links.size + 2, kind: 'veth', physical: false, operstate: 'up', carrier: true, mac}
+    const link: WatchedLink = {
+      name,
+      index: this.links.size + 2,
+      kind: 'veth',
+      physical: false,
+      operstate: 'up',
+      carrier: true,
+      mac,
+    }
     this.links.set(name, link)
     for (const l of this.listeners) l({type: 'added', link})
   }
@@ -50,13 +66,34 @@ class FakeLinks implements LinkWatch {
   }
 }
 
-const SETTINGS: LldpAgentSettings = {mode: 'rxtx', txIntervalSeconds: 30, txHold: 4, txFastCount: 4, txFastIntervalSeconds: 1, systemName: 'h', systemDescription: 'd', evb: {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: false, groupId: true}}
+const SETTINGS: LldpAgentSettings = {
+  mode: 'rxtx',
+  txIntervalSeconds: 30,
+  txHold: 4,
+  txFastCount: 4,
+  txFastIntervalSeconds: 1,
+  systemName: 'h',
+  systemDescription: 'd',
+  evb: {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: false, groupId: true},
+}
 
 /** A host with eth1..ethN wired to a ToR's t1..tN; the ToR side records what the host sends. */
-function harness(opts: {dir?: string; ports?: number; settings?: Partial<LldpAgentSettings>; configure?: (c: AgentConfig) => AgentConfig; clock?: ManualClock} = {}) {
+function harness(
+  opts: {
+    dir?: string
+    ports?: number
+    settings?: Partial<LldpAgentSettings>
+    configure?: (c: AgentConfig) => AgentConfig
+    clock?: ManualClock
+  } = {},
+) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'vdp-agents-'))
   const base = defaultConfig()
-  const configured = {...base, general: {...base.general, uplink_override_file: join(dir, 'uplink-override')}, uplink: {...base.uplink, candidate_kinds: ['veth'], down_debounce: 5}}
+  const configured = {
+    ...base,
+    general: {...base.general, uplink_override_file: join(dir, 'uplink-override')},
+    uplink: {...base.uplink, candidate_kinds: ['veth'], down_debounce: 5},
+  }
   const config = opts.configure ? opts.configure(configured) : configured
   const store = Store.open(join(dir, 'vdp-agent.db'))
   const clock = opts.clock ?? new ManualClock(1_000_000)
@@ -66,22 +103,44 @@ function harness(opts: {dir?: string; ports?: number; settings?: Partial<LldpAge
   const heard = new Map<string, Buffer[]>()
   const torPorts = new Map<string, ReturnType<MemoryFrameIO['open']>>()
   for (let i = 1; i <= (opts.ports ?? 1); i++) {
-    new VirtualWire().attach(io, `eth${i}`, {mac: `02:00:00:00:01:0${i}`}).attach(tor, `t${i}`, {mac: `02:00:00:00:02:0${i}`})
+    new VirtualWire()
+      .attach(io, `eth${i}`, {mac: `02:00:00:00:01:0${i}`})
+      .attach(tor, `t${i}`, {mac: `02:00:00:00:02:0${i}`})
     heard.set(`t${i}`, [])
-    torPorts.set(`t${i}`, tor.open(`t${i}`, 0x88cc, {multicast: ['01:80:c2:00:00:00', '01:80:c2:00:00:03', '01:80:c2:00:00:0e'], onFrame: (f) => heard.get(`t${i}`)!.push(f)}))
+    torPorts.set(
+      `t${i}`,
+      tor.open(`t${i}`, 0x88cc, {
+        multicast: ['01:80:c2:00:00:00', '01:80:c2:00:00:03', '01:80:c2:00:00:0e'],
+        onFrame: (f) => heard.get(`t${i}`)!.push(f),
+      }),
+    )
   }
   const transitions: UplinkTransition[] = []
-  const lldp = new LldpAgent({...SETTINGS, ...opts.settings}, {frames: io, clock, log: silentLogger, macOf: (n) => links.list().find((l) => l.name === n)?.mac ?? undefined})
+  const lldp = new LldpAgent(
+    {...SETTINGS, ...opts.settings},
+    {frames: io, clock, log: silentLogger, macOf: (n) => links.list().find((l) => l.name === n)?.mac ?? undefined},
+  )
   const service = new UplinkService({store, log: silentLogger, clock, links, lldp, config: () => config})
   lldp.on('neighbors', (e) => service.onNeighborEvents(e))
   service.on('transition', (t) => transitions.push(t))
   const send = (port: string, hex: string) => torPorts.get(port)!.send(Buffer.from(hex, 'hex'))
   for (let i = 1; i <= (opts.ports ?? 1); i++) links.add(`eth${i}`, `02:00:00:00:01:0${i}`)
-  return {dir, store, clock, links, lldp, service, transitions, send, heard, stop: () => {
-    lldp.stop()
-    service.stop()
-    store.close()
-  }}
+  return {
+    dir,
+    store,
+    clock,
+    links,
+    lldp,
+    service,
+    transitions,
+    send,
+    heard,
+    stop: () => {
+      lldp.stop()
+      service.stop()
+      store.close()
+    },
+  }
 }
 
 /** Advance protocol time second by second, letting the virtual wire deliver in between. */
@@ -106,22 +165,34 @@ describe('item 4: one switch port, two LLDP agents (802.1AB: a neighbour databas
       if (s % 30 === 15) h.send('t1', PLAIN_TO_NB)
     })
     expect(states(h.transitions)).toEqual(['-:none', 'eth1:up'])
-    const neighbours = h.lldp.table.onInterface('eth1').map((n) => [n.destAddress, n.chassisId, n.portId, (n.evb as {mode?: string} | null)?.mode ?? null]).sort()
+    const neighbours = h.lldp.table
+      .onInterface('eth1')
+      .map((n) => [n.destAddress, n.chassisId, n.portId, (n.evb as {mode?: string} | null)?.mode ?? null])
+      .sort()
     expect(neighbours).toEqual([
       ['01:80:c2:00:00:00', TOR_MAC, 'Ethernet1/7', 'bridge'],
       ['01:80:c2:00:00:0e', TOR_MAC, 'Ethernet1/7', null],
     ])
     // persisted with their agent
-    expect(h.store.neighbors.list().map((n) => n.destAddress).sort()).toEqual(['01:80:c2:00:00:00', '01:80:c2:00:00:0e'])
+    expect(
+      h.store.neighbors
+        .list()
+        .map((n) => n.destAddress)
+        .sort(),
+    ).toEqual(['01:80:c2:00:00:00', '01:80:c2:00:00:0e'])
     // our EVB TLV, once negotiated, never falls back to "no bridge heard" (RRSTAT 3): no negotiation flap
-    const rrstats = h.heard.get('t1')!.map((f) => decodeLldpFrame(f)).filter((f) => f.evb).map((f) => f.evb!.rrstat)
+    const rrstats = h.heard
+      .get('t1')!
+      .map((f) => decodeLldpFrame(f))
+      .filter((f) => f.evb)
+      .map((f) => f.evb!.rrstat)
     const firstNegotiated = rrstats.indexOf(0)
     expect(firstNegotiated).toBeGreaterThanOrEqual(0)
     expect(rrstats.slice(firstNegotiated).every((r) => r === 0)).toBe(true)
     h.stop()
   })
 
-  it('a shutdown LLDPDU on one agent removes only that agent\'s neighbour', async () => {
+  it("a shutdown LLDPDU on one agent removes only that agent's neighbour", async () => {
     const h = harness()
     h.service.start()
     h.send('t1', EVB_TO_NCB)
@@ -139,7 +210,13 @@ describe('item 4: one switch port, two LLDP agents (802.1AB: a neighbour databas
 
 /** A fake neighbour: no EVB TLV, TTL 65535, its own chassis. */
 function fake(i: number): string {
-  return buildLldpFrame({dst: '01:80:c2:00:00:0e', src: `02:99:00:00:00:${i.toString(16).padStart(2, '0')}`, chassisId: {subtype: 4, value: `02:99:00:00:00:${i.toString(16).padStart(2, '0')}`}, portId: {subtype: 7, value: `fake${i}`}, ttl: 65535}).toString('hex')
+  return buildLldpFrame({
+    dst: '01:80:c2:00:00:0e',
+    src: `02:99:00:00:00:${i.toString(16).padStart(2, '0')}`,
+    chassisId: {subtype: 4, value: `02:99:00:00:00:${i.toString(16).padStart(2, '0')}`},
+    portId: {subtype: 7, value: `fake${i}`},
+    ttl: 65535,
+  }).toString('hex')
 }
 const SWITCH_SHUTDOWN = EVB_TO_NCB.replace('060200780a0c', '060200000a0c')
 
@@ -198,16 +275,23 @@ function talkingSwitch(h: ReturnType<typeof harness>, port: string, firstPeriodi
   return {
     /** One protocol second: the periodic LLDPDU on its schedule, an immediate one for each new neighbour. */
     step() {
-      const newNeighbour = h.heard.get(port)!.some((f) => f.subarray(0, 6).equals(Buffer.from('0180c2000000', 'hex')) && !known.has(f.subarray(6, 12).toString('hex')))
+      const newNeighbour = h.heard
+        .get(port)!
+        .some(
+          (f) =>
+            f.subarray(0, 6).equals(Buffer.from('0180c2000000', 'hex')) &&
+            !known.has(f.subarray(6, 12).toString('hex')),
+        )
       for (const f of h.heard.get(port)!) known.add(f.subarray(6, 12).toString('hex'))
-      if (newNeighbour || (second >= firstPeriodicInSeconds && (second - firstPeriodicInSeconds) % 30 === 0)) h.send(port, EVB_TO_NCB)
+      if (newNeighbour || (second >= firstPeriodicInSeconds && (second - firstPeriodicInSeconds) % 30 === 0))
+        h.send(port, EVB_TO_NCB)
       second++
     },
   }
 }
 
 describe('item 8: start-up against a switch already talking', () => {
-  it('the uplink is known within 2 s of start although the switch\'s next periodic LLDPDU is 27 s away', async () => {
+  it("the uplink is known within 2 s of start although the switch's next periodic LLDPDU is 27 s away", async () => {
     const h = harness({ports: 3, configure: (c) => ({...c, uplink: {...c.uplink, exclude: ['eth3']}})})
     const tor = talkingSwitch(h, 't2', 27)
     h.service.start()
@@ -247,7 +331,7 @@ describe('item 8: start-up against a switch already talking', () => {
     h.stop()
   })
 
-  it('[lldp] mode = rx sends nothing at all, at start or later (it then waits for the switch\'s periodic LLDPDU)', async () => {
+  it("[lldp] mode = rx sends nothing at all, at start or later (it then waits for the switch's periodic LLDPDU)", async () => {
     const h = harness({ports: 2, settings: {mode: 'rx'}})
     const tor = talkingSwitch(h, 't2', 27)
     h.service.start()

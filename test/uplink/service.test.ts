@@ -11,10 +11,30 @@ import {type EvbTlv, buildLldpFrame} from '../../src/lldp/index.js'
 import {silentLogger} from '../../src/log/logger.js'
 import {MemoryFrameIO, VirtualWire} from '../../src/net/frames.js'
 import {Store} from '../../src/store/store.js'
-import {type LinkChange, type LinkWatch, UplinkService, type UplinkTransition, type WatchedLink} from '../../src/uplink/service.js'
+import {
+  type LinkChange,
+  type LinkWatch,
+  UplinkService,
+  type UplinkTransition,
+  type WatchedLink,
+} from '../../src/uplink/service.js'
 import {ManualClock} from '../../src/core/clock.js'
 
-const bridgeEvb: EvbTlv = {bgid: false, rrcap: true, rrctr: false, sgid: false, rrreq: false, rrstat: 0, retries: 3, rte: 14, mode: 'bridge', rolRwd: false, rwd: 20, rolRka: false, rka: 20}
+const bridgeEvb: EvbTlv = {
+  bgid: false,
+  rrcap: true,
+  rrctr: false,
+  sgid: false,
+  rrreq: false,
+  rrstat: 0,
+  retries: 3,
+  rte: 14,
+  mode: 'bridge',
+  rolRwd: false,
+  rwd: 20,
+  rolRka: false,
+  rka: 20,
+}
 const tick = () => new Promise<void>((r) => process.nextTick(r))
 
 /** A hand-driven link inventory standing in for rtnetlink. */
@@ -29,7 +49,16 @@ class FakeLinks implements LinkWatch {
     return () => (this.listeners = this.listeners.filter((l) => l !== fn))
   }
   add(name: string, mac: string, extra: Partial<WatchedLink> = {}) {
-    const link: WatchedLink = {name, index: this.links.size + 2, kind: 'veth', physical: false, operstate: 'up', carrier: true, mac, ...extra}
+    const link: WatchedLink = {
+      name,
+      index: this.links.size + 2,
+      kind: 'veth',
+      physical: false,
+      operstate: 'up',
+      carrier: true,
+      mac,
+      ...extra,
+    }
     this.links.set(name, link)
     for (const l of this.listeners) l({type: 'added', link})
   }
@@ -44,7 +73,11 @@ class FakeLinks implements LinkWatch {
 function harness(configure: (c: AgentConfig) => AgentConfig = (c) => c, existing?: {dir: string}) {
   const dir = existing?.dir ?? mkdtempSync(join(tmpdir(), 'vdp-uplink-'))
   const base = defaultConfig()
-  const config = configure({...base, general: {...base.general, uplink_override_file: join(dir, 'uplink-override')}, uplink: {...base.uplink, candidate_kinds: ['veth'], down_debounce: 5}})
+  const config = configure({
+    ...base,
+    general: {...base.general, uplink_override_file: join(dir, 'uplink-override')},
+    uplink: {...base.uplink, candidate_kinds: ['veth'], down_debounce: 5},
+  })
   const store = Store.open(join(dir, 'vdp-agent.db'))
   const clock = new ManualClock(1_000_000)
   const wire1 = new VirtualWire()
@@ -56,7 +89,16 @@ function harness(configure: (c: AgentConfig) => AgentConfig = (c) => c, existing
   const links = new FakeLinks()
   const transitions: UplinkTransition[] = []
   const lldp = new LldpAgent(
-    {mode: 'rxtx', txIntervalSeconds: 30, txHold: 4, txFastCount: 4, txFastIntervalSeconds: 1, systemName: 'h', systemDescription: 'd', evb: {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: false, groupId: true}},
+    {
+      mode: 'rxtx',
+      txIntervalSeconds: 30,
+      txHold: 4,
+      txFastCount: 4,
+      txFastIntervalSeconds: 1,
+      systemName: 'h',
+      systemDescription: 'd',
+      evb: {retries: 3, rte: 8, rwd: 20, rka: 20, rrRequest: false, groupId: true},
+    },
     {frames: io, clock, log: silentLogger, macOf: (n) => links.list().find((l) => l.name === n)?.mac ?? undefined},
   )
   const service = new UplinkService({store, log: silentLogger, clock, links, lldp, config: () => config})
@@ -64,7 +106,17 @@ function harness(configure: (c: AgentConfig) => AgentConfig = (c) => c, existing
   service.on('transition', (t) => transitions.push(t))
   const torSocket = (port: 't1' | 't2') => tor.open(port, 0x88cc, {multicast: ['01:80:c2:00:00:00'], onFrame: () => {}})
   const announce = (port: 't1' | 't2', evb: boolean, ttl = 120) =>
-    torSocket(port).send(buildLldpFrame({dst: '01:80:c2:00:00:0e', src: port === 't1' ? '02:00:00:00:02:01' : '02:00:00:00:02:02', chassisId: {subtype: 4, value: '02:00:00:00:02:00'}, portId: {subtype: 5, value: `Ethernet1/${port}`}, ttl, systemName: 'tor1', ...(evb ? {evb: bridgeEvb} : {})}))
+    torSocket(port).send(
+      buildLldpFrame({
+        dst: '01:80:c2:00:00:0e',
+        src: port === 't1' ? '02:00:00:00:02:01' : '02:00:00:00:02:02',
+        chassisId: {subtype: 4, value: '02:00:00:00:02:00'},
+        portId: {subtype: 5, value: `Ethernet1/${port}`},
+        ttl,
+        systemName: 'tor1',
+        ...(evb ? {evb: bridgeEvb} : {}),
+      }),
+    )
   return {dir, store, clock, links, lldp, service, transitions, announce, config}
 }
 
@@ -78,12 +130,27 @@ describe('UplinkService', () => {
     h.announce('t1', false) // a plain LLDP neighbour (lldpd) on eth1
     h.announce('t2', true) // the EVB bridge on eth2
     await tick()
-    expect(h.transitions.map((t) => [t.current.ifname, t.current.state])).toEqual([[null, 'none'], ['eth2', 'up']])
+    expect(h.transitions.map((t) => [t.current.ifname, t.current.state])).toEqual([
+      [null, 'none'],
+      ['eth2', 'up'],
+    ])
     expect(h.lldp.transmitting()).toEqual(['eth2'])
     expect(h.store.uplink.get()).toMatchObject({ifname: 'eth2', source: 'lldp', state: 'up'})
-    expect(h.store.neighbors.list().map((n) => n.ifname).sort()).toEqual(['eth1', 'eth2'])
+    expect(
+      h.store.neighbors
+        .list()
+        .map((n) => n.ifname)
+        .sort(),
+    ).toEqual(['eth1', 'eth2'])
     expect(h.service.negotiatedEvb()).toMatchObject({rte: 14, retries: 3})
-    expect(h.store.uplink.get()?.evb).toEqual({retries: 3, rte: 14, rwd: 20, rka: 20, groupIds: false, reflectiveRelay: false})
+    expect(h.store.uplink.get()?.evb).toEqual({
+      retries: 3,
+      rte: 14,
+      rwd: 20,
+      rka: 20,
+      groupIds: false,
+      reflectiveRelay: false,
+    })
     h.store.close()
   })
 
@@ -177,7 +244,12 @@ describe('UplinkService', () => {
     h.clock.advance(5000)
     expect(h.store.health()).toMatchObject({writable: true, pending: 0})
     expect(h.store.uplink.get()).toMatchObject({ifname: 'eth2', source: 'lldp', state: 'up'})
-    expect(h.store.neighbors.list().map((n) => n.ifname).sort()).toEqual(['eth1', 'eth2'])
+    expect(
+      h.store.neighbors
+        .list()
+        .map((n) => n.ifname)
+        .sort(),
+    ).toEqual(['eth1', 'eth2'])
     h.store.close()
   })
 })

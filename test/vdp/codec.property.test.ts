@@ -57,7 +57,9 @@ describe('VDP22 codec properties', () => {
 })
 
 describe('fuzz: decoding mutated frames only ever throws the typed errors', () => {
-  const seeds = [...ecpFrames(ASSOC_DEASSOC_PCAP), ...ecpFrames(KEEPALIVE_PCAP)].map((r) => r.frame).filter((f) => f.length > 18)
+  const seeds = [...ecpFrames(ASSOC_DEASSOC_PCAP), ...ecpFrames(KEEPALIVE_PCAP)]
+    .map((r) => r.frame)
+    .filter((f) => f.length > 18)
 
   const mutation = fc.oneof(
     fc.record({kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({min: 0, max: 255})}),
@@ -82,7 +84,14 @@ describe('fuzz: decoding mutated frames only ever throws the typed errors', () =
 
   it('holds for captures and for generated VDPDUs', () => {
     const generated = vdpduTlvsArb.map((tlvs) =>
-      encodeEcpFrame({dst: '01:80:c2:00:00:00', src: '02:00:00:00:01:01', operation: 'request', subtype: 1, sequence: 1, ulpdu: encodeVdpdu(tlvs)}),
+      encodeEcpFrame({
+        dst: '01:80:c2:00:00:00',
+        src: '02:00:00:00:01:01',
+        operation: 'request',
+        subtype: 1,
+        sequence: 1,
+        ulpdu: encodeVdpdu(tlvs),
+      }),
     )
     const frameArb = fc.oneof(fc.constantFrom(...seeds), generated)
     let typedErrors = 0

@@ -7,7 +7,15 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {mutationArbitrary} from '../../bench/lldp-fuzz-harness.js'
-import {applyVdpMutations, checkVdpDecodeInvariants, constructedSeeds, loadEcpSeeds, newVdpOutcome, vdpCaseArbitrary, withVlanTags} from '../../bench/vdp-fuzz-harness.js'
+import {
+  applyVdpMutations,
+  checkVdpDecodeInvariants,
+  constructedSeeds,
+  loadEcpSeeds,
+  newVdpOutcome,
+  vdpCaseArbitrary,
+  withVlanTags,
+} from '../../bench/vdp-fuzz-harness.js'
 import {EcpExchangeTracker} from '../../src/vdp/frame-decode.js'
 import {CORPUS} from './helpers/corpus.js'
 import {existsSync} from 'node:fs'
@@ -39,9 +47,12 @@ describe('vdp decode under fuzzing', () => {
     const outcome = newVdpOutcome()
     const tracker = new EcpExchangeTracker()
     const header = Buffer.from('0180c2000000020000000101894010010001', 'hex')
-    fc.assert(fc.property(fc.uint8Array({maxLength: 600}), fc.nat(18), (tail, cut) => {
-      checkVdpDecodeInvariants(Buffer.concat([header.subarray(0, 18 - (cut % 5)), tail]), tracker, outcome)
-    }), {numRuns: 2000})
+    fc.assert(
+      fc.property(fc.uint8Array({maxLength: 600}), fc.nat(18), (tail, cut) => {
+        checkVdpDecodeInvariants(Buffer.concat([header.subarray(0, 18 - (cut % 5)), tail]), tracker, outcome)
+      }),
+      {numRuns: 2000},
+    )
     expect(outcome.decoded).toBeGreaterThan(500)
   })
 })

@@ -1,14 +1,28 @@
 import {describe, expect, it} from 'vitest'
 import {decodeEcpFrame, encodeEcpFrame, ulpduBudget} from '../../src/vdp/ecp-codec.js'
 import {EcpDecodeError, VdpEncodeError} from '../../src/vdp/errors.js'
-import {ASSOC_DEASSOC_PCAP, BRIDGE_MAC, ecpFrames, KEEPALIVE_PCAP, LLDPD_PLUS_LLDPAD_PCAP, STATION_MAC} from './helpers/corpus.js'
+import {
+  ASSOC_DEASSOC_PCAP,
+  BRIDGE_MAC,
+  ecpFrames,
+  KEEPALIVE_PCAP,
+  LLDPD_PLUS_LLDPAD_PCAP,
+  STATION_MAC,
+} from './helpers/corpus.js'
 
 const captures = [ASSOC_DEASSOC_PCAP, KEEPALIVE_PCAP, LLDPD_PLUS_LLDPAD_PCAP]
 
 describe('ECP22 frame codec', () => {
   it('decodes the first exchange of the assoc/deassoc capture field by field', () => {
     const [request, ack, response, stationAck] = ecpFrames(ASSOC_DEASSOC_PCAP).map((r) => decodeEcpFrame(r.frame))
-    expect(request).toMatchObject({dst: '01:80:c2:00:00:00', src: STATION_MAC, version: 1, operation: 'request', subtype: 1, sequence: 1})
+    expect(request).toMatchObject({
+      dst: '01:80:c2:00:00:00',
+      src: STATION_MAC,
+      version: 1,
+      operation: 'request',
+      subtype: 1,
+      sequence: 1,
+    })
     expect(request.ulpdu).toHaveLength(71 - 18)
     // lldpad's ACK: 18 octets, unpadded, the request's header with operation = ACK.
     expect(ack).toMatchObject({src: BRIDGE_MAC, operation: 'ack', subtype: 1, sequence: 1})
@@ -31,7 +45,14 @@ describe('ECP22 frame codec', () => {
   })
 
   it('pads to the Ethernet minimum on request and keeps trailing padding as ULPDU octets', () => {
-    const frame = encodeEcpFrame({dst: '01:80:c2:00:00:00', src: STATION_MAC, operation: 'ack', subtype: 1, sequence: 0xfffe, padTo: 60})
+    const frame = encodeEcpFrame({
+      dst: '01:80:c2:00:00:00',
+      src: STATION_MAC,
+      operation: 'ack',
+      subtype: 1,
+      sequence: 0xfffe,
+      padTo: 60,
+    })
     expect(frame).toHaveLength(60)
     expect(frame.subarray(14, 18).toString('hex')).toBe('1401fffe')
     const decoded = decodeEcpFrame(frame)

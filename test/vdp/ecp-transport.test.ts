@@ -163,7 +163,9 @@ describe('EcpTransport: receive', () => {
   it('ACKs and delivers a request by subtype, ACK first', () => {
     const {transport, sent} = setup({padFrames: false})
     const log: string[] = []
-    transport.onReceive(1, (ulpdu, frame) => log.push(`vdp ${ulpdu.toString('hex')} seq ${frame.sequence} acks ${sent.length}`))
+    transport.onReceive(1, (ulpdu, frame) =>
+      log.push(`vdp ${ulpdu.toString('hex')} seq ${frame.sequence} acks ${sent.length}`),
+    )
     transport.onReceive(2, () => log.push('pecsp'))
     expect(transport.receive(request(0x1224, Buffer.from('aabb', 'hex')))).toBe('delivered')
     expect(transport.receive(request(0x1225, Buffer.alloc(0), 2))).toBe('delivered')
@@ -201,7 +203,12 @@ describe('EcpTransport: receive', () => {
     expect(sent).toHaveLength(0)
     expect(transport.counters.dropped).toBe(4)
     // issue 10 item 6's kind: each drop counted under the rule it broke
-    expect(transport.counters.droppedByRule).toEqual({'ecp-version': 1, 'ecp-subtype': 1, 'ecp-operation': 1, ECP_TRUNCATED: 1})
+    expect(transport.counters.droppedByRule).toEqual({
+      'ecp-version': 1,
+      'ecp-subtype': 1,
+      'ecp-operation': 1,
+      ECP_TRUNCATED: 1,
+    })
   })
 
   it('ignores its own frames looped back by capture', () => {

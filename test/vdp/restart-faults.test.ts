@@ -10,7 +10,13 @@ import {EcpTransport} from '../../src/vdp/ecp-transport.js'
 import {NULL_MANAGER_ID} from '../../src/vdp/manager-id.js'
 import {lldpadPeerProfile, type PeerProfile} from '../../src/vdp/peer-profile.js'
 import {VdpStation, keepaliveWait, type VsiEvent} from '../../src/vdp/station.js'
-import {CISCO_LEAF_DEFAULT_EVB, LLDPAD_DEFAULT_EVB, evbTime, respWaitDelay, toutKeepAlive} from '../../src/vdp/timers.js'
+import {
+  CISCO_LEAF_DEFAULT_EVB,
+  LLDPAD_DEFAULT_EVB,
+  evbTime,
+  respWaitDelay,
+  toutKeepAlive,
+} from '../../src/vdp/timers.js'
 import {decodeVdpdu, encodeVdpdu, type VsiTlv} from '../../src/vdp/vdp-codec.js'
 import {BRIDGE, STATION, dfaRequest, vsiidFor} from './helpers/link.js'
 import type {EvbValues} from '../../src/model/evb.js'
@@ -30,13 +36,34 @@ function lab(options: {evb?: EvbValues; peer?: PeerProfile; bridge?: Partial<Vdp
   let station!: VdpStation
   let transport!: EcpTransport
   const makeBridge = (extra: Partial<VdpBridgeOptions> = {}) =>
-    new VdpBridge({clock, send: (f) => link.toStation && clock.setTimer(0.05, () => transport.receive(f)), localMac: BRIDGE, evb, strictFilter: true, ...options.bridge, ...extra})
+    new VdpBridge({
+      clock,
+      send: (f) => link.toStation && clock.setTimer(0.05, () => transport.receive(f)),
+      localMac: BRIDGE,
+      evb,
+      strictFilter: true,
+      ...options.bridge,
+      ...extra,
+    })
   let bridge = makeBridge()
   const startStation = (held = false) => {
     transport?.close()
     station?.close()
-    transport = new EcpTransport({clock, send: (f) => link.toBridge && clock.setTimer(0.05, () => bridge.receive(f)), localMac: STATION, params: evb})
-    station = new VdpStation({clock, transport, evb, peer: options.peer, held, onEvent: (e) => events.push(e), onBridgeSilent: () => silentCalls++})
+    transport = new EcpTransport({
+      clock,
+      send: (f) => link.toBridge && clock.setTimer(0.05, () => bridge.receive(f)),
+      localMac: STATION,
+      params: evb,
+    })
+    station = new VdpStation({
+      clock,
+      transport,
+      evb,
+      peer: options.peer,
+      held,
+      onEvent: (e) => events.push(e),
+      onBridgeSilent: () => silentCalls++,
+    })
     return station
   }
   startStation()
@@ -64,7 +91,8 @@ function lab(options: {evb?: EvbValues; peer?: PeerProfile; bridge?: Partial<Vdp
       bridge = makeBridge()
       if (keepState) bridge.restore(snapshot)
     },
-    of: (type: VsiEvent['type'], key?: string) => events.filter((e) => e.type === type && (key === undefined || e.key === key)),
+    of: (type: VsiEvent['type'], key?: string) =>
+      events.filter((e) => e.type === type && (key === undefined || e.key === key)),
   }
 }
 
@@ -292,15 +320,29 @@ describe('case 6: ECP/VDP only from the switch', () => {
       typeId: 0,
       typeVersion: 0,
       vsiid: vsiidFor(1),
-      filter: {format: 4, entries: [{ps: false, pcp: 0, vid: 3628, mac: dfaRequest(1).filter.entries[0].mac, groupId: 20000}]},
+      filter: {
+        format: 4,
+        entries: [{ps: false, pcp: 0, vid: 3628, mac: dfaRequest(1).filter.entries[0].mac, groupId: 20000}],
+      },
     }
-    const frame = encodeEcpFrame({dst: STATION, src: rogue, operation: 'request', subtype: 1, sequence: 77, ulpdu: encodeVdpdu([{kind: 'manager-id', managerId: NULL_MANAGER_ID}, tlv])})
+    const frame = encodeEcpFrame({
+      dst: STATION,
+      src: rogue,
+      operation: 'request',
+      subtype: 1,
+      sequence: 77,
+      ulpdu: encodeVdpdu([{kind: 'manager-id', managerId: NULL_MANAGER_ID}, tlv]),
+    })
     expect(t.transport.receive(frame)).toBe('refused')
     expect(t.transport.counters.refusedSource).toBe(1)
     expect(t.station.get(vsiidFor(1))).toMatchObject({state: 'associated'})
     expect(sent).toEqual([])
     // The same frame from the switch is obeyed.
-    expect(t.transport.receive(encodeEcpFrame({...decodeEcpFrame(frame), dst: STATION, src: BRIDGE, ulpdu: decodeEcpFrame(frame).ulpdu}))).toBe('delivered')
+    expect(
+      t.transport.receive(
+        encodeEcpFrame({...decodeEcpFrame(frame), dst: STATION, src: BRIDGE, ulpdu: decodeEcpFrame(frame).ulpdu}),
+      ),
+    ).toBe('delivered')
     expect(t.of('deassociated')[0]).toMatchObject({initiator: 'bridge'})
     expect(decodeVdpdu(decodeEcpFrame(frame).ulpdu).tlvs).toHaveLength(2)
   })

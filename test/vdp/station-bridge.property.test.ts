@@ -19,13 +19,30 @@ type Op =
 
 const vsiNumber = fc.integer({min: 1, max: 6}) // few VSIs, so operations collide
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  {weight: 4, arbitrary: fc.record({kind: fc.constant('associate' as const), n: vsiNumber, vid: fc.constantFrom(0, 0, 0, 100, 200)})},
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('associate' as const),
+      n: vsiNumber,
+      vid: fc.constantFrom(0, 0, 0, 100, 200),
+    }),
+  },
   {weight: 2, arbitrary: fc.record({kind: fc.constant('deassociate' as const), n: vsiNumber})},
   {weight: 1, arbitrary: fc.record({kind: fc.constant('preassociate' as const), n: vsiNumber})},
   {weight: 1, arbitrary: fc.record({kind: fc.constant('move' as const), n: vsiNumber})},
-  {weight: 4, arbitrary: fc.record({kind: fc.constant('advance' as const), ms: fc.constantFrom(0.01, 1, 3, 50, 3000, 12000)})},
+  {
+    weight: 4,
+    arbitrary: fc.record({kind: fc.constant('advance' as const), ms: fc.constantFrom(0.01, 1, 3, 50, 3000, 12000)}),
+  },
   {weight: 1, arbitrary: fc.record({kind: fc.constant('bridge-deassociate' as const), n: vsiNumber})},
-  {weight: 1, arbitrary: fc.record({kind: fc.constant('change-vlan' as const), n: vsiNumber, vid: fc.integer({min: 2, max: 4094})})},
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('change-vlan' as const),
+      n: vsiNumber,
+      vid: fc.integer({min: 2, max: 4094}),
+    }),
+  },
 )
 
 const TERMINAL = (e: VsiEvent) => e.type === 'deassociated' || (e.type === 'failed' && e.state === 'removed')
@@ -38,7 +55,10 @@ describe('station ⇄ bridge under random operations and faults (model-based)', 
         fc.record({
           dropAckRate: fc.constantFrom(0, 0.2, 0.5),
           dropResponseRate: fc.constantFrom(0, 0.1, 0.3),
-          reject: fc.option(fc.record({code: fc.constantFrom(2, 3, 4), keep: fc.boolean(), rate: fc.constantFrom(0.2, 0.5)}), {nil: undefined}),
+          reject: fc.option(
+            fc.record({code: fc.constantFrom(2, 3, 4), keep: fc.boolean(), rate: fc.constantFrom(0.2, 0.5)}),
+            {nil: undefined},
+          ),
         }),
         fc.integer({min: 1, max: 1 << 30}),
         (ops, faults, seed) => {
@@ -51,8 +71,7 @@ describe('station ⇄ bridge under random operations and faults (model-based)', 
                 const moved = dfaRequest(op.n, 20000 + (op.n % 3))
                 const entry = {...moved.filter.entries[0], mac: `52:54:00:aa:00:0${op.n}`}
                 t.station.associate({...moved, filter: {format: 4, entries: [entry]}})
-              }
-              else if (op.kind === 'deassociate') t.station.deassociate(vsiidFor(op.n))
+              } else if (op.kind === 'deassociate') t.station.deassociate(vsiidFor(op.n))
               else if (op.kind === 'advance') t.clock.advance(op.ms)
               else if (op.kind === 'bridge-deassociate') t.bridge.deassociate(vsiidFor(op.n))
               else t.bridge.changeVlan(vsiidFor(op.n), op.vid)
@@ -87,7 +106,10 @@ describe('station ⇄ bridge under random operations and faults (model-based)', 
             const held = bridge.get(key)
             expect(view.state, key).toBe(held?.mode === 'assoc' ? 'associated' : 'preassociated')
             expect(view.vids, key).toEqual(held?.vids)
-            expect(view.filter.entries.map((e) => e.mac), key).toEqual(held?.filter.entries.map((e) => e.mac))
+            expect(
+              view.filter.entries.map((e) => e.mac),
+              key,
+            ).toEqual(held?.filter.entries.map((e) => e.mac))
           }
         },
       ),
@@ -100,13 +122,22 @@ describe('station ⇄ bridge under random operations and faults (model-based)', 
     t.station.associateMany([dfaRequest(1), dfaRequest(2)])
     t.clock.advance(1)
     fc.assert(
-      fc.property(vdpduTlvsArb, fc.uint8Array({maxLength: 80}), fc.integer({min: 1, max: 0xffff}), (tlvs, junk, sequence) => {
-        for (const ulpdu of [encodeVdpdu(tlvs), Buffer.from(junk)]) {
-          t.transport.receive(encodeEcpFrame({dst: STATION, src: BRIDGE, operation: 'request', subtype: 1, sequence, ulpdu}))
-          t.bridge.receive(encodeEcpFrame({dst: BRIDGE, src: STATION, operation: 'request', subtype: 1, sequence, ulpdu}))
-        }
-        t.clock.advance(1)
-      }),
+      fc.property(
+        vdpduTlvsArb,
+        fc.uint8Array({maxLength: 80}),
+        fc.integer({min: 1, max: 0xffff}),
+        (tlvs, junk, sequence) => {
+          for (const ulpdu of [encodeVdpdu(tlvs), Buffer.from(junk)]) {
+            t.transport.receive(
+              encodeEcpFrame({dst: STATION, src: BRIDGE, operation: 'request', subtype: 1, sequence, ulpdu}),
+            )
+            t.bridge.receive(
+              encodeEcpFrame({dst: BRIDGE, src: STATION, operation: 'request', subtype: 1, sequence, ulpdu}),
+            )
+          }
+          t.clock.advance(1)
+        },
+      ),
       {numRuns: 300},
     )
     expect(t.transport.counters.handlerErrors).toBe(0)
@@ -114,6 +145,6 @@ describe('station ⇄ bridge under random operations and faults (model-based)', 
   })
 })
 
-it('the default EVB values are lldpad\'s', () => {
+it("the default EVB values are lldpad's", () => {
   expect(LLDPAD_DEFAULT_EVB).toEqual({retries: 3, rte: 8, rwd: 20, rka: 20})
 })

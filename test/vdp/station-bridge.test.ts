@@ -17,7 +17,13 @@ describe('station ⇄ bridge: associate, keep alive, deassociate', () => {
     expect(view).toMatchObject({state: 'associating', pending: 'awaiting-response', operation: 'assoc'})
     t.clock.advance(1)
     expect(t.events).toEqual([
-      expect.objectContaining({type: 'associated', mode: 'assoc', vids: [3628], requestedVids: [0], key: 'uuid:00000000-0000-4000-8000-000000000001'}),
+      expect.objectContaining({
+        type: 'associated',
+        mode: 'assoc',
+        vids: [3628],
+        requestedVids: [0],
+        key: 'uuid:00000000-0000-4000-8000-000000000001',
+      }),
     ])
     expect(segmentVid(20000)).toBe(3628)
     expect(t.station.get(vsiidFor(1))).toMatchObject({state: 'associated', vids: [3628]})
@@ -72,7 +78,9 @@ describe('station ⇄ bridge: associate, keep alive, deassociate', () => {
     t.station.associate(dfaRequest(5))
     t.clock.advance(1)
     expect(t.events[1]).toMatchObject({type: 'associated', vids: [3628]})
-    expect(() => t.station.preassociate(dfaRequest(5))).toThrow(expect.objectContaining({code: 'VSI_INVALID_TRANSITION'}))
+    expect(() => t.station.preassociate(dfaRequest(5))).toThrow(
+      expect.objectContaining({code: 'VSI_INVALID_TRANSITION'}),
+    )
   })
 
   it('treats a repeated associate (VID 0 or the assigned VID) as a no-op: nothing sent', () => {
@@ -129,7 +137,9 @@ describe('station ⇄ bridge: faults', () => {
     t.station.associate(dfaRequest(9))
     t.clock.advance(RESP_WAIT + 1)
     const failed = t.of('failed')[0]
-    expect(failed.type === 'failed' && failed.text).toMatch(/no ECP acknowledgement for sequence 1 after 4 transmissions 2.56 ms apart/)
+    expect(failed.type === 'failed' && failed.text).toMatch(
+      /no ECP acknowledgement for sequence 1 after 4 transmissions 2.56 ms apart/,
+    )
   })
 
   it('reject with a code: failed with the text, hard and keep bits', () => {
@@ -159,8 +169,16 @@ describe('station ⇄ bridge: faults', () => {
     const t = backToBack({bridge: {faults: {reject: {code: 5, match: {vsiids: [vsiidFor(12)]}}}}})
     t.station.associateMany([dfaRequest(11), dfaRequest(12), dfaRequest(13)])
     t.clock.advance(1)
-    expect(t.of('associated').map((e) => e.key)).toEqual(['uuid:00000000-0000-4000-8000-00000000000b', 'uuid:00000000-0000-4000-8000-00000000000d'])
-    expect(t.of('failed')).toEqual([expect.objectContaining({code: 5, text: expect.stringContaining('invalid VID, group ID or MAC address (error 5, soft)')})])
+    expect(t.of('associated').map((e) => e.key)).toEqual([
+      'uuid:00000000-0000-4000-8000-00000000000b',
+      'uuid:00000000-0000-4000-8000-00000000000d',
+    ])
+    expect(t.of('failed')).toEqual([
+      expect.objectContaining({
+        code: 5,
+        text: expect.stringContaining('invalid VID, group ID or MAC address (error 5, soft)'),
+      }),
+    ])
   })
 
   it('a Keep error on a keep-alive leaves the VSI associated', () => {
@@ -182,7 +200,9 @@ describe('station ⇄ bridge: faults', () => {
     const t = backToBack({bridge: {faults: {reject: {code: 4, keep: true}}}})
     t.station.associate(dfaRequest(15))
     t.clock.advance(1)
-    expect(t.of('failed')).toEqual([expect.objectContaining({keep: true, state: 'removed', text: expect.stringContaining('other failure')})])
+    expect(t.of('failed')).toEqual([
+      expect.objectContaining({keep: true, state: 'removed', text: expect.stringContaining('other failure')}),
+    ])
   })
 
   it('unsolicited De-Associate from the bridge', () => {
@@ -254,7 +274,9 @@ describe('station ⇄ bridge: faults', () => {
     expect(t.bridge.counters.unsolicitedDeassociations).toBe(1) // lost on the dead link
     expect(t.bridge.size).toBe(0)
     t.clock.advance(RESP_WAIT) // the station's keep-alive, sent at T(RKA), goes unanswered
-    expect(t.of('failed')).toEqual([expect.objectContaining({operation: 'keepalive', reason: 'timeout', state: 'removed'})])
+    expect(t.of('failed')).toEqual([
+      expect.objectContaining({operation: 'keepalive', reason: 'timeout', state: 'removed'}),
+    ])
   })
 
   it('response delay below respWaitDelay is just latency', () => {
@@ -306,15 +328,31 @@ describe('station ⇄ bridge: local request ordering', () => {
   it('refuses what it cannot do, with typed errors and nothing sent', () => {
     const t = backToBack()
     expect(() => t.station.deassociate(vsiidFor(99))).toThrow(expect.objectContaining({code: 'VSI_UNKNOWN'}))
-    expect(() => t.station.associate(dfaRequest(33, 20000, 1))).toThrow(expect.objectContaining({code: 'VSI_INVALID_REQUEST'}))
-    expect(() => t.station.associate({...dfaRequest(33), filter: {format: 4, entries: [{ps: false, pcp: 0, vid: 0, mac: 'ff:ff:ff:ff:ff:ff', groupId: 1}]}})).toThrow(/unicast MAC/)
-    const entries = Array.from({length: 40}, (_, i) => ({ps: false, pcp: 0, vid: 0, mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`, groupId: 1}))
+    expect(() => t.station.associate(dfaRequest(33, 20000, 1))).toThrow(
+      expect.objectContaining({code: 'VSI_INVALID_REQUEST'}),
+    )
+    expect(() =>
+      t.station.associate({
+        ...dfaRequest(33),
+        filter: {format: 4, entries: [{ps: false, pcp: 0, vid: 0, mac: 'ff:ff:ff:ff:ff:ff', groupId: 1}]},
+      }),
+    ).toThrow(/unicast MAC/)
+    const entries = Array.from({length: 40}, (_, i) => ({
+      ps: false,
+      pcp: 0,
+      vid: 0,
+      mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`,
+      groupId: 1,
+    }))
     const big = {...dfaRequest(34), filter: {format: 4 as const, entries}}
     const name = ciscoTlvs(vsiidFor(34), {name: 'x'.repeat(100), ipv4: '10.0.0.1'})
     t.station.associate(big) // 505 octets: fits
-    expect(() => t.station.associate({...dfaRequest(35), org: [...name, ...name, ...name, ...name, ...name, ...name, ...name, ...name, ...name, ...name]})).toThrow(
-      expect.objectContaining({code: 'VSI_TOO_LARGE'}),
-    )
+    expect(() =>
+      t.station.associate({
+        ...dfaRequest(35),
+        org: [...name, ...name, ...name, ...name, ...name, ...name, ...name, ...name, ...name, ...name],
+      }),
+    ).toThrow(expect.objectContaining({code: 'VSI_TOO_LARGE'}))
     const bulk = t.station.associateMany([dfaRequest(36), dfaRequest(37, 20000, 4095)])
     expect(bulk.accepted).toHaveLength(1)
     expect(bulk.rejected[0].error.code).toBe('VSI_INVALID_REQUEST')
@@ -348,7 +386,13 @@ describe('station ⇄ bridge: bulk', () => {
   it('with the Cisco org TLVs each VSI takes 115 octets: 12 per VDPDU, 334 ECPDUs', () => {
     const t = backToBack()
     const requests = Array.from({length: 4000}, (_, i) =>
-      dfaRequest(1000 + i, 20000, 0, {org: ciscoTlvs(vsiidFor(1000 + i), {name: `vm-${String(i).padStart(4, '0')}`, uuid: '67f338a6-0925-42aa-b2df-e8114e9fd0da', ipv4: '10.0.0.1'})}),
+      dfaRequest(1000 + i, 20000, 0, {
+        org: ciscoTlvs(vsiidFor(1000 + i), {
+          name: `vm-${String(i).padStart(4, '0')}`,
+          uuid: '67f338a6-0925-42aa-b2df-e8114e9fd0da',
+          ipv4: '10.0.0.1',
+        }),
+      }),
     )
     t.station.associateMany(requests)
     t.clock.advance(1000)
@@ -359,7 +403,15 @@ describe('station ⇄ bridge: bulk', () => {
   it('with the lldpad peer profile only one VDPDU is unanswered at a time', () => {
     const evb = {retries: 3, rte: 14, rwd: 20, rka: 20}
     const peer = lldpadPeerProfile(evb)
-    expect(peer).toEqual({maxVsisPerPdu: 53, maxPdusAwaitingResponse: 1, parseGraceMs: 50, maxVsisAwaitingResponse: 53, deassocLingerMs: 1.5 * toutKeepAlive(3, 14, 20), fullKeepaliveWait: true, endTlv: true}) // ⌊17.45 s / (2 × 163.84 ms)⌋
+    expect(peer).toEqual({
+      maxVsisPerPdu: 53,
+      maxPdusAwaitingResponse: 1,
+      parseGraceMs: 50,
+      maxVsisAwaitingResponse: 53,
+      deassocLingerMs: 1.5 * toutKeepAlive(3, 14, 20),
+      fullKeepaliveWait: true,
+      endTlv: true,
+    }) // ⌊17.45 s / (2 × 163.84 ms)⌋
     const t = backToBack({evb, station: {peer}, bridge: {faults: {responseDelayMs: 3}}})
     t.station.associateMany(Array.from({length: 120}, (_, i) => dfaRequest(i + 1)))
     t.clock.advance(10_000)

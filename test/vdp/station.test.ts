@@ -39,9 +39,18 @@ function scripted(options: {padFrames?: boolean; endTlv?: boolean} = {}) {
   /** ACK the station's last request and answer with `tlvs` under `managerId`. */
   const reply = (tlvs: VsiTlv[], managerId = NULL_MANAGER_ID) => {
     const req = lastRequest()
-    transport.receive(encodeEcpFrame({dst: STATION_MAC, src: BRIDGE_MAC, operation: 'ack', subtype: 1, sequence: req.sequence}))
     transport.receive(
-      encodeEcpFrame({dst: STATION_MAC, src: BRIDGE_MAC, operation: 'request', subtype: 1, sequence: ++bridgeSeq, ulpdu: encodeVdpdu([{kind: 'manager-id', managerId}, ...tlvs])}),
+      encodeEcpFrame({dst: STATION_MAC, src: BRIDGE_MAC, operation: 'ack', subtype: 1, sequence: req.sequence}),
+    )
+    transport.receive(
+      encodeEcpFrame({
+        dst: STATION_MAC,
+        src: BRIDGE_MAC,
+        operation: 'request',
+        subtype: 1,
+        sequence: ++bridgeSeq,
+        ulpdu: encodeVdpdu([{kind: 'manager-id', managerId}, ...tlvs]),
+      }),
     )
   }
   const sentVsiTlvs = () => decodeVdpdu(lastRequest().ulpdu).tlvs.filter((t): t is VsiTlv => t.kind === 'vsi')
@@ -86,7 +95,13 @@ describe('VdpStation response handling', () => {
     const [sent] = t.sentVsiTlvs()
     t.reply([response(sent, {filter: {format: 4, entries: [{...sent.filter.entries[0], mac: '52:54:00:00:00:99'}]}})])
     expect(t.events).toEqual([
-      expect.objectContaining({type: 'failed', reason: 'mismatch', code: 5, state: 'removed', text: expect.stringContaining('entry 1 MAC 52:54:00:00:00:99 instead of 52:54:00:00:00:01')}),
+      expect.objectContaining({
+        type: 'failed',
+        reason: 'mismatch',
+        code: 5,
+        state: 'removed',
+        text: expect.stringContaining('entry 1 MAC 52:54:00:00:00:99 instead of 52:54:00:00:00:01'),
+      }),
     ])
   })
 
@@ -108,7 +123,12 @@ describe('VdpStation response handling', () => {
     t.station.associateMany([dfaRequest(3), dfaRequest(4), dfaRequest(5)])
     const sent = t.sentVsiTlvs()
     expect(sent).toHaveLength(3)
-    t.reply([response(sent[2]), response(sent[0]), response(sent[1])].map((r, i) => ({...r, filter: {format: 4 as const, entries: [{...r.filter.entries[0], vid: 10 + i}]}})))
+    t.reply(
+      [response(sent[2]), response(sent[0]), response(sent[1])].map((r, i) => ({
+        ...r,
+        filter: {format: 4 as const, entries: [{...r.filter.entries[0], vid: 10 + i}]},
+      })),
+    )
     expect(t.events.map((e) => e.type === 'associated' && [e.key.slice(-1), e.vids[0]])).toEqual([
       ['5', 10],
       ['3', 11],
@@ -131,7 +151,13 @@ describe('VdpStation response handling', () => {
     t.station.associate(dfaRequest(7))
     const [sent] = t.sentVsiTlvs()
     t.reply([response(sent, {mode: 'deassoc'})])
-    expect(t.events).toEqual([expect.objectContaining({type: 'deassociated', initiator: 'bridge', text: 'the bridge answered the assoc request with De-Associate'})])
+    expect(t.events).toEqual([
+      expect.objectContaining({
+        type: 'deassociated',
+        initiator: 'bridge',
+        text: 'the bridge answered the assoc request with De-Associate',
+      }),
+    ])
   })
 
   it('while De-Associating, a late Associate answer is stale and a Keep error leaves it associated', () => {
@@ -155,7 +181,16 @@ describe('VdpStation response handling', () => {
     const [sent] = t.sentVsiTlvs()
     t.reply([sent]) // a request-status Associate from the bridge
     expect(t.station.counters.ignoredRequests).toBe(1)
-    t.transport.receive(encodeEcpFrame({dst: STATION_MAC, src: BRIDGE_MAC, operation: 'request', subtype: 1, sequence: 50, ulpdu: Buffer.from('0a0f00', 'hex')}))
+    t.transport.receive(
+      encodeEcpFrame({
+        dst: STATION_MAC,
+        src: BRIDGE_MAC,
+        operation: 'request',
+        subtype: 1,
+        sequence: 50,
+        ulpdu: Buffer.from('0a0f00', 'hex'),
+      }),
+    )
     expect(t.station.counters.malformedPdus).toBe(1)
   })
 
@@ -164,8 +199,15 @@ describe('VdpStation response handling', () => {
     t.station.associate(dfaRequest(10))
     const [sent] = t.sentVsiTlvs()
     t.reply([response(sent)])
-    t.reply([{...sent, mode: 'deassoc', status: {kind: 'request', migratingTo: false, migratingFrom: false, reason: 2}}])
-    expect(t.events.at(-1)).toMatchObject({type: 'deassociated', initiator: 'bridge', reasonCode: 2, text: expect.stringContaining('insufficient resources')})
+    t.reply([
+      {...sent, mode: 'deassoc', status: {kind: 'request', migratingTo: false, migratingFrom: false, reason: 2}},
+    ])
+    expect(t.events.at(-1)).toMatchObject({
+      type: 'deassociated',
+      initiator: 'bridge',
+      reasonCode: 2,
+      text: expect.stringContaining('insufficient resources'),
+    })
   })
 
   it('uses renegotiated EVB values for later deadlines', () => {
@@ -193,7 +235,12 @@ describe('VdpStation response handling', () => {
     const [a] = t.sentVsiTlvs()
     t.reply([response(a, {filter: {format: 4, entries: [{...a.filter.entries[0], vid: 55}]}})])
     expect(t.station.list()).toEqual([
-      expect.objectContaining({key: 'uuid:00000000-0000-4000-8000-00000000000d', state: 'associated', vids: [55], managerId: '0'}),
+      expect.objectContaining({
+        key: 'uuid:00000000-0000-4000-8000-00000000000d',
+        state: 'associated',
+        vids: [55],
+        managerId: '0',
+      }),
       expect.objectContaining({state: 'associating', pending: 'awaiting-response', operation: 'assoc', vids: [0]}),
     ])
     t.station.close()

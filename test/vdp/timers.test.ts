@@ -1,5 +1,13 @@
 import {describe, expect, it} from 'vitest'
-import {ackTimer, evbTime, evbTimers, LLDPAD_DEFAULT_EVB, reinitKeepAlive, respWaitDelay, toutKeepAlive} from '../../src/vdp/timers.js'
+import {
+  ackTimer,
+  evbTime,
+  evbTimers,
+  LLDPAD_DEFAULT_EVB,
+  reinitKeepAlive,
+  respWaitDelay,
+  toutKeepAlive,
+} from '../../src/vdp/timers.js'
 import {EvbParamError} from '../../src/vdp/errors.js'
 import {KEEPALIVE_PCAP, ecpFrames} from './helpers/corpus.js'
 
@@ -35,7 +43,8 @@ describe('EVB timer arithmetic (wire-notes §EVB timers, §VDP timers)', () => {
   it('agrees with the lldpad capture: retransmissions T(14) apart, keep-alives every T(20)', () => {
     // Negotiated in that capture: R 3, RTE 14, RWD 20, RKA 20 (EVB TLV octets 6e 54 14 / 6e 94 14).
     const frames = ecpFrames(KEEPALIVE_PCAP)
-    const bySeq = (seq: number) => frames.filter((r) => r.frame.readUInt16BE(16) === seq && r.frame.readUInt16BE(14) === 0x1001)
+    const bySeq = (seq: number) =>
+      frames.filter((r) => r.frame.readUInt16BE(16) === seq && r.frame.readUInt16BE(14) === 0x1001)
     const retries = bySeq(0x0a).map((r) => r.timeMs)
     expect(retries).toHaveLength(4) // 1 + R transmissions, then lldpad gives up
     for (let i = 1; i < retries.length; i++) expect(retries[i] - retries[i - 1]).toBeCloseTo(ackTimer(14), -1)

@@ -1,5 +1,12 @@
 import {describe, expect, it} from 'vitest'
-import {seededRandom, segmentVid, VdpBridge, VdpBridgeError, type BridgeEvent, type VdpBridgeOptions} from '../../src/lab/vdp-bridge.js'
+import {
+  seededRandom,
+  segmentVid,
+  VdpBridge,
+  VdpBridgeError,
+  type BridgeEvent,
+  type VdpBridgeOptions,
+} from '../../src/lab/vdp-bridge.js'
 import {ManualClock} from '../../src/core/clock.js'
 import {decodeEcpFrame, encodeEcpFrame} from '../../src/vdp/ecp-codec.js'
 import {managerIdFromText, NULL_MANAGER_ID} from '../../src/vdp/manager-id.js'
@@ -12,12 +19,28 @@ function bridgeUnderTest(options: Partial<VdpBridgeOptions> = {}) {
   const clock = new ManualClock()
   const sent: Buffer[] = []
   const events: BridgeEvent[] = []
-  const bridge = new VdpBridge({clock, send: (f) => sent.push(f), localMac: BRIDGE, evb: LLDPAD_DEFAULT_EVB, onEvent: (e) => events.push(e), ...options})
+  const bridge = new VdpBridge({
+    clock,
+    send: (f) => sent.push(f),
+    localMac: BRIDGE,
+    evb: LLDPAD_DEFAULT_EVB,
+    onEvent: (e) => events.push(e),
+    ...options,
+  })
   let seq = 0
   /** Send one VDPDU from the station; returns the VSI TLVs of the bridge's VDP answers. */
   const request = (tlvs: VsiTlv[], managerId = NULL_MANAGER_ID) => {
     const before = sent.length
-    bridge.receive(encodeEcpFrame({dst: BRIDGE, src: STATION, operation: 'request', subtype: 1, sequence: ++seq, ulpdu: encodeVdpdu([{kind: 'manager-id', managerId}, ...tlvs])}))
+    bridge.receive(
+      encodeEcpFrame({
+        dst: BRIDGE,
+        src: STATION,
+        operation: 'request',
+        subtype: 1,
+        sequence: ++seq,
+        ulpdu: encodeVdpdu([{kind: 'manager-id', managerId}, ...tlvs]),
+      }),
+    )
     return answers(before)
   }
   /** The bridge's VDPDUs sent since index `from`, ACKing each so the next one (stop-and-wait) follows. */
@@ -26,10 +49,16 @@ function bridgeUnderTest(options: Partial<VdpBridgeOptions> = {}) {
     for (let i = from; i < sent.length; i++) {
       const frame = decodeEcpFrame(sent[i])
       if (frame.operation !== 'request') continue
-      bridge.receive(encodeEcpFrame({dst: BRIDGE, src: STATION, operation: 'ack', subtype: 1, sequence: frame.sequence}))
+      bridge.receive(
+        encodeEcpFrame({dst: BRIDGE, src: STATION, operation: 'ack', subtype: 1, sequence: frame.sequence}),
+      )
       const pdu = decodeVdpdu(frame.ulpdu)
       const mgr = pdu.tlvs[0]
-      out.push({managerId: mgr.kind === 'manager-id' ? mgr.managerId : Buffer.alloc(0), endTlv: pdu.endTlv, tlvs: pdu.tlvs.filter((t): t is VsiTlv => t.kind === 'vsi')})
+      out.push({
+        managerId: mgr.kind === 'manager-id' ? mgr.managerId : Buffer.alloc(0),
+        endTlv: pdu.endTlv,
+        tlvs: pdu.tlvs.filter((t): t is VsiTlv => t.kind === 'vsi'),
+      })
     }
     return out
   }
@@ -44,7 +73,10 @@ function assoc(n: number, entries: Partial<FilterEntry>[] = [{}], mode: VsiTlv['
     typeId: 7,
     typeVersion: 0,
     vsiid: vsiidFor(n),
-    filter: {format: 4, entries: entries.map((e, i) => ({ps: false, pcp: 0, vid: 0, mac: macFor(n * 16 + i), groupId: 30000, ...e}))},
+    filter: {
+      format: 4,
+      entries: entries.map((e, i) => ({ps: false, pcp: 0, vid: 0, mac: macFor(n * 16 + i), groupId: 30000, ...e})),
+    },
   }
 }
 
@@ -108,8 +140,16 @@ describe('VdpBridge', () => {
       const frames = b.sent.map((f) => decodeEcpFrame(f)).filter((f) => f.operation === 'request')
       return frames.map((f) => [decodeVdpdu(f.ulpdu).tlvs.length - 1, decodeVdpdu(f.ulpdu).length])
     }
-    expect(perPdu(999)).toEqual([[25, 18 + 25 * 39 + 2], [25, 18 + 25 * 39 + 2], [10, 18 + 10 * 39 + 2]])
-    expect(perPdu(998)).toEqual([[24, 18 + 24 * 39 + 2], [24, 18 + 24 * 39 + 2], [12, 18 + 12 * 39 + 2]])
+    expect(perPdu(999)).toEqual([
+      [25, 18 + 25 * 39 + 2],
+      [25, 18 + 25 * 39 + 2],
+      [10, 18 + 10 * 39 + 2],
+    ])
+    expect(perPdu(998)).toEqual([
+      [24, 18 + 24 * 39 + 2],
+      [24, 18 + 24 * 39 + 2],
+      [12, 18 + 12 * 39 + 2],
+    ])
   })
 
   it('leaves the End TLV out when told (endTlv: false)', () => {
@@ -145,7 +185,12 @@ describe('VdpBridge', () => {
 
   it("rejects what lldpad's checks reject: VID 1 or 4095, a multicast MAC, group 0 → error 5", () => {
     const b = bridgeUnderTest()
-    const cases = [assoc(1, [{vid: 1}]), assoc(2, [{vid: 4095}]), assoc(3, [{mac: '01:00:5e:00:00:01'}]), assoc(4, [{groupId: 0}])]
+    const cases = [
+      assoc(1, [{vid: 1}]),
+      assoc(2, [{vid: 4095}]),
+      assoc(3, [{mac: '01:00:5e:00:00:01'}]),
+      assoc(4, [{groupId: 0}]),
+    ]
     for (const tlv of cases) {
       expect(b.request([tlv])[0].tlvs[0]).toMatchObject({mode: 'deassoc', status: {error: 5, hard: true}})
     }
@@ -154,14 +199,21 @@ describe('VdpBridge', () => {
 
   it('answers a De-Associate for an unknown VSI with success, like lldpad', () => {
     const b = bridgeUnderTest()
-    expect(b.request([assoc(9, [{}], 'deassoc')])[0].tlvs[0]).toMatchObject({mode: 'deassoc', status: {kind: 'response', error: 0}})
+    expect(b.request([assoc(9, [{}], 'deassoc')])[0].tlvs[0]).toMatchObject({
+      mode: 'deassoc',
+      status: {kind: 'response', error: 0},
+    })
   })
 
   it('Keep rejections answer with the request type and leave the VSI as it was', () => {
     const b = bridgeUnderTest()
     b.request([assoc(1)])
     b.bridge.setFaults({reject: {code: 3, keep: true}})
-    expect(b.request([assoc(1, [{vid: 99}])])[0].tlvs[0]).toMatchObject({mode: 'assoc', status: {error: 3, keep: true}, filter: {entries: [{vid: segmentVid(30000)}]}})
+    expect(b.request([assoc(1, [{vid: 99}])])[0].tlvs[0]).toMatchObject({
+      mode: 'assoc',
+      status: {error: 3, keep: true},
+      filter: {entries: [{vid: segmentVid(30000)}]},
+    })
     expect(b.bridge.get(vsiidFor(1))?.vids).toEqual([segmentVid(30000)])
   })
 
@@ -186,7 +238,16 @@ describe('VdpBridge', () => {
   it('ignores response-status TLVs and malformed VDPDUs', () => {
     const b = bridgeUnderTest()
     expect(b.request([{...assoc(1), status: {kind: 'response', keep: false, hard: false, error: 0}}])).toHaveLength(0)
-    b.bridge.receive(encodeEcpFrame({dst: BRIDGE, src: STATION, operation: 'request', subtype: 1, sequence: 77, ulpdu: Buffer.from('0610', 'hex')}))
+    b.bridge.receive(
+      encodeEcpFrame({
+        dst: BRIDGE,
+        src: STATION,
+        operation: 'request',
+        subtype: 1,
+        sequence: 77,
+        ulpdu: Buffer.from('0610', 'hex'),
+      }),
+    )
     expect(b.bridge.counters).toMatchObject({ignoredTlvs: 1, malformedPdus: 1})
   })
 

@@ -99,7 +99,19 @@ describe('VDP22 codec against docs/wire-notes.md §VDP worked examples', () => {
   it('4.9: the networking-cisco Associate (format 4, group 20000, null VID)', () => {
     const bytes = encodeVdpdu([{kind: 'manager-id', managerId: NULL_MANAGER_ID}, dfaRequest])
     expect(bytes.toString('hex')).toBe(
-      '0a10' + '00'.repeat(16) + '0625' + '00' + '000000' + '00' + '05' + '00000000111122223333444455556666' + '04' + '0001' + '00004e20' + '001122334455' + '0000',
+      '0a10' +
+        '00'.repeat(16) +
+        '0625' +
+        '00' +
+        '000000' +
+        '00' +
+        '05' +
+        '00000000111122223333444455556666' +
+        '04' +
+        '0001' +
+        '00004e20' +
+        '001122334455' +
+        '0000',
     )
   })
 
@@ -128,10 +140,19 @@ describe('VDP22 codec against docs/wire-notes.md §VDP worked examples', () => {
     expect(encodeVdpdu(org).toString('hex')).toBe(
       'fe3100000cf105000000001111222233334444555566660567f338a6092542aab2dfe8114e9fd0da' +
         Buffer.from('FW_SRVC_RTR').toString('hex') +
-        'fe1b00000cf20500000000111122223333444455556666' + '0001' + '0a010203',
+        'fe1b00000cf20500000000111122223333444455556666' +
+        '0001' +
+        '0a010203',
     )
     const tlvs: VdpTlv[] = [{kind: 'manager-id', managerId: NULL_MANAGER_ID}, dfaRequest, ...org]
-    const frame = encodeEcpFrame({dst: '01:80:c2:00:00:00', src: '02:00:00:00:01:01', operation: 'request', subtype: 1, sequence: 1, ulpdu: encodeVdpdu(tlvs)})
+    const frame = encodeEcpFrame({
+      dst: '01:80:c2:00:00:00',
+      src: '02:00:00:00:01:01',
+      operation: 'request',
+      subtype: 1,
+      sequence: 1,
+      ulpdu: encodeVdpdu(tlvs),
+    })
     expect(frame).toHaveLength(155)
     const back = decodeVdpdu(decodeEcpFrame(frame).ulpdu)
     expect(back.tlvs).toEqual(tlvs)
@@ -164,14 +185,38 @@ describe('VDP22 codec rules', () => {
   })
 
   const rejects: [string, string, string][] = [
-    ['a VSI TLV before any Manager ID', '061b 00 123456 01 05 00000000111122223333444455556666 01 0001 0000', 'VDP_NO_MANAGER_ID'],
+    [
+      'a VSI TLV before any Manager ID',
+      '061b 00 123456 01 05 00000000111122223333444455556666 01 0001 0000',
+      'VDP_NO_MANAGER_ID',
+    ],
     ['a short Manager ID', '0a0f' + '00'.repeat(15), 'VDP_TLV_LENGTH'],
     ['an overrunning TLV', '0a10' + '00'.repeat(15), 'VDP_TLV_TRUNCATED'],
-    ['N = 0', '0a10' + '00'.repeat(16) + '0619 00 123456 01 05 00000000111122223333444455556666 01 0000', 'VDP_BAD_FIELD'],
-    ['a length that disagrees with N', '0a10' + '00'.repeat(16) + '061d 00 123456 01 05 00000000111122223333444455556666 01 0001 0000 0000', 'VDP_TLV_LENGTH'],
-    ['filter format 5', '0a10' + '00'.repeat(16) + '061b 00 123456 01 05 00000000111122223333444455556666 05 0001 0000', 'VDP_BAD_FORMAT'],
-    ['VSIID format 6', '0a10' + '00'.repeat(16) + '061b 00 123456 01 06 00000000111122223333444455556666 01 0001 0000', 'VDP_BAD_FORMAT'],
-    ['an IPv4 VSIID without the ffff prefix', '0a10' + '00'.repeat(16) + '061b 00 123456 01 01 000000000000000000000000c0000201 01 0001 0000', 'VDP_BAD_FIELD'],
+    [
+      'N = 0',
+      '0a10' + '00'.repeat(16) + '0619 00 123456 01 05 00000000111122223333444455556666 01 0000',
+      'VDP_BAD_FIELD',
+    ],
+    [
+      'a length that disagrees with N',
+      '0a10' + '00'.repeat(16) + '061d 00 123456 01 05 00000000111122223333444455556666 01 0001 0000 0000',
+      'VDP_TLV_LENGTH',
+    ],
+    [
+      'filter format 5',
+      '0a10' + '00'.repeat(16) + '061b 00 123456 01 05 00000000111122223333444455556666 05 0001 0000',
+      'VDP_BAD_FORMAT',
+    ],
+    [
+      'VSIID format 6',
+      '0a10' + '00'.repeat(16) + '061b 00 123456 01 06 00000000111122223333444455556666 01 0001 0000',
+      'VDP_BAD_FORMAT',
+    ],
+    [
+      'an IPv4 VSIID without the ffff prefix',
+      '0a10' + '00'.repeat(16) + '061b 00 123456 01 01 000000000000000000000000c0000201 01 0001 0000',
+      'VDP_BAD_FIELD',
+    ],
     ['a dangling header octet', '0a10' + '00'.repeat(16) + '06', 'VDP_TLV_TRUNCATED'],
   ]
   it.each(rejects)('rejects %s with VdpDecodeError', (_name, bytes, code) => {
@@ -196,9 +241,17 @@ describe('VDP22 codec rules', () => {
     }
     expect(() => encodeVdpdu([{...base, typeId: 1 << 24}])).toThrow(VdpEncodeError)
     expect(() => encodeVdpdu([{...base, filter: {format: 2, entries: []}}])).toThrow(/1–65535 entries/)
-    expect(() => encodeVdpdu([{...base, filter: {format: 2, entries: [{ps: false, pcp: 0, vid: 4096, mac: '02:00:00:00:00:01'}]}}])).toThrow(/VID/)
-    expect(() => encodeVdpdu([{...base, filter: {format: 1, entries: [{ps: false, pcp: 0, vid: 5, mac: '02:00:00:00:00:01'}]}}])).toThrow(/no MAC/)
-    expect(() => encodeVdpdu([{...base, filter: {format: 3, entries: [{ps: false, pcp: 0, vid: 5}]}}])).toThrow(/groupId/)
+    expect(() =>
+      encodeVdpdu([
+        {...base, filter: {format: 2, entries: [{ps: false, pcp: 0, vid: 4096, mac: '02:00:00:00:00:01'}]}},
+      ]),
+    ).toThrow(/VID/)
+    expect(() =>
+      encodeVdpdu([{...base, filter: {format: 1, entries: [{ps: false, pcp: 0, vid: 5, mac: '02:00:00:00:00:01'}]}}]),
+    ).toThrow(/no MAC/)
+    expect(() => encodeVdpdu([{...base, filter: {format: 3, entries: [{ps: false, pcp: 0, vid: 5}]}}])).toThrow(
+      /groupId/,
+    )
     expect(() => encodeVdpdu([{...base, vsiid: {format: 'uuid', uuid: 'nope'}}])).toThrow(VdpEncodeError)
     const many = Array.from({length: 41}, () => ({ps: false, pcp: 0, vid: 5, mac: '02:00:00:00:00:01', groupId: 7}))
     expect(() => encodeVdpdu([{...base, filter: {format: 4, entries: many}}])).toThrow(/511/)
@@ -215,7 +268,9 @@ describe('VDP22 codec rules', () => {
     expect(managerIdFromText('12')[0]).toBe(0x12)
     expect(managerIdFromText('openstack1').toString('hex')).toBe('6f70656e737461636b31' + '00'.repeat(6))
     expect(managerIdText(managerIdFromText('openstack1'))).toBe('openstack1')
-    expect(managerIdText(managerIdFromText('a7b5c4d2-1111-4222-8333-123456789abc'))).toBe('a7b5c4d211114222833312345678' + '9abc')
+    expect(managerIdText(managerIdFromText('a7b5c4d2-1111-4222-8333-123456789abc'))).toBe(
+      'a7b5c4d211114222833312345678' + '9abc',
+    )
     expect(() => managerIdFromText('a name with spaces')).toThrow(VdpEncodeError)
   })
 })

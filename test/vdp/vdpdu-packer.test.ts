@@ -39,7 +39,10 @@ describe('VdpduPacker', () => {
     const packer = new VdpduPacker<Item>({budget: 1494, endTlv: true})
     for (const i of [item('a1'), item('b1', 10, 'b'), item('a2'), item('b2', 10, 'b')]) packer.push(i)
     const pdus = drain(packer)
-    expect(pdus.map((p) => p.names)).toEqual([['a1', 'a2'], ['b1', 'b2']])
+    expect(pdus.map((p) => p.names)).toEqual([
+      ['a1', 'a2'],
+      ['b1', 'b2'],
+    ])
     const first = decodeVdpdu(pdus[0].ulpdu)
     expect(first.tlvs[0]).toEqual({kind: 'manager-id', managerId: MANAGERS.a})
     expect(first.endTlv).toBe(true)

@@ -45,7 +45,10 @@ function workerMain(): void {
   const {rx} = workerData as {rx: string}
   const addon = loadAfPacketAddon()
   const socket = new addon.PacketSocket(rx, ETHERTYPE, [GROUP])
-  socket.start(() => undefined, () => undefined)
+  socket.start(
+    () => undefined,
+    () => undefined,
+  )
   parentPort!.postMessage('started')
 }
 
@@ -76,7 +79,10 @@ async function torture(addon: AfPacketAddon, tx: string, rx: string, cycles: num
     switch (i % 6) {
       case 0: {
         const s = new addon.PacketSocket(rx, ETHERTYPE, [GROUP])
-        s.start(() => undefined, () => undefined)
+        s.start(
+          () => undefined,
+          () => undefined,
+        )
         s.close()
         break
       }

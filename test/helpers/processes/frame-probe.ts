@@ -80,7 +80,12 @@ createInterface({input: process.stdin}).on('line', (line) => {
     emit({ev: 'reply', seq: req.seq, ok: true, ...handle(req)})
   } catch (err) {
     const e = err as Error & {code?: string; sysCode?: string}
-    emit({ev: 'reply', seq: req.seq, ok: false, error: {code: e.code ?? 'ERROR', sysCode: e.sysCode, message: e.message}})
+    emit({
+      ev: 'reply',
+      seq: req.seq,
+      ok: false,
+      error: {code: e.code ?? 'ERROR', sysCode: e.sysCode, message: e.message},
+    })
   }
 })
 emit({ev: 'ready', pid: process.pid})

@@ -43,7 +43,10 @@ createInterface({input: process.stdin}).on('line', (line) => {
     case 'list':
       return reply({links: monitor.list()})
     case 'resync':
-      return void monitor.resync().then(() => reply(), (err: Error) => emit({ev: 'reply', seq: req.seq, ok: false, error: {message: err.message}}))
+      return void monitor.resync().then(
+        () => reply(),
+        (err: Error) => emit({ev: 'reply', seq: req.seq, ok: false, error: {message: err.message}}),
+      )
     case 'block': {
       emit({ev: 'blocking'})
       const until = Date.now() + Number(req.ms ?? 1000)

@@ -8,7 +8,13 @@ export type AgentProcess = AgentRunner
 export const cli = (args: string[], opts: {netns?: string} = {}) => runCli(args, opts)
 
 /** Poll `fn` until it returns a value that passes `ok` (bounded). */
-export async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: T | undefined
   for (;;) {

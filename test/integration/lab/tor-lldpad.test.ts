@@ -42,7 +42,10 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
 
   const startSim = (args: string[] = []) => startTorSimulator(lab, tor, {ifname: 't0', args: ['--rka', RKA, ...args]})
   const stationHeard = (from = 0) =>
-    sim.waitForEvent((e) => e.type === 'station' && e.change !== 'gone', {from, what: "lldpad's EVB TLV at the simulator"})
+    sim.waitForEvent((e) => e.type === 'station' && e.change !== 'gone', {
+      from,
+      what: "lldpad's EVB TLV at the simulator",
+    })
 
   beforeAll(async () => {
     await sweepStaleLabs()
@@ -53,7 +56,18 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     await lab.waitForOperstate(tor, 't0', 'up')
 
     pcapPath = join(await lab.tempDir('pcap'), 'tor.pcap')
-    capture = lab.spawn(tor, ['tcpdump', '-Z', 'root', '-U', '--immediate-mode', '-i', 't0', '-w', pcapPath, 'ether proto 0x8940 or ether proto 0x88cc'])
+    capture = lab.spawn(tor, [
+      'tcpdump',
+      '-Z',
+      'root',
+      '-U',
+      '--immediate-mode',
+      '-i',
+      't0',
+      '-w',
+      pcapPath,
+      'ether proto 0x8940 or ether proto 0x88cc',
+    ])
     let tcpdumpSays = ''
     capture.child.stderr?.on('data', (d: Buffer) => (tcpdumpSays += d.toString()))
     await lab.waitFor('tcpdump to listen', () => tcpdumpSays.includes('listening on'), {timeoutMs: 10_000})
@@ -62,8 +76,23 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     lldpad = await startLldpad(lab, host)
     await lldpad.lldptool(['-L', '-i', 'h0', '-g', 'ncb', 'adminStatus=rxtx'])
     await lldpad.lldptool([
-      '-T', '-i', 'h0', '-g', 'ncb', '-V', 'evb',
-      '-c', 'evbmode=station', '-c', 'evbrrreq=yes', '-c', 'evbgpid=yes', '-c', `vdprka=${RKA}`, '-c', 'enableTx=yes',
+      '-T',
+      '-i',
+      'h0',
+      '-g',
+      'ncb',
+      '-V',
+      'evb',
+      '-c',
+      'evbmode=station',
+      '-c',
+      'evbrrreq=yes',
+      '-c',
+      'evbgpid=yes',
+      '-c',
+      `vdprka=${RKA}`,
+      '-c',
+      'enableTx=yes',
     ])
     await waitForVdpReady(lab, lldpad, 'h0')
     await stationHeard()
@@ -123,7 +152,9 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     } finally {
       await sim.call('set-faults', {})
     }
-    expect(sim.events).toContainEqual(expect.objectContaining({type: 'rejected', vsiid: `uuid:${uuid(2)}`, code: 2, keep: false}))
+    expect(sim.events).toContainEqual(
+      expect.objectContaining({type: 'rejected', vsiid: `uuid:${uuid(2)}`, code: 2, keep: false}),
+    )
   })
 
   it('Hard and Keep errors as lldpad and vdptool show them', async () => {
@@ -150,13 +181,17 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     expect(rejected.length).toBeGreaterThanOrEqual(2) // the Associate, the keep-alive (and lldpad's De-Associate)
     expect(rejected.every((e) => e.keep === true && e.code === 3)).toBe(true)
     expect((await listedVsis(lldpad, 'h0')).has(uuid(12))).toBe(false)
-    expect(await sim.call('vsis')).toEqual(expect.not.arrayContaining([expect.objectContaining({key: `uuid:${uuid(12)}`})]))
+    expect(await sim.call('vsis')).toEqual(
+      expect.not.arrayContaining([expect.objectContaining({key: `uuid:${uuid(12)}`})]),
+    )
   })
 
   it('an unsolicited De-Associate injected through the control socket removes the VSI from lldpad', async () => {
     expect((await listedVsis(lldpad, 'h0')).has(uuid(3))).toBe(true)
     expect(await sim.call('deassociate', {vsiid: uuid(3)})).toEqual({deassociated: 1})
-    await lab.waitFor('lldpad to drop the VSI', async () => !(await listedVsis(lldpad, 'h0')).has(uuid(3)), {timeoutMs: 5000})
+    await lab.waitFor('lldpad to drop the VSI', async () => !(await listedVsis(lldpad, 'h0')).has(uuid(3)), {
+      timeoutMs: 5000,
+    })
   })
 
   it('a VLAN change reaches lldpad with its next keep-alive, and lldpad drops the VSI rather than adopt the VLAN', async () => {
@@ -166,9 +201,14 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     expect(await sim.call('change-vlan', {vsiid: uuid(4), vid: 301})).toEqual({changed: 1})
     // docs/wire-notes.md §lldpad station behaviour: lldpad compares the answer's VID with the one it holds, fails
     // the VSI, and says nothing
-    await lab.waitFor('lldpad to drop the VSI', async () => !(await listedVsis(lldpad, 'h0')).has(uuid(4)), {timeoutMs: 5000})
+    await lab.waitFor('lldpad to drop the VSI', async () => !(await listedVsis(lldpad, 'h0')).has(uuid(4)), {
+      timeoutMs: 5000,
+    })
     // so the bridge learns of it only when the keep-alives stop
-    await sim.waitForEvent((e) => e.type === 'deassociated' && e.vsiid === `uuid:${uuid(4)}`, {from, what: 'the keep-alive timeout'})
+    await sim.waitForEvent((e) => e.type === 'deassociated' && e.vsiid === `uuid:${uuid(4)}`, {
+      from,
+      what: 'the keep-alive timeout',
+    })
     expect(sim.events.slice(from).find((e) => e.type === 'deassociated')).toMatchObject({initiator: 'expired'})
   })
 
@@ -180,7 +220,10 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     const lost = await vdpRequest(lldpad, 'h0', 'assoc', {uuid: uuid(7), filter: `0-${mac(7)}-700`})
     // The bridge did associate it. lldpad sends no keep-alive while it awaits the answer, so the bridge times
     // the VSI out (toutKeepAlive, 1.0 s at RKA 16) and its De-Associate ends vdptool's wait.
-    await sim.waitForEvent((e) => e.type === 'deassociated' && e.vsiid === `uuid:${uuid(7)}` && e.initiator === 'expired', {from})
+    await sim.waitForEvent(
+      (e) => e.type === 'deassociated' && e.vsiid === `uuid:${uuid(7)}` && e.initiator === 'expired',
+      {from},
+    )
     expect(lost.stdout).not.toContain('mode = assoc')
 
     await sim.call('set-faults', {dropAckRate: 1})
@@ -192,12 +235,15 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     // lldpad's VDP has the answer before its ECP gives up on the unacknowledged request
     expect(responseLines(noAcks)).toContain(`\tfilter = 500-${mac(5)}-0`)
     expect(responseLines(late)).toContain(`\tfilter = 600-${mac(6)}-0`)
-    const status = (await sim.call('status')) as {counters: {bridge: {droppedAcks: number; droppedResponses: number}; transport: {duplicates: number}}}
+    const status = (await sim.call('status')) as {
+      counters: {bridge: {droppedAcks: number; droppedResponses: number}; transport: {duplicates: number}}
+    }
     expect(status.counters.bridge.droppedResponses).toBe(1)
     expect(status.counters.bridge.droppedAcks).toBeGreaterThanOrEqual(1)
     expect(status.counters.transport.duplicates).toBeGreaterThanOrEqual(1) // lldpad retransmitted the request
     expect([...(await listedVsis(lldpad, 'h0')).keys()].sort()).toEqual([uuid(5), uuid(6)])
-    for (const n of [5, 6]) await vdpRequest(lldpad, 'h0', 'deassoc', {uuid: uuid(n), filter: `${n}00-${mac(n)}-${n}00`})
+    for (const n of [5, 6])
+      await vdpRequest(lldpad, 'h0', 'deassoc', {uuid: uuid(n), filter: `${n}00-${mac(n)}-${n}00`})
     expect((await listedVsis(lldpad, 'h0')).size).toBe(0)
   })
 
@@ -207,7 +253,11 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     const ours = frames.filter((f) => f.subarray(6, 12).equals(Buffer.from(TOR_MAC.replaceAll(':', ''), 'hex')))
     const lldp = ours.filter((f) => f.readUInt16BE(12) === 0x88cc).map((f) => decodeLldpFrame(f, {strict: true}))
     expect(lldp.length).toBeGreaterThan(0)
-    expect(lldp.at(-1)).toMatchObject({systemName: 'tor-sim', portId: {value: 'Ethernet1/1'}, evb: {mode: 'bridge', rrctr: true, sgid: true, rrstat: 1, rka: 16}})
+    expect(lldp.at(-1)).toMatchObject({
+      systemName: 'tor-sim',
+      portId: {value: 'Ethernet1/1'},
+      evb: {mode: 'bridge', rrctr: true, sgid: true, rrstat: 1, rka: 16},
+    })
 
     const answers: VsiTlv[] = []
     for (const f of ours.filter((fr) => fr.readUInt16BE(12) === 0x8940)) {
@@ -218,9 +268,15 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
       answers.push(...vdpdu.tlvs.filter((t): t is VsiTlv => t.kind === 'vsi'))
     }
     const about = (n: number) => answers.filter((t) => t.vsiid.format === 'uuid' && t.vsiid.uuid === uuid(n))
-    expect(about(1)[0]).toMatchObject({mode: 'assoc', status: {kind: 'response', error: 0, keep: false, hard: false}, filter: {format: 4, entries: [{vid: 3628, groupId: 20000, mac: mac(1)}]}})
+    expect(about(1)[0]).toMatchObject({
+      mode: 'assoc',
+      status: {kind: 'response', error: 0, keep: false, hard: false},
+      filter: {format: 4, entries: [{vid: 3628, groupId: 20000, mac: mac(1)}]},
+    })
     expect(about(1).at(-1)).toMatchObject({mode: 'deassoc', status: {kind: 'response', error: 0}})
-    expect(about(2)).toEqual([expect.objectContaining({mode: 'deassoc', status: {kind: 'response', error: 2, keep: false, hard: false}})])
+    expect(about(2)).toEqual([
+      expect.objectContaining({mode: 'deassoc', status: {kind: 'response', error: 2, keep: false, hard: false}}),
+    ])
     expect(about(3).at(-1)).toMatchObject({mode: 'deassoc', status: {kind: 'request'}}) // the unsolicited one
     expect(about(4).some((t) => t.mode === 'assoc' && t.filter.entries[0].vid === 301)).toBe(true)
   })
@@ -231,7 +287,14 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     sim = await startSim(['--vlan-pool', '100-199'])
     await stationHeard()
     const first = await vdpRequest(lldpad, 'h0', 'assoc', {uuid: uuid(8), filter: `0-${mac(8)}`})
-    expect(responseLines(first)).toEqual(['\tmode = assoc', '\tmgrid2 = 0', '\ttypeid = 0', '\ttypeidver = 0', `\tuuid = ${uuid(8)}`, `\tfilter = 100-${mac(8)}`])
+    expect(responseLines(first)).toEqual([
+      '\tmode = assoc',
+      '\tmgrid2 = 0',
+      '\ttypeid = 0',
+      '\ttypeidver = 0',
+      `\tuuid = ${uuid(8)}`,
+      `\tfilter = 100-${mac(8)}`,
+    ])
     const sameType = await vdpRequest(lldpad, 'h0', 'assoc', {uuid: uuid(9), filter: `0-${mac(9)}`})
     expect(responseLines(sameType)).toContain(`\tfilter = 100-${mac(9)}`)
     const otherType = await vdpRequest(lldpad, 'h0', 'assoc', {uuid: uuid(10), filter: `0-${mac(10)}`, typeId: 7})
@@ -252,7 +315,10 @@ describe.skipIf(!isRoot || !built)('ToR simulator with Debian lldpad as the stat
     // the TTL we advertise is 21 s: only the shutdown LLDPDU explains a neighbour gone within 5 s
     await lab.waitFor(
       'lldpad to forget the bridge',
-      async () => !(await lldpad.lldptool(['-t', '-i', 'h0', '-g', 'ncb', '-n', '-V', 'evb']).catch(() => ({stdout: ''}))).stdout.includes('mode:bridge'),
+      async () =>
+        !(
+          await lldpad.lldptool(['-t', '-i', 'h0', '-g', 'ncb', '-n', '-V', 'evb']).catch(() => ({stdout: ''}))
+        ).stdout.includes('mode:bridge'),
       {timeoutMs: 5000},
     )
   })

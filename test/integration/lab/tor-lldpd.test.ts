@@ -23,15 +23,25 @@ const CLI = fileURLToPath(new URL('../../../bin/run.js', import.meta.url))
 /** `vdp-agent lab tor-ctl …` (compiled: vitest's NODE_ENV=test would send oclif looking for TypeScript). */
 function torCtl(args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'lab', 'tor-ctl', ...args], {env: {...process.env, NODE_ENV: 'production'}, timeout: 30_000}, (err, stdout, stderr) => {
-      resolve({code: err ? Number((err as {code?: unknown}).code ?? 1) : 0, stdout, stderr})
-    })
+    execFile(
+      process.execPath,
+      [CLI, 'lab', 'tor-ctl', ...args],
+      {env: {...process.env, NODE_ENV: 'production'}, timeout: 30_000},
+      (err, stdout, stderr) => {
+        resolve({code: err ? Number((err as {code?: unknown}).code ?? 1) : 0, stdout, stderr})
+      },
+    )
   })
 }
 
 /** lldpcli's json0 form of a neighbour (every value an array). */
 interface Json0Neighbour {
-  chassis?: {id?: {type: string; value: string}[]; name?: {value: string}[]; descr?: {value: string}[]; capability?: {type: string; enabled: boolean}[]}[]
+  chassis?: {
+    id?: {type: string; value: string}[]
+    name?: {value: string}[]
+    descr?: {value: string}[]
+    capability?: {type: string; enabled: boolean}[]
+  }[]
   port?: {id?: {type: string; value: string}[]; descr?: {value: string}[]; ttl?: {value: string}[]}[]
   'unknown-tlvs'?: {'unknown-tlv'?: {oui: string; subtype: string; len: string; value: string}[]}[]
 }
@@ -43,7 +53,8 @@ describe.skipIf(!isRoot || !built)('lldpd hears the ToR simulator', () => {
   let lldpd: LldpdHandle
   let sim: TorProcess
 
-  const neighbours = async (): Promise<Json0Neighbour[]> => ((await lldpd.neighbors()).lldp[0]?.interface ?? []) as Json0Neighbour[]
+  const neighbours = async (): Promise<Json0Neighbour[]> =>
+    ((await lldpd.neighbors()).lldp[0]?.interface ?? []) as Json0Neighbour[]
 
   beforeAll(async () => {
     await sweepStaleLabs()
@@ -53,7 +64,10 @@ describe.skipIf(!isRoot || !built)('lldpd hears the ToR simulator', () => {
     await lab.waitForOperstate(host, 'h0', 'up')
     await lab.waitForOperstate(tor, 't0', 'up')
     lldpd = await startLldpd(lab, host, {ifname: 'h0', hostname: 'host1'})
-    sim = await startTorSimulator(lab, tor, {ifname: 't0', args: ['--system-name', 'tor-lab-1', '--port-id', 'Ethernet1/7']})
+    sim = await startTorSimulator(lab, tor, {
+      ifname: 't0',
+      args: ['--system-name', 'tor-lab-1', '--port-id', 'Ethernet1/7'],
+    })
   })
 
   afterAll(async () => {
@@ -62,7 +76,10 @@ describe.skipIf(!isRoot || !built)('lldpd hears the ToR simulator', () => {
   })
 
   it('decodes the system name, port, capabilities and TTL, and lists the EVB TLV as unknown', async () => {
-    await lab.waitFor('lldpd to learn the simulator', async () => (await neighbours()).length > 0, {timeoutMs: 10_000, intervalMs: 200})
+    await lab.waitFor('lldpd to learn the simulator', async () => (await neighbours()).length > 0, {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    })
     const [tor] = await neighbours()
     const chassis = tor.chassis?.[0]
     expect(chassis?.id?.[0]).toEqual({type: 'mac', value: TOR_MAC})
@@ -91,15 +108,34 @@ describe.skipIf(!isRoot || !built)('lldpd hears the ToR simulator', () => {
     const status = await torCtl(['status', '--control', sim.controlPath])
     expect(status.code).toBe(0)
     expect(status.stdout).toContain(`tor-lab-1 port Ethernet1/7 on t0 (${TOR_MAC}), running`)
-    expect(status.stdout).toContain("station:     none heard (ECP ignored until its EVB TLV arrives)")
-    const set = await torCtl(['set-faults', '--control', sim.controlPath, '--reject', '2,hard', '--reject-group', '20000', '--drop-acks', '0.25'])
-    expect(set.stdout.trim()).toBe('faults now: drop 0.25 of ACKs; reject with error 2 (hard) matching {"groupId":20000}')
-    const json = JSON.parse((await torCtl(['status', '--control', sim.controlPath, '--json'])).stdout) as {faults: unknown}
-    expect(json.faults).toEqual({dropAckRate: 0.25, reject: {code: 2, hard: true, keep: false, match: {groupId: 20000}}})
-    expect((await torCtl(['set-faults', '--control', sim.controlPath, '--clear'])).stdout.trim()).toBe('faults now: none')
-    expect((await torCtl(['change-vlan', '--control', sim.controlPath, '--group', '20000', '--vid', '3001'])).stdout.trim()).toBe(
-      '0 VSI(s) moved to VLAN 3001; stations learn it at their next keep-alive',
+    expect(status.stdout).toContain('station:     none heard (ECP ignored until its EVB TLV arrives)')
+    const set = await torCtl([
+      'set-faults',
+      '--control',
+      sim.controlPath,
+      '--reject',
+      '2,hard',
+      '--reject-group',
+      '20000',
+      '--drop-acks',
+      '0.25',
+    ])
+    expect(set.stdout.trim()).toBe(
+      'faults now: drop 0.25 of ACKs; reject with error 2 (hard) matching {"groupId":20000}',
     )
+    const json = JSON.parse((await torCtl(['status', '--control', sim.controlPath, '--json'])).stdout) as {
+      faults: unknown
+    }
+    expect(json.faults).toEqual({
+      dropAckRate: 0.25,
+      reject: {code: 2, hard: true, keep: false, match: {groupId: 20000}},
+    })
+    expect((await torCtl(['set-faults', '--control', sim.controlPath, '--clear'])).stdout.trim()).toBe(
+      'faults now: none',
+    )
+    expect(
+      (await torCtl(['change-vlan', '--control', sim.controlPath, '--group', '20000', '--vid', '3001'])).stdout.trim(),
+    ).toBe('0 VSI(s) moved to VLAN 3001; stations learn it at their next keep-alive')
     const bad = await torCtl(['change-vlan', '--control', sim.controlPath, '--group', '20000', '--vid', '4095'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('a VLAN ID must be an integer from 2 to 4094')
@@ -110,6 +146,9 @@ describe.skipIf(!isRoot || !built)('lldpd hears the ToR simulator', () => {
 
   it('drops the neighbour on our shutdown LLDPDU, long before its 21 s TTL', async () => {
     expect(await sim.stop()).toEqual({code: 0, signal: null})
-    await lab.waitFor('lldpd to drop the simulator', async () => (await neighbours()).length === 0, {timeoutMs: 5000, intervalMs: 100})
+    await lab.waitFor('lldpd to drop the simulator', async () => (await neighbours()).length === 0, {
+      timeoutMs: 5000,
+      intervalMs: 100,
+    })
   })
 })

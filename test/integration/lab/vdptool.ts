@@ -30,11 +30,33 @@ export interface VsiArgs {
 }
 
 /** `vdptool -i IF -T -W -V MODE …` as networking-cisco runs it: set, then wait for lldpad's event. */
-export function vdpRequest(lldpad: LldpadHandle, ifname: string, mode: 'assoc' | 'deassoc' | 'preassoc', vsi: VsiArgs): Promise<VdptoolRun> {
+export function vdpRequest(
+  lldpad: LldpadHandle,
+  ifname: string,
+  mode: 'assoc' | 'deassoc' | 'preassoc',
+  vsi: VsiArgs,
+): Promise<VdptoolRun> {
   return vdptool(lldpad, [
-    '-i', ifname, '-T', '-W', '-V', mode,
-    '-c', `mode=${mode}`, '-c', 'mgrid2=0', '-c', `typeid=${vsi.typeId ?? 0}`, '-c', 'typeidver=0',
-    '-c', `uuid=${vsi.uuid}`, '-c', 'hints=none', '-c', `filter=${vsi.filter}`,
+    '-i',
+    ifname,
+    '-T',
+    '-W',
+    '-V',
+    mode,
+    '-c',
+    `mode=${mode}`,
+    '-c',
+    'mgrid2=0',
+    '-c',
+    `typeid=${vsi.typeId ?? 0}`,
+    '-c',
+    'typeidver=0',
+    '-c',
+    `uuid=${vsi.uuid}`,
+    '-c',
+    'hints=none',
+    '-c',
+    `filter=${vsi.filter}`,
   ])
 }
 
@@ -51,7 +73,10 @@ export function responseLines(run: VdptoolRun): string[] {
 }
 
 /** UUIDs of the VSIs lldpad holds on the interface (`vdptool -t -V assoc`). */
-export async function listedVsis(lldpad: LldpadHandle, ifname: string): Promise<Map<string, {filter: string; hints: string}>> {
+export async function listedVsis(
+  lldpad: LldpadHandle,
+  ifname: string,
+): Promise<Map<string, {filter: string; hints: string}>> {
   const run = await vdptool(lldpad, ['-i', ifname, '-t', '-V', 'assoc'])
   const vsis = new Map<string, {filter: string; hints: string}>()
   let uuid: string | undefined

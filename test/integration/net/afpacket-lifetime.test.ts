@@ -35,9 +35,13 @@ describe.skipIf(!isRoot)('afpacket addon lifetime under GC stress', () => {
     const ns = await lab.addNamespace('gc')
     await lab.addVethPair({ns, ifname: 's0'}, {ns, ifname: 's1'})
     await lab.waitForOperstate(ns, 's1', 'up')
-    const {stdout} = await lab.exec(ns, [process.execPath, '--expose-gc', compiledTestProcess('afpacket-stress'), 's0', 's1', String(CYCLES)], {
-      timeoutMs: 100_000,
-    })
+    const {stdout} = await lab.exec(
+      ns,
+      [process.execPath, '--expose-gc', compiledTestProcess('afpacket-stress'), 's0', 's1', String(CYCLES)],
+      {
+        timeoutMs: 100_000,
+      },
+    )
     result = JSON.parse(stdout.trim().split('\n').at(-1)!)
   }, 110_000)
 

@@ -50,9 +50,19 @@ describe.skipIf(!isRoot)('AfPacketFrameIO between two namespaces', () => {
     hostProbe = await startProbe(lab, host, 'frame-probe')
     torProbe = await startProbe(lab, tor, 'frame-probe')
     await hostProbe.request('open', {id: 'lldp', ifname: 'h0', ethertype: ETHERTYPE_LLDP, multicast: GROUPS})
-    await hostProbe.request('open', {id: 'ecp', ifname: 'h0', ethertype: ETHERTYPE_ECP, multicast: [NEAREST_CUSTOMER_BRIDGE]})
+    await hostProbe.request('open', {
+      id: 'ecp',
+      ifname: 'h0',
+      ethertype: ETHERTYPE_ECP,
+      multicast: [NEAREST_CUSTOMER_BRIDGE],
+    })
     await torProbe.request('open', {id: 'lldp', ifname: 't0', ethertype: ETHERTYPE_LLDP})
-    await torProbe.request('open', {id: 'ecp', ifname: 't0', ethertype: ETHERTYPE_ECP, multicast: [NEAREST_CUSTOMER_BRIDGE]})
+    await torProbe.request('open', {
+      id: 'ecp',
+      ifname: 't0',
+      ethertype: ETHERTYPE_ECP,
+      multicast: [NEAREST_CUSTOMER_BRIDGE],
+    })
   })
 
   afterAll(async () => {
@@ -77,7 +87,10 @@ describe.skipIf(!isRoot)('AfPacketFrameIO between two namespaces', () => {
   it('receives LLDP sent to each of the three group addresses, header intact, on the LLDP socket only', async () => {
     const from = hostProbe.mark()
     for (const dst of GROUPS) {
-      const reply = await torProbe.request('send', {id: 'lldp', hex: frameHex(dst, TOR_MAC, ETHERTYPE_LLDP, `lldp-to-${dst}`)})
+      const reply = await torProbe.request('send', {
+        id: 'lldp',
+        hex: frameHex(dst, TOR_MAC, ETHERTYPE_LLDP, `lldp-to-${dst}`),
+      })
       expect(reply.bytes).toBe(60)
     }
     for (const dst of GROUPS) {
@@ -85,18 +98,29 @@ describe.skipIf(!isRoot)('AfPacketFrameIO between two namespaces', () => {
       expect(got).toMatchObject({dst, src: TOR_MAC, ethertype: ETHERTYPE_LLDP, length: 60})
     }
     // an ECP frame sent afterwards is a barrier: once it is in, the LLDP frames have long been demultiplexed
-    await torProbe.request('send', {id: 'ecp', hex: frameHex(NEAREST_CUSTOMER_BRIDGE, TOR_MAC, ETHERTYPE_ECP, 'barrier-1')})
+    await torProbe.request('send', {
+      id: 'ecp',
+      hex: frameHex(NEAREST_CUSTOMER_BRIDGE, TOR_MAC, ETHERTYPE_ECP, 'barrier-1'),
+    })
     await hostProbe.waitFor(isFrame('ecp', 'barrier-1'), {from})
-    expect(hostProbe.collect((m) => m.ev === 'frame' && m.id === 'ecp', from).map((m) => m.ethertype)).toEqual([ETHERTYPE_ECP])
+    expect(hostProbe.collect((m) => m.ev === 'frame' && m.id === 'ecp', from).map((m) => m.ethertype)).toEqual([
+      ETHERTYPE_ECP,
+    ])
   })
 
   it('sends and receives ECP both ways, and a sender never hears its own frames', async () => {
     const hostFrom = hostProbe.mark()
     const torFrom = torProbe.mark()
-    await hostProbe.request('send', {id: 'ecp', hex: frameHex(NEAREST_CUSTOMER_BRIDGE, HOST_MAC, ETHERTYPE_ECP, 'ecp-up')})
+    await hostProbe.request('send', {
+      id: 'ecp',
+      hex: frameHex(NEAREST_CUSTOMER_BRIDGE, HOST_MAC, ETHERTYPE_ECP, 'ecp-up'),
+    })
     const up = await torProbe.waitFor(isFrame('ecp', 'ecp-up'), {from: torFrom})
     expect(up).toMatchObject({dst: NEAREST_CUSTOMER_BRIDGE, src: HOST_MAC, ethertype: ETHERTYPE_ECP})
-    await torProbe.request('send', {id: 'ecp', hex: frameHex(NEAREST_CUSTOMER_BRIDGE, TOR_MAC, ETHERTYPE_ECP, 'ecp-down')})
+    await torProbe.request('send', {
+      id: 'ecp',
+      hex: frameHex(NEAREST_CUSTOMER_BRIDGE, TOR_MAC, ETHERTYPE_ECP, 'ecp-down'),
+    })
     await hostProbe.waitFor(isFrame('ecp', 'ecp-down'), {from: hostFrom})
     expect(hostProbe.collect(isFrame('ecp', 'ecp-up'), hostFrom)).toEqual([])
     expect(torProbe.collect(isFrame('ecp', 'ecp-down'), torFrom)).toEqual([])
@@ -104,19 +128,31 @@ describe.skipIf(!isRoot)('AfPacketFrameIO between two namespaces', () => {
 
   it('ignores unicast frames for another station and delivers those for its own MAC', async () => {
     const from = hostProbe.mark()
-    await torProbe.request('send', {id: 'lldp', hex: frameHex('02:00:00:00:09:09', TOR_MAC, ETHERTYPE_LLDP, 'not-for-us')})
+    await torProbe.request('send', {
+      id: 'lldp',
+      hex: frameHex('02:00:00:00:09:09', TOR_MAC, ETHERTYPE_LLDP, 'not-for-us'),
+    })
     await torProbe.request('send', {id: 'lldp', hex: frameHex(HOST_MAC, TOR_MAC, ETHERTYPE_LLDP, 'for-us')})
     await hostProbe.waitFor(isFrame('lldp', 'for-us'), {from})
     expect(hostProbe.collect(isFrame('lldp', 'not-for-us'), from)).toEqual([])
   })
 
   it('reports system-call failures with errno names', async () => {
-    await expect(hostProbe.request('open', {id: 'nope', ifname: 'nope0', ethertype: ETHERTYPE_LLDP})).rejects.toMatchObject({
+    await expect(
+      hostProbe.request('open', {id: 'nope', ifname: 'nope0', ethertype: ETHERTYPE_LLDP}),
+    ).rejects.toMatchObject({
       details: {code: 'FRAME_IO', sysCode: 'ENODEV'},
     })
-    await expect(hostProbe.request('send', {id: 'lldp', hex: '0180c200000e'})).rejects.toMatchObject({details: {code: 'FRAME_TOO_SHORT'}})
-    const jumbo = encodeEthernetFrame({dst: NEAREST_BRIDGE, src: HOST_MAC, ethertype: ETHERTYPE_LLDP}, Buffer.alloc(1600)).toString('hex')
-    await expect(hostProbe.request('send', {id: 'lldp', hex: jumbo})).rejects.toMatchObject({details: {sysCode: 'EMSGSIZE'}})
+    await expect(hostProbe.request('send', {id: 'lldp', hex: '0180c200000e'})).rejects.toMatchObject({
+      details: {code: 'FRAME_TOO_SHORT'},
+    })
+    const jumbo = encodeEthernetFrame(
+      {dst: NEAREST_BRIDGE, src: HOST_MAC, ethertype: ETHERTYPE_LLDP},
+      Buffer.alloc(1600),
+    ).toString('hex')
+    await expect(hostProbe.request('send', {id: 'lldp', hex: jumbo})).rejects.toMatchObject({
+      details: {sysCode: 'EMSGSIZE'},
+    })
     await hostProbe.request('open', {id: 'closed', ifname: 'h0', ethertype: ETHERTYPE_LLDP})
     await hostProbe.request('close', {id: 'closed', keep: true})
     await hostProbe.request('close', {id: 'closed', keep: true}) // idempotent
@@ -135,7 +171,10 @@ describe.skipIf(!isRoot)('AfPacketFrameIO between two namespaces', () => {
     await lab.waitForOperstate(tor, 't0', 'up')
     await torProbe.request('send', {id: 'lldp', hex: frameHex(NEAREST_BRIDGE, TOR_MAC, ETHERTYPE_LLDP, 'after-flap')})
     await hostProbe.waitFor(isFrame('lldp', 'after-flap'), {from})
-    await torProbe.request('send', {id: 'ecp', hex: frameHex(NEAREST_CUSTOMER_BRIDGE, TOR_MAC, ETHERTYPE_ECP, 'ecp-after-flap')})
+    await torProbe.request('send', {
+      id: 'ecp',
+      hex: frameHex(NEAREST_CUSTOMER_BRIDGE, TOR_MAC, ETHERTYPE_ECP, 'ecp-after-flap'),
+    })
     await hostProbe.waitFor(isFrame('ecp', 'ecp-after-flap'), {from})
   })
 
@@ -153,7 +192,9 @@ describe.skipIf(!isRoot)('AfPacketFrameIO between two namespaces', () => {
     const stoppedAt = hostProbe.mark()
     await lldpd.stop()
     // lldpd sends a TTL-0 LLDPDU on SIGTERM; it carries no system name and is not padded on veth
-    const shutdown = await hostProbe.waitFor((m) => m.ev === 'frame' && m.id === 'lldp' && Number(m.length) < 60, {from: stoppedAt})
+    const shutdown = await hostProbe.waitFor((m) => m.ev === 'frame' && m.id === 'lldp' && Number(m.length) < 60, {
+      from: stoppedAt,
+    })
     expect(shutdown).toMatchObject({dst: NEAREST_BRIDGE, src: TOR_MAC})
   })
 })
@@ -161,7 +202,9 @@ describe.skipIf(!isRoot)('AfPacketFrameIO between two namespaces', () => {
 describe.skipIf(!isRoot)('stale namespaces', () => {
   it('none of this file is left behind', async () => {
     const {stdout} = await run(['ip', '-j', 'netns', 'list'])
-    const mine = (stdout.trim() ? (JSON.parse(stdout) as {name: string}[]) : []).filter((n) => n.name.includes(`-${process.pid}-`))
+    const mine = (stdout.trim() ? (JSON.parse(stdout) as {name: string}[]) : []).filter((n) =>
+      n.name.includes(`-${process.pid}-`),
+    )
     expect(mine).toEqual([])
   })
 })

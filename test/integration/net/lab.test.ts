@@ -13,7 +13,10 @@ describe.skipIf(!isRoot)('Lab (namespaces, links, children)', () => {
     await sweepStaleLabs()
     host = await lab.addNamespace('host')
     tor = await lab.addNamespace('tor')
-    await lab.addVethPair({ns: host, ifname: 'h0', mac: '02:00:00:00:01:01'}, {ns: tor, ifname: 't0', mac: '02:00:00:00:02:01'})
+    await lab.addVethPair(
+      {ns: host, ifname: 'h0', mac: '02:00:00:00:01:01'},
+      {ns: tor, ifname: 't0', mac: '02:00:00:00:02:01'},
+    )
   })
   afterAll(() => lab.destroy())
 
@@ -25,7 +28,10 @@ describe.skipIf(!isRoot)('Lab (namespaces, links, children)', () => {
   it('creates the veth ends inside their namespaces with the MACs asked for, never in the root namespace', async () => {
     const hostLinks = await lab.links(host)
     const torLinks = await lab.links(tor)
-    expect(hostLinks.find((l) => l.ifname === 'h0')).toMatchObject({address: '02:00:00:00:01:01', linkinfo: {info_kind: 'veth'}})
+    expect(hostLinks.find((l) => l.ifname === 'h0')).toMatchObject({
+      address: '02:00:00:00:01:01',
+      linkinfo: {info_kind: 'veth'},
+    })
     expect(torLinks.find((l) => l.ifname === 't0')).toMatchObject({address: '02:00:00:00:02:01'})
     const {stdout} = await run(['ip', '-j', 'link', 'show']) // read-only look at the root namespace
     const rootNames = (JSON.parse(stdout) as {ifname: string}[]).map((l) => l.ifname)
@@ -77,12 +83,18 @@ describe.skipIf(!isRoot)('Lab (namespaces, links, children)', () => {
   it('runs commands inside a namespace and reports failures with stderr', async () => {
     const {stdout} = await lab.exec(host, ['cat', '/sys/class/net/h0/address'])
     expect(stdout.trim()).toBe('02:00:00:00:01:01')
-    await expect(lab.exec(host, ['cat', '/sys/class/net/t0/address'])).rejects.toMatchObject({code: 'LAB_COMMAND_FAILED'})
+    await expect(lab.exec(host, ['cat', '/sys/class/net/t0/address'])).rejects.toMatchObject({
+      code: 'LAB_COMMAND_FAILED',
+    })
   })
 
   it('stops a child that ignores SIGTERM with SIGKILL after the grace period', async () => {
     // The child says when its handler is in place: a fixed sleep lost the race on a loaded machine.
-    const stubborn = lab.spawn(host, [process.execPath, '-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000); console.log("ready")'])
+    const stubborn = lab.spawn(host, [
+      process.execPath,
+      '-e',
+      'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000); console.log("ready")',
+    ])
     await new Promise<void>((resolve) => stubborn.child.stdout!.once('data', () => resolve()))
     await stubborn.stop(200)
     expect(await stubborn.exited).toMatchObject({signal: 'SIGKILL'})

@@ -13,7 +13,10 @@ const isRoot = process.getuid?.() === 0
 /** What LinkInfo should say about a link, by `ip -j -d link`. */
 function expectedFromIp(ip: IpLinkJson, all: IpLinkJson[]) {
   const kind = ip.linkinfo?.info_kind ?? (ip.link_type === 'loopback' ? 'loopback' : 'physical')
-  const members = all.filter((l) => l.master === ip.ifname).sort((a, b) => a.ifindex - b.ifindex).map((l) => l.ifname)
+  const members = all
+    .filter((l) => l.master === ip.ifname)
+    .sort((a, b) => a.ifindex - b.ifindex)
+    .map((l) => l.ifname)
   return {
     index: ip.ifindex,
     name: ip.ifname,
@@ -51,10 +54,12 @@ async function expectInventoryMatchesIp(lab: Lab, ns: string, probe: ProbeClient
   )
 }
 
-const linkEvent = (type: LinkEvent['type'], name: string, also: (e: LinkEvent) => boolean = () => true) => (m: ProbeMessage) => {
-  const e = m.event as LinkEvent | undefined
-  return m.ev === 'link' && e !== undefined && e.type === type && e.link.name === name && also(e)
-}
+const linkEvent =
+  (type: LinkEvent['type'], name: string, also: (e: LinkEvent) => boolean = () => true) =>
+  (m: ProbeMessage) => {
+    const e = m.event as LinkEvent | undefined
+    return m.ev === 'link' && e !== undefined && e.type === type && e.link.name === name && also(e)
+  }
 
 describe.skipIf(!isRoot)('LinkMonitor in a namespace', () => {
   const lab = new Lab()
@@ -66,7 +71,10 @@ describe.skipIf(!isRoot)('LinkMonitor in a namespace', () => {
     await sweepStaleLabs()
     host = await lab.addNamespace('host')
     peer = await lab.addNamespace('peer')
-    await lab.addVethPair({ns: host, ifname: 'h0', mac: '02:00:00:00:01:01'}, {ns: peer, ifname: 'p0', mac: '02:00:00:00:02:01'})
+    await lab.addVethPair(
+      {ns: host, ifname: 'h0', mac: '02:00:00:00:01:01'},
+      {ns: peer, ifname: 'p0', mac: '02:00:00:00:02:01'},
+    )
     await lab.addBridge(host, 'br0', {mac: '02:00:00:00:01:fe'})
     await lab.addMacvlan(host, 'mv0', 'h0', {mode: 'vepa', mac: '02:00:00:00:01:10'})
     probe = await startProbe(lab, host, 'link-probe')
@@ -80,7 +88,11 @@ describe.skipIf(!isRoot)('LinkMonitor in a namespace', () => {
   it('starts with the inventory `ip -j -d link` shows: kinds, MACs, states, MTU, masters', async () => {
     await expectInventoryMatchesIp(lab, host, probe)
     const {links} = (await probe.request('list')) as unknown as {links: LinkInfo[]}
-    expect(links.find((l) => l.name === 'mv0')).toMatchObject({kind: 'macvlan', lowerLink: {name: 'h0', kind: 'veth'}, physical: false})
+    expect(links.find((l) => l.name === 'mv0')).toMatchObject({
+      kind: 'macvlan',
+      lowerLink: {name: 'h0', kind: 'veth'},
+      physical: false,
+    })
     expect(links.find((l) => l.name === 'h0')?.lowerLink).toBeUndefined() // its peer is in another namespace
     expect(links.find((l) => l.name === 'lo')).toMatchObject({kind: 'loopback', physical: false})
   })
@@ -89,22 +101,36 @@ describe.skipIf(!isRoot)('LinkMonitor in a namespace', () => {
     let from = probe.mark()
     await lab.addVethPair({ns: host, ifname: 'h1', mac: '02:00:00:00:01:02'}, {ns: peer, ifname: 'p1'}, {up: false})
     const added = await probe.waitFor(linkEvent('added', 'h1'), {from})
-    expect((added.event as LinkEvent).link).toMatchObject({kind: 'veth', adminUp: false, carrier: false, mac: '02:00:00:00:01:02'})
+    expect((added.event as LinkEvent).link).toMatchObject({
+      kind: 'veth',
+      adminUp: false,
+      carrier: false,
+      mac: '02:00:00:00:01:02',
+    })
 
     from = probe.mark()
     await lab.setLink(host, 'h1', {up: true})
-    const up = await probe.waitFor(linkEvent('changed', 'h1', (e) => e.changes.includes('adminUp')), {from})
+    const up = await probe.waitFor(
+      linkEvent('changed', 'h1', (e) => e.changes.includes('adminUp')),
+      {from},
+    )
     expect((up.event as LinkEvent).link).toMatchObject({adminUp: true, carrier: false})
 
     from = probe.mark()
     await lab.setLink(peer, 'p1', {up: true})
-    await probe.waitFor(linkEvent('changed', 'h1', (e) => e.changes.includes('carrier') && e.link.carrier), {from})
+    await probe.waitFor(
+      linkEvent('changed', 'h1', (e) => e.changes.includes('carrier') && e.link.carrier),
+      {from},
+    )
   })
 
   it('reports carrier loss caused by the peer going down', async () => {
     const from = probe.mark()
     await lab.setLink(peer, 'p1', {down: true})
-    const lost = await probe.waitFor(linkEvent('changed', 'h1', (e) => e.changes.includes('carrier')), {from})
+    const lost = await probe.waitFor(
+      linkEvent('changed', 'h1', (e) => e.changes.includes('carrier')),
+      {from},
+    )
     const event = lost.event as LinkEvent & {previous: LinkInfo}
     expect(event.previous.carrier).toBe(true)
     expect(event.link).toMatchObject({carrier: false, adminUp: true})
@@ -114,18 +140,30 @@ describe.skipIf(!isRoot)('LinkMonitor in a namespace', () => {
   it('reports enslaving to a bridge on both the port (master) and the bridge (members)', async () => {
     const from = probe.mark()
     await lab.setLink(host, 'h1', {master: 'br0'})
-    const port = await probe.waitFor(linkEvent('changed', 'h1', (e) => e.changes.includes('master')), {from})
+    const port = await probe.waitFor(
+      linkEvent('changed', 'h1', (e) => e.changes.includes('master')),
+      {from},
+    )
     expect((port.event as LinkEvent).link.master).toMatchObject({name: 'br0', kind: 'bridge'})
-    const bridge = await probe.waitFor(linkEvent('changed', 'br0', (e) => e.changes.includes('members')), {from})
+    const bridge = await probe.waitFor(
+      linkEvent('changed', 'br0', (e) => e.changes.includes('members')),
+      {from},
+    )
     expect((bridge.event as LinkEvent).link.members).toEqual(['h1'])
   })
 
   it('reports a release (the AF_BRIDGE DELLINK) as a master change, never as a removal', async () => {
     const from = probe.mark()
     await lab.setLink(host, 'h1', {nomaster: true})
-    const port = await probe.waitFor(linkEvent('changed', 'h1', (e) => e.changes.includes('master')), {from})
+    const port = await probe.waitFor(
+      linkEvent('changed', 'h1', (e) => e.changes.includes('master')),
+      {from},
+    )
     expect((port.event as LinkEvent).link.master).toBeUndefined()
-    const bridge = await probe.waitFor(linkEvent('changed', 'br0', (e) => e.changes.includes('members')), {from})
+    const bridge = await probe.waitFor(
+      linkEvent('changed', 'br0', (e) => e.changes.includes('members')),
+      {from},
+    )
     expect((bridge.event as LinkEvent).link.members).toEqual([])
     await expectInventoryMatchesIp(lab, host, probe)
     expect(probe.collect((m) => m.ev === 'link' && (m.event as LinkEvent).type === 'removed', from)).toEqual([])
@@ -173,7 +211,8 @@ describe.skipIf(!isRoot)('LinkMonitor after a receive-queue overrun', () => {
     const blocked = probe.request('block', {ms: 2000})
     await probe.waitFor((m) => m.ev === 'blocking', {from})
     // while the probe's event loop stands still: more notifications than its queue can hold
-    for (let i = 0; i < 6; i++) await lab.addVethPair({ns: host, ifname: `o${i}`}, {ns: host, ifname: `q${i}`}, {up: false})
+    for (let i = 0; i < 6; i++)
+      await lab.addVethPair({ns: host, ifname: `o${i}`}, {ns: host, ifname: `q${i}`}, {up: false})
     for (let i = 0; i < 6; i++) await lab.setLink(host, `o${i}`, {master: 'br0'})
     await lab.deleteLink(host, 'o5')
     await blocked

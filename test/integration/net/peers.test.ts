@@ -37,10 +37,14 @@ describe.skipIf(!isRoot)('real LLDP/EVB/VDP peers in lab namespaces', () => {
     const hostLldpd = await startLldpd(lab, host, {ifname: 'h0', hostname: 'host1.example'})
     try {
       let seen: Awaited<ReturnType<typeof hostLldpd.neighbors>> | undefined
-      await lab.waitFor('host lldpd to learn tor1.example', async () => {
-        seen = await hostLldpd.neighbors()
-        return JSON.stringify(seen).includes('tor1.example')
-      }, {timeoutMs: 10_000, intervalMs: 200})
+      await lab.waitFor(
+        'host lldpd to learn tor1.example',
+        async () => {
+          seen = await hostLldpd.neighbors()
+          return JSON.stringify(seen).includes('tor1.example')
+        },
+        {timeoutMs: 10_000, intervalMs: 200},
+      )
       const iface = seen!.lldp[0]!.interface![0]!
       expect(iface.name).toBe('h0')
       expect(iface.chassis![0]!.name![0]!.value).toBe('tor1.example')
@@ -53,10 +57,18 @@ describe.skipIf(!isRoot)('real LLDP/EVB/VDP peers in lab namespaces', () => {
   })
 
   it('refuses config lines that could smuggle another command', async () => {
-    await expect(startLldpd(lab, tor, {ifname: 't0', hostname: 'x', config: ['configure lldp tx-interval 1\nconfigure system hostname evil']})).rejects.toMatchObject({
+    await expect(
+      startLldpd(lab, tor, {
+        ifname: 't0',
+        hostname: 'x',
+        config: ['configure lldp tx-interval 1\nconfigure system hostname evil'],
+      }),
+    ).rejects.toMatchObject({
       code: 'LAB_BAD_CONFIG',
     })
-    await expect(startLldpd(lab, tor, {ifname: 't0', hostname: 'bad host'})).rejects.toMatchObject({code: 'LAB_BAD_HOSTNAME'})
+    await expect(startLldpd(lab, tor, {ifname: 't0', hostname: 'bad host'})).rejects.toMatchObject({
+      code: 'LAB_BAD_HOSTNAME',
+    })
   })
 
   it('runs two lldpads side by side (private /dev/shm each), negotiates EVB and associates a VSI', async () => {
@@ -71,9 +83,26 @@ describe.skipIf(!isRoot)('real LLDP/EVB/VDP peers in lab namespaces', () => {
       await waitForVdpReady(lab, station, 'h0') // the TLVs come before lldpad lets VDP run
       const uuid = 'a7b5c4d2-1111-4222-8333-123456789abc'
       const {stdout} = await station.vdptool([
-        '-i', 'h0', '-T', '-W', '-V', 'assoc',
-        '-c', 'mode=assoc', '-c', 'mgrid2=0', '-c', 'typeid=205', '-c', 'typeidver=0',
-        '-c', `uuid=${uuid}`, '-c', 'hints=none', '-c', 'filter=0-52:54:00:aa:bb:01',
+        '-i',
+        'h0',
+        '-T',
+        '-W',
+        '-V',
+        'assoc',
+        '-c',
+        'mode=assoc',
+        '-c',
+        'mgrid2=0',
+        '-c',
+        'typeid=205',
+        '-c',
+        'typeidver=0',
+        '-c',
+        `uuid=${uuid}`,
+        '-c',
+        'hints=none',
+        '-c',
+        'filter=0-52:54:00:aa:bb:01',
       ])
       expect(stdout).toContain('mode = assoc')
       expect(stdout).toContain(uuid)

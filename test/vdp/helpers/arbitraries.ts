@@ -39,8 +39,18 @@ const filterArb: fc.Arbitrary<VsiFilter> = fc
   .chain((format) => fc.array(entryArb(format), {minLength: 1, maxLength: 6}).map((entries) => ({format, entries})))
 
 const statusArb: fc.Arbitrary<VsiStatus> = fc.oneof(
-  fc.record({kind: fc.constant('request' as const), migratingTo: fc.boolean(), migratingFrom: fc.boolean(), reason: fc.integer({min: 0, max: 15})}),
-  fc.record({kind: fc.constant('response' as const), keep: fc.boolean(), hard: fc.boolean(), error: fc.integer({min: 0, max: 15})}),
+  fc.record({
+    kind: fc.constant('request' as const),
+    migratingTo: fc.boolean(),
+    migratingFrom: fc.boolean(),
+    reason: fc.integer({min: 0, max: 15}),
+  }),
+  fc.record({
+    kind: fc.constant('response' as const),
+    keep: fc.boolean(),
+    hard: fc.boolean(),
+    error: fc.integer({min: 0, max: 15}),
+  }),
 )
 
 const vsiTlvArb: fc.Arbitrary<VsiTlv> = fc.record({
@@ -68,13 +78,17 @@ const ciscoArb: fc.Arbitrary<CiscoTlv> = fc.oneof(
 const rawOrgArb: fc.Arbitrary<VdpTlv> = fc.oneof(
   fc.record({
     kind: fc.constant('org' as const),
-    oui: octets(3).filter((b) => b.toString('hex') !== '00000c').map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('-')),
+    oui: octets(3)
+      .filter((b) => b.toString('hex') !== '00000c')
+      .map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('-')),
     data: fc.uint8Array({maxLength: 40}).map((a) => Buffer.from(a)),
   }),
   fc.record({
     kind: fc.constant('org' as const),
     oui: fc.constant('00-00-0c'),
-    data: fc.tuple(fc.integer({min: 0, max: 0xf0}), fc.uint8Array({maxLength: 30})).map(([sub, rest]) => Buffer.concat([Buffer.from([sub]), Buffer.from(rest)])),
+    data: fc
+      .tuple(fc.integer({min: 0, max: 0xf0}), fc.uint8Array({maxLength: 30}))
+      .map(([sub, rest]) => Buffer.concat([Buffer.from([sub]), Buffer.from(rest)])),
   }),
 )
 
@@ -88,5 +102,8 @@ const managerArb: fc.Arbitrary<VdpTlv> = octets(16).map((managerId) => ({kind: '
 
 /** A VDPDU's TLVs: a Manager ID first, then anything (more Manager IDs included). */
 export const vdpduTlvsArb: fc.Arbitrary<VdpTlv[]> = fc
-  .tuple(managerArb, fc.array(fc.oneof({weight: 4, arbitrary: vsiTlvArb}, ciscoArb, rawOrgArb, unknownArb, managerArb), {maxLength: 8}))
+  .tuple(
+    managerArb,
+    fc.array(fc.oneof({weight: 4, arbitrary: vsiTlvArb}, ciscoArb, rawOrgArb, unknownArb, managerArb), {maxLength: 8}),
+  )
   .map(([first, rest]) => [first, ...rest])

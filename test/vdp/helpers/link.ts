@@ -56,8 +56,19 @@ export function backToBack(options: BackToBackOptions = {}) {
     firstSequence: 1,
     ...options.bridge,
   })
-  const vdpRequests = (from: 'station' | 'bridge') => wire.filter((w) => w.from === from && w.frame.operation === 'request')
-  return {clock, station, bridge, transport, events, wire, link, vdpRequests, of: (type: VsiEvent['type']) => events.filter((e) => e.type === type)}
+  const vdpRequests = (from: 'station' | 'bridge') =>
+    wire.filter((w) => w.from === from && w.frame.operation === 'request')
+  return {
+    clock,
+    station,
+    bridge,
+    transport,
+    events,
+    wire,
+    link,
+    vdpRequests,
+    of: (type: VsiEvent['type']) => events.filter((e) => e.type === type),
+  }
 }
 
 export function vsiidFor(n: number): Vsiid {

@@ -20,7 +20,10 @@ export function parseTsharkEcp(text: string): Map<number, TsharkEcpHeader> {
   let inEcp = false
   let header: Partial<TsharkEcpHeader> = {}
   const value = (line: string, name: string): number | undefined => {
-    const m = new RegExp(`= ${name}: .*?\\((0x[0-9a-f]+)\\)\\s*$|^\\s*${name}: (\\d+)\\s*$|= ${name}: (\\d+)\\s*$`, 'i').exec(line)
+    const m = new RegExp(
+      `= ${name}: .*?\\((0x[0-9a-f]+)\\)\\s*$|^\\s*${name}: (\\d+)\\s*$|= ${name}: (\\d+)\\s*$`,
+      'i',
+    ).exec(line)
     return m ? Number(m[1] ?? m[2] ?? m[3]) : undefined
   }
   for (const line of text.split('\n')) {
@@ -40,7 +43,12 @@ export function parseTsharkEcp(text: string): Map<number, TsharkEcpHeader> {
     header.operation ??= value(line, 'Operation')
     header.subtype ??= value(line, 'Subtype')
     header.sequence ??= value(line, 'Sequence number')
-    if (header.sequence !== undefined && header.version !== undefined && header.operation !== undefined && header.subtype !== undefined) {
+    if (
+      header.sequence !== undefined &&
+      header.version !== undefined &&
+      header.operation !== undefined &&
+      header.subtype !== undefined
+    ) {
       out.set(frame, header as TsharkEcpHeader)
       inEcp = false
     }
@@ -53,7 +61,10 @@ const run = promisify(execFile)
 /** `tshark -n -V -r FILE -Y ecp21` now, on this machine; undefined when tshark is not installed. */
 export async function tsharkEcpLive(pcap: string): Promise<Map<number, TsharkEcpHeader> | undefined> {
   try {
-    const {stdout} = await run('tshark', ['-n', '-V', '-r', pcap, '-Y', 'ecp21'], {env: {...process.env, TZ: 'UTC'}, maxBuffer: 1 << 26})
+    const {stdout} = await run('tshark', ['-n', '-V', '-r', pcap, '-Y', 'ecp21'], {
+      env: {...process.env, TZ: 'UTC'},
+      maxBuffer: 1 << 26,
+    })
     return parseTsharkEcp(stdout)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
