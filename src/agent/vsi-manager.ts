@@ -299,8 +299,25 @@ export class VsiManager extends EventEmitter<{notice: [notice: VsiNotice]}> {
     s.bridgeEvb = tlv
     if (tlv === undefined) {
       if (before === undefined || s.evb !== 'negotiated') return
-      s.held = 'the bridge withdrew its EVB TLV (shutdown or expiry); waiting for it to return'
+      // Our own port lost its link (the table forgets what it heard there): the switch did not go away, and
+      // still holds the associations; VDP waits for the link, and the uplink service decides about the uplink.
+      const ourLinkLost = events.some(
+        (e) =>
+          e.type === 'removed' &&
+          e.neighbor.ifname === s.lldpPort &&
+          (e.reason === 'link-down' || e.reason === 'interface-gone'),
+      )
+      s.held = ourLinkLost
+        ? 'the port lost its link; waiting for it to return'
+        : 'the bridge withdrew its EVB TLV (shutdown or expiry); waiting for it to return'
       s.station.hold()
+      if (ourLinkLost) {
+        this.deps.log.info(
+          {ifname: s.ifname, port: s.lldpPort},
+          'the uplink port lost its link; VDP held until it returns',
+        )
+        return
+      }
       this.deps.log.warn({ifname: s.ifname}, 'the switch went away; VDP held until it returns')
       this.emit('notice', {type: 'bridge-restarted', reason: 'the switch went away (shutdown LLDPDU or TTL expiry)'})
       return

@@ -239,6 +239,40 @@ describe('VsiManager: VDP waits for EVB, takes ECP only from the switch, follows
     expect(t.manager.status()?.resyncs).toBe(1)
   })
 
+  it('our own port losing its link is no switch going away: VDP held, no notice; the bridge back re-sends once', async () => {
+    const t = setup()
+    t.manager.open('eth0', HOST_MAC, NEGOTIATED)
+    const outcome = t.manager.associate(row(7))
+    await run(t, 5)
+    await outcome
+    const before = t.bridge.counters.requests
+    const gone = t.heard.list[0]
+    t.heard.list = []
+    t.manager.onNeighborEvents([{type: 'removed', neighbor: gone, reason: 'link-down'}])
+    expect(t.notices).toEqual([])
+    expect(t.manager.status()?.held).toBe('the port lost its link; waiting for it to return')
+    // the link back, the bridge heard again: VDP runs, what it holds is refreshed once
+    bridgeSends(t, BRIDGE_EVB)
+    t.manager.setEvb(NEGOTIATED)
+    await run(t, 100)
+    expect(t.manager.status()?.held).toBeNull()
+    expect(t.notices.filter((n) => n.type === 'bridge-restarted')).toEqual([])
+    expect(t.bridge.counters.requests).toBe(before + 1)
+  })
+
+  it('the switch going away (its shutdown LLDPDU) is: VDP held, and a notice that its associations need confirming', async () => {
+    const t = setup()
+    t.manager.open('eth0', HOST_MAC, NEGOTIATED)
+    await run(t, 5)
+    const gone = t.heard.list[0]
+    t.heard.list = []
+    t.manager.onNeighborEvents([{type: 'removed', neighbor: gone, reason: 'shutdown'}])
+    expect(t.notices).toEqual([
+      {type: 'bridge-restarted', reason: 'the switch went away (shutdown LLDPDU or TTL expiry)'},
+    ])
+    expect(t.manager.status()?.held).toMatch(/withdrew its EVB TLV/)
+  })
+
   it('a bridge whose own EVB settings changed restarted, even while it echoes us: re-sent once', async () => {
     const t = setup()
     t.manager.open('eth0', HOST_MAC, NEGOTIATED)
