@@ -1,3 +1,4 @@
+import {isGroupMac, isMacText, parseMac} from '../core/ethernet.js'
 import {VdpAgentError} from '../errors.js'
 import type {VmPort} from '../model/vsi.js'
 import {previewValue} from '../value-preview.js'
@@ -11,7 +12,8 @@ class VmPortError extends VdpAgentError {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i
+/** aa:bb:cc:dd:ee:ff (src/core/ethernet.ts, the one place for MAC addresses). */
+const MAC: Pick<RegExp, 'test'> = {test: (text) => isMacText(text)}
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 /** Printable, no control characters: the name travels in a Cisco VDP TLV (lldpad's limit is 100). */
 const VM_NAME = /^[\x20-\x7e]{1,100}$/
@@ -24,7 +26,7 @@ export interface VmUpRequest extends VmPort {
 function str(
   params: Record<string, unknown>,
   field: string,
-  pattern: RegExp,
+  pattern: Pick<RegExp, 'test'>,
   expected: string,
   optional = false,
 ): string | undefined {
@@ -55,8 +57,7 @@ function int(
 }
 
 function isUnicast(mac: string): boolean {
-  const first = Number.parseInt(mac.slice(0, 2), 16)
-  return (first & 1) === 0 && mac !== '00:00:00:00:00:00'
+  return !isGroupMac(parseMac(mac)) && mac !== '00:00:00:00:00:00'
 }
 
 /** The fields of a VM-up request; any other key is refused (a misspelt optional field must not vanish). */

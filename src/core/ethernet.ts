@@ -90,31 +90,16 @@ export function formatMac(octets: Uint8Array, offset = 0): string {
   if (offset < 0 || offset + 6 > octets.length) {
     throw new InvalidMacAddressError(Buffer.from(octets.subarray(Math.max(0, offset))).toString('hex'))
   }
-  const a = octets[offset],
-    b = octets[offset + 1],
-    c = octets[offset + 2]
-  const d = octets[offset + 3],
-    e = octets[offset + 4],
-    f = octets[offset + 5]
+  const o = offset
   const h = HEX_CODE
+  // prettier-ignore
   return String.fromCharCode(
-    h[a >> 4],
-    h[a & 15],
-    58,
-    h[b >> 4],
-    h[b & 15],
-    58,
-    h[c >> 4],
-    h[c & 15],
-    58,
-    h[d >> 4],
-    h[d & 15],
-    58,
-    h[e >> 4],
-    h[e & 15],
-    58,
-    h[f >> 4],
-    h[f & 15],
+    h[octets[o] >> 4], h[octets[o] & 15], 58,
+    h[octets[o + 1] >> 4], h[octets[o + 1] & 15], 58,
+    h[octets[o + 2] >> 4], h[octets[o + 2] & 15], 58,
+    h[octets[o + 3] >> 4], h[octets[o + 3] & 15], 58,
+    h[octets[o + 4] >> 4], h[octets[o + 4] & 15], 58,
+    h[octets[o + 5] >> 4], h[octets[o + 5] & 15],
   )
 }
 
