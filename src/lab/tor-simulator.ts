@@ -173,6 +173,12 @@ export class TorSimulator {
   private faults: BridgeFaults
   private params: EvbValues
   private lldpSocket: FrameSocket | undefined
+  /**
+   * LLDPDUs heard before our first one went out, handled right after it: a (re)started switch announces itself
+   * as one that has not heard the station yet (no echo of its status), however fast the station's LLDPDU came.
+   * undefined once the first LLDPDU is out.
+   */
+  private heardBeforeFirstLldpdu: Buffer[] | undefined = []
   private ecpSocket: FrameSocket | undefined
   private state: 'idle' | 'running' | 'stopped' = 'idle'
   private readonly ecpStats = {received: 0, ignoredBeforeEvb: 0}
@@ -195,7 +201,12 @@ export class TorSimulator {
     this.params = evbValuesOf(this.policy)
     this.lldp = new TorLldp({
       clock: this.clock,
-      send: (frame) => this.sendOn(this.lldpSocket, frame),
+      send: (frame) => {
+        this.sendOn(this.lldpSocket, frame)
+        const heard = this.heardBeforeFirstLldpdu
+        this.heardBeforeFirstLldpdu = undefined
+        for (const early of heard ?? []) this.lldp.receive(early)
+      },
       localMac: this.localMac,
       policy: this.policy,
       identity: this.identity,
@@ -268,7 +279,10 @@ export class TorSimulator {
     this.loadState()
     this.lldpSocket = this.frames.open(this.ifname, ETHERTYPE_LLDP, {
       multicast: [...LLDP_AGENT_ADDRESSES],
-      onFrame: (frame) => this.lldp.receive(frame),
+      onFrame: (frame) => {
+        if (!this.heardBeforeFirstLldpdu) this.lldp.receive(frame)
+        else if (this.heardBeforeFirstLldpdu.length < 16) this.heardBeforeFirstLldpdu.push(frame)
+      },
       onError: (err) => this.log?.warn({ifname: this.ifname, err: err.message}, 'LLDP socket error'),
     })
     try {
