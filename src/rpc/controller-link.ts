@@ -201,12 +201,10 @@ export class ControllerLink {
     this.stopped = true
     this.clearBulkWatchdog()
     this.sender.stop()
-    let drainTimer: TimerHandle | undefined
-    await Promise.race([
-      this.sender.drained(),
-      new Promise<void>((r) => (drainTimer = this.clock.setTimer(DRAIN_MS, r))),
-    ])
-    if (drainTimer) this.clock.clearTimer(drainTimer)
+    // an I/O deadline of the shutdown (like OsloRpc's call timeouts), not protocol time: a real timer
+    let drainTimer: NodeJS.Timeout | undefined
+    await Promise.race([this.sender.drained(), new Promise<void>((r) => (drainTimer = setTimeout(r, DRAIN_MS)))])
+    clearTimeout(drainTimer)
     await this.rpc.close()
     await this.transport.close()
   }
