@@ -564,7 +564,8 @@ export class OvsDataplane implements Dataplane {
         if (found) break
       }
     }
-    const result: AuditResult = {reason, at: this.now(), added: 0, removed: 0, ok: 0, errors: []}
+    // `at`: whole epoch ms, as the database stamps (the system clock has fractions)
+    const result: AuditResult = {reason, at: Math.round(this.now()), added: 0, removed: 0, ok: 0, errors: []}
     const {flows, errors} = this.desired()
     result.errors.push(...errors)
     const badNets = new Set(errors.map((e) => e.network))
