@@ -48,6 +48,19 @@ export interface SchedulerOptions {
   readonly random?: () => number
 }
 
+/**
+ * Periodic work a component offers to its owner's scheduler (the daemon registers every one of them, so
+ * `status` lists them and their failures are counted): the component does not arm timers of its own.
+ */
+export interface PeriodicTask {
+  readonly name: string
+  /** The period in ms, read when the task is added and again after a configuration reload (SIGHUP). */
+  readonly periodMs: () => number
+  readonly run: TaskFn
+  /** Delay before the first run, in ms; default one period. */
+  readonly initialDelayMs?: number
+}
+
 /** A scheduled task; `setPeriod` applies from the next wait (a running run finishes first). */
 export interface ScheduledTask {
   readonly name: string

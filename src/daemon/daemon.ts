@@ -9,7 +9,7 @@ import {VsiManager} from '../agent/vsi-manager.js'
 import {type LoadedConfig, loadConfig} from '../config/load.js'
 import type {AgentConfig} from '../config/schema.js'
 import type {Clock} from '../core/clock.js'
-import {Scheduler} from '../core/scheduler.js'
+import {type PeriodicTask, Scheduler} from '../core/scheduler.js'
 import type {Dataplane} from '../dataplane/dataplane.js'
 import {errorMessage} from '../errors.js'
 import {LldpAgent, discardTotals} from '../lldp-agent/lldp-agent.js'
@@ -46,7 +46,9 @@ export interface DaemonEdges {
   /** The host's datapath ([dataplane] driver); `NoDataplane` when there is none. */
   dataplane: Dataplane
   /** The controller over oslo.messaging, with [rpc] transport = amqp: built once the intake exists. */
-  controller?: (deps: Pick<ControllerLinkDeps, 'config' | 'store' | 'log' | 'intake' | 'startedAt'>) => ControllerLink
+  controller?: (
+    deps: Pick<ControllerLinkDeps, 'config' | 'store' | 'log' | 'clock' | 'intake' | 'startedAt'>,
+  ) => ControllerLink
 }
 
 export interface DaemonOptions {
@@ -80,8 +82,10 @@ export class Daemon {
   private readonly processor: Processor<AgentEvent>
   private readonly reconciler: VdpReconciler
   private readonly overrideWatch: OverrideWatcher
-  /** Periodic work (reconcile, prune; `status` lists it): add a task with `this.scheduler.every(name, ms, fn)`. */
+  /** All periodic work (`status` lists it): the daemon's own and what the parts offer; add it with `addTask`. */
   private readonly scheduler: Scheduler
+  /** The tasks added, for SIGHUP (their periods are read again). */
+  private readonly periodicTasks: PeriodicTask[] = []
   private readonly metrics: DaemonMetrics
   private metricsServer?: MetricsServer
   private readonly startedAt: Date
@@ -155,6 +159,7 @@ export class Daemon {
       config,
       store,
       log: this.log,
+      clock,
       intake: this.intake,
       startedAt: this.startedAt.getTime(),
     })
@@ -197,6 +202,7 @@ export class Daemon {
     this.scheduleTasks()
     await this.startMetricsServer()
     this.controller?.start()
+    for (const task of this.controller?.tasks() ?? []) this.addTask(task)
     this.log.info(
       {
         version: VERSION,
@@ -261,8 +267,7 @@ export class Daemon {
     }
     this.configFile = next.file
     if (metricsMoved) void this.metricsServer?.close().then(() => this.startMetricsServer())
-    for (const task of ['reconcile', 'prune'])
-      this.scheduler.setPeriod(task, this.config.uplink.detection_interval * 1000)
+    for (const task of this.periodicTasks) this.scheduler.setPeriod(task.name, task.periodMs())
     this.lldp.updateSettings(lldpSettings(this.config))
     this.uplink.configChanged()
     this.log.info({config: this.configFile ?? '(embedded defaults)'}, 'configuration reloaded')
@@ -339,19 +344,32 @@ export class Daemon {
     })
   }
 
-  /** Every detection_interval: re-read the links and re-decide the uplink (catches missed events); prune history. */
+  /**
+   * Every detection_interval: re-read the links and re-decide the uplink (catches missed events); prune
+   * history. The dataplane's flow audit; the controller's tasks are added once it started.
+   */
   private scheduleTasks(): void {
-    const period = this.config.uplink.detection_interval * 1000
-    // Metrics (when on) count each run too: vdp_agent_task_runs_total{task}.
-    this.scheduler.every('reconcile', period, async () => {
-      const resync = this.metrics.runTask('reconcile', () => {
+    const period = () => this.config.uplink.detection_interval * 1000
+    this.addTask({
+      name: 'reconcile',
+      periodMs: period,
+      run: async () => {
         const pending = this.edges.links.resync('requested')
         this.uplink.reconcile()
-        return pending
-      })
-      await resync
+        await pending
+      },
     })
-    this.scheduler.every('prune', period, () => this.metrics.runTask('prune', () => this.pruneHistory()))
+    this.addTask({name: 'prune', periodMs: period, run: () => this.pruneHistory()})
+    for (const task of this.edges.dataplane.tasks()) this.addTask(task)
+  }
+
+  /** On the scheduler (failures logged, counted, rescheduled); the metrics count each run too: vdp_agent_task_runs_total{task}. */
+  private addTask(task: PeriodicTask): void {
+    this.periodicTasks.push(task)
+    this.metrics.declareTask(task.name)
+    this.scheduler.every(task.name, task.periodMs(), () => this.metrics.runTask(task.name, task.run), {
+      initialDelayMs: task.initialDelayMs,
+    })
   }
 
   /** Bounded history: the newest journal entries, and delivered outbox messages for a week. */
@@ -451,8 +469,6 @@ export class Daemon {
       },
       {processMetrics},
     )
-    metrics.declareTask('reconcile')
-    metrics.declareTask('prune')
     return metrics
   }
 

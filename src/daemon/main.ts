@@ -37,7 +37,7 @@ export class DaemonProcess {
       store: this.store,
       frames,
       links: new LinkMonitor(),
-      dataplane: createDataplane(cfg.dataplane, this.opts.log),
+      dataplane: createDataplane(cfg.dataplane, this.opts.log, systemClock),
       ...(cfg.rpc.transport === 'amqp' ? {controller: (deps) => new ControllerLink({...deps, version: VERSION})} : {}),
     })
     await this.daemon.start()

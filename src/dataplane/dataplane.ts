@@ -1,3 +1,5 @@
+import type {PeriodicTask} from '../core/scheduler.js'
+
 /**
  * The seam between VDP results and the host's datapath. The VDP reconciler calls it before it commits a
  * result: a port is reported associated (with its `local_vlan`) only after `portUp` resolved ok, i.e.
@@ -61,6 +63,8 @@ export interface Dataplane {
   view(): Promise<FlowsView>
   /** null with `driver = none` (nothing to report). */
   stats(): Promise<DataplaneStats | null>
+  /** Its periodic work (the flow audit), for the daemon's scheduler; none with `driver = none`. */
+  tasks(): PeriodicTask[]
 }
 
 /** `[dataplane] driver = none`: VDP only; results carry no local VLAN. */
@@ -78,6 +82,9 @@ export class NoDataplane implements Dataplane {
   }
   async stats(): Promise<null> {
     return null
+  }
+  tasks(): PeriodicTask[] {
+    return []
   }
   async view(): Promise<FlowsView> {
     return {

@@ -2,6 +2,7 @@
 import {join} from 'node:path'
 
 import type {AgentConfig} from '../config/schema.js'
+import type {Clock} from '../core/clock.js'
 import type {Logger} from '../log/logger.js'
 import {type Dataplane, NoDataplane} from './dataplane.js'
 import {OvsDataplane} from './ovs-dataplane.js'
@@ -10,7 +11,7 @@ import {OvsdbMonitor} from './ovsdb-monitor.js'
 
 export type {Dataplane, FlowsView, AuditResult} from './dataplane.js'
 
-export function createDataplane(config: AgentConfig['dataplane'], log: Logger): Dataplane {
+export function createDataplane(config: AgentConfig['dataplane'], log: Logger, clock: Clock): Dataplane {
   if (config.driver !== 'ovs') return new NoDataplane()
   const rundir = config.ovs_rundir
   return new OvsDataplane({
@@ -22,5 +23,6 @@ export function createDataplane(config: AgentConfig['dataplane'], log: Logger): 
     monitor: new OvsdbMonitor(join(rundir, 'db.sock')),
     tools: new OvsTools({rundir, timeoutMs: config.ovs_timeout * 1000}),
     log: log.child({component: 'dataplane'}),
+    clock,
   })
 }

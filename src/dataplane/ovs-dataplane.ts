@@ -9,6 +9,8 @@
  */
 import {type FSWatcher, watch} from 'node:fs'
 
+import {type Clock, type TimerHandle, systemClock} from '../core/clock.js'
+import type {PeriodicTask} from '../core/scheduler.js'
 import type {Logger} from '../log/logger.js'
 import {validateIfName} from '../net/ifname.js'
 import type {AuditResult, Dataplane, DataplaneStats, FlowsView, PortBinding, PortUpResult} from './dataplane.js'
@@ -34,12 +36,13 @@ export interface OvsDataplaneOptions {
   rundir: string
   /** How long to wait for a VM port's tag on the integration bridge. */
   tagTimeoutMs: number
-  /** Period of the audit; 0: none. */
+  /** Period of the audit (the `flow-audit` task of `tasks()`); 0: none. */
   auditIntervalMs: number
   monitor: OvsdbMonitor
   tools: OvsTools
   log: Logger
-  now?: () => number
+  /** Audit timestamps and the one-shot audit after an OVS restart; default `systemClock`. */
+  clock?: Clock
 }
 
 interface Network {
@@ -76,18 +79,41 @@ export class OvsDataplane implements Dataplane {
   private flushScheduled = false
   private lastAudit: AuditResult | null = null
   private readonly auditTotals = {audits: 0, added: 0, removed: 0}
-  private auditTimer?: NodeJS.Timeout
   private watcher?: FSWatcher
-  private restartTimer?: NodeJS.Timeout
-  private readonly now: () => number
+  private restartTimer?: TimerHandle
+  private stopped = false
+  private readonly clock: Clock
 
   constructor(private readonly opts: OvsDataplaneOptions) {
     validateIfName(opts.integrationBridge)
     validateIfName(opts.externalBridge)
-    this.now = opts.now ?? Date.now
+    this.clock = opts.clock ?? systemClock
+  }
+
+  private now(): number {
+    return this.clock.now()
+  }
+
+  /**
+   * `flow-audit` every auditIntervalMs (none when 0): 'no-answer' when the flows could not be read (OVS away);
+   * the audit logs what it found.
+   */
+  tasks(): PeriodicTask[] {
+    if (this.opts.auditIntervalMs <= 0) return []
+    return [
+      {
+        name: 'flow-audit',
+        periodMs: () => this.opts.auditIntervalMs,
+        run: async () => {
+          const result = await this.audit('periodic')
+          return result?.errors.some((e) => e.network === '*') ? 'no-answer' : 'done'
+        },
+      },
+    ]
   }
 
   async start(seed: Parameters<Dataplane['start']>[0]): Promise<void> {
+    this.stopped = false
     for (const s of seed) {
       if (s.localVlan === null || s.vdpVlan === null) continue
       const net = this.networkFor(s.netUuid, s.localVlan, s.vdpVlan)
@@ -120,15 +146,12 @@ export class OvsDataplane implements Dataplane {
         'cannot watch the OVS run directory; restarts are healed by the periodic audit',
       )
     }
-    if (this.opts.auditIntervalMs > 0) {
-      this.auditTimer = setInterval(() => void this.audit('periodic'), this.opts.auditIntervalMs)
-      this.auditTimer.unref()
-    }
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.auditTimer)
-    clearTimeout(this.restartTimer)
+    this.stopped = true
+    if (this.restartTimer) this.clock.clearTimer(this.restartTimer)
+    this.restartTimer = undefined
     this.watcher?.close()
     await this.serial.catch(() => undefined)
     this.opts.monitor.stop()
@@ -483,10 +506,17 @@ export class OvsDataplane implements Dataplane {
     return desiredFlows({patch: t.patch, uplinkOfport: t.uplinkOfport, translations})
   }
 
+  /** A one-shot timer, not a periodic task: events coming together (OVS restart) give one audit. */
   private auditSoon(reason: string): void {
-    clearTimeout(this.restartTimer)
-    this.restartTimer = setTimeout(() => void this.audit(reason), 300)
-    this.restartTimer.unref()
+    if (this.restartTimer) this.clock.clearTimer(this.restartTimer)
+    this.restartTimer = undefined
+    if (this.stopped) return
+    this.restartTimer = this.clock.setTimer(300, () => {
+      this.restartTimer = undefined
+      this.audit(reason).catch((err: unknown) =>
+        this.opts.log.error({reason, err: (err as Error).message}, 'flow audit failed'),
+      )
+    })
   }
 
   /**
@@ -534,7 +564,8 @@ export class OvsDataplane implements Dataplane {
         if (found) break
       }
     }
-    const result: AuditResult = {reason, at: this.now(), added: 0, removed: 0, ok: 0, errors: []}
+    // `at`: whole epoch ms, as the database stamps (the system clock has fractions)
+    const result: AuditResult = {reason, at: Math.round(this.now()), added: 0, removed: 0, ok: 0, errors: []}
     const {flows, errors} = this.desired()
     result.errors.push(...errors)
     const badNets = new Set(errors.map((e) => e.network))

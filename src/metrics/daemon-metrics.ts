@@ -324,17 +324,27 @@ export class DaemonMetrics {
     this.taskLastSuccess.set({task}, 0)
   }
 
-  /** Run one round of a periodic task, counting the run and its outcome; errors are rethrown. */
+  /** Run one round of a periodic task, counting the run and its outcome (an async one when it settles); errors are rethrown. */
   runTask<T>(task: string, fn: () => T): T {
     this.taskRuns.inc({task})
-    try {
-      const result = fn()
-      this.taskLastSuccess.set({task}, this.sources.now() / 1000)
-      return result
-    } catch (err) {
+    const failed = (err: unknown) => {
       this.taskErrors.inc({task})
       throw err
     }
+    const succeeded = () => this.taskLastSuccess.set({task}, this.sources.now() / 1000)
+    let result: T
+    try {
+      result = fn()
+    } catch (err) {
+      return failed(err)
+    }
+    if (result instanceof Promise)
+      return result.then((value: unknown) => {
+        succeeded()
+        return value
+      }, failed) as T
+    succeeded()
+    return result
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */

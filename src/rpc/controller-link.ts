@@ -1,5 +1,7 @@
 import type {VmIntake} from '../agent/intake.js'
 import type {AgentConfig} from '../config/schema.js'
+import type {Clock, TimerHandle} from '../core/clock.js'
+import type {PeriodicTask, TaskOutcome} from '../core/scheduler.js'
 import {VdpAgentError, errorMessage} from '../errors.js'
 import {isEvbBridgeNeighbor} from '../lldp-agent/neighbor-table.js'
 import type {Logger} from '../log/logger.js'
@@ -21,6 +23,8 @@ export interface ControllerLinkDeps {
   config: () => AgentConfig
   store: Store
   log: Logger
+  /** Every timestamp (epoch ms, the database's time base) and one-shot timer. */
+  clock: Clock
   /** The agent's VM intake, the same one the control socket feeds (validation, SQLite, queue). */
   intake: Pick<VmIntake, 'up' | 'down' | 'bulk'>
   version: string
@@ -37,6 +41,12 @@ const BULK_WAIT_MS = 20_000
 const BULK_MAX_REQUESTS = 5
 /** How often the neighbour table is compared with what the server was told. */
 const TOPOLOGY_CHECK_MS = 5_000
+/** How often the outbox is looked at besides its kicks (retries due, a reconnect nobody announced). */
+const OUTBOX_RELAY_MS = 1_000
+/** How often the broker connection flag is re-read (the client library misses some changes). */
+const CONNECTION_POLL_MS = 1_000
+/** How long `stop` waits for calls in flight. */
+const DRAIN_MS = 2_000
 
 export interface RpcStatus {
   transport: 'amqp'
@@ -65,16 +75,16 @@ export interface RpcStatus {
  * The agent's side of the DFA controller protocol (upstream networking-cisco dfa_agent.py and dfa_server.py; docs/rpc.md) over oslo.messaging:
  * heartbeat casts, the outbox's calls (update_vm_result, save_uplink, save_topo_disc_params,
  * request_uplink_info), and the RPC server on `dfa_agent_<host_id>` (send_vm_info, send_msg_to_agent,
- * update_ip_rule). Everything but the heartbeat goes through the SQLite outbox.
+ * update_ip_rule). Everything but the heartbeat goes through the SQLite outbox. Its periodic work (heartbeat,
+ * topology check, outbox relay, connection poll) is offered as `tasks()` to the daemon's scheduler.
  */
 export class ControllerLink {
   readonly transport: AmqpTransport
   readonly rpc: OsloRpc
   private readonly sender: OutboxSender
   private readonly broker: string
-  private hbTimer?: NodeJS.Timeout
-  private topoTimer?: NodeJS.Timeout
-  private bulkTimer?: NodeJS.Timeout
+  private readonly clock: Clock
+  private bulkTimer?: TimerHandle
   private hbSeq = 0
   private heartbeatsSent = 0
   private lastHeartbeat: {at: number; seq: number} | null = null
@@ -91,6 +101,7 @@ export class ControllerLink {
   constructor(private readonly deps: ControllerLinkDeps) {
     const cfg = deps.config().rpc
     const addr = parseBrokerUrl(cfg.url)
+    this.clock = deps.clock
     this.broker = describeBroker(addr)
     const control = {exchange: cfg.exchange, type: 'topic' as const, durable: cfg.durable_queues, autoDelete: false}
     this.transport =
@@ -99,6 +110,7 @@ export class ControllerLink {
         broker: addr,
         publishExchanges: [control],
         connectionName: `vdp-agent:${process.pid}:${this.hostId}`,
+        statePollMs: 0, // the rpc-connection task polls
       })
     this.rpc = new OsloRpc({
       transport: this.transport,
@@ -116,6 +128,7 @@ export class ControllerLink {
           : true,
       connected: () => this.transport.state.connected,
       log: deps.log,
+      clock: deps.clock,
       retryInitialMs: 1000,
       retryMaxMs: 60_000,
       onDelivered: (msg, result) => this.delivered(msg, result),
@@ -127,7 +140,8 @@ export class ControllerLink {
       )
       if (s.connected) {
         this.sender.kick()
-        this.sendHeartbeat() // the server learns at once that we are back
+        // the server learns at once that we are back
+        this.sendHeartbeat().catch((err: unknown) => deps.log.warn({err: errorMessage(err)}, 'heartbeat not sent'))
       }
     })
   }
@@ -138,6 +152,30 @@ export class ControllerLink {
 
   get agentTopic(): string {
     return `${this.deps.config().rpc.agent_topic_prefix}${this.hostId}`
+  }
+
+  /**
+   * The periodic work, for the owner's scheduler (started after `start`): `heartbeat` (every
+   * heartbeat_interval, the first at once; 'no-answer' when skipped while disconnected), `topology` (the
+   * neighbour table against what the server was told), `outbox-relay` and `rpc-connection` (the broker
+   * connection flag re-read; 'no-answer' while it is down).
+   */
+  tasks(): PeriodicTask[] {
+    return [
+      {
+        name: 'heartbeat',
+        periodMs: () => this.deps.config().rpc.heartbeat_interval * 1000,
+        initialDelayMs: 0,
+        run: () => this.sendHeartbeat(),
+      },
+      {name: 'topology', periodMs: () => TOPOLOGY_CHECK_MS, run: () => this.checkTopology()},
+      {name: 'outbox-relay', periodMs: () => OUTBOX_RELAY_MS, run: () => this.sender.relay()},
+      {
+        name: 'rpc-connection',
+        periodMs: () => CONNECTION_POLL_MS,
+        run: () => (this.stopped || this.transport.refreshState() ? 'done' : 'no-answer'),
+      },
+    ]
   }
 
   /** Starts everything without waiting for the broker: an agent started before its broker connects later by itself. */
@@ -156,19 +194,17 @@ export class ControllerLink {
     this.sender.start()
     const uplink = store.uplink.get()
     if (uplink?.state === 'up' && uplink.ifname) this.uplinkChanged(uplink)
-    else store.outbox.add('request_uplink_info', {agent: this.hostId}, Date.now())
-    this.scheduleHeartbeat(0)
-    this.topoTimer = setInterval(() => this.checkTopology(), TOPOLOGY_CHECK_MS)
-    this.topoTimer.unref()
+    else store.outbox.add('request_uplink_info', {agent: this.hostId}, this.clock.now())
   }
 
   async stop(): Promise<void> {
     this.stopped = true
-    clearTimeout(this.hbTimer)
-    clearInterval(this.topoTimer)
-    clearTimeout(this.bulkTimer)
+    this.clearBulkWatchdog()
     this.sender.stop()
-    await Promise.race([this.sender.drained(), new Promise((r) => setTimeout(r, 2000))])
+    // an I/O deadline of the shutdown (like OsloRpc's call timeouts), not protocol time: a real timer
+    let drainTimer: NodeJS.Timeout | undefined
+    await Promise.race([this.sender.drained(), new Promise<void>((r) => (drainTimer = setTimeout(r, DRAIN_MS)))])
+    clearTimeout(drainTimer)
     await this.rpc.close()
     await this.transport.close()
   }
@@ -185,16 +221,22 @@ export class ControllerLink {
         memb_port_list: rec.bondMembers.length > 0 ? rec.bondMembers.join(' ') : null,
         fail_reason: up ? '' : (rec.reason ?? 'Uplink not yet discovered'),
       },
-      Date.now(),
+      this.clock.now(),
     )
     this.bulkRequests = 0
-    clearTimeout(this.bulkTimer)
+    this.clearBulkWatchdog()
     this.checkServerUplinkAgreement()
   }
 
   /** The neighbour table changed: report interfaces whose neighbour changed now. */
   neighborsChanged(): void {
-    setImmediate(() => this.checkTopology())
+    setImmediate(() => {
+      try {
+        this.checkTopology()
+      } catch (err) {
+        this.deps.log.error({err: errorMessage(err)}, 'topology report failed')
+      }
+    })
   }
 
   status(): RpcStatus {
@@ -236,12 +278,13 @@ export class ControllerLink {
     const cfg = this.deps.config().rpc
     const timeout = cfg.call_timeout * 1000
     const payload = msg.payload as Record<string, unknown>
-    if (msg.method === 'save_uplink') this.saveUplinkSentAt = Date.now()
+    if (msg.method === 'save_uplink') this.saveUplinkSentAt = this.clock.now()
     if (msg.method === 'request_uplink_info')
       return this.rpc.call(cfg.server_topic, msg.method, {agent: this.hostId}, {}, timeout)
     // upstream passes update_vm_result's context {'agent': host}; the others an empty one
     const ctx: RpcContext = msg.method === 'update_vm_result' ? {agent: this.hostId} : {}
-    const body = msg.method === 'save_topo_disc_params' ? {...payload, heartbeat: ctime(new Date())} : payload
+    const body =
+      msg.method === 'save_topo_disc_params' ? {...payload, heartbeat: ctime(new Date(this.clock.now()))} : payload
     return this.rpc.call(cfg.server_topic, msg.method, {msg: pyJsonDumps(body)}, ctx, timeout)
   }
 
@@ -252,10 +295,13 @@ export class ControllerLink {
     if (p.uplink) this.armBulkWatchdog()
   }
 
+  /** A one-shot timer (not a periodic task): armed per stored save_uplink, cleared by the next uplink change. */
   private armBulkWatchdog(): void {
-    clearTimeout(this.bulkTimer)
+    this.clearBulkWatchdog()
+    if (this.stopped) return
     const since = this.saveUplinkSentAt
-    this.bulkTimer = setTimeout(() => {
+    this.bulkTimer = this.clock.setTimer(BULK_WAIT_MS, () => {
+      this.bulkTimer = undefined
       if (this.stopped || (this.bulkLastAt !== null && this.bulkLastAt >= since)) return
       const uplink = this.deps.store.uplink.get()
       if (!uplink || uplink.state !== 'up') return
@@ -264,7 +310,7 @@ export class ControllerLink {
           {requests: this.bulkRequests},
           'the server never sent the bulk VM list after save_uplink; not asking again until the uplink changes',
         )
-        this.deps.store.journal.add('rpc-bulk-missing', null, {requests: this.bulkRequests}, Date.now())
+        this.deps.store.journal.add('rpc-bulk-missing', null, {requests: this.bulkRequests}, this.clock.now())
         return
       }
       this.bulkRequests++
@@ -272,24 +318,22 @@ export class ControllerLink {
       const n = this.bulkRequests
       this.uplinkChanged(uplink)
       this.bulkRequests = n
-    }, BULK_WAIT_MS)
-    this.bulkTimer.unref()
+    })
   }
 
-  private scheduleHeartbeat(delayMs: number): void {
-    clearTimeout(this.hbTimer)
-    this.hbTimer = setTimeout(() => {
-      this.sendHeartbeat()
-      if (!this.stopped) this.scheduleHeartbeat(this.deps.config().rpc.heartbeat_interval * 1000)
-    }, delayMs)
-    this.hbTimer.unref()
+  private clearBulkWatchdog(): void {
+    if (this.bulkTimer) this.clock.clearTimer(this.bulkTimer)
+    this.bulkTimer = undefined
   }
 
-  /** A cast, sent directly: a stale heartbeat is worthless, so one that cannot go now is skipped, not queued. */
-  private sendHeartbeat(): void {
-    if (this.stopped || !this.transport.state.connected) return
+  /**
+   * A cast, sent directly: a stale heartbeat is worthless, so one that cannot go now is skipped, not queued
+   * ('no-answer'). Rejects when the cast fails.
+   */
+  private async sendHeartbeat(): Promise<TaskOutcome> {
+    if (this.stopped || !this.transport.state.connected) return 'no-answer'
     const {store, config, version, startedAt} = this.deps
-    const now = new Date()
+    const now = new Date(this.clock.now())
     const seq = ++this.hbSeq
     const uplink = store.uplink.get()
     const counts = store.vsis.countsByState()
@@ -303,39 +347,35 @@ export class ControllerLink {
       uplink: {ifname: uplink?.ifname ?? null, state: uplink?.state ?? 'none', source: uplink?.source ?? null},
       vsis: counts,
     }
-    this.rpc
-      .cast(config().rpc.server_topic, 'heartbeat', {msg: pyJsonDumps(msg)})
-      .then(() => {
-        this.heartbeatsSent++
-        this.lastHeartbeat = {at: now.getTime(), seq}
-      })
-      .catch((err: unknown) => this.deps.log.warn({err: errorMessage(err)}, 'heartbeat not sent'))
+    await this.rpc.cast(config().rpc.server_topic, 'heartbeat', {msg: pyJsonDumps(msg)})
+    this.heartbeatsSent++
+    this.lastHeartbeat = {at: now.getTime(), seq}
+    return 'done'
   }
 
-  /** save_topo_disc_params per LLDP interface: on a change, at least every topology_interval, and once with no neighbour when it goes. */
+  /**
+   * save_topo_disc_params per LLDP interface: on a change, at least every topology_interval (read at each
+   * check, so a SIGHUP applies at once), and once with no neighbour when it goes. Throws what the store throws.
+   */
   private checkTopology(): void {
     if (this.stopped) return
-    try {
-      const now = Date.now()
-      const maxGap = this.deps.config().rpc.topology_interval * 1000
-      const byIf = new Map<string, NeighborRecord[]>()
-      for (const n of this.deps.store.neighbors.list()) byIf.set(n.ifname, [...(byIf.get(n.ifname) ?? []), n])
-      for (const [ifname, list] of byIf) {
-        const payload = this.topologyPayload(ifname, list.find(isEvbBridgeNeighbor) ?? list[0])
-        const key = JSON.stringify(payload)
-        const last = this.topoSent.get(ifname)
-        if (!last || last.key !== key || now - last.at >= maxGap) {
-          this.deps.store.outbox.add('save_topo_disc_params', payload, now)
-          this.topoSent.set(ifname, {key, at: now})
-        }
+    const now = this.clock.now()
+    const maxGap = this.deps.config().rpc.topology_interval * 1000
+    const byIf = new Map<string, NeighborRecord[]>()
+    for (const n of this.deps.store.neighbors.list()) byIf.set(n.ifname, [...(byIf.get(n.ifname) ?? []), n])
+    for (const [ifname, list] of byIf) {
+      const payload = this.topologyPayload(ifname, list.find(isEvbBridgeNeighbor) ?? list[0])
+      const key = JSON.stringify(payload)
+      const last = this.topoSent.get(ifname)
+      if (!last || last.key !== key || now - last.at >= maxGap) {
+        this.deps.store.outbox.add('save_topo_disc_params', payload, now)
+        this.topoSent.set(ifname, {key, at: now})
       }
-      for (const ifname of [...this.topoSent.keys()]) {
-        if (byIf.has(ifname)) continue
-        this.deps.store.outbox.add('save_topo_disc_params', this.topologyPayload(ifname, undefined), now)
-        this.topoSent.delete(ifname)
-      }
-    } catch (err) {
-      this.deps.log.error({err: errorMessage(err)}, 'topology report failed')
+    }
+    for (const ifname of [...this.topoSent.keys()]) {
+      if (byIf.has(ifname)) continue
+      this.deps.store.outbox.add('save_topo_disc_params', this.topologyPayload(ifname, undefined), now)
+      this.topoSent.delete(ifname)
     }
   }
 
@@ -377,7 +417,7 @@ export class ControllerLink {
    */
   private onSendVmInfo(args: Record<string, unknown>): null {
     const {bulk, entries} = parseSendVmInfo(args.msg, this.hostId)
-    const now = Date.now()
+    const now = this.clock.now()
     const {store, intake, log} = this.deps
     const rejected = entries.filter((e) => !e.ok)
     for (const e of rejected) {
@@ -436,12 +476,12 @@ export class ControllerLink {
         `send_msg_to_agent type ${JSON.stringify(ctx.type ?? null)} is not supported (only ${UPLINK_NAME_TYPE}, the uplink)`,
       )
     const info = parseServerUplink(args.msg)
-    this.serverUplink = {...info, at: new Date().toISOString(), agrees: null}
+    this.serverUplink = {...info, at: new Date(this.clock.now()).toISOString(), agrees: null}
     this.deps.store.journal.add(
       'rpc-server-uplink',
       info.uplink,
       {uplink: info.uplink, vethIntf: info.vethIntf},
-      Date.now(),
+      this.clock.now(),
     )
     this.checkServerUplinkAgreement()
     return null
@@ -465,7 +505,7 @@ export class ControllerLink {
         'rpc-uplink-disagreement',
         ourName,
         {ours: ourName, server: this.serverUplink.uplink},
-        Date.now(),
+        this.clock.now(),
       )
       this.serverUplink.agrees = false
       if (ours) this.uplinkChanged(ours)
@@ -475,7 +515,7 @@ export class ControllerLink {
   }
 
   private onUpdateIpRule(): never {
-    this.deps.store.journal.add('rpc-unsupported', null, {method: 'update_ip_rule'}, Date.now())
+    this.deps.store.journal.add('rpc-unsupported', null, {method: 'update_ip_rule'}, this.clock.now())
     throw new RpcEndpointError(
       'RPC_NOT_SUPPORTED',
       'update_ip_rule is not supported by vdp-agent (the DCNM DHCP iptables rules of the original agent are not implemented)',
@@ -490,7 +530,7 @@ export class ControllerLink {
         'rpc-bad-message',
         m.method ?? null,
         {code: m.code, reason: m.reason.slice(0, 500), routingKey: m.routingKey},
-        Date.now(),
+        this.clock.now(),
       )
     } catch (err) {
       this.deps.log.error({err: errorMessage(err)}, 'cannot journal a bad RPC message')

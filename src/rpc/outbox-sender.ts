@@ -1,3 +1,5 @@
+import {type Clock, type TimerHandle, systemClock} from '../core/clock.js'
+import type {TaskOutcome} from '../core/scheduler.js'
 import {errorMessage} from '../errors.js'
 import type {Logger} from '../log/logger.js'
 import type {OutboxMessage, OutboxRepo} from '../store/outbox-repo.js'
@@ -10,7 +12,8 @@ export interface OutboxSenderDeps {
   accepted: (msg: OutboxMessage, result: unknown) => boolean
   connected: () => boolean
   log: Logger
-  now?: () => number
+  /** Stamps (delivered at) and retry timers; default `systemClock`. */
+  clock?: Clock
   /** Calls in flight at once (the server handles them in order per subject anyway). */
   window?: number
   retryInitialMs?: number
@@ -34,6 +37,8 @@ const SCAN_LIMIT = 5000
  * in flight at a time, newest-only thanks to the repo's collapsing), several subjects in parallel, a
  * message marked delivered only when the server's reply says it was stored. Failures back off
  * exponentially with jitter per message; nothing here blocks VDP work (the processor only writes rows).
+ * Besides the kicks (a row added, a call settled, a retry due), the owner runs `relay` periodically (the
+ * daemon's `outbox-relay` task, every second): a backstop for a reconnect nobody announced.
  */
 export class OutboxSender {
   private readonly inFlight = new Map<number, string | null>()
@@ -41,29 +46,41 @@ export class OutboxSender {
   private readonly retryAt = new Map<number, {at: number; attempts: number}>()
   private scheduled = false
   private running = false
-  private tick?: NodeJS.Timeout
+  private readonly retryTimers = new Set<TimerHandle>()
+  private readonly clock: Clock
   private idle: (() => void)[] = []
   readonly stats: OutboxSenderStats = {inFlight: 0, delivered: 0, failures: 0, lastError: null, lastDeliveredAt: null}
 
-  constructor(private readonly deps: OutboxSenderDeps) {}
+  constructor(private readonly deps: OutboxSenderDeps) {
+    this.clock = deps.clock ?? systemClock
+  }
 
   private now(): number {
-    return this.deps.now?.() ?? Date.now()
+    return this.clock.now()
   }
 
   start(): void {
     this.running = true
     this.deps.outbox.onAdded = () => this.kick()
-    // a backstop for retries that come due and a reconnect nobody announced
-    this.tick = setInterval(() => this.kick(), 1000)
-    this.tick.unref()
     this.kick()
   }
 
   stop(): void {
     this.running = false
-    clearInterval(this.tick)
+    for (const t of this.retryTimers) this.clock.clearTimer(t)
+    this.retryTimers.clear()
     this.deps.outbox.onAdded = undefined
+  }
+
+  /**
+   * One pass now (the periodic backstop): sends what is due; 'no-answer' while the broker is away (nothing
+   * can go). A failing pass throws (the scheduler logs and counts it).
+   */
+  relay(): TaskOutcome {
+    if (!this.running) return 'done'
+    if (!this.deps.connected()) return 'no-answer'
+    this.pump()
+    return 'done'
   }
 
   /** Resolves when nothing is in flight (for an orderly stop). */
@@ -161,7 +178,14 @@ export class OutboxSender {
     // full jitter: a fleet that lost its server does not come back in lockstep
     const delay = cap / 2 + Math.random() * (cap / 2)
     this.retryAt.set(msg.id, {at: this.now() + delay, attempts})
-    setTimeout(() => this.kick(), delay + 1).unref()
+    if (this.running) {
+      // after a stop nothing is armed: the next start sends what is pending
+      const timer = this.clock.setTimer(delay + 1, () => {
+        this.retryTimers.delete(timer)
+        this.kick()
+      })
+      this.retryTimers.add(timer)
+    }
     this.stats.failures++
     this.stats.lastError = `${msg.method}: ${error}`
     try {

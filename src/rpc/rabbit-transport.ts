@@ -24,6 +24,11 @@ export interface RabbitTransportOptions {
   retryHighMs?: number
   /** Shown in the broker's connection list. */
   connectionName?: string
+  /**
+   * How often the connection flag is re-read by a timer of its own, ms; default 1000. 0: none, the owner
+   * calls `refreshState` periodically (the daemon's `rpc-connection` task).
+   */
+  statePollMs?: number
 }
 
 const STATUS: Record<Disposition, ConsumerStatus> = {
@@ -50,7 +55,7 @@ export class RabbitTransport implements AmqpTransport {
     replyText: string
     body: Buffer
   }) => void)[] = []
-  private readonly poll: NodeJS.Timeout
+  private readonly poll?: NodeJS.Timeout
 
   constructor(opts: RabbitTransportOptions) {
     const b = opts.broker
@@ -75,9 +80,11 @@ export class RabbitTransport implements AmqpTransport {
       this.state.lastError = redactCredentials(errorMessage(err))
       this.setConnected(this.conn.ready)
     })
-    // the library reports only the first error of a reconnect series; the flag is re-read every second
-    this.poll = setInterval(() => this.setConnected(this.conn.ready), 1000)
-    this.poll.unref()
+    const pollMs = opts.statePollMs ?? 1000
+    if (pollMs > 0) {
+      this.poll = setInterval(() => this.refreshState(), pollMs)
+      this.poll.unref()
+    }
     this.publisher = this.conn.createPublisher({confirm: true, exchanges: opts.publishExchanges.map(exchangeParams)})
     // rabbitmq-client 5.0.8 ignores the onReturn option; the event works
     this.publisher.on('basic.return', (msg) => {
@@ -147,6 +154,12 @@ export class RabbitTransport implements AmqpTransport {
       },
     }
     return new Promise((resolve) => consumer.once('ready', () => resolve(handle)))
+  }
+
+  /** The library reports only the first error of a reconnect series: the flag is re-read. */
+  refreshState(): boolean {
+    this.setConnected(this.conn.ready)
+    return this.state.connected
   }
 
   onStateChange(listener: (state: TransportState) => void): void {

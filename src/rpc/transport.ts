@@ -71,6 +71,8 @@ export interface AmqpTransport {
   publish(msg: OutboundMessage): Promise<void>
   /** Declares and consumes (again after each reconnect); resolves once the consumer is first ready. */
   consume(spec: ConsumeSpec, handler: (msg: InboundMessage) => Promise<Disposition>): Promise<ConsumerHandle>
+  /** Re-reads the connection flag where the client library may not report every change (polled); returns it. */
+  refreshState(): boolean
   /** Connection up/down news. */
   onStateChange(listener: (state: TransportState) => void): void
   /** A mandatory message the broker could not route (the caller of a reply is gone). */

@@ -9,7 +9,7 @@
  * New capabilities get their fast tests here: pass `ini` for their config, `dataplane` for a datapath, or a
  * `controller` edge, and drive the daemon through `daemon.intake`, `control(...)` and the simulator.
  */
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -153,6 +153,9 @@ export async function flowHarness(opts: FlowOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'vdp-flow-'))
   const text = `${opts.baseIni ?? FLOW_INI}${opts.ini ?? ''}[general]\nuplink_override_file = ${join(dir, 'uplink-override')}\nstate_dir = ${dir}\ncontrol_socket = ${join(dir, 'control.sock')}\n`
   const loaded: LoadedConfig = parseConfigText(text, 'flow.ini')
+  // the same text on disk: a SIGHUP (`daemon.reload()`) re-reads it; `rewriteConfig` changes it
+  const configPath = join(dir, 'agent.ini')
+  writeFileSync(configPath, text)
 
   /** Everything the simulator reported, across its restarts. */
   const torEvents: TorEvent[] = []
@@ -172,7 +175,7 @@ export async function flowHarness(opts: FlowOptions = {}) {
 
   const newDaemon = () =>
     new Daemon(
-      {loaded, log},
+      {loaded, log, configPath},
       {
         clock,
         store,
@@ -243,6 +246,10 @@ export async function flowHarness(opts: FlowOptions = {}) {
     errors: () => logs.filter((l) => l.level >= LOG_ERROR),
     settle,
     until,
+    /** Replace the config file's text (`edit` gets the current one); `daemon.reload()` then reads it. */
+    rewriteConfig(edit: (text: string) => string) {
+      writeFileSync(configPath, edit(text))
+    },
     get daemon() {
       return daemon
     },

@@ -5,6 +5,7 @@
  */
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import type {TaskView} from '../../src/core/scheduler.js'
 import type {FlowsView} from '../../src/dataplane/index.js'
 import {Lab} from '../../src/lab/netns.js'
 import {type LabOvs, startOvs} from '../../src/lab/ovs.js'
@@ -103,5 +104,10 @@ describe('driver = ovs without the patch pair', () => {
     expect(v!.localVlan).toBe(9)
     const view = await eventually('flows in', flows, (f) => f.installed.length === 4, 10_000, 200)
     expect(view.installed.sort()).toEqual(view.desired.sort())
+    // the periodic audit (it retries the failed set-up) is the daemon's flow-audit task: listed, counted, none failing
+    const {tasks} = await cliJson<{tasks: TaskView[]}>(['status'], home.config)
+    const audit = tasks.find((t) => t.name === 'flow-audit')
+    expect(audit).toMatchObject({periodS: 1, errors: 0, lastError: null})
+    expect(audit!.runs).toBeGreaterThanOrEqual(1)
   })
 })

@@ -16,6 +16,7 @@ import {DfaStandin, type StandinRecord, type VmInfo, pyStr} from '../../src/lab/
 import {Lab} from '../../src/lab/netns.js'
 import {PrivateBroker, brokerPortFor} from '../../src/lab/rabbitmq.js'
 import {startTorSimulator} from '../../src/lab/tor-process.js'
+import type {TaskView} from '../../src/core/scheduler.js'
 import type {RpcStatus} from '../../src/rpc/controller-link.js'
 import type {JournalEntry} from '../../src/store/journal-repo.js'
 import {samples} from '../helpers/prometheus-text.js'
@@ -198,6 +199,22 @@ describe('start-up sequence as upstream', () => {
     expect(m.get('vdp_agent_rpc_connected')).toBe(1)
     expect(m.get('vdp_agent_rpc_heartbeats_total')).toBeGreaterThanOrEqual(Math.max(1, s.heartbeatsSent))
     expect(m.get('vdp_agent_rpc_bad_messages_total')).toBe(s.badMessages)
+    // the controller's periodic work is on the daemon's scheduler: listed, counted, none failing
+    const {tasks} = await cliJson<{tasks: TaskView[]}>(['status'], home.config)
+    expect(tasks.map((t) => [t.name, t.periodS])).toEqual([
+      ['reconcile', 30],
+      ['prune', 30],
+      ['heartbeat', 2],
+      ['topology', 5],
+      ['outbox-relay', 1],
+      ['rpc-connection', 1],
+    ])
+    const heartbeat = tasks.find((t) => t.name === 'heartbeat')!
+    expect(heartbeat).toMatchObject({errors: 0, lastError: null})
+    expect(heartbeat.runs).toBeGreaterThanOrEqual(1)
+    expect(tasks.filter((t) => t.errors > 0)).toEqual([])
+    expect(m.get('vdp_agent_task_runs_total{task="heartbeat"}')).toBeGreaterThanOrEqual(1)
+    expect(m.get('vdp_agent_task_errors_total{task="heartbeat"}')).toBe(0)
   })
 })
 

@@ -69,6 +69,27 @@ describe('daemon metrics', () => {
     expect(vdpErrorReason('rejected', 12)).toBe('reserved_error_12')
   })
 
+  it('counts an async task run when it settles: a rejection is an error, a resolution a success', async () => {
+    let now = 1_000_000
+    const m = new DaemonMetrics(sources({now: () => now}), {processMetrics: false})
+    m.declareTask('flow-audit')
+    let finish!: () => void
+    const pending = m.runTask('flow-audit', () => new Promise<void>((r) => (finish = r)))
+    now = 1_005_000
+    let s = samples(await m.scrape())
+    expect(s.get('vdp_agent_task_runs_total{task="flow-audit"}')).toBe(1)
+    expect(s.get('vdp_agent_task_last_success_timestamp_seconds{task="flow-audit"}')).toBe(0)
+    finish()
+    await pending
+    await expect(m.runTask('flow-audit', () => Promise.reject(new Error('ovs-ofctl: timeout')))).rejects.toThrow(
+      'ovs-ofctl: timeout',
+    )
+    s = samples(await m.scrape())
+    expect(s.get('vdp_agent_task_runs_total{task="flow-audit"}')).toBe(2)
+    expect(s.get('vdp_agent_task_errors_total{task="flow-audit"}')).toBe(1)
+    expect(s.get('vdp_agent_task_last_success_timestamp_seconds{task="flow-audit"}')).toBe(1005)
+  })
+
   it('reports the controller link and the OVS dataplane only when the daemon has them', async () => {
     const plain = samples(await new DaemonMetrics(sources(), {processMetrics: false}).scrape())
     expect([...plain.keys()].filter((k) => /^vdp_agent_(rpc|dataplane)_/.test(k))).toEqual([])

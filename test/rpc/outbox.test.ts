@@ -4,6 +4,7 @@ import {join} from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {ManualClock} from '../../src/core/clock.js'
 import {createLogger} from '../../src/log/logger.js'
 import {OutboxSender} from '../../src/rpc/outbox-sender.js'
 import type {OutboxMessage} from '../../src/store/outbox-repo.js'
@@ -115,5 +116,44 @@ describe('outbox', () => {
     await until(() => store.outbox.pendingCount() === 0)
     sender.stop()
     expect(maxSame).toBe(1)
+  })
+
+  it('retries on the injected clock: a failed message goes again only when its backoff is over; relay finds no answer while disconnected', async () => {
+    const clock = new ManualClock(1_000_000)
+    let connected = false
+    const sent: number[] = []
+    const sender = new OutboxSender({
+      outbox: store.outbox,
+      connected: () => connected,
+      log,
+      clock,
+      retryInitialMs: 1000,
+      retryMaxMs: 1000,
+      accepted: () => true,
+      send: async () => {
+        sent.push(clock.now())
+        if (sent.length === 1) throw new Error('RPC_TIMEOUT')
+        return 0
+      },
+    })
+    sender.start()
+    store.outbox.add('save_uplink', {uplink: 'eth1'}, clock.now())
+    expect(sender.relay()).toBe('no-answer')
+    connected = true
+    expect(sender.relay()).toBe('done')
+    await until(() => sender.stats.failures === 1)
+    // backoff of 500 to 1000 ms on the manual clock: no real time makes it due
+    await new Promise((r) => setTimeout(r, 20))
+    expect(sender.relay()).toBe('done')
+    await new Promise((r) => setTimeout(r, 20))
+    expect(sent).toEqual([1_000_000])
+    clock.advance(1001)
+    await until(() => store.outbox.pendingCount() === 0)
+    expect(sent).toHaveLength(2)
+    expect(sent[1] - sent[0]).toBeGreaterThanOrEqual(500)
+    expect(store.outbox.depth().pending).toBe(0)
+    sender.stop()
+    expect(clock.pendingTimers).toBe(0)
+    expect(sender.relay()).toBe('done') // stopped: nothing to do
   })
 })
