@@ -3,6 +3,7 @@ import {EventEmitter} from 'node:events'
 import {errorMessage} from '../errors.js'
 import {type EvbTlv, LldpDecodeError, buildLldpFrame, decodeLldpFrame, scanLldpHeader} from '../lldp/index.js'
 import type {Logger} from '../log/logger.js'
+import type {NeighborRecord} from '../model/neighbor.js'
 import type {FrameIO, FrameSocket} from '../net/frames.js'
 import type {Clock, TimerHandle} from '../core/clock.js'
 import {ETHERTYPE_LLDP, formatMac, LLDP_AGENT_ADDRESSES, NEAREST_CUSTOMER_BRIDGE} from '../core/ethernet.js'
@@ -107,6 +108,17 @@ export class LldpAgent extends EventEmitter<LldpAgentEvents> {
   ) {
     super()
     this.discardLog = new DiscardLog(deps.log)
+  }
+
+  /**
+   * Seed the table from the database at start-up (NeighborTable.restore: unexpired, within the per-port bound)
+   * and age the restored neighbours out like heard ones: a switch that left while the daemon was down goes
+   * when its TTL runs out. Returns the records left out, for the caller to delete.
+   */
+  restore(records: NeighborRecord[]): NeighborRecord[] {
+    const skipped = this.table.restore(records, this.deps.clock.now())
+    this.scheduleExpiry()
+    return skipped
   }
 
   /** Listen on exactly these ports (opens new sockets, closes the others). */

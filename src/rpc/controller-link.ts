@@ -195,6 +195,9 @@ export class ControllerLink {
     const uplink = store.uplink.get()
     if (uplink?.state === 'up' && uplink.ifname) this.uplinkChanged(uplink)
     else store.outbox.add('request_uplink_info', {agent: this.hostId}, this.clock.now())
+    // The topology as the database holds it (a restart): reported now, so that this run knows what the server
+    // was told, and a switch leaving right after the start is reported as gone.
+    this.neighborsChanged()
   }
 
   async stop(): Promise<void> {

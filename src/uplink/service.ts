@@ -96,9 +96,9 @@ export class UplinkService extends EventEmitter<UplinkServiceEvents> {
   }
 
   start(): void {
-    const {store, lldp, links, clock} = this.deps
+    const {store, lldp, links} = this.deps
     // What the table leaves out (aged out while we were down, beyond the per-port bound) leaves the database too.
-    const stale = lldp.table.restore(store.neighbors.list(), clock.now())
+    const stale = lldp.restore(store.neighbors.list())
     if (stale.length > 0) store.transaction(() => stale.forEach((n) => store.neighbors.delete(n)))
     this.decider = new UplinkDecider(store.uplink.get())
     this.readOverride()

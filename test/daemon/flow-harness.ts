@@ -269,6 +269,21 @@ export async function flowHarness(opts: FlowOptions = {}) {
       await daemon.start()
       await settle()
     },
+    /**
+     * The daemon killed (kill -9) and started again: nothing it sends while stopping reaches the switch.
+     * `whileDown` runs between the two, the wire still cut (the switch can go away unheard, say).
+     */
+    async crashDaemon(whileDown?: () => void) {
+      wire.carrier = false
+      await daemon.stop()
+      await drain()
+      whileDown?.()
+      await drain()
+      wire.carrier = true
+      daemon = newDaemon()
+      await daemon.start()
+      await settle()
+    },
     /** Start the simulator created with `torRunning: false`. */
     async startTor() {
       tor.start()

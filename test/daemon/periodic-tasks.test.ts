@@ -3,14 +3,22 @@
  * connection poll and the dataplane's flow audit are tasks on it, next to reconcile and prune; `status` lists
  * them, a run that found no answer or failed is counted, a failed one runs again, and a SIGHUP changes periods.
  * The controller link runs on a recording AMQP transport (what is published is kept); time is the manual clock.
+ * Also what a restart must not lose: the topology the server was told, and restored neighbours that age out.
  */
+import {strict as assert} from 'node:assert'
+
+import pino from 'pino'
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {defaultConfig} from '../../src/config/load.js'
+import {ManualClock} from '../../src/core/clock.js'
 import type {PeriodicTask} from '../../src/core/scheduler.js'
 import {NoDataplane} from '../../src/dataplane/dataplane.js'
 import {ControllerLink} from '../../src/rpc/controller-link.js'
 import {decodeRequest, unwrapEnvelope} from '../../src/rpc/oslo-envelope.js'
 import type {AmqpTransport, ConsumerHandle, OutboundMessage, TransportState} from '../../src/rpc/transport.js'
+import type {NeighborRecord} from '../../src/model/neighbor.js'
+import {Store} from '../../src/store/store.js'
 import {type FlowHarness, flowHarness} from './flow-harness.js'
 
 /** Keeps what is published; connected only when the test says so; nothing ever answers a call. */
@@ -112,6 +120,83 @@ describe('periodic work on the daemon scheduler', () => {
     await h.settle(5_000)
     expect(transport.methods().filter((m) => m === 'heartbeat')).toHaveLength(3)
     expect(task(h, 'heartbeat').runs).toBe(4)
+  })
+
+  it('a switch that left while the daemon was down is reported gone to the server when its TTL runs out', async () => {
+    const transport = new RecordingTransport()
+    open = await flowHarness({
+      ini: '[rpc]\ntransport = amqp\n',
+      controller: (deps) => new ControllerLink({...deps, version: 'test', transport}),
+    })
+    const h = open
+    await h.start()
+    await h.until('the uplink is up', () => h.daemon.status().uplink.state === 'up', 30_000)
+    // the broker stays away: what the server would hear is the outbox, the newest message per subject
+    const topology = () =>
+      h.daemon.store.outbox
+        .pending(100)
+        .filter((m) => m.method === 'save_topo_disc_params')
+        .map((m) => (m.payload as {remote_evb_cfgd: boolean}).remote_evb_cfgd)
+    expect(topology()).toEqual([true])
+    // killed; the switch goes meanwhile, its goodbye unheard: the new run knows it only from the database
+    await h.crashDaemon(() => h.tor.stop())
+    expect(h.daemon.store.neighbors.list()).toHaveLength(1)
+    await h.until('the neighbour aged out', () => h.daemon.store.neighbors.list().length === 0, 180_000)
+    await h.settle(100)
+    expect(topology()).toEqual([false])
+  })
+
+  it('a link started on a database with neighbours reports them at once, so a switch leaving right after is reported gone', async () => {
+    // a restart: the database holds the switch the previous run heard; it leaves before this run hears it
+    const store = Store.open(':memory:')
+    try {
+      const config = defaultConfig()
+      const switchRecord: NeighborRecord = {
+        ifname: 'eth0',
+        destAddress: '01:80:c2:00:00:00',
+        chassisId: '02:00:00:00:02:01',
+        portId: 'Ethernet1/1',
+        chassisSubtype: 4,
+        portSubtype: 5,
+        srcMac: '02:00:00:00:02:01',
+        ttl: 120,
+        expiresAt: 1e13,
+        systemName: 'tor',
+        systemDescription: null,
+        portDescription: null,
+        mgmtAddresses: [],
+        capabilities: null,
+        evb: null,
+        firstSeen: 0,
+        lastSeen: 0,
+      }
+      store.neighbors.upsert(switchRecord)
+      const link = new ControllerLink({
+        config: () => ({...config, rpc: {...config.rpc, transport: 'amqp'}}),
+        store,
+        log: pino({level: 'silent'}),
+        clock: new ManualClock(1_767_225_600_000),
+        intake: {up: () => assert.fail(), down: () => assert.fail(), bulk: () => assert.fail()},
+        version: 'test',
+        startedAt: 0,
+        transport: new RecordingTransport(),
+      })
+      const topology = () =>
+        store.outbox
+          .pending(100)
+          .filter((m) => m.method === 'save_topo_disc_params')
+          .map((m) => (m.payload as {remote_system_name: string | null}).remote_system_name)
+      link.start()
+      await new Promise((r) => setImmediate(r))
+      expect(topology()).toEqual(['tor'])
+      store.neighbors.delete(switchRecord)
+      link.neighborsChanged()
+      await new Promise((r) => setImmediate(r))
+      expect(topology()).toEqual([null])
+      await link.stop()
+    } finally {
+      store.close()
+    }
   })
 
   it('a throwing flow audit is logged and counted, and runs again at its next period', async () => {
