@@ -183,6 +183,15 @@ describe('restarts and faults of either side converge fast, with nothing lost (s
       (ok) => ok,
       20_000,
     )
+    // Case 3 has just restarted the daemon: a restart is told from the switch's EVB TLV as this run heard it
+    // (one restored from the database is no baseline; docs/vdp.md), so the switch is first heard by this run.
+    const startedAt = Date.parse((await callDaemon(home.socket, 'status')).daemon.startedAt!)
+    await eventually(
+      'the switch heard by this run',
+      () => callDaemon(home.socket, 'neighbors'),
+      (list) => list.some((n) => n.evb !== null && n.lastSeen >= startedAt),
+      15_000,
+    )
     process.kill(sim.pid, 'SIGKILL')
     await new Promise((r) => setTimeout(r, 300))
     const t0 = Date.now()
