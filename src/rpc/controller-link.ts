@@ -14,6 +14,7 @@ import {ctime} from './ctime.js'
 import {type RpcContext, pyJsonDumps} from './oslo-envelope.js'
 import {type BadMessage, OsloRpc, RpcEndpointError} from './oslo-rpc.js'
 import {OutboxSender} from './outbox-sender.js'
+import {VmResultOutbox} from './vm-result-outbox.js'
 import {RabbitTransport} from './rabbit-transport.js'
 import {type ServerUplinkInfo, parseSendVmInfo, parseServerUplink} from './server-messages.js'
 import type {AmqpTransport} from './transport.js'
@@ -82,6 +83,8 @@ export class ControllerLink {
   readonly transport: AmqpTransport
   readonly rpc: OsloRpc
   private readonly sender: OutboxSender
+  /** update_vm_result for what the server sent and the agent refused or never had (the agent's own results: ResultSink). */
+  private readonly vmResults: VmResultOutbox
   private readonly broker: string
   private readonly clock: Clock
   private bulkTimer?: TimerHandle
@@ -102,6 +105,7 @@ export class ControllerLink {
     const cfg = deps.config().rpc
     const addr = parseBrokerUrl(cfg.url)
     this.clock = deps.clock
+    this.vmResults = new VmResultOutbox(deps.store.outbox)
     this.broker = describeBroker(addr)
     const control = {exchange: cfg.exchange, type: 'topic' as const, durable: cfg.durable_queues, autoDelete: false}
     this.transport =
@@ -428,9 +432,8 @@ export class ControllerLink {
       log.warn({port: e.portUuid, reason: e.reason}, 'send_vm_info entry refused')
       store.journal.add('rpc-vm-refused', e.portUuid, {reason: e.reason}, now)
       if (e.portUuid && /^[0-9a-f-]{36}$/.test(e.portUuid))
-        store.outbox.add(
-          'update_vm_result',
-          {port_uuid: e.portUuid, result: 'CREATE:FAIL', fail_reason: e.reason, local_vlan: null, vdp_vlan: null},
+        this.vmResults.report(
+          {portUuid: e.portUuid, outcome: 'association-failed', failReason: e.reason, vdpVlan: null, localVlan: null},
           now,
         )
     }
@@ -463,11 +466,7 @@ export class ControllerLink {
       this.deps.intake.down({portUuid})
     } catch (err) {
       if (!(err instanceof VdpAgentError && err.code === 'UNKNOWN_PORT')) throw err
-      this.deps.store.outbox.add(
-        'update_vm_result',
-        {port_uuid: portUuid, result: 'SUCCESS', fail_reason: null, local_vlan: null, vdp_vlan: null},
-        now,
-      )
+      this.vmResults.report({portUuid, outcome: 'deassociated', failReason: null, vdpVlan: null, localVlan: null}, now)
     }
   }
 
